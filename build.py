@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Build the CNNT product catalogue: `python build.py [build|check|serve] [options]`.
+
+  python build.py              build content/ into site/
+  python build.py check        validate only; list every problem, exit 1 if there is any
+  python build.py serve        build, serve on http://localhost:8000 and rebuild on every change
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import traceback
+from pathlib import Path
+
+from cnnt import pipeline
+from cnnt.config import build_date_from_environment
+from cnnt.errors import BuildFailed
+
+ROOT = Path(__file__).resolve().parent
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="build.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", default="build", choices=("build", "check", "serve"))
+    parser.add_argument("--content", type=Path, default=ROOT / "content", help="content folder (default: content/)")
+    parser.add_argument("--out", type=Path, default=ROOT / "site", help="output folder (default: site/)")
+    parser.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="site settings (default: site.yaml)")
+    parser.add_argument("--templates", type=Path, default=ROOT / "templates")
+    parser.add_argument("--static", type=Path, default=ROOT / "static")
+    parser.add_argument("--date", type=dt.date.fromisoformat,
+                        help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
+    parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
+    return parser.parse_args(argv)
+
+
+def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
+    return pipeline.BuildOptions(
+        content_dir=args.content.resolve(), out_dir=args.out.resolve(), config_file=args.config.resolve(),
+        templates_dir=args.templates.resolve(), static_dir=args.static.resolve(),
+        build_date=args.date or build_date_from_environment(), display_root=Path.cwd().resolve(),
+        jobs=args.jobs, force=args.force,
+    )
+
+
+def report_errors(failure: BuildFailed) -> None:
+    for error in failure.errors:
+        print(error, file=sys.stderr)
+    count = len(failure.errors)
+    print(f"\n{count} lỗi, chưa ghi gì ra thư mục site | {count} error(s), nothing was written", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from(args)
+    if args.command == "check":
+        catalogue = pipeline.check(options)
+        print(f"OK: {len(catalogue.products)} sản phẩm, {len(catalogue.facilities)} cơ sở hợp lệ | "
+              f"{len(catalogue.products)} products, {len(catalogue.facilities)} facilities valid")
+        return 0
+    if args.command == "serve":
+        from cnnt.serve import serve
+        return serve(options, args.host, args.port, report_errors)
+    report = pipeline.build(options)
+    if report.skipped:
+        print(f"Không có thay đổi, giữ nguyên {options.out_dir} | Nothing changed, {options.out_dir} is up to date "
+              f"({report.seconds:.2f} s)")
+    else:
+        print(f"{report.pages} trang ({report.products} sản phẩm, {report.facilities} cơ sở) → {options.out_dir} | "
+              f"{report.pages} pages ({report.products} products, {report.facilities} facilities) "
+              f"in {report.seconds:.2f} s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        return run(args)
+    except BuildFailed as failure:
+        report_errors(failure)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception:  # a bug in the generator, not in content: say so plainly
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"Lỗi nội bộ của trình dựng trang ({sys.exc_info()[1]!r}); chạy lại với --debug và báo lỗi | "
+                  "Internal error in the site generator; run again with --debug and report it", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

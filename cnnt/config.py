@@ -1,0 +1,110 @@
+"""Site settings: one YAML file (`site.yaml`), validated like content."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildFailed, ErrorList
+from .fields import Fields
+from .frontmatter import parse_yaml
+from .model import Localized
+
+SUPPORTED_LANGUAGES = ("vi", "en")
+CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page")
+CENTRE_FIELDS = ("name", "address", "phone", "email", "website")
+
+
+@dataclass(frozen=True)
+class Centre:
+    """The khuyến công centre that publishes the catalogue."""
+
+    name: Localized
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: Localized
+    description: Localized
+    base_url: str
+    languages: tuple[str, ...]
+    centre: Centre
+    per_page: int = 48
+
+
+def load_config(path: Path, build_date: dt.date, display_root: Path) -> SiteConfig:
+    """Read and check `site.yaml`; raise BuildFailed listing every problem."""
+    try:
+        shown = path.relative_to(display_root).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    errors = ErrorList(shown)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.add(None, None, f"không đọc được tệp cấu hình: {exc}", f"cannot read the configuration file: {exc}")
+        raise BuildFailed(list(errors))
+    root = parse_yaml(source, first_line=1, errors=errors)
+    if root is not None and not isinstance(root.data, dict):
+        errors.add(1, None, "tệp cấu hình phải là các dòng `trường: giá trị`",
+                   "the configuration must be a mapping of `field: value` lines")
+    if errors or root is None:
+        raise BuildFailed(list(errors))
+    fields = Fields(root.data, 1, errors, build_date, CONFIG_FIELDS)
+    config = SiteConfig(
+        title=_localized(fields, "title", required=True),
+        description=_localized(fields, "description"),
+        base_url=_base_url(fields),
+        languages=_languages(fields),
+        centre=_centre(fields),
+        per_page=fields.integer("per_page", 6, 500) or 48,
+    )
+    if errors:
+        raise BuildFailed(list(errors))
+    return config
+
+
+def _localized(fields: Fields, name: str, required: bool = False) -> Localized:
+    texts = fields.mapping_field(name, SUPPORTED_LANGUAGES, required)
+    if texts is None:
+        return Localized("")
+    return Localized(texts.text("vi", required=True, max_len=300) or "", texts.text("en", max_len=300))
+
+
+def _base_url(fields: Fields) -> str:
+    url = fields.url("base_url") or "http://localhost:8000/"
+    return url if url.endswith("/") else url + "/"
+
+
+def _languages(fields: Fields) -> tuple[str, ...]:
+    languages = fields.text_list("languages") or SUPPORTED_LANGUAGES
+    unknown = [lang for lang in languages if lang not in SUPPORTED_LANGUAGES]
+    if unknown or languages[0] != "vi":
+        fields.error("languages", fields.mapping.get("languages"),
+                     "ngôn ngữ hỗ trợ: `vi` (đứng đầu) và `en`", "supported languages: `vi` (first) and `en`")
+        return SUPPORTED_LANGUAGES
+    return tuple(languages)
+
+
+def _centre(fields: Fields) -> Centre:
+    centre = fields.mapping_field("centre", CENTRE_FIELDS, required=True)
+    if centre is None:
+        return Centre(Localized(""))
+    return Centre(_localized(centre, "name", required=True), centre.text("address", max_len=300),
+                  centre.phone("phone"), centre.email("email"), centre.url("website"))
+
+
+def build_date_from_environment(today: dt.date | None = None) -> dt.date:
+    """The day awards are judged against: SOURCE_DATE_EPOCH if set (reproducible builds), else today."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise SystemExit(f"SOURCE_DATE_EPOCH={epoch!r} không phải số giây hợp lệ | is not a valid number of seconds")
+    return today or dt.date.today()

@@ -1,0 +1,59 @@
+"""Content errors as values: collected across every file, reported together, never raised at users."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from .text import fold
+
+
+@dataclass(frozen=True)
+class ContentError:
+    """One problem in one place, in Vietnamese and English, with a suggestion where one exists."""
+
+    path: str
+    line: int | None
+    field: str | None
+    vi: str
+    en: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.vi} | {self.en}"
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.path, self.line or 0, self.field or "")
+
+
+class ErrorList(list[ContentError]):
+    """Errors gathered while reading one file; `add` keeps call sites one line long."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def add(self, line: int | None, field: str | None, vi: str, en: str) -> None:
+        self.append(ContentError(self.path, line, field, vi, en))
+
+
+class BuildFailed(Exception):
+    """Raised once, after every file was read, when any content error was found."""
+
+    def __init__(self, errors: list[ContentError]) -> None:
+        super().__init__(f"{len(errors)} error(s)")
+        self.errors = sorted(errors, key=ContentError.sort_key)
+
+
+def suggest(value: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """The closest choice to a misspelt value (compared folded), or None."""
+    folded = {fold(choice): choice for choice in choices}
+    close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def hint(vi: str, en: str, suggestion: str | None) -> tuple[str, str]:
+    """Append `did you mean …?` to a message pair when there is a suggestion."""
+    if suggestion is None:
+        return vi, en
+    return f"{vi}; có phải là `{suggestion}`?", f"{en}; did you mean `{suggestion}`?"

@@ -1,0 +1,194 @@
+"""Read an entry file: UTF-8 text, YAML front matter between `---` lines, then a Markdown body.
+
+YAML is composed into nodes (never constructed into objects), so tags such as
+`!!python/object` cannot run anything; every value keeps the line it was written on, for
+`path:line` messages. Hostile documents are refused with a message, never a crash or a hang.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Union
+
+import yaml
+
+from .errors import ErrorList
+from .text import nfc
+
+MAX_FILE_BYTES = 512 * 1024
+# A front matter of a few dozen lines has a few hundred nodes; anything far larger is an alias
+# bomb ("billion laughs") or not an entry at all. Counting visits stops it in milliseconds.
+MAX_NODES = 20_000
+MAX_DEPTH = 12
+# libyaml crashes the process on very deep nesting (seen at depth 50,000). Nesting depth cannot
+# exceed the number of structural characters, so only documents with many of them go to the
+# slower pure-Python composer, which fails with a catchable RecursionError instead.
+C_LOADER_MAX_INDICATORS = 5_000
+
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+Scalar = Union[str, int, float, bool, None, dt.date]
+
+
+@dataclass(frozen=True)
+class Value:
+    """A YAML value and the file line it was written on.
+
+    `data` is a scalar, a list of Values or a dict of Values. `raw` is a scalar's source text:
+    text fields read it, so that `NO` (Norway) stays `NO` and is not YAML 1.1's `false`.
+    """
+
+    data: object
+    line: int
+    raw: str | None = None
+    quoted: bool = False
+
+    @property
+    def is_scalar(self) -> bool:
+        return not isinstance(self.data, (list, dict))
+
+
+@dataclass
+class Document:
+    """An entry file split into front matter (None when absent) and body."""
+
+    front: dict[str, Value] | None
+    front_line: int
+    body: str
+    body_line: int
+    errors: list = field(default_factory=list)
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def decode(raw: bytes, errors: ErrorList) -> str | None:
+    """UTF-8 text with a BOM removed and line ends unified, or None with an error."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        errors.add(line, None,
+                   f"tệp không phải UTF-8 hợp lệ (byte {exc.start}); hãy lưu tệp với mã hoá UTF-8",
+                   f"file is not valid UTF-8 (byte {exc.start}); save it with UTF-8 encoding")
+        return None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_document(raw: bytes, errors: ErrorList, front_required: bool = True) -> Document | None:
+    """Split and parse one entry file; problems go to `errors` and give None."""
+    if len(raw) > MAX_FILE_BYTES:
+        errors.add(None, None, f"tệp quá lớn (tối đa {MAX_FILE_BYTES // 1024} KB)",
+                   f"file too large (at most {MAX_FILE_BYTES // 1024} KB)")
+        return None
+    text = decode(raw, errors)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        if not front_required:
+            return Document(None, 0, nfc(text), 1)
+        errors.add(1, None,
+                   "thiếu phần khai báo đầu tệp: dòng đầu tiên phải là `---`",
+                   "missing front matter: the first line must be `---`")
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        errors.add(1, None, "phần khai báo đầu tệp không có dòng `---` đóng lại",
+                   "front matter is not closed by a `---` line")
+        return None
+    front = parse_yaml("\n".join(lines[1:end]), first_line=2, errors=errors)
+    if front is None:
+        return None
+    if not isinstance(front.data, dict):
+        errors.add(2, None, "phần khai báo đầu tệp phải là các dòng `trường: giá trị`",
+                   "front matter must be a mapping of `field: value` lines")
+        return None
+    return Document(front.data, 2, nfc("\n".join(lines[end + 1:])), end + 2)
+
+
+def parse_yaml(source: str, first_line: int, errors: ErrorList) -> Value | None:
+    """Compose YAML safely and convert it to Values; None (with an error) when it cannot be read."""
+    if not source.strip():
+        errors.add(first_line, None, "phần khai báo đầu tệp trống", "front matter is empty")
+        return None
+    indicators = sum(source.count(ch) for ch in "[{-?:") + source.count("\n")
+    loader = _FAST_LOADER if indicators <= C_LOADER_MAX_INDICATORS else yaml.SafeLoader
+    try:
+        node = yaml.compose(source, Loader=loader)
+        return _convert(node, first_line, _Budget(), depth=0, errors=errors)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + mark.line if mark else first_line
+        problem = (exc.problem or exc.context or "").strip()
+        errors.add(line, None, f"lỗi cú pháp YAML: {problem}", f"YAML syntax error: {problem}")
+    except yaml.YAMLError as exc:
+        errors.add(first_line, None, f"lỗi cú pháp YAML: {exc}", f"YAML syntax error: {exc}")
+    except (_TooLarge, RecursionError):
+        errors.add(first_line, None,
+                   "phần khai báo lồng nhau quá sâu hoặc bung ra quá lớn (alias/anchor); hãy viết giá trị trực tiếp",
+                   "front matter is nested too deeply or expands too much (aliases/anchors); write values out plainly")
+    return None
+
+
+def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, errors: ErrorList) -> Value | None:
+    """Node → Value, refusing unknown tags, duplicate keys and runaway expansion."""
+    budget.nodes += 1
+    if budget.nodes > MAX_NODES or depth > MAX_DEPTH:
+        raise _TooLarge
+    line = first_line + node.start_mark.line
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _SCALAR_TAGS:
+            errors.add(line, None, f"thẻ YAML `{node.tag}` không được phép",
+                       f"YAML tag `{node.tag}` is not allowed")
+            return None
+        try:
+            data = _CONSTRUCTOR.construct_object(node)
+        except (ValueError, yaml.YAMLError):
+            data = node.value
+        if isinstance(data, str):
+            data = nfc(data)
+        return Value(data, line, nfc(node.value), quoted=node.style in ("'", '"', "|", ">"))
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+        items = [_convert(child, first_line, budget, depth + 1, errors) for child in node.value]
+        return Value([item for item in items if item is not None], line)
+    if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+        return Value(_convert_mapping(node, first_line, budget, depth, errors), line)
+    errors.add(line, None, f"thẻ YAML `{node.tag}` không được phép", f"YAML tag `{node.tag}` is not allowed")
+    return None
+
+
+def _convert_mapping(node: yaml.MappingNode, first_line: int, budget: _Budget, depth: int,
+                     errors: ErrorList) -> dict[str, Value]:
+    mapping: dict[str, Value] = {}
+    for key_node, value_node in node.value:
+        key_line = first_line + key_node.start_mark.line
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            errors.add(key_line, None, "tên trường phải là một từ đơn giản", "a field name must be a plain word")
+            continue
+        key = nfc(key_node.value)
+        if key in mapping:
+            errors.add(key_line, key, "trường bị khai báo hai lần", "field is given twice")
+            continue
+        value = _convert(value_node, first_line, budget, depth + 1, errors)
+        if value is not None:
+            # A field's messages point at its name, where a facility looks first.
+            mapping[key] = Value(value.data, key_line, value.raw, value.quoted)
+    return mapping

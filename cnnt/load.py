@@ -1,0 +1,413 @@
+"""Load stage: find entries, parse and validate every one, resolve references → Catalogue.
+
+Every problem in every file is collected; if there is any, `BuildFailed` carries them all and
+nothing is written. Entries are independent until references are resolved, so they are parsed
+in worker processes (Markdown rendering is most of the cost).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import parallel
+from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
+from .fields import Fields
+from .frontmatter import read_document
+from .markdown import render_markdown
+from .model import (Award, Capacity, Catalogue, Certification, Contact, Facility, Image, Localized,
+                    Location, Product, Province, Support)
+from .text import slugify
+from .vocab import Vocabularies
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KINDS = ("facilities", "products")
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
+                   "contact", "maintainers", "support", "images")
+PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
+                  "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
+                  "lead_time", "tags", "images")
+TRANSLATION_FIELDS = ("name", "summary")
+AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
+CERTIFICATION_FIELDS = ("scheme", "grade", "number", "year", "expires")
+CONTACT_FIELDS = ("phone", "zalo", "email", "website")
+SUPPORT_FIELDS = ("year", "programme", "activity", "amount_vnd", "project")
+SUPPORT_PROGRAMMES = ("national", "local")
+SUMMARY_MAX = 200
+_HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+
+
+@dataclass(frozen=True)
+class EntryFiles:
+    """Where one entry lives: its main file, its English translation, and its folder."""
+
+    kind: str
+    slug: str
+    main: Path
+    translation: Path | None
+    folder: Path
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    content_dir: Path
+    display_root: Path
+    build_date: dt.date
+    vocab: Vocabularies
+
+
+def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
+    """Read and check the whole content tree; raise BuildFailed with every error found."""
+    entries, errors = discover(options.content_dir, options.display_root)
+    results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
+    facilities: dict[str, Facility] = {}
+    products: dict[str, Product] = {}
+    for entry, (item, entry_errors) in zip(entries, results):
+        errors.extend(entry_errors)
+        if isinstance(item, Facility):
+            facilities[item.slug] = item
+        elif isinstance(item, Product):
+            products[item.slug] = item
+    errors.extend(check_references(products, facilities, options))
+    if errors:
+        raise BuildFailed(errors)
+    current = {slug: product.current_award(options.build_date) for slug, product in products.items()}
+    return Catalogue(facilities, products, options.build_date, current)
+
+
+# -- finding entries ---------------------------------------------------------------------------
+
+def display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[ContentError]]:
+    """Find single-file and bundle entries and their translations; report naming problems."""
+    entries: list[EntryFiles] = []
+    errors: list[ContentError] = []
+    for kind in KINDS:
+        folder = content_dir / kind
+        if not folder.is_dir():
+            continue
+        mains: dict[str, list[Path]] = {}
+        translations: dict[str, list[Path]] = {}
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            if path.is_dir():
+                for name, target in (("index.md", mains), ("index.en.md", translations)):
+                    if (path / name).is_file():
+                        target.setdefault(path.name, []).append(path / name)
+                if not (path / "index.md").is_file() and not (path / "index.en.md").is_file():
+                    errors.append(ContentError(display(path, root), None, None,
+                                               "thư mục mục nhập thiếu tệp `index.md`",
+                                               "entry folder has no `index.md` file"))
+                continue
+            if path.suffix != ".md":
+                continue
+            stem = path.name[: -len(".md")]
+            slug, _, language = stem.partition(".")
+            if language not in ("", "en"):
+                errors.append(ContentError(display(path, root), None, None,
+                                           "chỉ hỗ trợ bản dịch tiếng Anh, đặt tên `<slug>.en.md`",
+                                           "only English translations are supported, named `<slug>.en.md`"))
+                continue
+            (translations if language == "en" else mains).setdefault(slug, []).append(path)
+        for slug, paths in mains.items():
+            errors.extend(_check_slug(slug, paths, root))
+        for slug, paths in translations.items():
+            if slug not in mains:
+                errors.append(ContentError(display(paths[0], root), None, None,
+                                           "bản dịch không có mục nhập gốc tiếng Việt (`{0}.md` hoặc `{0}/index.md`)".format(slug),
+                                           "translation has no Vietnamese entry (`{0}.md` or `{0}/index.md`)".format(slug)))
+            elif len(paths) > 1:
+                errors.append(ContentError(display(paths[1], root), None, None,
+                                           "có hai bản dịch cho cùng một mục nhập", "two translations of the same entry"))
+        for slug, paths in mains.items():
+            if len(paths) == 1 and SLUG.match(slug):
+                entries.append(EntryFiles(kind, slug, paths[0], translations.get(slug, [None])[0], paths[0].parent))
+    return entries, errors
+
+
+def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
+    where = display(paths[0], root)
+    if len(paths) > 1:
+        return [ContentError(display(paths[1], root), None, None,
+                             f"trùng tên với `{where}`: mỗi mục nhập chỉ được có một tệp hoặc một thư mục",
+                             f"same slug as `{where}`: an entry is either one file or one folder, not both")]
+    if not SLUG.match(slug):
+        vi, en = hint(f"tên tệp `{slug}` không hợp lệ: chỉ dùng chữ thường không dấu, số và dấu `-`",
+                      f"file name `{slug}` is not a valid slug: use lowercase ASCII letters, digits and `-`",
+                      slugify(slug) or None)
+        return [ContentError(where, None, None, vi, en)]
+    return []
+
+
+# -- parsing one entry -------------------------------------------------------------------------
+
+def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Product | None, list[ContentError]]:
+    options, entry = job
+    source = display(entry.main, options.display_root)
+    errors = ErrorList(source)
+    document = read_document(_read_bytes(entry.main, errors), errors)
+    if document is None:
+        return None, list(errors)
+    allowed = FACILITY_FIELDS if entry.kind == "facilities" else PRODUCT_FIELDS
+    fields = Fields(document.front, document.front_line, errors, options.build_date, allowed)
+    parse = _parse_facility if entry.kind == "facilities" else _parse_product
+    item = parse(entry, source, fields, options)
+    description = render_markdown(document.body)
+    translation_errors: list[ContentError] = []
+    if entry.translation is not None:
+        name_en, summary_en, description_en, translation_errors = _parse_translation(entry.translation, options)
+        if item is not None:
+            item = replace(item, name=Localized(item.name.vi, name_en),
+                           summary=Localized(item.summary.vi, summary_en),
+                           description=Localized(description, description_en))
+    elif item is not None:
+        item = replace(item, description=Localized(description))
+    return (item if not errors else None), list(errors) + translation_errors
+
+
+def _read_bytes(path: Path, errors: ErrorList) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        errors.add(None, None, f"không đọc được tệp: {exc.strerror}", f"cannot read file: {exc.strerror}")
+        return b""
+
+
+def _parse_translation(path: Path, options: LoadOptions) -> tuple[str | None, str | None, str | None, list[ContentError]]:
+    errors = ErrorList(display(path, options.display_root))
+    document = read_document(_read_bytes(path, errors), errors, front_required=False)
+    if document is None:
+        return None, None, None, list(errors)
+    fields = Fields(document.front or {}, document.front_line, errors, options.build_date, TRANSLATION_FIELDS)
+    name = fields.text("name", max_len=200)
+    summary = fields.text("summary", max_len=SUMMARY_MAX)
+    description = render_markdown(document.body) if document.body.strip() else None
+    return name, summary, description, list(errors)
+
+
+def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Facility | None:
+    vocab = options.vocab
+    name = fields.text("name", required=True, max_len=200)
+    kind = fields.term("kind", vocab.facility_kinds, "loại hình cơ sở", "kind of facility", required=True)
+    province = fields.term("province", vocab.provinces, "tỉnh, thành phố", "province", required=True)
+    contact = _parse_contact(fields)
+    location = _parse_location(fields)
+    facility = Facility(
+        slug=entry.slug, source=source,
+        name=Localized(name or ""),
+        kind=kind.term if kind else None,
+        province=Province(province.term, province.former) if province else None,
+        contact=contact,
+        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
+        address=fields.text("address", max_len=300),
+        location=location,
+        founded=fields.year("founded", minimum=1800),
+        employees=fields.integer("employees", 0, 1_000_000),
+        maintainers=fields.github_users("maintainers"),
+        support=fields.mapping_list("support", SUPPORT_FIELDS, _parse_support),
+        images=_parse_images(fields, entry, name or entry.slug),
+    )
+    return facility if name and kind and province and contact else None
+
+
+def _parse_contact(fields: Fields) -> Contact | None:
+    contact_fields = fields.mapping_field("contact", CONTACT_FIELDS, required=True)
+    if contact_fields is None:
+        return None
+    contact = Contact(phone=contact_fields.phone("phone"), zalo=contact_fields.phone("zalo"),
+                      email=contact_fields.email("email"), website=contact_fields.url("website"))
+    if not any((contact.phone, contact.zalo, contact.email, contact.website)):
+        if not any(name in contact_fields.mapping for name in CONTACT_FIELDS):
+            fields.error("contact", fields.mapping["contact"],
+                         "cần ít nhất một trong `phone`, `zalo`, `email`, `website`",
+                         "needs at least one of `phone`, `zalo`, `email`, `website`")
+        return None
+    return contact
+
+
+def _parse_location(fields: Fields) -> Location | None:
+    location = fields.mapping_field("location", ("lat", "lon"))
+    if location is None:
+        return None
+    lat = location.number("lat", -90, 90, required=True)
+    lon = location.number("lon", -180, 180, required=True)
+    return Location(lat, lon) if lat is not None and lon is not None else None
+
+
+def _parse_support(item: Fields) -> Support | None:
+    year = item.year("year", required=True)
+    programme = item.text("programme", required=True)
+    if programme is not None and programme not in SUPPORT_PROGRAMMES:
+        vi, en = hint(f"`{programme}` phải là `national` (khuyến công quốc gia) hoặc `local` (khuyến công địa phương)",
+                      f"`{programme}` must be `national` or `local`", suggest(programme, SUPPORT_PROGRAMMES))
+        item.error("programme", item.mapping["programme"], vi, en)
+        programme = None
+    activity = item.text("activity", required=True, max_len=300)
+    amount = item.integer("amount_vnd", 0, 10**13)
+    project = item.text("project", max_len=300)
+    if year is None or programme is None or activity is None:
+        return None
+    return Support(year, programme, activity, amount, project)
+
+
+def _parse_images(fields: Fields, entry: EntryFiles, alt: str) -> tuple[Image, ...]:
+    """Photo paths relative to the entry file; they must stay inside the entry's folder."""
+    images = []
+    folder = entry.folder.resolve()
+    for index, item in enumerate(fields.items("images"), 1):
+        label = f"images[{index}]"
+        written = fields.text_of(label, item)
+        if written is None:
+            continue
+        path = (entry.main.parent / written).resolve()
+        if os.path.isabs(written) or ".." in Path(written).parts or not path.is_relative_to(folder):
+            fields.error(label, item, "ảnh phải nằm trong thư mục của mục nhập (không dùng `..` hay đường dẫn tuyệt đối)",
+                         "photos must be inside the entry's folder (no `..` or absolute paths)")
+        elif path.suffix.lower() not in IMAGE_SUFFIXES:
+            fields.error(label, item, "ảnh phải là tệp JPEG, PNG hoặc WebP", "photos must be JPEG, PNG or WebP files")
+        elif not path.is_file():
+            fields.error(label, item, f"không tìm thấy tệp ảnh `{written}`", f"photo file `{written}` not found")
+        else:
+            images.append(Image(written, str(path), alt))
+    return tuple(images)
+
+
+def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Product | None:
+    vocab = options.vocab
+    name = fields.text("name", required=True, max_len=200)
+    facility = fields.text("facility", required=True)
+    group = fields.term("group", vocab.product_groups, "nhóm sản phẩm", "product group", required=True)
+    product = Product(
+        slug=entry.slug, source=source,
+        name=Localized(name or ""),
+        facility_slug=facility or "",
+        group=group.term if group else None,
+        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
+        awards=fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
+        export_markets=_parse_markets(fields, vocab),
+        domestic_channels=fields.text_list("domestic_channels"),
+        certifications=fields.mapping_list("certifications", CERTIFICATION_FIELDS,
+                                           lambda item: _parse_certification(item, vocab)),
+        capacity=_parse_capacity(fields),
+        moq=fields.text("moq", max_len=200),
+        packaging=fields.text("packaging", max_len=300),
+        shelf_life=fields.text("shelf_life", max_len=200),
+        hs_code=_parse_hs_code(fields),
+        lead_time=fields.text("lead_time", max_len=200),
+        tags=fields.text_list("tags", max_len=60),
+        images=_parse_images(fields, entry, name or entry.slug),
+    )
+    return product if name and facility and group else None
+
+
+def _parse_award(item: Fields, vocab: Vocabularies) -> Award | None:
+    level = item.term("level", vocab.award_levels, "cấp công nhận (commune, provincial, regional, national)",
+                      "award level (commune, provincial, regional, national)", required=True)
+    year = item.year("year", required=True)
+    region = item.term("region", vocab.regions, "khu vực (north, central-highlands, south)",
+                       "region (north, central-highlands, south)")
+    if level and level.term.code == "regional" and region is None and "region" not in item.mapping:
+        item.error("region", None, "giải cấp khu vực cần ghi `region`: north, central-highlands hoặc south",
+                   "a regional award needs `region`: north, central-highlands or south")
+    if level and level.term.code != "regional" and region is not None:
+        item.error("region", item.mapping["region"], "chỉ giải cấp khu vực (`regional`) mới có `region`",
+                   "only a `regional` award has a `region`")
+    decision = item.text("decision", max_len=200)
+    issuer = item.text("issuer", max_len=200)
+    if level is None or year is None:
+        return None
+    written = item.mapping["level"].raw
+    return Award(level.term, year, decision, issuer, region.term if region else None,
+                 written_level=written if written and written.strip().lower() != level.term.code else None)
+
+
+def _parse_certification(item: Fields, vocab: Vocabularies) -> Certification | None:
+    scheme = item.term("scheme", vocab.certification_schemes, "chứng nhận", "certification scheme", required=True)
+    if scheme is None:
+        return None
+    stars = None
+    grade = None
+    if scheme.term.extra.get("graded") == "stars":
+        low, high = scheme.term.extra["min"], scheme.term.extra["max"]
+        stars = item.integer("grade", low, high, required=True)
+        if stars is None:
+            return None
+    else:
+        grade = item.text("grade", max_len=60)
+    return Certification(scheme.term, grade, stars, item.text("number", max_len=100), item.year("year"),
+                         item.date("expires"))
+
+
+def _parse_markets(fields: Fields, vocab: Vocabularies) -> tuple:
+    markets = []
+    for index, item in enumerate(fields.items("export_markets"), 1):
+        label = f"export_markets[{index}]"
+        code = fields.text_of(label, item)
+        if code is None:
+            continue
+        term = vocab.countries.by_code.get(code.upper())
+        if term is None:
+            named = vocab.countries.lookup(code)
+            vi, en = hint(f"`{code}` không phải mã quốc gia ISO 3166-1 gồm 2 chữ cái",
+                          f"`{code}` is not an ISO 3166-1 two-letter country code",
+                          named.term.code if named else None)
+            fields.error(label, item, vi, en)
+        elif term not in markets:
+            markets.append(term)
+    return tuple(markets)
+
+
+def _parse_capacity(fields: Fields) -> Capacity | None:
+    capacity = fields.mapping_field("capacity", ("amount", "unit"))
+    if capacity is None:
+        return None
+    amount = capacity.number("amount", 0, 1e12, required=True)
+    unit = capacity.text("unit", required=True, max_len=40)
+    return Capacity(amount, unit) if amount is not None and unit else None
+
+
+def _parse_hs_code(fields: Fields) -> str | None:
+    code = fields.text("hs_code", max_len=20)
+    if code is not None and not _HS_CODE.match(code):
+        fields.error("hs_code", fields.mapping["hs_code"], "mã HS gồm 4 đến 10 chữ số, ví dụ `0306.17`",
+                     "an HS code has 4 to 10 digits, for example `0306.17`")
+        return None
+    return code
+
+
+# -- references --------------------------------------------------------------------------------
+
+def check_references(products: dict[str, Product], facilities: dict[str, Facility],
+                     options: LoadOptions) -> list[ContentError]:
+    """Every product names a facility that exists."""
+    errors = []
+    for product in products.values():
+        if product.facility_slug not in facilities:
+            vi, en = hint(f"không có cơ sở `{product.facility_slug}` trong content/facilities/",
+                          f"no facility `{product.facility_slug}` in content/facilities/",
+                          suggest(product.facility_slug, list(facilities)))
+            errors.append(ContentError(product.source, _facility_line(options, product), "facility", vi, en))
+    return errors
+
+
+def _facility_line(options: LoadOptions, product: Product) -> int | None:
+    """The line of `facility:` in a product file, re-read only for the error message."""
+    path = options.display_root / product.source
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
+            if line.startswith("facility:"):
+                return number
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None

@@ -1,0 +1,35 @@
+"""Descriptions: Markdown (the `markdown` package) → HTML, sanitised by nh3 so content cannot run script."""
+from __future__ import annotations
+
+import re
+
+import markdown as markdown_lib
+import nh3
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del",
+    "blockquote", "ul", "ol", "li", "a", "code", "pre", "table", "thead", "tbody", "tr", "th", "td",
+    "sub", "sup", "abbr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+# A heading `#` in a description would compete with the page's own <h1>: shift every level down.
+_HEADING = re.compile(r"<(/?)h([1-6])\b")
+
+_converter = markdown_lib.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+
+
+def render_markdown(source: str) -> str:
+    """Render a description to safe HTML: raw HTML, scripts, event handlers and unsafe links removed."""
+    _converter.reset()
+    html = _converter.convert(source)
+    html = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}", html)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )

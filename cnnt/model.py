@@ -1,0 +1,201 @@
+"""The catalogue model: one frozen dataclass per content type, built only by `load`."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .text import sort_key
+from .vocab import Term
+
+# A typical-product certificate is valid from its year until 31 December of the fourth year
+# counting that year: an award of 2022 is valid until 31/12/2025.
+AWARD_VALID_YEARS = 4
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A text in Vietnamese, with an English translation when the entry has one."""
+
+    vi: str
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" and self.en else self.vi
+
+    def __bool__(self) -> bool:
+        return bool(self.vi or self.en)
+
+
+@dataclass(frozen=True)
+class Award:
+    """Recognition as a typical CNNT product at one level, in one year."""
+
+    level: Term
+    year: int
+    decision: str | None = None
+    issuer: str | None = None
+    region: Term | None = None
+    written_level: str | None = None  # e.g. `district`, shown as "formerly district level"
+
+    @property
+    def valid_until(self) -> dt.date:
+        return dt.date(self.year + AWARD_VALID_YEARS - 1, 12, 31)
+
+    def is_valid(self, on: dt.date) -> bool:
+        return self.year <= on.year and on <= self.valid_until
+
+
+@dataclass(frozen=True)
+class Certification:
+    scheme: Term
+    grade: str | None = None
+    stars: int | None = None
+    number: str | None = None
+    year: int | None = None
+    expires: dt.date | None = None
+
+    def is_expired(self, on: dt.date) -> bool:
+        return self.expires is not None and self.expires < on
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str | None = None
+    zalo: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+    @property
+    def tel_link(self) -> str | None:
+        return "tel:" + _dial(self.phone) if self.phone else None
+
+    @property
+    def zalo_link(self) -> str | None:
+        return "https://zalo.me/" + _dial(self.zalo).lstrip("+") if self.zalo else None
+
+
+def _dial(number: str) -> str:
+    """The digits (and a leading +) of a phone number as written: `0290 3 831 234` → `02903831234`."""
+    return ("+" if number.strip().startswith("+") else "") + "".join(ch for ch in number if ch.isdigit())
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+
+    @property
+    def map_link(self) -> str:
+        return f"https://www.openstreetmap.org/?mlat={self.lat}&mlon={self.lon}#map=16/{self.lat}/{self.lon}"
+
+
+@dataclass(frozen=True)
+class Support:
+    """Khuyến công support a facility received."""
+
+    year: int
+    programme: str  # national | local
+    activity: str
+    amount_vnd: int | None = None
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class Capacity:
+    amount: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Image:
+    source: str   # path relative to the entry file, as written
+    file: str     # absolute path on disk
+    alt: str
+
+
+@dataclass(frozen=True)
+class Province:
+    """Where a facility is: a current unit, and the former name it wrote if it used one."""
+
+    term: Term
+    former: str | None = None
+
+
+@dataclass(frozen=True)
+class Facility:
+    slug: str
+    source: str
+    name: Localized
+    kind: Term
+    province: Province
+    contact: Contact
+    summary: Localized = Localized("")
+    description: Localized = Localized("")
+    address: str | None = None
+    location: Location | None = None
+    founded: int | None = None
+    employees: int | None = None
+    maintainers: tuple[str, ...] = ()
+    support: tuple[Support, ...] = ()
+    images: tuple[Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class Product:
+    slug: str
+    source: str
+    name: Localized
+    facility_slug: str
+    group: Term
+    summary: Localized = Localized("")
+    description: Localized = Localized("")
+    awards: tuple[Award, ...] = ()
+    export_markets: tuple[Term, ...] = ()
+    domestic_channels: tuple[str, ...] = ()
+    certifications: tuple[Certification, ...] = ()
+    capacity: Capacity | None = None
+    moq: str | None = None
+    packaging: str | None = None
+    shelf_life: str | None = None
+    hs_code: str | None = None
+    lead_time: str | None = None
+    tags: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+
+    def current_award(self, on: dt.date) -> Award | None:
+        """The highest award still valid on the given day (the most recent among equals)."""
+        valid = [award for award in self.awards if award.is_valid(on)]
+        return max(valid, key=lambda award: (award.level.rank, award.year), default=None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything the pages are made from, validated and cross-referenced."""
+
+    facilities: dict[str, Facility]
+    products: dict[str, Product]
+    build_date: dt.date
+    current: dict[str, Award | None] = field(default_factory=dict)
+
+    @cached_property
+    def products_by_facility(self) -> dict[str, list[Product]]:
+        grouped: dict[str, list[Product]] = {slug: [] for slug in self.facilities}
+        for product in self.sorted_products:
+            grouped[product.facility_slug].append(product)
+        return grouped
+
+    @cached_property
+    def sorted_products(self) -> list[Product]:
+        """Products in Vietnamese alphabetical order of their names."""
+        return sorted(self.products.values(), key=lambda p: (sort_key(p.name.vi), p.slug))
+
+    @cached_property
+    def sorted_facilities(self) -> list[Facility]:
+        return sorted(self.facilities.values(), key=lambda f: (sort_key(f.name.vi), f.slug))
+
+    def facility_of(self, product: Product) -> Facility:
+        return self.facilities[product.facility_slug]
+
+    def current_award(self, product: Product) -> Award | None:
+        return self.current[product.slug]

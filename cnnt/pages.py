@@ -1,0 +1,220 @@
+"""Pages stage: every route of the site and the explicit context its template receives.
+
+Paths are relative to the site root and end in `/` (written as `index.html`); Vietnamese
+pages live at the root and English ones under `en/`, with the same path after the prefix.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+from .config import SiteConfig
+from .model import Catalogue, Facility, Product
+from .text import initial, sort_key
+from .vocab import Term, Vocabularies
+
+RECENT_AWARDS_ON_HOME = 12
+RECENT_LEVELS = ("national", "regional")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML file to write: where, in which language, with which template and context."""
+
+    path: str
+    lang: str
+    template: str
+    context: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def url(self) -> str:
+        return lang_prefix(self.lang) + self.path
+
+    @property
+    def output(self) -> str:
+        """The file written: `…/index.html` for a folder path, else the path itself (`404.html`)."""
+        return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+
+    @property
+    def served_anywhere(self) -> bool:
+        """A 404 page is served in place of any missing URL, so its links cannot be relative."""
+        return self.template == "404.html"
+
+
+@dataclass(frozen=True)
+class Pagination:
+    number: int
+    count: int
+    paths: tuple[str, ...]
+
+    @property
+    def previous(self) -> str | None:
+        return self.paths[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.paths[self.number] if self.number < self.count else None
+
+
+@dataclass(frozen=True)
+class TermCount:
+    """A line of an index page: a vocabulary term, how many products it has, and its listing."""
+
+    term: Term
+    count: int
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Letter:
+    letter: str
+    anchor: str
+    path: str  # the listing page where this letter starts
+
+
+def letter_anchor(letter: str) -> str:
+    """The HTML id of a letter's heading in an A–Z list (ASCII, for any letter)."""
+    return f"letter-{ord(letter):x}"
+
+
+def lang_prefix(lang: str) -> str:
+    return "" if lang == "vi" else f"{lang}/"
+
+
+def product_path(product: Product) -> str:
+    return f"products/{product.slug}/"
+
+
+def facility_path(facility: Facility) -> str:
+    return f"facilities/{facility.slug}/"
+
+
+def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies) -> list[Page]:
+    """All pages of the site, in every configured language."""
+    routes = Routes(catalogue, config, vocab)
+    return [page for lang in config.languages for page in routes.pages(lang)]
+
+
+class Routes:
+    """Groups products the ways buyers browse them, once, and makes the pages for a language."""
+
+    def __init__(self, catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies) -> None:
+        self.catalogue = catalogue
+        self.config = config
+        self.vocab = vocab
+        products = catalogue.sorted_products
+        current = catalogue.current
+        self.by_level = _group(products, lambda p: [current[p.slug].level.code] if current[p.slug] else [])
+        self.by_province = _group(products, lambda p: [catalogue.facility_of(p).province.term.code])
+        self.by_group = _group(products, lambda p: [p.group.code])
+        self.by_market = _group(products, lambda p: [market.code for market in p.export_markets])
+
+    def pages(self, lang: str) -> Iterable[Page]:
+        yield self.home(lang)
+        yield Page("404.html", lang, "404.html")
+        for product in self.catalogue.products.values():
+            yield self.product(product, lang)
+        for facility in self.catalogue.facilities.values():
+            yield self.facility(facility, lang)
+        yield from self.term_listings(lang, "awards", self.vocab.level_order, self.by_level, "by_level")
+        yield from self.term_listings(lang, "provinces", self._provinces_sorted(lang), self.by_province, "by_province")
+        yield from self.term_listings(lang, "groups", list(self.vocab.product_groups), self.by_group, "by_group")
+        markets = sorted((self.vocab.countries.by_code[code] for code in self.by_market),
+                         key=lambda term: sort_key(term.name(lang)))
+        yield from self.term_listings(lang, "markets", markets, self.by_market, "by_market")
+        yield from self.alphabetical(lang, "a-z/", "a_z", self.catalogue.sorted_products, "listing.html")
+        yield from self.alphabetical(lang, "facilities/", "all_facilities", self.catalogue.sorted_facilities,
+                                     "facilities.html")
+
+    def _provinces_sorted(self, lang: str) -> list[Term]:
+        return sorted(self.vocab.provinces, key=lambda term: sort_key(term.name(lang)))
+
+    # -- single pages ----------------------------------------------------------------------
+
+    def home(self, lang: str) -> Page:
+        catalogue = self.catalogue
+        recent = [product for product in catalogue.products.values()
+                  if catalogue.current[product.slug] and catalogue.current[product.slug].level.code in RECENT_LEVELS]
+        recent.sort(key=lambda p: (-catalogue.current[p.slug].year, -catalogue.current[p.slug].level.rank,
+                                   sort_key(p.name.vi)))
+        counts = {
+            "products": len(catalogue.products),
+            "facilities": len(catalogue.facilities),
+            "provinces": len(self.by_province),
+            "markets": len(self.by_market),
+        }
+        levels = _counts(self.vocab.level_order, self.by_level, "awards")
+        groups = _counts(self.vocab.product_groups, self.by_group, "groups")
+        return Page("", lang, "home.html", {"counts": counts, "recent": recent[:RECENT_AWARDS_ON_HOME],
+                                             "levels": levels, "groups": groups})
+
+    def product(self, product: Product, lang: str) -> Page:
+        facility = self.catalogue.facility_of(product)
+        awards = sorted(product.awards, key=lambda a: (-a.year, -a.level.rank))
+        others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
+        return Page(product_path(product), lang, "product.html", {
+            "product": product, "facility": facility, "awards": awards,
+            "current": self.catalogue.current[product.slug], "other_products": others,
+        })
+
+    def facility(self, facility: Facility, lang: str) -> Page:
+        products = self.catalogue.products_by_facility[facility.slug]
+        support = sorted(facility.support, key=lambda s: -s.year)
+        return Page(facility_path(facility), lang, "facility.html",
+                    {"facility": facility, "products": products, "support": support})
+
+    # -- listings --------------------------------------------------------------------------
+
+    def term_listings(self, lang: str, section: str, terms: Sequence[Term],
+                      grouped: dict[str, list[Product]], title_key: str) -> Iterable[Page]:
+        """An index of terms with counts, and a paginated product listing per non-empty term."""
+        lines = _counts(terms, grouped, section)
+        yield Page(f"{section}/", lang, "terms.html", {"title_key": title_key, "lines": lines})
+        for line in lines:
+            if line.path:
+                yield from self.paginated(lang, line.path, grouped[line.term.code], "listing.html",
+                                          {"title_key": title_key, "term": line.term, "parent": f"{section}/"})
+
+    def alphabetical(self, lang: str, base: str, title_key: str, items: Sequence, template: str) -> Iterable[Page]:
+        """A paginated list in Vietnamese alphabetical order, with a jump to each letter."""
+        per_page = self.config.per_page
+        paths = _page_paths(base, len(items), per_page)
+        letters: dict[str, Letter] = {}
+        for index, item in enumerate(items):
+            letter = initial(item.name.vi)
+            if letter not in letters:
+                letters[letter] = Letter(letter, letter_anchor(letter), paths[index // per_page])
+        yield from self.paginated(lang, base, items, template, {
+            "title_key": title_key, "term": None, "parent": None, "letters": list(letters.values()),
+        })
+
+    def paginated(self, lang: str, base: str, items: Sequence, template: str, context: dict) -> Iterable[Page]:
+        per_page = self.config.per_page
+        paths = _page_paths(base, len(items), per_page)
+        for number, path in enumerate(paths, 1):
+            chunk = items[(number - 1) * per_page: number * per_page]
+            yield Page(path, lang, template, {**context, "items": chunk, "total": len(items),
+                                              "pagination": Pagination(number, len(paths), tuple(paths))})
+
+
+def _counts(terms: Iterable[Term], grouped: dict[str, list[Product]], section: str) -> list[TermCount]:
+    """Each term with its number of products, and a link only where there is a listing."""
+    return [TermCount(term, len(grouped.get(term.code, [])),
+                      f"{section}/{term.code.lower()}/" if grouped.get(term.code) else None)
+            for term in terms]
+
+
+def _page_paths(base: str, count: int, per_page: int) -> list[str]:
+    pages = max(1, math.ceil(count / per_page))
+    return [base] + [f"{base}page/{number}/" for number in range(2, pages + 1)]
+
+
+def _group(products: Iterable[Product], keys: Callable[[Product], list[str]]) -> dict[str, list[Product]]:
+    """Products under each key, keeping their (alphabetical) order."""
+    grouped: dict[str, list[Product]] = defaultdict(list)
+    for product in products:
+        for key in keys(product):
+            grouped[key].append(product)
+    return dict(grouped)

@@ -1,0 +1,114 @@
+"""The whole build, one straight line: config → load → pages → render → write (atomically)."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import parallel
+from .config import SiteConfig, load_config
+from .load import LoadOptions, load_catalogue
+from .model import Catalogue
+from .pages import Page, build_pages, facility_path, product_path
+from .render import Renderer
+from .vocab import VOCABULARY_DIR, load_vocabularies
+from .write import atomic_output, copy_file, copy_tree, write_text
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+FINGERPRINT_FILE = ".build-fingerprint"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    content_dir: Path
+    out_dir: Path
+    config_file: Path
+    templates_dir: Path
+    static_dir: Path
+    build_date: dt.date
+    display_root: Path
+    jobs: int | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    pages: int
+    products: int
+    facilities: int
+    seconds: float
+    skipped: bool = False
+
+
+def check(options: BuildOptions) -> Catalogue:
+    """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
+    config = load_config(options.config_file, options.build_date, options.display_root)
+    return _load(options, config)
+
+
+def build(options: BuildOptions) -> BuildReport:
+    """Build the site into `out_dir`; an unchanged input set leaves the previous output as it is."""
+    started = time.perf_counter()
+    config = load_config(options.config_file, options.build_date, options.display_root)
+    fingerprint = input_fingerprint(options)
+    previous = options.out_dir / FINGERPRINT_FILE
+    if not options.force and previous.is_file() and previous.read_text() == fingerprint:
+        return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
+    catalogue = _load(options, config)
+    vocab = load_vocabularies()
+    pages = build_pages(catalogue, config, vocab)
+    renderer = Renderer(options.templates_dir, config, vocab, catalogue)
+    with atomic_output(options.out_dir) as staging:
+        render_all(renderer, pages, staging, options.jobs)
+        copy_tree(options.static_dir, staging / "static")
+        copy_images(catalogue, staging)
+        write_text(staging, FINGERPRINT_FILE, fingerprint)
+    return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
+                       time.perf_counter() - started)
+
+
+def _load(options: BuildOptions, config: SiteConfig) -> Catalogue:
+    load_options = LoadOptions(options.content_dir, options.display_root, options.build_date, load_vocabularies())
+    return load_catalogue(load_options, options.jobs)
+
+
+# Set just before worker processes fork, so they inherit it instead of receiving it pickled.
+_RENDER_JOB: tuple[Renderer, list[Page], Path] | None = None
+
+
+def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int | None) -> None:
+    global _RENDER_JOB
+    _RENDER_JOB = (renderer, pages, staging)
+    try:
+        parallel.map_chunks(_render_one, range(len(pages)), jobs)
+    finally:
+        _RENDER_JOB = None
+
+
+def _render_one(index: int) -> None:
+    renderer, pages, staging = _RENDER_JOB
+    page = pages[index]
+    write_text(staging, page.output, renderer.render(page))
+
+
+def copy_images(catalogue: Catalogue, staging: Path) -> None:
+    """Photos are published under the page that shows them (resizing comes with the images stage)."""
+    for entries, path_of in ((catalogue.products.values(), product_path),
+                             (catalogue.facilities.values(), facility_path)):
+        for entry in entries:
+            for image in entry.images:
+                copy_file(Path(image.file), staging / path_of(entry) / image.source)
+
+
+def input_fingerprint(options: BuildOptions) -> str:
+    """A digest of everything a build reads: content, templates, static files, code, vocabularies,
+    configuration and the build date (award validity depends on it)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
+    for folder in (options.content_dir, options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(folder)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

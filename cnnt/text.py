@@ -1,0 +1,83 @@
+"""Vietnamese text handling, in one place: NFC, search folding, vocabulary keys, slugs, sort order."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Combining marks that carry a tone (huyền, sắc, hỏi, ngã, nặng) versus those that make a
+# different letter (ă, â, ê, ô, ơ, ư). Tone placement differs between the old and new styles
+# (hoà/hòa, thuỷ/thủy); letters never do.
+TONE_MARKS = {"\u0300": 1, "\u0301": 2, "\u0309": 3, "\u0303": 4, "\u0323": 5}
+LETTER_MARKS = {"\u0302", "\u0306", "\u031b"}
+
+# Vietnamese alphabetical order, with the Latin letters Vietnamese lacks slotted in where
+# a reader expects them, and digits first.
+_ORDER = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_RANK = {letter: rank for rank, letter in enumerate(_ORDER)}
+
+_SPACES = re.compile(r"\s+")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def nfc(text: str) -> str:
+    """Return text in Unicode NFC, the form pages show."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Fold for search and loose matching: no marks, đ → d, lower case, single spaces."""
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = bare.replace("đ", "d").replace("Đ", "d").lower()
+    return _SPACES.sub(" ", bare).strip()
+
+
+def _syllable_key(syllable: str) -> str:
+    """One word with its tone mark moved to the end, so both placements compare equal."""
+    tone = ""
+    letters = []
+    for ch in unicodedata.normalize("NFD", syllable):
+        if ch in TONE_MARKS:
+            tone = ch
+        else:
+            letters.append(ch)
+    return unicodedata.normalize("NFC", "".join(letters)) + tone
+
+
+def match_key(text: str) -> str:
+    """Key for exact vocabulary matching: case, NFC/NFD and tone placement do not matter."""
+    words = _SPACES.sub(" ", text.strip().lower()).split(" ")
+    return " ".join(_syllable_key(word) for word in words)
+
+
+def slugify(text: str) -> str:
+    """ASCII slug: `Cà Mau` → `ca-mau`."""
+    return _NOT_SLUG.sub("-", fold(text)).strip("-")
+
+
+def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Vietnamese dictionary order: letters first (a < ă < â < b …), then tones (a < à < á < ả < ã < ạ)."""
+    letters: list[int] = []
+    tones: list[int] = []
+    for ch in unicodedata.normalize("NFD", text.lower()):
+        if ch in TONE_MARKS:
+            tones[-1:] = [TONE_MARKS[ch]]
+        elif ch in LETTER_MARKS and letters:
+            base = _ORDER[letters[-1]] if 0 <= letters[-1] < len(_ORDER) else ""
+            composed = unicodedata.normalize("NFC", base + ch)
+            letters[-1] = _RANK.get(composed, letters[-1])
+        elif unicodedata.combining(ch):
+            continue
+        else:
+            letters.append(_RANK.get(ch, len(_ORDER) + ord(ch)))
+            tones.append(0)
+    return tuple(letters), tuple(tones)
+
+
+def initial(text: str) -> str:
+    """The letter a name is filed under in an A–Z list (Đ apart from D; tones dropped)."""
+    for ch in nfc(text).strip():
+        if ch.isalnum():
+            letter = _syllable_key(ch.upper())[0]
+            return letter if letter.isalpha() else "#"
+    return "#"

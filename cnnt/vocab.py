@@ -1,0 +1,118 @@
+"""Vocabularies (provinces, countries, levels, groups, …) are data files in `vocabularies/`; this reads them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from .errors import suggest
+from .text import fold, match_key
+
+VOCABULARY_DIR = Path(__file__).resolve().parent / "vocabularies"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a vocabulary: a stable code and its Vietnamese and English names."""
+
+    code: str
+    vi: str
+    en: str
+    rank: int = 0
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def name(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a value written in an entry resolved to; `former` is set when it was a pre-2025 name."""
+
+    term: Term
+    former: str | None = None
+
+
+class Vocabulary:
+    """Terms looked up by code, alias or name, ignoring case, NFD and tone placement."""
+
+    def __init__(self, name: str, terms: list[Term], aliases: dict[str, Match]) -> None:
+        self.name = name
+        self.terms = terms
+        self.by_code = {term.code: term for term in terms}
+        self._exact: dict[str, Match] = {}
+        self._folded: dict[str, Match] = {}
+        for term in terms:
+            for written in (term.code, term.vi, term.en):
+                self._index(written, Match(term))
+        for written, match in aliases.items():
+            self._index(written, match)
+
+    def _index(self, written: str, match: Match) -> None:
+        self._exact.setdefault(match_key(written), match)
+        self._folded.setdefault(fold(written), match)
+
+    def lookup(self, written: str) -> Match | None:
+        """The term a facility meant, matching exactly first and then without diacritics."""
+        return self._exact.get(match_key(written)) or self._folded.get(fold(written))
+
+    def suggestion(self, written: str) -> str | None:
+        return suggest(written, [term.code for term in self.terms] + [term.vi for term in self.terms])
+
+    def __iter__(self):
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
+def _load(path: Path) -> dict:
+    with path.open(encoding="utf-8") as stream:
+        return yaml.safe_load(stream)
+
+
+def _vocabulary(name: str, rows: dict, former_key: str | None = None) -> Vocabulary:
+    terms: list[Term] = []
+    aliases: dict[str, Match] = {}
+    for code, row in rows.items():
+        row = dict(row)
+        term = Term(str(code), row.pop("vi"), row.pop("en"), int(row.pop("rank", 0)), row)
+        terms.append(term)
+        for alias in row.get("aliases", []):
+            aliases[alias] = Match(term)
+        for former in row.get("former", []) if former_key else []:
+            aliases[former] = Match(term, former=former)
+    return Vocabulary(name, terms, aliases)
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    """Every vocabulary the model checks against and the pages show."""
+
+    provinces: Vocabulary
+    countries: Vocabulary
+    award_levels: Vocabulary
+    regions: Vocabulary
+    product_groups: Vocabulary
+    facility_kinds: Vocabulary
+    certification_schemes: Vocabulary
+
+    @cached_property
+    def level_order(self) -> list[Term]:
+        """Award levels from highest to lowest."""
+        return sorted(self.award_levels, key=lambda term: -term.rank)
+
+
+def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
+    """Read all vocabulary files; they ship with the package and are trusted."""
+    return Vocabularies(
+        provinces=_vocabulary("provinces", _load(directory / "provinces.yaml"), former_key="former"),
+        countries=_vocabulary("countries", _load(directory / "countries.yaml")),
+        award_levels=_vocabulary("award_levels", _load(directory / "award_levels.yaml")),
+        regions=_vocabulary("regions", _load(directory / "regions.yaml")),
+        product_groups=_vocabulary("product_groups", _load(directory / "product_groups.yaml")),
+        facility_kinds=_vocabulary("facility_kinds", _load(directory / "facility_kinds.yaml")),
+        certification_schemes=_vocabulary("certification_schemes", _load(directory / "certification_schemes.yaml")),
+    )
