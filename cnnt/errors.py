@@ -47,7 +47,9 @@ class BuildFailed(Exception):
 
 def suggest(value: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """The closest choice to a misspelt value (compared folded), or None."""
-    folded = {fold(choice): choice for choice in choices}
+    folded: dict[str, str] = {}
+    for choice in choices:  # the first of equal-looking choices wins: callers list codes first
+        folded.setdefault(fold(choice), choice)
     close = difflib.get_close_matches(fold(value), list(folded), n=1, cutoff=0.6)
     return folded[close[0]] if close else None
 

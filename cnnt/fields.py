@@ -10,12 +10,13 @@ import re
 from typing import Callable, Iterable, TypeVar
 
 from .errors import ErrorList, hint, suggest
-from .frontmatter import Value
+from .frontmatter import REJECTED, Value
 from .vocab import Match, Vocabulary
 
 T = TypeVar("T")
 
 MIN_YEAR = 1990
+SHORT_VOCABULARY = 13  # up to this many terms, an unknown value's message lists them all
 URL_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 _WEB_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,7 +37,8 @@ class Fields:
     """Typed access to one mapping's fields; unknown names are reported once, on creation."""
 
     def __init__(self, mapping: dict[str, Value], line: int, errors: ErrorList, build_date: dt.date,
-                 allowed: Iterable[str], prefix: str = "") -> None:
+                 allowed: Iterable[str], prefix: str = "",
+                 unknown: tuple[str, str] = ("trường không được hỗ trợ", "unknown field")) -> None:
         self.mapping = mapping
         self.line = line
         self.errors = errors
@@ -45,7 +47,7 @@ class Fields:
         allowed = list(allowed)
         for name, value in mapping.items():
             if name not in allowed:
-                vi, en = hint("trường không được hỗ trợ", "unknown field", suggest(name, allowed))
+                vi, en = hint(*unknown, suggest(name, allowed))
                 self.errors.add(value.line, self.label(name), vi, en)
 
     # -- reporting -------------------------------------------------------------------------
@@ -62,6 +64,8 @@ class Fields:
 
     def get(self, name: str, required: bool = False) -> Value | None:
         value = self.mapping.get(name)
+        if value is not None and value.data is REJECTED:
+            return None  # already reported where it was read
         if value is not None and value.data is None:
             value = None  # `field:` with nothing after it counts as absent
         if value is None and required:
@@ -155,8 +159,12 @@ class Fields:
                 vi_name: str, en_name: str) -> Match | None:
         match = vocabulary.lookup(text)
         if match is None:
-            vi, en = hint(f"`{text}` không có trong danh sách {vi_name}",
-                          f"`{text}` is not a known {en_name}", vocabulary.suggestion(text))
+            vi, en = f"`{text}` không có trong danh sách {vi_name}", f"`{text}` is not a known {en_name}"
+            suggestion = vocabulary.suggestion(text)
+            if suggestion is None and len(vocabulary) <= SHORT_VOCABULARY:
+                codes = ", ".join(term.code for term in vocabulary)
+                vi, en = f"{vi} (dùng một trong: {codes})", f"{en} (use one of: {codes})"
+            vi, en = hint(vi, en, suggestion)
             self.error(name, value, vi, en)
         return match
 

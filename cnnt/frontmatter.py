@@ -39,6 +39,7 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
 Scalar = Union[str, int, float, bool, None, dt.date]
+REJECTED = object()  # a value already reported as unreadable; fields treat it as present but invalid
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def parse_yaml(source: str, first_line: int, errors: ErrorList) -> Value | None:
     return None
 
 
-def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, errors: ErrorList) -> Value | None:
+def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, errors: ErrorList,
+             label: str | None = None) -> Value | None:
     """Node → Value, refusing unknown tags, duplicate keys and runaway expansion."""
     budget.nodes += 1
     if budget.nodes > MAX_NODES or depth > MAX_DEPTH:
@@ -156,9 +158,7 @@ def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, erro
     line = first_line + node.start_mark.line
     if isinstance(node, yaml.ScalarNode):
         if node.tag not in _SCALAR_TAGS:
-            errors.add(line, None, f"thẻ YAML `{node.tag}` không được phép",
-                       f"YAML tag `{node.tag}` is not allowed")
-            return None
+            return _reject_tag(node, line, errors, label)
         try:
             data = _CONSTRUCTOR.construct_object(node)
         except (ValueError, yaml.YAMLError):
@@ -167,27 +167,35 @@ def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, erro
             data = nfc(data)
         return Value(data, line, nfc(node.value), quoted=node.style in ("'", '"', "|", ">"))
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-        items = [_convert(child, first_line, budget, depth + 1, errors) for child in node.value]
-        return Value([item for item in items if item is not None], line)
+        items = [_convert(child, first_line, budget, depth + 1, errors, f"{label}[{index}]")
+                 for index, child in enumerate(node.value, 1)]
+        return Value([item for item in items if item is not None and item.data is not REJECTED], line)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
-        return Value(_convert_mapping(node, first_line, budget, depth, errors), line)
-    errors.add(line, None, f"thẻ YAML `{node.tag}` không được phép", f"YAML tag `{node.tag}` is not allowed")
-    return None
+        return Value(_convert_mapping(node, first_line, budget, depth, errors, label), line)
+    return _reject_tag(node, line, errors, label)
+
+
+def _reject_tag(node: yaml.Node, line: int, errors: ErrorList, label: str | None) -> Value:
+    """Tags like `!!python/object` would build objects: refuse them, naming the tag as written."""
+    tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+    errors.add(line, label, f"thẻ YAML `{tag}` không được phép; hãy viết giá trị bình thường",
+               f"YAML tag `{tag}` is not allowed; write a plain value")
+    return Value(REJECTED, line)
 
 
 def _convert_mapping(node: yaml.MappingNode, first_line: int, budget: _Budget, depth: int,
-                     errors: ErrorList) -> dict[str, Value]:
+                     errors: ErrorList, label: str | None) -> dict[str, Value]:
     mapping: dict[str, Value] = {}
     for key_node, value_node in node.value:
         key_line = first_line + key_node.start_mark.line
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-            errors.add(key_line, None, "tên trường phải là một từ đơn giản", "a field name must be a plain word")
+            errors.add(key_line, label, "tên trường phải là một từ đơn giản", "a field name must be a plain word")
             continue
         key = nfc(key_node.value)
         if key in mapping:
-            errors.add(key_line, key, "trường bị khai báo hai lần", "field is given twice")
+            errors.add(key_line, f"{label}.{key}" if label else key, "trường bị khai báo hai lần", "field is given twice")
             continue
-        value = _convert(value_node, first_line, budget, depth + 1, errors)
+        value = _convert(value_node, first_line, budget, depth + 1, errors, f"{label}.{key}" if label else key)
         if value is not None:
             # A field's messages point at its name, where a facility looks first.
             mapping[key] = Value(value.data, key_line, value.raw, value.quoted)

@@ -189,7 +189,9 @@ def _parse_translation(path: Path, options: LoadOptions) -> tuple[str | None, st
     document = read_document(_read_bytes(path, errors), errors, front_required=False)
     if document is None:
         return None, None, None, list(errors)
-    fields = Fields(document.front or {}, document.front_line, errors, options.build_date, TRANSLATION_FIELDS)
+    fields = Fields(document.front or {}, document.front_line, errors, options.build_date, TRANSLATION_FIELDS,
+                    unknown=("bản dịch chỉ được ghi `name` và `summary`; các trường khác lấy từ bản tiếng Việt",
+                             "a translation may only set `name` and `summary`; other fields come from the Vietnamese entry"))
     name = fields.text("name", max_len=200)
     summary = fields.text("summary", max_len=SUMMARY_MAX)
     description = render_markdown(document.body) if document.body.strip() else None
@@ -312,11 +314,9 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
 
 
 def _parse_award(item: Fields, vocab: Vocabularies) -> Award | None:
-    level = item.term("level", vocab.award_levels, "cấp công nhận (commune, provincial, regional, national)",
-                      "award level (commune, provincial, regional, national)", required=True)
+    level = item.term("level", vocab.award_levels, "cấp công nhận", "award level", required=True)
     year = item.year("year", required=True)
-    region = item.term("region", vocab.regions, "khu vực (north, central-highlands, south)",
-                       "region (north, central-highlands, south)")
+    region = item.term("region", vocab.regions, "khu vực", "region")
     if level and level.term.code == "regional" and region is None and "region" not in item.mapping:
         item.error("region", None, "giải cấp khu vực cần ghi `region`: north, central-highlands hoặc south",
                    "a regional award needs `region`: north, central-highlands or south")
@@ -340,7 +340,11 @@ def _parse_certification(item: Fields, vocab: Vocabularies) -> Certification | N
     grade = None
     if scheme.term.extra.get("graded") == "stars":
         low, high = scheme.term.extra["min"], scheme.term.extra["max"]
-        stars = item.integer("grade", low, high, required=True)
+        if item.get("grade") is None:
+            item.error("grade", None, f"{scheme.term.vi} cần ghi số sao `grade` từ {low} đến {high}",
+                       f"{scheme.term.code} needs `grade`, its number of stars from {low} to {high}")
+            return None
+        stars = item.integer("grade", low, high)
         if stars is None:
             return None
     else:

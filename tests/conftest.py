@@ -1,0 +1,66 @@
+"""Shared fixtures: a tiny site built from a dict of files, and the built sample catalogue."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import build as cli  # noqa: E402  (the command line, driven in-process)
+
+BUILD_DATE = "2026-11-22"
+
+FACILITY = """---
+name: HTX Mẫu
+kind: cooperative
+province: Cà Mau
+contact: {phone: 0900 000 001, zalo: 0900 000 001}
+---
+Mô tả cơ sở.
+"""
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    site: Path
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line and ": " in line and not line[0].isdigit()]
+
+
+@pytest.fixture
+def make_site(tmp_path, capsys, monkeypatch):
+    """Write `files` (path → text or bytes) under a content folder and run a command on it."""
+
+    def run(files: dict[str, str | bytes], command: str = "build", date: str = BUILD_DATE,
+            extra: tuple[str, ...] = (), with_facility: bool = True) -> Run:
+        content = tmp_path / "content"
+        if with_facility:
+            files = {"facilities/htx-mau.md": FACILITY, **files}
+        for relative, data in files.items():
+            path = content / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        monkeypatch.chdir(tmp_path)
+        args = [command, "--content", str(content), "--out", str(tmp_path / "site"), "--date", date, *extra]
+        code = cli.main(args)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err, tmp_path / "site")
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory) -> Path:
+    """The bundled sample catalogue, built once for the session."""
+    out = tmp_path_factory.mktemp("sample") / "site"
+    assert cli.main(["build", "--out", str(out), "--date", BUILD_DATE, "--force"]) == 0
+    return out

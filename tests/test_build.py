@@ -1,0 +1,193 @@
+"""The sample catalogue builds cleanly, and the build behaves as a release tool should."""
+import datetime as dt
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+import yaml
+
+from conftest import BUILD_DATE, ROOT, cli
+from html_inspect import parse
+from cnnt.render import load_strings
+from cnnt.vocab import VOCABULARY_DIR, load_vocabularies
+
+CONTENT = ROOT / "content"
+
+
+def sample_slugs(kind: str) -> list[str]:
+    folder = CONTENT / kind
+    return sorted({p.name.split(".")[0] for p in folder.iterdir() if not p.name.endswith(".en.md")})
+
+
+def test_sample_catalogue_checks_clean(capsys):
+    assert cli.main(["check", "--date", BUILD_DATE]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "37 products, 19 facilities valid" in captured.out
+
+
+def test_sample_meets_the_catalogue_brief():
+    catalogue = cli.pipeline.check(cli.options_from(cli.parse_args(["check", "--date", BUILD_DATE])))
+    products, facilities = catalogue.products.values(), catalogue.facilities.values()
+    assert len(facilities) >= 12 and len(products) >= 30
+    assert {p.group.code for p in products} == {"handicraft", "food", "machinery", "other"}
+    levels = {a.level.code for p in products for a in p.awards}
+    assert levels == {"commune", "provincial", "regional", "national"}
+    assert any(not a.is_valid(catalogue.build_date) for p in products for a in p.awards)
+    assert sum(1 for f in facilities if f.province.former) >= 3
+    assert len({m.code for p in products for m in p.export_markets}) >= 5
+    translated = sum(1 for e in [*products, *facilities] if e.name.en or e.description.en)
+    assert translated * 3 >= len(products) + len(facilities)
+
+
+def test_every_entry_has_a_page_in_both_languages(sample_site):
+    for kind in ("products", "facilities"):
+        for slug in sample_slugs(kind):
+            for prefix in ("", "en/"):
+                assert (sample_site / prefix / kind / slug / "index.html").is_file(), (prefix, kind, slug)
+
+
+def test_every_internal_link_resolves(sample_site):
+    pages = [p for p in sample_site.rglob("*.html") if p.name != "404.html"]
+    assert len(pages) > 150
+    for page in pages:
+        for link in parse(page).links() + parse(page).assets():
+            if urlsplit(link).scheme:
+                continue
+            target_url, fragment = urldefrag(link)
+            target = (page.parent / target_url).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), f"{page.relative_to(sample_site)} → {link}"
+            if fragment:
+                assert fragment in parse(target).ids, f"{page} → {link}"
+
+
+def test_lang_and_hreflang(sample_site):
+    vi, en = parse(sample_site / "products/kho-muc-my-thuyen/index.html"), parse(sample_site / "en/products/kho-muc-my-thuyen/index.html")
+    assert vi.lang == "vi" and en.lang == "en"
+    expected = {"vi": "https://catalogue.example.org/products/kho-muc-my-thuyen/",
+                "en": "https://catalogue.example.org/en/products/kho-muc-my-thuyen/",
+                "x-default": "https://catalogue.example.org/products/kho-muc-my-thuyen/"}
+    assert vi.hreflang == expected and en.hreflang == expected
+
+
+def test_no_remote_assets(sample_site):
+    for page in sample_site.rglob("*.html"):
+        for url in parse(page).assets():
+            assert not urlsplit(url).netloc and not urlsplit(url).scheme, (page, url)
+
+
+def test_expired_awards_are_shown_and_not_counted(sample_site):
+    # Bánh in's only award (provincial 2020) expired on 31/12/2023.
+    page = (sample_site / "products/banh-in/index.html").read_text()
+    assert "badge-expired" in page and "Hết hiệu lực" in page
+    assert "products/banh-in/" not in (sample_site / "awards/provincial/index.html").read_text()
+    # Khô mực: national 2024 is its level; its expired provincial 2020 is listed as expired.
+    assert "products/kho-muc-my-thuyen/" in (sample_site / "awards/national/index.html").read_text()
+    assert "products/kho-muc-my-thuyen/" not in (sample_site / "awards/provincial/index.html").read_text()
+
+
+def test_listings_have_counts_and_vietnamese_order(sample_site):
+    az = (sample_site / "a-z/index.html").read_text()
+    names = re.findall(r'<h3 class="card-title"><a href="[^"]+">([^<]+)</a>', az)
+    from cnnt.text import sort_key
+    assert len(names) == 37 and names == sorted(names, key=sort_key)
+    assert names.index("Đũa tre Mai Châu") > names.index("Cà phê rang xay Đắk Mil")
+    provinces = (sample_site / "en/provinces/index.html").read_text()
+    assert re.search(r'Ca Mau</a>\s*<span class="count">1[0-9]</span>', provinces)
+
+
+@pytest.mark.parametrize("moment, national_listed", [
+    (dt.datetime(2025, 12, 31, 12, tzinfo=dt.timezone.utc), True),   # last day of the 2022 award
+    (dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc), False),    # the day after: expired
+])
+def test_build_date_comes_from_source_date_epoch(tmp_path, moment, national_listed):
+    from conftest import FACILITY
+    product = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\nawards:\n  - {level: national, year: 2022}\n---\n"
+    (tmp_path / "content/products").mkdir(parents=True)
+    (tmp_path / "content/facilities").mkdir()
+    (tmp_path / "content/products/banh.md").write_text(product, encoding="utf-8")
+    (tmp_path / "content/facilities/htx-mau.md").write_text(FACILITY, encoding="utf-8")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(moment.timestamp()))}
+    subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(tmp_path / "content"),
+                    "--out", str(tmp_path / "site")], check=True, env=env, capture_output=True)
+    assert (tmp_path / "site/awards/national/index.html").is_file() == national_listed
+
+
+def test_failed_build_leaves_previous_site_untouched(make_site):
+    good = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"})
+    assert good.code == 0
+    before = {p: p.read_bytes() for p in good.site.rglob("*") if p.is_file()}
+    bad = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: fod\n---\n"})
+    assert bad.code == 1
+    after = {p: p.read_bytes() for p in good.site.rglob("*") if p.is_file()}
+    assert after == before
+    assert not [p for p in good.site.parent.iterdir() if p.name.startswith(".site.")]
+
+
+def test_unchanged_rebuild_is_skipped_and_a_change_rebuilds(make_site):
+    files = {"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}
+    assert make_site(files).code == 0
+    again = make_site(files)
+    assert again.code == 0 and "Nothing changed" in again.out
+    changed = make_site({"products/banh.md": files["products/banh.md"].replace("Bánh", "Bánh mới")})
+    assert "pages" in changed.out and "Bánh mới" in (changed.site / "products/banh/index.html").read_text()
+    later = make_site(files, date="2027-01-01")
+    assert "pages" in later.out, "a different build date must rebuild: award validity depends on it"
+
+
+def test_content_and_out_flags_build_another_tree(make_site, tmp_path):
+    run = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"})
+    assert run.code == 0 and (tmp_path / "site/products/banh/index.html").is_file()
+    assert not (tmp_path / "site/products/kho-muc-my-thuyen").exists()
+
+
+XSS = """---
+name: "<script>alert('name')</script>"
+facility: htx-mau
+group: food
+summary: "<img src=x onerror=alert(1)>"
+domestic_channels: ["<b onmouseover=alert(1)>shop</b>"]
+---
+Hello <script>alert('body')</script> <a href="javascript:alert(1)">click</a>
+<iframe src="https://evil.example"></iframe> <img src=x onerror="alert(2)">
+[link](javascript:alert(3)) <a href="https://ok.example" onclick="alert(4)">ok</a>
+"""
+
+
+def test_content_cannot_run_script(make_site):
+    run = make_site({"products/xss.md": XSS})
+    assert run.code == 0, run.err
+    for page in run.site.rglob("*.html"):
+        parsed = parse(page)
+        assert not parsed.all("script") and not parsed.all("iframe"), page
+        for tag, attrs in parsed.elements:
+            assert not [name for name in attrs if name.startswith("on")], (page, tag, attrs)
+            assert not any(attrs.get(name, "").strip().lower().startswith("javascript:") for name in ("href", "src"))
+    product = (run.site / "products/xss/index.html").read_text()
+    assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt;" in product
+    assert 'href="https://ok.example"' in product
+
+
+def test_vocabulary_files_are_well_formed():
+    vocab = load_vocabularies()
+    assert len(vocab.provinces) == 34
+    for name in ("provinces", "countries", "award_levels", "regions", "product_groups", "facility_kinds",
+                 "certification_schemes"):
+        rows = yaml.safe_load((VOCABULARY_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+        for code, row in rows.items():
+            assert isinstance(row.get("vi"), str) and isinstance(row.get("en"), str), (name, code)
+            assert all(value is not None for value in row.values()), (name, code, row)
+    former = [f for term in vocab.provinces for f in term.extra.get("former", [])]
+    assert len({f for f in former if "-" not in f and "–" not in f}) == 30  # 29 merged in 2025 + Hà Tây (2008)
+    assert len(vocab.countries) == 249 and vocab.countries.by_code["VN"].vi == "Việt Nam"
+
+
+def test_every_ui_string_has_both_languages():
+    for key, texts in load_strings().items():
+        assert set(texts) == {"vi", "en"}, key
+        assert isinstance(texts["vi"], str) and isinstance(texts["en"], str), key

@@ -1,0 +1,55 @@
+import datetime as dt
+
+from cnnt.model import Award, Contact, Localized, Product
+from cnnt.vocab import load_vocabularies
+
+VOCAB = load_vocabularies()
+LEVEL = VOCAB.award_levels.by_code
+
+
+def award(level: str, year: int) -> Award:
+    return Award(LEVEL[level], year)
+
+
+def product(*awards: Award) -> Product:
+    return Product("p", "p.md", Localized("P"), "f", VOCAB.product_groups.by_code["food"], awards=awards)
+
+
+def test_award_valid_through_31_december_of_fourth_year():
+    a = award("provincial", 2022)
+    assert a.valid_until == dt.date(2025, 12, 31)
+    assert a.is_valid(dt.date(2022, 1, 1))
+    assert a.is_valid(dt.date(2025, 12, 31))
+    assert not a.is_valid(dt.date(2026, 1, 1))
+
+
+def test_award_not_yet_valid_before_its_year():
+    assert not award("national", 2026).is_valid(dt.date(2025, 6, 1))
+
+
+def test_current_award_is_highest_valid_level():
+    p = product(award("national", 2020), award("provincial", 2024), award("regional", 2023))
+    assert p.current_award(dt.date(2026, 11, 22)).level.code == "regional"  # national of 2020 expired
+    assert p.current_award(dt.date(2023, 6, 1)).level.code == "national"
+
+
+def test_expired_awards_never_count():
+    p = product(award("national", 2019), award("provincial", 2021))
+    assert p.current_award(dt.date(2026, 11, 22)) is None
+
+
+def test_most_recent_award_wins_among_equal_levels():
+    p = product(award("provincial", 2023), award("provincial", 2025))
+    assert p.current_award(dt.date(2026, 1, 1)).year == 2025
+
+
+def test_localized_falls_back_to_vietnamese():
+    assert Localized("Bánh", None).get("en") == "Bánh"
+    assert Localized("Bánh", "Cake").get("en") == "Cake"
+    assert Localized("Bánh", "Cake").get("vi") == "Bánh"
+
+
+def test_contact_links():
+    contact = Contact(phone="+84 290 3.831-234", zalo="0900 000 101")
+    assert contact.tel_link == "tel:+842903831234"
+    assert contact.zalo_link == "https://zalo.me/0900000101"

@@ -1,0 +1,47 @@
+import unicodedata
+
+from cnnt.text import fold, initial, match_key, nfc, slugify, sort_key
+
+
+def test_fold_removes_marks_and_d_stroke():
+    assert fold("Đũa tre") == "dua tre"
+    assert fold("Vĩnh Hoà Phát") == fold("Vĩnh Hòa Phát") == "vinh hoa phat"
+    assert fold("  BÁNH   phồng\ttôm ") == "banh phong tom"
+
+
+def test_fold_handles_decomposed_input():
+    assert fold(unicodedata.normalize("NFD", "Thừa Thiên Huế")) == "thua thien hue"
+
+
+def test_match_key_ignores_tone_placement_and_normalisation_but_not_tones():
+    assert match_key("Hoà Bình") == match_key("Hòa Bình")
+    assert match_key("Thuỷ") == match_key("thủy")
+    assert match_key("khoẻ") == match_key("khỏe")
+    assert match_key(unicodedata.normalize("NFD", "Bạc Liêu")) == match_key("Bạc Liêu")
+    assert match_key("Hà Nam") != match_key("Hà Năm")
+    assert match_key("má") != match_key("mà")
+
+
+def test_nfc():
+    decomposed = unicodedata.normalize("NFD", "Cà Mau")
+    assert decomposed != "Cà Mau" and nfc(decomposed) == "Cà Mau"
+
+
+def test_slugify():
+    assert slugify("Khô mực Mỹ Thuyền") == "kho-muc-my-thuyen"
+    assert slugify("Bánh_Phồng  Tôm!") == "banh-phong-tom"
+    assert slugify("Đồng Tháp") == "dong-thap"
+
+
+def test_vietnamese_alphabetical_order():
+    words = ["đường", "dừa", "bánh", "ăn", "an", "ấm", "ạ", "à", "a", "á", "ả", "ã", "ơn", "ốc", "xoài", "ong"]
+    assert sorted(words, key=sort_key) == [
+        "a", "à", "á", "ả", "ã", "ạ", "an", "ăn", "ấm", "bánh", "dừa", "đường", "ong", "ốc", "ơn", "xoài"]
+
+
+def test_order_is_case_insensitive_and_stable_for_nfd():
+    assert sort_key("Đà Nẵng") == sort_key(unicodedata.normalize("NFD", "đà nẵng"))
+
+
+def test_initial_letter_keeps_vietnamese_letters():
+    assert [initial(w) for w in ["đũa", "Dừa", "ấm", "ơn", "Ắc", "12 con giáp", "  bánh"]] == ["Đ", "D", "Â", "Ơ", "Ă", "#", "B"]

@@ -1,0 +1,102 @@
+"""Validation: every invalid entry under tests/invalid/ gives exactly the messages in its expected.txt."""
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD_DATE, ROOT, cli
+
+INVALID = Path(__file__).resolve().parent / "invalid"
+CASES = sorted(path.name for path in INVALID.iterdir() if path.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invalid_entries_give_exact_messages(case, capsys, monkeypatch):
+    folder = INVALID / case
+    monkeypatch.chdir(folder)  # messages name paths as a facility sees them: content/products/…
+    code = cli.main(["check", "--content", "content", "--date", BUILD_DATE, "--config", str(ROOT / "site.yaml")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in captured.err
+    assert captured.err == (folder / "expected.txt").read_text(encoding="utf-8")
+
+
+def test_every_problem_in_every_file_is_reported_at_once(make_site):
+    run = make_site({
+        "products/a.md": "---\nname: A\nfacility: htx-mau\ngroup: foods\n---\n",
+        "products/b.md": "---\nname: B\nfacility: nowhere\ngroup: food\nexprot_markets: [KR]\n---\n",
+        "facilities/c.md": "---\nname: C\nkind: household\nprovince: Atlantis\ncontact: {phone: 0900 000 009}\n---\n",
+    }, command="check")
+    assert run.code == 1
+    fields = [line.split(": ")[1] for line in run.error_lines]
+    assert sorted(fields) == ["exprot_markets", "group", "province"]
+    # the unknown facility is a reference check: it only runs on entries that parsed
+    assert "3 error(s)" in run.err
+
+
+def test_a_build_with_errors_writes_nothing(make_site):
+    run = make_site({"products/a.md": "---\nname: A\nfacility: htx-mau\ngroup: foods\n---\n"})
+    assert run.code == 1 and not run.site.exists()
+
+
+PRODUCT = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n{extra}---\nMô tả.\n"
+
+
+def test_former_province_is_mapped_and_noted(make_site):
+    facility = "---\nname: Cơ sở Sóc Trăng\nkind: household\nprovince: Sóc Trăng\ncontact: {phone: 0900 000 010}\n---\n"
+    run = make_site({"facilities/co-so.md": facility})
+    assert run.code == 0, run.err
+    vi = (run.site / "facilities/co-so/index.html").read_text()
+    en = (run.site / "en/facilities/co-so/index.html").read_text()
+    assert "Cần Thơ" in vi and "trước đây là Sóc Trăng" in vi
+    assert "Can Tho" in en and "formerly Sóc Trăng" in en
+
+
+@pytest.mark.parametrize("written", ["Hoà Bình", "Hòa Bình", "hoa binh", "HOÀ BÌNH"])
+def test_province_spellings_match(make_site, written):
+    import unicodedata
+    for form in ("NFC", "NFD"):
+        facility = f"---\nname: Cơ sở\nkind: household\nprovince: {unicodedata.normalize(form, written)}\ncontact: {{zalo: 0900 000 011}}\n---\n"
+        run = make_site({"facilities/co-so.md": facility}, command="check")
+        assert run.code == 0, run.err
+
+
+def test_district_level_is_read_as_commune(make_site):
+    run = make_site({"products/banh.md": PRODUCT.format(extra="awards:\n  - {level: district, year: 2024}\n")})
+    assert run.code == 0, run.err
+    assert (run.site / "awards/commune/index.html").read_text().count('href="../../products/banh/"') == 1
+
+
+def test_translation_overrides_text_and_keeps_the_rest(make_site):
+    run = make_site({
+        "products/banh.md": PRODUCT.format(extra="export_markets: [KR]\n"),
+        "products/banh.en.md": "---\nname: Cake\n---\nEnglish **description**.\n",
+    })
+    assert run.code == 0, run.err
+    en = (run.site / "en/products/banh/index.html").read_text()
+    assert "<h1>Cake</h1>" in en and "<strong>description</strong>" in en and "South Korea" in en
+    assert "<h1>Bánh</h1>" in (run.site / "products/banh/index.html").read_text()
+
+
+def test_translation_without_front_matter_replaces_only_the_body(make_site):
+    run = make_site({"products/banh.md": PRODUCT.format(extra=""), "products/banh.en.md": "Just the body.\n"})
+    assert run.code == 0, run.err
+    en = (run.site / "en/products/banh/index.html").read_text()
+    assert "<h1>Bánh</h1>" in en and "Just the body." in en
+
+
+def test_bundle_entry_with_translation_and_photo(make_site):
+    run = make_site({
+        "products/banh/index.md": PRODUCT.format(extra="images: [anh.jpg]\n"),
+        "products/banh/index.en.md": "---\nname: Cake\n---\n",
+        "products/banh/anh.jpg": b"\xff\xd8\xff\xe0not really a jpeg",
+    })
+    assert run.code == 0, run.err
+    assert (run.site / "products/banh/anh.jpg").is_file()
+    assert '<img src="../../products/banh/anh.jpg"' in (run.site / "products/banh/index.html").read_text()
+
+
+def test_internal_error_shows_no_traceback(make_site, monkeypatch):
+    import cnnt.pipeline
+    monkeypatch.setattr(cnnt.pipeline, "build_pages", lambda *a: 1 / 0)
+    run = make_site({})
+    assert run.code == 2 and "Traceback" not in run.err and "--debug" in run.err
