@@ -35,6 +35,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--timings", action="store_true", help="print the time each build stage took")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
     return parser.parse_args(argv)
 
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{report.pages} trang ({report.products} sản phẩm, {report.facilities} cơ sở) → {options.out_dir} | "
               f"{report.pages} pages ({report.products} products, {report.facilities} facilities) "
               f"in {report.seconds:.2f} s")
+        if args.timings:
+            print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.stages.items()))
     return 0
 
 

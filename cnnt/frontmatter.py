@@ -25,6 +25,10 @@ MAX_DEPTH = 12
 # slower pure-Python composer, which fails with a catchable RecursionError instead.
 C_LOADER_MAX_INDICATORS = 5_000
 
+# libyaml's wording rarely tells a non-programmer what to do; the usual cause is an unquoted value.
+QUOTE_HINT = ("Kiểm tra thụt lề; giá trị có ký tự như : # * & ! [ ] { } thì đặt trong dấu ngoặc kép \"…\"",
+              "Check the indentation; put a value containing : # * & ! [ ] { } in double quotes \"…\"")
+
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _SCALAR_TAGS = {
@@ -139,7 +143,7 @@ def parse_yaml(source: str, first_line: int, errors: ErrorList) -> Value | None:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + mark.line if mark else first_line
         problem = (exc.problem or exc.context or "").strip()
-        errors.add(line, None, f"lỗi cú pháp YAML: {problem}", f"YAML syntax error: {problem}")
+        errors.add(line, None, f"lỗi cú pháp YAML: {problem}. {QUOTE_HINT[0]}", f"YAML syntax error: {problem}. {QUOTE_HINT[1]}")
     except yaml.YAMLError as exc:
         errors.add(first_line, None, f"lỗi cú pháp YAML: {exc}", f"YAML syntax error: {exc}")
     except (_TooLarge, RecursionError):

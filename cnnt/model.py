@@ -23,6 +23,8 @@ class Localized:
     def get(self, lang: str) -> str:
         return self.en if lang == "en" and self.en else self.vi
 
+    __getitem__ = get  # templates write `product.name[lang]`
+
     def __bool__(self) -> bool:
         return bool(self.vi or self.en)
 

@@ -5,8 +5,10 @@ without pickling them; where fork is unavailable, or the work is small, it runs 
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+from contextlib import contextmanager
 from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -19,11 +21,29 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+@contextmanager
+def batch_memory():
+    """Tune the garbage collector for a build: it allocates hundreds of thousands of small,
+    long-lived objects, and frequent full collections (which rescan all of them) cost about a
+    quarter of the load stage at 10k products. Cycles are still collected, just less often."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
     """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
     jobs = jobs or default_jobs()
     jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [function(item) for item in items]
+    # Objects alive before the fork are frozen out of collection, so workers never rescan (and
+    # thereby copy) the parent's whole heap page by page.
+    gc.freeze()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+        results = pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+    gc.unfreeze()
+    return results

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import parallel
@@ -40,6 +40,20 @@ class BuildReport:
     facilities: int
     seconds: float
     skipped: bool = False
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+class StageTimer:
+    """Wall time per pipeline stage, for `--timings` and the benchmark script."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 def check(options: BuildOptions) -> Catalogue:
@@ -56,17 +70,27 @@ def build(options: BuildOptions) -> BuildReport:
     previous = options.out_dir / FINGERPRINT_FILE
     if not options.force and previous.is_file() and previous.read_text() == fingerprint:
         return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
+    with parallel.batch_memory():
+        return _build(options, config, fingerprint, started)
+
+
+def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
+    timer = StageTimer()
     catalogue = _load(options, config)
+    timer.lap("load")
     vocab = load_vocabularies()
     pages = build_pages(catalogue, config, vocab)
     renderer = Renderer(options.templates_dir, config, vocab, catalogue)
+    timer.lap("pages")
     with atomic_output(options.out_dir) as staging:
         render_all(renderer, pages, staging, options.jobs)
+        timer.lap("render")
         copy_tree(options.static_dir, staging / "static")
         copy_images(catalogue, staging)
         write_text(staging, FINGERPRINT_FILE, fingerprint)
+    timer.lap("write")
     return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, stages=timer.stages)
 
 
 def _load(options: BuildOptions, config: SiteConfig) -> Catalogue:

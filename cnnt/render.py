@@ -7,13 +7,17 @@ from urllib.parse import urlsplit
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 from .config import SiteConfig
-from .model import Catalogue, Localized
-from .pages import Page, facility_path, lang_prefix, letter_anchor, product_path
+from .model import Catalogue, Product
+from .pages import Page, lang_prefix, letter_anchor
 from .text import initial
-from .vocab import Term, Vocabularies
+from .vocab import Vocabularies
 
+# Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
+# escaped content cannot produce by accident in a way that matters (at worst, a link-like text).
+ROOT_PLACEHOLDER = "\ue000root\ue000"
 STRINGS_FILE = Path(__file__).resolve().parent / "vocabularies" / "ui_strings.yaml"
 
 
@@ -28,6 +32,9 @@ class Renderer:
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue) -> None:
         self.strings = load_strings()
+        # A 10k-product site shows over 100k cards. Each is rendered once per language with a
+        # placeholder where the way up to the site root goes, and pages fill it in at the end.
+        self._cards: dict[tuple[str, str, str], Markup] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
@@ -35,10 +42,12 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.strings_by_lang = {lang: {key: texts[lang] for key, texts in self.strings.items()}
+                                for lang in config.languages}
+        self.site_path = urlsplit(config.base_url).path
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, url=relative_url, asset=asset_url, tr=localize, lang_prefix=lang_prefix,
-            product_path=product_path, facility_path=facility_path,
+            t=self.translate, card=self.card, url=relative_url, lang_prefix=lang_prefix,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
 
@@ -47,35 +56,34 @@ class Renderer:
         text = self.strings[key][context["lang"]]
         return text.format(**values) if values else text
 
+    @jinja2.pass_context
+    def card(self, context: jinja2.runtime.Context, product: Product, heading: str = "h3") -> Markup:
+        """The card of a product in listings (templates/partials/card.html), rendered once per place."""
+        page: Page = context["page"]
+        key = (product.slug, page.lang, heading)
+        if key not in self._cards:
+            template = self.env.get_template("partials/card.html")
+            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang)}
+            self._cards[key] = Markup(template.render(**values, product=product, heading=heading))
+        return self._cards[key]
+
+    def page_values(self, page: Page) -> dict[str, object]:
+        """What every template knows about its page. Links are written `{{ root }}products/x/`:
+        plain text joins, because a function call per link was most of the rendering time."""
+        up = self.site_path if page.served_anywhere else "../" * page.url.count("/")
+        return {"page": page, "lang": page.lang, "s": self.strings_by_lang[page.lang], "up": up,
+                "root": (up + lang_prefix(page.lang)) or "./", "assets": up or "./"}
+
     def render(self, page: Page) -> str:
         template = self.env.get_template(page.template)
-        return template.render(page=page, lang=page.lang, **page.context)
+        values = self.page_values(page)
+        return template.render(**values, **page.context).replace(ROOT_PLACEHOLDER, values["up"])
 
 
 @jinja2.pass_context
-def relative_url(context: jinja2.runtime.Context, target: str, lang: str | None = None) -> str:
-    """A link from the current page to `target` (a root-relative path), working under any subpath."""
-    page: Page = context["page"]
-    prefix = lang_prefix(lang if lang is not None else context["lang"])
-    if page.served_anywhere:
-        return urlsplit(context["config"].base_url).path + prefix + target
-    return "../" * page.url.count("/") + prefix + target or "./"
-
-
-@jinja2.pass_context
-def asset_url(context: jinja2.runtime.Context, target: str) -> str:
-    """A link to a file shared by all languages (CSS, images), which has no language prefix."""
-    return relative_url(context, target, lang="vi")
-
-
-@jinja2.pass_context
-def localize(context: jinja2.runtime.Context, value: Localized | Term | str | None) -> str:
-    lang = context["lang"]
-    if isinstance(value, Localized):
-        return value.get(lang)
-    if isinstance(value, Term):
-        return value.name(lang)
-    return value or ""
+def relative_url(context: jinja2.runtime.Context, target: str, lang: str) -> str:
+    """A link to `target` in another language (the language switch)."""
+    return (context["up"] + lang_prefix(lang) + target) or "./"
 
 
 @jinja2.pass_context

@@ -26,6 +26,8 @@ class Term:
     def name(self, lang: str) -> str:
         return self.en if lang == "en" else self.vi
 
+    __getitem__ = name  # templates write `term[lang]`
+
 
 @dataclass(frozen=True)
 class Match:

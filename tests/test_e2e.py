@@ -1,0 +1,133 @@
+"""End to end: drive the built sample catalogue in headless Chromium, as buyers on a phone and a desktop do."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(sample_site):
+    handler = functools.partial(QuietHandler, directory=str(sample_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that records console errors and failed or non-local requests."""
+
+    def __init__(self, browser, base: str, width: int, height: int):
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}"))
+        self.page.on("request", lambda r: not r.url.startswith(base) and self.problems.append(f"remote: {r.url}"))
+
+    def close(self):
+        self.context.close()
+
+
+def check_accessible(page):
+    """Landmarks, one h1 and no skipped heading levels, alt text on every image, a labelled nav."""
+    assert page.locator("header").count() >= 1 and page.locator("main").count() == 1 and page.locator("footer").count() == 1
+    levels = page.eval_on_selector_all("h1,h2,h3,h4,h5,h6", "els => els.map(e => +e.tagName[1])")
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels
+    assert page.eval_on_selector_all("img", "els => els.filter(e => !e.alt).length") == 0
+    assert page.eval_on_selector_all("nav", "els => els.filter(e => !e.getAttribute('aria-label')).length") == 0
+    # nothing wider than the screen: no sideways scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.parametrize("width,height", [(360, 640), (1280, 900)])
+def test_buyer_journey_in_vietnamese(browser, server, width, height):
+    watched = Watched(browser, server, width, height)
+    page = watched.page
+    page.goto(server)
+    assert page.locator("html").get_attribute("lang") == "vi"
+    check_accessible(page)
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Cấp công nhận").click()
+    page.get_by_role("link", name="Cấp quốc gia").click()
+    assert "Cấp quốc gia" in page.locator("h1").inner_text()
+    check_accessible(page)
+    page.get_by_role("link", name="Khô mực Mỹ Thuyền").click()
+    assert page.locator("h1").inner_text() == "Khô mực Mỹ Thuyền"
+    check_accessible(page)
+    assert page.get_by_role("link", name="Gọi điện 0900 000 102").first.get_attribute("href") == "tel:0900000102"
+    assert page.get_by_role("link", name="Nhắn Zalo 0900 000 102").first.get_attribute("href") == "https://zalo.me/0900000102"
+    expired = page.locator(".awards .award-expired")  # the provincial award of 2020
+    assert expired.count() == 1 and "Cấp tỉnh 2020" in expired.inner_text() and "Hết hiệu lực" in expired.inner_text()
+    page.locator("main .entry-maker").get_by_role("link", name="Công ty TNHH Mỹ Thuyền").click()
+    assert page.locator("h1").inner_text() == "Công ty TNHH Mỹ Thuyền"
+    check_accessible(page)
+    assert watched.problems == []
+    watched.close()
+
+
+def test_buyer_journey_in_english_and_language_switch(browser, server):
+    watched = Watched(browser, server, 360, 640)
+    page = watched.page
+    page.goto(server + "products/may-cho-tom-an-tu-dong/")
+    page.get_by_role("navigation", name="Ngôn ngữ").get_by_role("link", name="English").click()
+    assert page.url.endswith("/en/products/may-cho-tom-an-tu-dong/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "Automatic shrimp feeder"
+    for country in ("China", "South Korea", "Thailand", "Philippines", "Spain"):
+        assert page.locator(".facts").get_by_role("link", name=country).count() == 1
+    page.locator(".facts").get_by_role("link", name="Spain").click()
+    assert page.locator("h1").inner_text().startswith("Spain")
+    page.get_by_role("link", name="Automatic shrimp feeder").click()
+    page.locator(".entry-maker").get_by_role("link", name="Nguyen Hai Dang Workshop").click()
+    check_accessible(page)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Provinces").click()
+    page.get_by_role("link", name="Can Tho").click()
+    assert page.get_by_role("link", name="Durian pia cake with salted egg").count() == 1
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="Tiếng Việt").click()
+    assert page.locator("html").get_attribute("lang") == "vi" and "/en/" not in page.url
+    assert watched.problems == []
+    watched.close()
+
+
+def test_facility_page_shows_former_province_and_support(browser, server):
+    watched = Watched(browser, server, 360, 640)
+    page = watched.page
+    page.goto(server + "facilities/cong-thanh-tam/")
+    assert page.get_by_text("trước đây là Sóc Trăng").first.is_visible()
+    assert page.get_by_role("table").get_by_text("300.000.000 ₫").is_visible()
+    page.goto(server + "a-z/")
+    page.get_by_role("navigation", name="Chữ cái đầu").get_by_role("link", name="Đ", exact=True).click()
+    assert page.url.endswith("#letter-110")
+    assert watched.problems == []
+    watched.close()
