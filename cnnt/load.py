@@ -266,8 +266,9 @@ def _parse_support(item: Fields) -> Support | None:
 def _parse_images(fields: Fields, entry: EntryFiles, alt: str) -> tuple[Image, ...]:
     """Photo paths relative to the entry file; they must stay inside the entry's folder."""
     images = []
-    folder = entry.folder.resolve()
-    for index, item in enumerate(fields.items("images"), 1):
+    items = fields.items("images")
+    folder = entry.folder.resolve() if items else entry.folder
+    for index, item in enumerate(items, 1):
         label = f"images[{index}]"
         written = fields.text_of(label, item)
         if written is None:

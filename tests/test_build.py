@@ -191,3 +191,15 @@ def test_every_ui_string_has_both_languages():
     for key, texts in load_strings().items():
         assert set(texts) == {"vi", "en"}, key
         assert isinstance(texts["vi"], str) and isinstance(texts["en"], str), key
+
+
+def test_replaced_site_is_removed_in_the_background(make_site):
+    import time
+    first = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"})
+    second = make_site({"products/banh.md": "---\nname: Bánh hai\nfacility: htx-mau\ngroup: food\n---\n"})
+    assert first.code == second.code == 0
+    assert "Bánh hai" in (second.site / "products/banh/index.html").read_text()
+    deadline = time.monotonic() + 20
+    while [p for p in second.site.parent.iterdir() if p.name.startswith(".site.")] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in second.site.parent.iterdir() if p.name.startswith(".site.")]

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Build-speed benchmark: prints figures, compares them with bench/baseline.json; never fails on speed.
+
+    python bench/benchmark.py                      # 1k and 10k products, 3 runs each
+    python bench/benchmark.py --sizes 1000 --repeat 1
+    python bench/benchmark.py --save-baseline      # record this machine's figures as the baseline
+
+For each size it generates a synthetic catalogue (bench/generate.py) once, then times, in a fresh
+process each time:
+  cold       no previous output: parse, validate, render and write everything;
+  unchanged  the same inputs again: the build sees nothing changed and leaves the output as is.
+Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
+was work rather than waiting. Peak memory is the largest resident size of any one process. Output
+goes to bench/out/ (inside the project: on some machines /tmp is a much slower file system).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+BASELINE = BENCH / "baseline.json"
+BUILD_DATE = "2026-11-22"
+GENERATOR_VERSION = "2"  # bump when generate.py changes what it writes
+
+
+def content_for(size: int) -> Path:
+    """The synthetic catalogue of `size` products, generated once and reused."""
+    folder = OUT / f"content-{size}"
+    marker = folder / ".generated"
+    if marker.is_file() and marker.read_text() == GENERATOR_VERSION:
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([sys.executable, str(BENCH / "generate.py"), str(size), str(folder)], check=True)
+    marker.write_text(GENERATOR_VERSION)
+    return folder
+
+
+def run_build(content: Path, site: Path, force: bool) -> dict:
+    """One build in a fresh process: wall and CPU seconds, peak memory, pages, whether it was skipped."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(site),
+               "--date", BUILD_DATE, "--timings"] + (["--force"] if force else [])
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        sys.exit(f"build failed:\n{result.stderr[-3000:]}")
+    pages = re.search(r"\| (\d+) pages", result.stdout)
+    stages = dict(re.findall(r"(\w+) ([\d.]+) s", result.stdout.splitlines()[-1])) if "load" in result.stdout else {}
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "peak_mb": after.ru_maxrss / 1024,
+        "pages": int(pages.group(1)) if pages else 0,
+        "skipped": "Nothing changed" in result.stdout,
+        "stages": {stage: float(seconds) for stage, seconds in stages.items()},
+    }
+
+
+def settle() -> None:
+    """Let the disk finish writing before a timed run, so runs do not pay for each other."""
+    os.sync()
+    time.sleep(2)
+
+
+def measure(size: int, repeat: int) -> dict:
+    content = content_for(size)
+    site = OUT / f"site-{size}"
+    colds, unchanged = [], []
+    for _ in range(repeat):
+        shutil.rmtree(site, ignore_errors=True)
+        settle()
+        colds.append(run_build(content, site, force=True))
+        unchanged.append(run_build(content, site, force=False))
+        assert unchanged[-1]["skipped"], "an unchanged rebuild should do no work"
+    cold_wall = statistics.median(run["wall"] for run in colds)
+    pages = colds[0]["pages"]
+    return {
+        "products": size,
+        "pages": pages,
+        "cold_s": round(cold_wall, 2),
+        "cold_cpu_s": round(statistics.median(run["cpu"] for run in colds), 2),
+        "pages_per_s": round(pages / cold_wall),
+        "cold_peak_mb": round(max(run["peak_mb"] for run in colds)),
+        "cold_stages_s": {stage: statistics.median(run["stages"].get(stage, 0) for run in colds)
+                          for stage in colds[0]["stages"]},
+        "unchanged_s": round(statistics.median(run["wall"] for run in unchanged), 2),
+        "runs": repeat,
+    }
+
+
+def compare(figures: dict, baseline: dict | None) -> str:
+    if not baseline:
+        return ""
+    parts = []
+    for key in ("cold_s", "unchanged_s"):
+        if key in baseline and baseline[key]:
+            change = (figures[key] - baseline[key]) / baseline[key] * 100
+            parts.append(f"{key} {change:+.0f}% vs baseline {baseline[key]}")
+    return "  (" + "; ".join(parts) + ")" if parts else ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,10000", help="comma-separated product counts")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--save-baseline", action="store_true")
+    parser.add_argument("--no-baseline", action="store_true", help="do not compare with the saved baseline")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    baseline = {} if args.no_baseline or not BASELINE.is_file() else json.loads(BASELINE.read_text())
+    results = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        figures = measure(size, args.repeat)
+        results[str(size)] = figures
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in figures["cold_stages_s"].items())
+        print(f"{size:>6} products, {figures['pages']} pages (vi + en), median of {figures['runs']}:\n"
+              f"    cold build      {figures['cold_s']:6.2f} s wall, {figures['cold_cpu_s']:6.2f} s CPU, "
+              f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
+              f"                    ({stages})\n"
+              f"    unchanged       {figures['unchanged_s']:6.2f} s"
+              f"{compare(figures, baseline.get(str(size)))}", flush=True)
+    if args.save_baseline:
+        BASELINE.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"baseline saved to {BASELINE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
