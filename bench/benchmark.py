@@ -70,10 +70,23 @@ def run_build(content: Path, site: Path, force: bool) -> dict:
     }
 
 
-def settle() -> None:
-    """Let the disk finish writing before a timed run, so runs do not pay for each other."""
+def settle(limit: float = 180) -> None:
+    """Wait until the disk is idle, so a timed run does not pay for the one before it.
+
+    Deleting a 10k-product site leaves the kernel discarding blocks for tens of seconds after
+    `rm` returns, which slowed the next build by up to half; the kernel's I/O pressure figure
+    (Linux PSI) says when that is over. Where PSI is missing, wait a fixed time instead."""
     os.sync()
-    time.sleep(2)
+    pressure = Path("/proc/pressure/io")
+    if not pressure.is_file():
+        time.sleep(10)
+        return
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        some = pressure.read_text().split("\n")[0]
+        if float(some.split("avg10=")[1].split()[0]) < 0.5:
+            return
+        time.sleep(2)
 
 
 def measure(size: int, repeat: int) -> dict:

@@ -20,10 +20,28 @@ _HEADING = re.compile(r"<(/?)h([1-6])\b")
 _converter = markdown_lib.Markdown(extensions=["sane_lists", "tables"], output_format="html")
 
 
+# Characters and line starts that can carry Markdown meaning. Text with none of them is plain
+# prose, whose HTML Markdown would make is just its paragraphs: most descriptions are like that,
+# and skipping the parser for them saves about a third of a cold build's loading time. Tests
+# check that both paths give the same HTML.
+_MARKUP_CHARACTERS = re.compile(r"[\\`*_\[\]<>&|\t\x00-\x08\x0b-\x1f]|(?:^|\n)[ \d#=+>-]| \n| $")
+_BLANK_LINES = re.compile(r"\n[ ]*\n")
+
+
+def plain_paragraphs(source: str) -> str | None:
+    """The HTML of a text with no Markdown in it, or None if it may have some."""
+    text = source.strip("\n")
+    if not text or _MARKUP_CHARACTERS.search(text):
+        return None
+    return "\n".join(f"<p>{paragraph.strip(chr(10))}</p>" for paragraph in _BLANK_LINES.split(text) if paragraph.strip())
+
+
 def render_markdown(source: str) -> str:
     """Render a description to safe HTML: raw HTML, scripts, event handlers and unsafe links removed."""
-    _converter.reset()
-    html = _converter.convert(source)
+    html = plain_paragraphs(source)
+    if html is None:
+        _converter.reset()
+        html = _converter.convert(source)
     html = _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}", html)
     return nh3.clean(
         html,

@@ -9,7 +9,7 @@ import gc
 import multiprocessing
 import os
 from contextlib import contextmanager
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,6 +32,27 @@ def batch_memory():
         yield
     finally:
         gc.set_threshold(*thresholds)
+
+
+def chunks(total: int, jobs: int | None = None) -> list[range]:
+    """Split `range(total)` into pieces small enough to keep every worker busy to the end."""
+    jobs = jobs or default_jobs()
+    size = max(1, min(200, total // (jobs * 8) or 1))
+    return [range(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
+    """Results of `function` over `items` as they come, from worker processes when that pays."""
+    jobs = min(jobs or default_jobs(), len(items))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(function, items)
+        return
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            yield from pool.imap_unordered(function, items)
+    finally:
+        gc.unfreeze()
 
 
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:

@@ -32,9 +32,11 @@ class Renderer:
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue) -> None:
         self.strings = load_strings()
-        # A 10k-product site shows over 100k cards. Each is rendered once per language with a
-        # placeholder where the way up to the site root goes, and pages fill it in at the end.
+        # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
+        # Each is rendered once per language with a placeholder where the way up to the site root
+        # goes, and each page fills it in at the end.
         self._cards: dict[tuple[str, str, str], Markup] = {}
+        self._fragments: dict[tuple[str, str], Markup] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
@@ -47,7 +49,7 @@ class Renderer:
         self.site_path = urlsplit(config.base_url).path
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, card=self.card, url=relative_url, lang_prefix=lang_prefix,
+            t=self.translate, card=self.card, fragment=self.fragment, url=relative_url, lang_prefix=lang_prefix,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
 
@@ -66,6 +68,19 @@ class Renderer:
             values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang)}
             self._cards[key] = Markup(template.render(**values, product=product, heading=heading))
         return self._cards[key]
+
+    @jinja2.pass_context
+    def fragment(self, context: jinja2.runtime.Context, name: str) -> Markup:
+        """A part of every page that depends only on the language (templates/partials/<name>.html)."""
+        page: Page = context["page"]
+        if page.served_anywhere:  # the 404 page links from the site's absolute path instead
+            return Markup(self.env.get_template(f"partials/{name}.html").render(**self.page_values(page)))
+        key = (name, page.lang)
+        if key not in self._fragments:
+            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang),
+                      "assets": ROOT_PLACEHOLDER}
+            self._fragments[key] = Markup(self.env.get_template(f"partials/{name}.html").render(**values))
+        return self._fragments[key]
 
     def page_values(self, page: Page) -> dict[str, object]:
         """What every template knows about its page. Links are written `{{ root }}products/x/`:

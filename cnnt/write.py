@@ -46,12 +46,16 @@ def discard_tree(path: Path) -> None:
     )
 
 
-def write_text(root: Path, relative: str, text: str) -> None:
-    """Write one UTF-8 file under root, creating its folder."""
+def write_bytes(root: Path, relative: str, data: bytes) -> None:
+    """Write one file under root, creating its folder."""
     target = os.path.join(root, relative)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(target, "wb") as stream:
-        stream.write(text.encode("utf-8"))
+        stream.write(data)
+
+
+def write_text(root: Path, relative: str, text: str) -> None:
+    write_bytes(root, relative, text.encode("utf-8"))
 
 
 def copy_tree(source: Path, target: Path) -> None:
