@@ -7,8 +7,8 @@ YAML is composed into nodes (never constructed into objects), so tags such as
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import dataclass
+from typing import NamedTuple, Union
 
 import yaml
 
@@ -39,6 +39,8 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_STR_TAG = "tag:yaml.org,2002:str"
+_QUOTED = frozenset(("'", '"', "|", ">"))
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
@@ -46,12 +48,12 @@ Scalar = Union[str, int, float, bool, None, dt.date]
 REJECTED = object()  # a value already reported as unreadable; fields treat it as present but invalid
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A YAML value and the file line it was written on.
 
     `data` is a scalar, a list of Values or a dict of Values. `raw` is a scalar's source text:
     text fields read it, so that `NO` (Norway) stays `NO` and is not YAML 1.1's `false`.
+    (A named tuple: a catalogue makes hundreds of thousands of these.)
     """
 
     data: object
@@ -72,7 +74,6 @@ class Document:
     front_line: int
     body: str
     body_line: int
-    errors: list = field(default_factory=list)
 
 
 class _Budget:
@@ -161,15 +162,17 @@ def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, erro
         raise _TooLarge
     line = first_line + node.start_mark.line
     if isinstance(node, yaml.ScalarNode):
+        raw = nfc(node.value)
+        quoted = node.style in _QUOTED
+        if node.tag == _STR_TAG:  # most values: no constructor needed
+            return Value(raw, line, raw, quoted)
         if node.tag not in _SCALAR_TAGS:
             return _reject_tag(node, line, errors, label)
         try:
             data = _CONSTRUCTOR.construct_object(node)
         except (ValueError, yaml.YAMLError):
-            data = node.value
-        if isinstance(data, str):
-            data = nfc(data)
-        return Value(data, line, nfc(node.value), quoted=node.style in ("'", '"', "|", ">"))
+            data = raw
+        return Value(data, line, raw, quoted)
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
         items = [_convert(child, first_line, budget, depth + 1, errors, f"{label}[{index}]")
                  for index, child in enumerate(node.value, 1)]

@@ -43,6 +43,7 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # a build renders with one set of templates: no stat() per page
         )
         self.strings_by_lang = {lang: {key: texts[lang] for key, texts in self.strings.items()}
                                 for lang in config.languages}
