@@ -82,8 +82,7 @@ class Fields:
         if not value.is_scalar or value.raw is None:
             self.wrong_type(name, value, "text")
             return None
-        # Quoted scalars keep their exact text; plain ones are read as written (`NO` stays `NO`).
-        text = (value.data if value.quoted and isinstance(value.data, str) else value.raw).strip()
+        text = value.raw.strip()  # as written: `NO` stays `NO`, `0306.17` keeps its zero
         if not text:
             self.error(name, value, "không được để trống", "must not be empty")
             return None
@@ -168,7 +167,8 @@ class Fields:
             self.error(name, value, vi, en)
         return match
 
-    def url(self, name: str, web_only: bool = True) -> str | None:
+    def url(self, name: str) -> str | None:
+        """A website: links other than http(s), mailto and tel are refused; a website must be http(s)."""
         text = self.text(name)
         if text is None:
             return None
@@ -177,7 +177,7 @@ class Fields:
                        "chỉ chấp nhận liên kết bắt đầu bằng http://, https://, mailto: hoặc tel:",
                        "only links starting with http://, https://, mailto: or tel: are accepted")
             return None
-        if web_only and not _WEB_URL.match(text):
+        if not _WEB_URL.match(text):
             self.error(name, self.mapping[name], "phải là địa chỉ web dạng `https://ten-mien.vn/…`",
                        "must be a web address like `https://example.vn/…`")
             return None

@@ -40,7 +40,6 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:timestamp",
 }
 _STR_TAG = "tag:yaml.org,2002:str"
-_QUOTED = frozenset(("'", '"', "|", ">"))
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
@@ -59,7 +58,6 @@ class Value(NamedTuple):
     data: object
     line: int
     raw: str | None = None
-    quoted: bool = False
 
     @property
     def is_scalar(self) -> bool:
@@ -163,16 +161,15 @@ def _convert(node: yaml.Node, first_line: int, budget: _Budget, depth: int, erro
     line = first_line + node.start_mark.line
     if isinstance(node, yaml.ScalarNode):
         raw = nfc(node.value)
-        quoted = node.style in _QUOTED
         if node.tag == _STR_TAG:  # most values: no constructor needed
-            return Value(raw, line, raw, quoted)
+            return Value(raw, line, raw)
         if node.tag not in _SCALAR_TAGS:
             return _reject_tag(node, line, errors, label)
         try:
             data = _CONSTRUCTOR.construct_object(node)
         except (ValueError, yaml.YAMLError):
             data = raw
-        return Value(data, line, raw, quoted)
+        return Value(data, line, raw)
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
         items = [_convert(child, first_line, budget, depth + 1, errors, f"{label}[{index}]")
                  for index, child in enumerate(node.value, 1)]
@@ -205,5 +202,5 @@ def _convert_mapping(node: yaml.MappingNode, first_line: int, budget: _Budget, d
         value = _convert(value_node, first_line, budget, depth + 1, errors, f"{label}.{key}" if label else key)
         if value is not None:
             # A field's messages point at its name, where a facility looks first.
-            mapping[key] = Value(value.data, key_line, value.raw, value.quoted)
+            mapping[key] = Value(value.data, key_line, value.raw)
     return mapping

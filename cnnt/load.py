@@ -53,6 +53,16 @@ class EntryFiles:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A slug an entry names (a product's `facility`), checked once every entry is read."""
+
+    source: str
+    line: int
+    field: str
+    slug: str
+
+
+@dataclass(frozen=True)
 class LoadOptions:
     content_dir: Path
     display_root: Path
@@ -66,13 +76,15 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
     results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
     facilities: dict[str, Facility] = {}
     products: dict[str, Product] = {}
-    for entry, (item, entry_errors) in zip(entries, results):
+    references: list[Reference] = []
+    for item, entry_errors, entry_references in results:
         errors.extend(entry_errors)
+        references.extend(entry_references)
         if isinstance(item, Facility):
             facilities[item.slug] = item
         elif isinstance(item, Product):
             products[item.slug] = item
-    errors.extend(check_references(products, facilities, options))
+    errors.extend(check_references(references, facilities))
     if errors:
         raise BuildFailed(errors)
     current = {slug: product.current_award(options.build_date) for slug, product in products.items()}
@@ -152,13 +164,14 @@ def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
 
 # -- parsing one entry -------------------------------------------------------------------------
 
-def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Product | None, list[ContentError]]:
+def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Product | None, list[ContentError], list[Reference]]:
+    """Read one entry and its translation; the item is None when it has errors."""
     options, entry = job
     source = display(entry.main, options.display_root)
     errors = ErrorList(source)
     document = read_document(_read_bytes(entry.main, errors), errors)
     if document is None:
-        return None, list(errors)
+        return None, list(errors), []
     allowed = FACILITY_FIELDS if entry.kind == "facilities" else PRODUCT_FIELDS
     fields = Fields(document.front, document.front_line, errors, options.build_date, allowed)
     parse = _parse_facility if entry.kind == "facilities" else _parse_product
@@ -173,7 +186,11 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
                            description=Localized(description, description_en))
     elif item is not None:
         item = replace(item, description=Localized(description))
-    return (item if not errors else None), list(errors) + translation_errors
+    references = []
+    facility = document.front.get("facility")
+    if isinstance(item, Product) and facility is not None:
+        references.append(Reference(source, facility.line, "facility", item.facility_slug))
+    return (item if not errors else None), list(errors) + translation_errors, references
 
 
 def _read_bytes(path: Path, errors: ErrorList) -> bytes:
@@ -204,23 +221,20 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
     kind = fields.term("kind", vocab.facility_kinds, "loại hình cơ sở", "kind of facility", required=True)
     province = fields.term("province", vocab.provinces, "tỉnh, thành phố", "province", required=True)
     contact = _parse_contact(fields)
-    location = _parse_location(fields)
-    facility = Facility(
-        slug=entry.slug, source=source,
-        name=Localized(name or ""),
-        kind=kind.term if kind else None,
-        province=Province(province.term, province.former) if province else None,
-        contact=contact,
+    optional = dict(  # read even when a required field failed, so every problem is reported
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
         address=fields.text("address", max_len=300),
-        location=location,
+        location=_parse_location(fields),
         founded=fields.year("founded", minimum=1800),
         employees=fields.integer("employees", 0, 1_000_000),
         maintainers=fields.github_users("maintainers"),
         support=fields.mapping_list("support", SUPPORT_FIELDS, _parse_support),
         images=_parse_images(fields, entry, name or entry.slug),
     )
-    return facility if name and kind and province and contact else None
+    if not (name and kind and province and contact):
+        return None
+    return Facility(slug=entry.slug, source=source, name=Localized(name), kind=kind.term,
+                    province=Province(province.term, province.former), contact=contact, **optional)
 
 
 def _parse_contact(fields: Fields) -> Contact | None:
@@ -291,11 +305,7 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
     name = fields.text("name", required=True, max_len=200)
     facility = fields.text("facility", required=True)
     group = fields.term("group", vocab.product_groups, "nhóm sản phẩm", "product group", required=True)
-    product = Product(
-        slug=entry.slug, source=source,
-        name=Localized(name or ""),
-        facility_slug=facility or "",
-        group=group.term if group else None,
+    optional = dict(  # read even when a required field failed, so every problem is reported
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
         awards=fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
         export_markets=_parse_markets(fields, vocab),
@@ -311,7 +321,10 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
         tags=fields.text_list("tags", max_len=60),
         images=_parse_images(fields, entry, name or entry.slug),
     )
-    return product if name and facility and group else None
+    if not (name and facility and group):
+        return None
+    return Product(slug=entry.slug, source=source, name=Localized(name), facility_slug=facility, group=group.term,
+                   **optional)
 
 
 def _parse_award(item: Fields, vocab: Vocabularies) -> Award | None:
@@ -393,26 +406,12 @@ def _parse_hs_code(fields: Fields) -> str | None:
 
 # -- references --------------------------------------------------------------------------------
 
-def check_references(products: dict[str, Product], facilities: dict[str, Facility],
-                     options: LoadOptions) -> list[ContentError]:
+def check_references(references: list[Reference], facilities: dict[str, Facility]) -> list[ContentError]:
     """Every product names a facility that exists."""
     errors = []
-    for product in products.values():
-        if product.facility_slug not in facilities:
-            vi, en = hint(f"không có cơ sở `{product.facility_slug}` trong content/facilities/",
-                          f"no facility `{product.facility_slug}` in content/facilities/",
-                          suggest(product.facility_slug, list(facilities)))
-            errors.append(ContentError(product.source, _facility_line(options, product), "facility", vi, en))
+    for ref in references:
+        if ref.slug not in facilities:
+            vi, en = hint(f"không có cơ sở `{ref.slug}` trong content/facilities/",
+                          f"no facility `{ref.slug}` in content/facilities/", suggest(ref.slug, list(facilities)))
+            errors.append(ContentError(ref.source, ref.line, ref.field, vi, en))
     return errors
-
-
-def _facility_line(options: LoadOptions, product: Product) -> int | None:
-    """The line of `facility:` in a product file, re-read only for the error message."""
-    path = options.display_root / product.source
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1):
-            if line.startswith("facility:"):
-                return number
-    except (OSError, UnicodeDecodeError):
-        pass
-    return None

@@ -5,7 +5,6 @@ errors in the terminal.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 from . import pipeline
@@ -19,7 +18,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
     def rebuild() -> None:
         try:
-            report = pipeline.build(replace(options, force=True))
+            report = pipeline.build(options)  # any change alters the inputs' fingerprint
             print(f"{report.pages} trang | pages, {report.seconds:.2f} s", flush=True)
         except BuildFailed as failure:
             report_errors(failure)
