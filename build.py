@@ -20,6 +20,13 @@ from cnnt.errors import BuildFailed
 ROOT = Path(__file__).resolve().parent
 
 
+def build_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}`: ngày phải có dạng YYYY-MM-DD | the date must be YYYY-MM-DD")
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -29,7 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="site settings (default: site.yaml)")
     parser.add_argument("--templates", type=Path, default=ROOT / "templates")
     parser.add_argument("--static", type=Path, default=ROOT / "static")
-    parser.add_argument("--date", type=dt.date.fromisoformat,
+    parser.add_argument("--date", type=build_date,
                         help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
     parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")

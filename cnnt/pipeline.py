@@ -9,7 +9,8 @@ from pathlib import Path
 
 from . import parallel
 from .config import SiteConfig, load_config
-from .load import LoadOptions, load_catalogue
+from .errors import BuildFailed, ContentError
+from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue
 from .pages import Page, build_pages, facility_path, product_path
 from .render import Renderer
@@ -56,8 +57,27 @@ class StageTimer:
         self._last = now
 
 
+def check_folders(options: BuildOptions) -> None:
+    """A mistyped --content or --templates must not build an empty site, or fail as a bug."""
+    errors = []
+    if not options.content_dir.is_dir():
+        errors.append(ContentError(str(options.content_dir), None, None, "không có thư mục nội dung này",
+                                   "this content folder does not exist"))
+    elif not any((options.content_dir / kind).is_dir() for kind in KINDS):
+        errors.append(ContentError(str(options.content_dir), None, None,
+                                   "thư mục nội dung phải có `facilities/` hoặc `products/`",
+                                   "the content folder must contain `facilities/` or `products/`"))
+    for template in ("base.html", "home.html", "product.html", "facility.html"):
+        if not (options.templates_dir / template).is_file():
+            errors.append(ContentError(str(options.templates_dir / template), None, None,
+                                       "thiếu mẫu trang (template)", "template is missing"))
+    if errors:
+        raise BuildFailed(errors)
+
+
 def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
+    check_folders(options)
     config = load_config(options.config_file, options.build_date, options.display_root)
     return _load(options, config)
 
@@ -65,6 +85,7 @@ def check(options: BuildOptions) -> Catalogue:
 def build(options: BuildOptions) -> BuildReport:
     """Build the site into `out_dir`; an unchanged input set leaves the previous output as it is."""
     started = time.perf_counter()
+    check_folders(options)
     config = load_config(options.config_file, options.build_date, options.display_root)
     fingerprint = input_fingerprint(options)
     previous = options.out_dir / FINGERPRINT_FILE

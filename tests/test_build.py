@@ -203,3 +203,24 @@ def test_replaced_site_is_removed_in_the_background(make_site):
     while [p for p in second.site.parent.iterdir() if p.name.startswith(".site.")] and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in second.site.parent.iterdir() if p.name.startswith(".site.")]
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--content", "missing-folder", "this content folder does not exist"),
+    ("--content", ".", "the content folder must contain `facilities/` or `products/`"),
+    ("--templates", "missing-folder", "template is missing"),
+])
+def test_wrong_folders_are_errors_not_empty_sites(tmp_path, capsys, monkeypatch, flag, value, message):
+    monkeypatch.chdir(tmp_path)
+    for command in ("check", "build"):
+        code = cli.main([command, flag, str(tmp_path / value), "--out", str(tmp_path / "site"), "--date", BUILD_DATE])
+        err = capsys.readouterr().err
+        assert code == 1 and message in err and "Traceback" not in err
+        assert not (tmp_path / "site").exists()
+
+
+def test_bad_date_flag_is_explained(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.parse_args(["--date", "2026-13-01"])
+    assert exit_info.value.code == 2
+    assert "the date must be YYYY-MM-DD" in capsys.readouterr().err
