@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+import re
 from pathlib import Path
 
 import yaml
@@ -38,10 +39,13 @@ class Match:
 
 
 class Vocabulary:
-    """Terms looked up by code, alias or name, ignoring case, NFD and tone placement."""
+    """Terms looked up by code, alias or name, ignoring case, NFD and tone placement.
 
-    def __init__(self, name: str, terms: list[Term], aliases: dict[str, Match]) -> None:
+    `prefixes` are words people write before a name and that do not change it (`Tỉnh Cà Mau`)."""
+
+    def __init__(self, name: str, terms: list[Term], aliases: dict[str, Match], prefixes: tuple[str, ...] = ()) -> None:
         self.name = name
+        self._prefix = re.compile(r"^(?:%s)\s*" % "|".join(re.escape(fold(p)) for p in prefixes)) if prefixes else None
         self.terms = terms
         self.by_code = {term.code: term for term in terms}
         self._exact: dict[str, Match] = {}
@@ -57,8 +61,13 @@ class Vocabulary:
         self._folded.setdefault(fold(written), match)
 
     def lookup(self, written: str) -> Match | None:
-        """The term a facility meant, matching exactly first and then without diacritics."""
-        return self._exact.get(match_key(written)) or self._folded.get(fold(written))
+        """The term a facility meant, matching exactly first, then without diacritics, then
+        without an administrative prefix."""
+        match = self._exact.get(match_key(written)) or self._folded.get(fold(written))
+        if match is None and self._prefix is not None:
+            bare = self._prefix.sub("", fold(written), count=1)
+            match = self._folded.get(bare) if bare != fold(written) else None
+        return match
 
     def suggestion(self, written: str) -> str | None:
         return suggest(written, [term.code for term in self.terms] + [term.vi for term in self.terms])
@@ -75,7 +84,11 @@ def _load(path: Path) -> dict:
         return yaml.safe_load(stream)
 
 
-def _vocabulary(name: str, rows: dict, former_key: str | None = None) -> Vocabulary:
+# Written before a province's name without changing it: `Tỉnh Cà Mau`, `TP. Cần Thơ`.
+PROVINCE_PREFIXES = ("tỉnh", "thành phố", "tp.", "tp", "t.")
+
+
+def _vocabulary(name: str, rows: dict, former_key: str | None = None, prefixes: tuple[str, ...] = ()) -> Vocabulary:
     terms: list[Term] = []
     aliases: dict[str, Match] = {}
     for code, row in rows.items():
@@ -86,7 +99,7 @@ def _vocabulary(name: str, rows: dict, former_key: str | None = None) -> Vocabul
             aliases[alias] = Match(term)
         for former in row.get("former", []) if former_key else []:
             aliases[former] = Match(term, former=former)
-    return Vocabulary(name, terms, aliases)
+    return Vocabulary(name, terms, aliases, prefixes)
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,8 @@ class Vocabularies:
 def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
     """Read all vocabulary files; they ship with the package and are trusted."""
     return Vocabularies(
-        provinces=_vocabulary("provinces", _load(directory / "provinces.yaml"), former_key="former"),
+        provinces=_vocabulary("provinces", _load(directory / "provinces.yaml"), former_key="former",
+                              prefixes=PROVINCE_PREFIXES),
         countries=_vocabulary("countries", _load(directory / "countries.yaml")),
         award_levels=_vocabulary("award_levels", _load(directory / "award_levels.yaml")),
         regions=_vocabulary("regions", _load(directory / "regions.yaml")),

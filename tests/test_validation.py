@@ -100,3 +100,26 @@ def test_internal_error_shows_no_traceback(make_site, monkeypatch):
     monkeypatch.setattr(cnnt.pipeline, "build_pages", lambda *a: 1 / 0)
     run = make_site({})
     assert run.code == 2 and "Traceback" not in run.err and "--debug" in run.err
+
+
+@pytest.mark.parametrize("written, code, former", [
+    ("Tỉnh Cà Mau", "ca-mau", None), ("tỉnh Bạc Liêu", "ca-mau", "Bạc Liêu"), ("TP. Cần Thơ", "can-tho", None),
+    ("Thành phố Huế", "hue", None), ("TP Hồ Chí Minh", "ho-chi-minh", None), ("T. Sóc Trăng", "can-tho", "Sóc Trăng"),
+    ("Thừa Thiên Huế", "hue", "Thừa Thiên Huế"), ("Sài Gòn", "ho-chi-minh", None),
+])
+def test_province_with_administrative_prefix(written, code, former):
+    from cnnt.vocab import load_vocabularies
+    match = load_vocabularies().provinces.lookup(written)
+    assert match is not None and match.term.code == code and match.former == former
+
+
+def test_prefix_alone_or_unknown_name_still_fails():
+    from cnnt.vocab import load_vocabularies
+    provinces = load_vocabularies().provinces
+    assert provinces.lookup("Tỉnh") is None and provinces.lookup("Tỉnh Atlantis") is None
+
+
+@pytest.mark.parametrize("written, code", [("HTX", "cooperative"), ("DNTN", "private-enterprise"), ("hộ kinh doanh", "household")])
+def test_facility_kind_abbreviations(written, code):
+    from cnnt.vocab import load_vocabularies
+    assert load_vocabularies().facility_kinds.lookup(written).term.code == code
