@@ -16,6 +16,7 @@ from . import parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
 from .fields import Fields
 from .frontmatter import read_document
+from .images import check_photo
 from .markdown import render_markdown
 from .model import (Award, Capacity, Catalogue, Certification, Contact, Facility, Image, Localized,
                     Location, Product, Province, Support)
@@ -25,6 +26,7 @@ from .vocab import Vocabularies
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KINDS = ("facilities", "products")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+IMAGE_FIELDS = ("src", "alt")
 
 FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
                    "contact", "maintainers", "support", "images")
@@ -229,7 +231,7 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         employees=fields.integer("employees", 0, 1_000_000),
         maintainers=fields.github_users("maintainers"),
         support=fields.mapping_list("support", SUPPORT_FIELDS, _parse_support),
-        images=_parse_images(fields, entry, name or entry.slug),
+        images=_parse_images(fields, entry),
     )
     if not (name and kind and province and contact):
         return None
@@ -277,24 +279,35 @@ def _parse_support(item: Fields) -> Support | None:
     return Support(year, programme, activity, amount, project)
 
 
-def _parse_images(fields: Fields, entry: EntryFiles, alt: str) -> tuple[Image, ...]:
-    """Photo paths relative to the entry file; they must stay inside the entry's folder."""
+def _parse_images(fields: Fields, entry: EntryFiles) -> tuple[Image, ...]:
+    """Photos: `file.jpg` or `{src: file.jpg, alt: "…"}`, relative to the entry file and inside
+    its folder, each a real JPEG, PNG or WebP within the size limits."""
     images = []
     items = fields.items("images")
     folder = entry.folder.resolve() if items else entry.folder
     for index, item in enumerate(items, 1):
         label = f"images[{index}]"
-        written = fields.text_of(label, item)
+        alt = None
+        if isinstance(item.data, dict):
+            photo = Fields(item.data, item.line, fields.errors, fields.build_date, IMAGE_FIELDS, fields.label(label))
+            written, alt = photo.text("src", required=True), photo.text("alt", max_len=300)
+        else:
+            written = fields.text_of(label, item)
         if written is None:
             continue
         path = (entry.main.parent / written).resolve()
+        problem = None
         if os.path.isabs(written) or ".." in Path(written).parts or not path.is_relative_to(folder):
-            fields.error(label, item, "ảnh phải nằm trong thư mục của mục nhập (không dùng `..` hay đường dẫn tuyệt đối)",
-                         "photos must be inside the entry's folder (no `..` or absolute paths)")
-        elif path.suffix.lower() not in IMAGE_SUFFIXES:
-            fields.error(label, item, "ảnh phải là tệp JPEG, PNG hoặc WebP", "photos must be JPEG, PNG or WebP files")
+            problem = ("ảnh phải nằm trong thư mục của mục nhập (không dùng `..`, đường dẫn tuyệt đối hay liên kết ra ngoài)",
+                       "photos must be inside the entry's folder (no `..`, absolute paths or links pointing out)")
         elif not path.is_file():
-            fields.error(label, item, f"không tìm thấy tệp ảnh `{written}`", f"photo file `{written}` not found")
+            problem = (f"không tìm thấy tệp ảnh `{written}`", f"photo file `{written}` not found")
+        elif path.suffix.lower() not in IMAGE_SUFFIXES:
+            problem = check_photo(path) or ("ảnh phải là tệp .jpg, .png hoặc .webp", "photos must be .jpg, .png or .webp files")
+        else:
+            problem = check_photo(path)
+        if problem:
+            fields.error(label, item, *problem)
         else:
             images.append(Image(written, str(path), alt))
     return tuple(images)
@@ -319,7 +332,7 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
         hs_code=_parse_hs_code(fields),
         lead_time=fields.text("lead_time", max_len=200),
         tags=fields.text_list("tags", max_len=60),
-        images=_parse_images(fields, entry, name or entry.slug),
+        images=_parse_images(fields, entry),
     )
     if not (name and facility and group):
         return None

@@ -111,9 +111,9 @@ class Capacity:
 
 @dataclass(frozen=True)
 class Image:
-    source: str   # path relative to the entry file, as written
-    file: str     # absolute path on disk
-    alt: str
+    source: str              # path relative to the entry file, as written
+    file: str                # absolute path on disk
+    alt: str | None = None   # the entry's own description of the photo; pages fall back to the name
 
 
 @dataclass(frozen=True)

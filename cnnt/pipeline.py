@@ -7,15 +7,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import parallel
+from . import images, parallel
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue
-from .pages import Page, build_pages, facility_path, product_path
+from .pages import Page, build_pages
 from .render import Renderer
 from .vocab import VOCABULARY_DIR, load_vocabularies
-from .write import atomic_output, copy_file, copy_tree, write_bytes, write_text
+from .write import atomic_output, copy_tree, write_bytes, write_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 FINGERPRINT_FILE = ".build-fingerprint"
@@ -32,6 +32,11 @@ class BuildOptions:
     display_root: Path
     jobs: int | None = None
     force: bool = False
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where derivatives are kept between builds: beside the output, never published."""
+        return self.out_dir.parent / ".cache" / "images"
 
 
 @dataclass(frozen=True)
@@ -99,15 +104,17 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
     timer = StageTimer()
     catalogue = _load(options, config)
     timer.lap("load")
+    photos = _prepare_photos(catalogue, options)
+    timer.lap("images")
     vocab = load_vocabularies()
     pages = build_pages(catalogue, config, vocab)
-    renderer = Renderer(options.templates_dir, config, vocab, catalogue)
+    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos)
     timer.lap("pages")
     with atomic_output(options.out_dir) as staging:
         render_all(renderer, pages, staging, options.jobs)
         timer.lap("render")
         copy_tree(options.static_dir, staging / "static")
-        copy_images(catalogue, staging)
+        images.publish(photos, options.cache_dir, staging)
         write_text(staging, FINGERPRINT_FILE, fingerprint)
     timer.lap("write")
     return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
@@ -142,13 +149,16 @@ def _render_range(indexes: range) -> list[tuple[str, bytes]]:
     return [(pages[i].output, renderer.render(pages[i]).encode("utf-8")) for i in indexes]
 
 
-def copy_images(catalogue: Catalogue, staging: Path) -> None:
-    """Photos are published under the page that shows them (resizing comes with the images stage)."""
-    for entries, path_of in ((catalogue.products.values(), product_path),
-                             (catalogue.facilities.values(), facility_path)):
-        for entry in entries:
-            for image in entry.images:
-                copy_file(Path(image.file), staging / path_of(entry) / image.source)
+def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, images.PhotoSet]:
+    """Derivatives of every photo; a photo that passed the checks but cannot be decoded is an error."""
+    entries = [*catalogue.products.values(), *catalogue.facilities.values()]
+    photos, problems = images.prepare_photos([image.file for entry in entries for image in entry.images],
+                                             options.cache_dir, options.jobs)
+    if problems:
+        raise BuildFailed([ContentError(entry.source, None, "images", f"không đọc được ảnh `{image.source}` ({problems[image.file]})",
+                                        f"cannot read photo `{image.source}` ({problems[image.file]})")
+                           for entry in entries for image in entry.images if image.file in problems])
+    return photos
 
 
 def input_fingerprint(options: BuildOptions) -> str:

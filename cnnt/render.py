@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 import jinja2
 import yaml
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .config import SiteConfig
-from .model import Catalogue, Product
+from .images import PhotoSet
+from .model import Catalogue, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
 from .text import initial
 from .vocab import Vocabularies
@@ -30,8 +31,10 @@ def load_strings(path: Path = STRINGS_FILE) -> dict[str, dict[str, str]]:
 class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
-    def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue) -> None:
+    def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
+                 photos: dict[str, PhotoSet] | None = None) -> None:
         self.strings = load_strings()
+        self.photos = photos or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
         # goes, and each page fills it in at the end.
@@ -48,9 +51,11 @@ class Renderer:
         self.strings_by_lang = {lang: {key: texts[lang] for key, texts in self.strings.items()}
                                 for lang in config.languages}
         self.site_path = urlsplit(config.base_url).path
+        self.config_base_url = config.base_url
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, card=self.card, fragment=self.fragment, url=relative_url, lang_prefix=lang_prefix,
+            t=self.translate, card=self.card, fragment=self.fragment, picture=self.picture, preview=self.preview,
+            url=relative_url, lang_prefix=lang_prefix,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
 
@@ -66,7 +71,7 @@ class Renderer:
         key = (product.slug, page.lang, heading)
         if key not in self._cards:
             template = self.env.get_template("partials/card.html")
-            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang)}
+            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang), "assets": ROOT_PLACEHOLDER}
             self._cards[key] = Markup(template.render(**values, product=product, heading=heading))
         return self._cards[key]
 
@@ -82,6 +87,25 @@ class Renderer:
                       "assets": ROOT_PLACEHOLDER}
             self._fragments[key] = Markup(self.env.get_template(f"partials/{name}.html").render(**values))
         return self._fragments[key]
+
+    @jinja2.pass_context
+    def picture(self, context: jinja2.runtime.Context, image: Image, alt: str, sizes: str, eager: bool = False) -> Markup:
+        """A responsive <picture>: WebP with a JPEG fallback, explicit size (no layout shift), lazy below the fold."""
+        photo = self.photos[image.file]
+        assets = context["assets"]
+        webp = ", ".join(f"{assets}{r.url} {r.width}w" for r in photo.webp)
+        jpeg = ", ".join(f"{assets}{r.url} {r.width}w" for r in photo.jpeg)
+        fallback = photo.fallback
+        return Markup(
+            f'<picture><source type="image/webp" srcset="{webp}" sizes="{sizes}">'
+            f'<img src="{assets}{fallback.url}" srcset="{jpeg}" sizes="{sizes}" width="{fallback.width}" '
+            f'height="{fallback.height}" alt="{escape(alt)}" loading="{"eager" if eager else "lazy"}" decoding="async">'
+            f'</picture>')
+
+    def preview(self, entry: object) -> str | None:
+        """The absolute address of an entry's link-preview image (OpenGraph), if it has a photo."""
+        images = getattr(entry, "images", ())
+        return self.config_base_url + self.photos[images[0].file].preview.url if images else None
 
     def page_values(self, page: Page) -> dict[str, object]:
         """What every template knows about its page. Links are written `{{ root }}products/x/`:

@@ -1,4 +1,5 @@
 """Validation: every invalid entry under tests/invalid/ gives exactly the messages in its expected.txt."""
+import re
 from pathlib import Path
 
 import pytest
@@ -88,11 +89,20 @@ def test_bundle_entry_with_translation_and_photo(make_site):
     run = make_site({
         "products/banh/index.md": PRODUCT.format(extra="images: [anh.jpg]\n"),
         "products/banh/index.en.md": "---\nname: Cake\n---\n",
-        "products/banh/anh.jpg": b"\xff\xd8\xff\xe0not really a jpeg",
+        "products/banh/anh.jpg": small_jpeg(),
     })
     assert run.code == 0, run.err
-    assert (run.site / "products/banh/anh.jpg").is_file()
-    assert '<img src="../../products/banh/anh.jpg"' in (run.site / "products/banh/index.html").read_text()
+    html = (run.site / "products/banh/index.html").read_text()
+    assert re.search(r'<img src="\.\./\.\./media/[0-9a-f]{20}-400\.jpg"', html)
+    assert "<h1>Cake</h1>" in (run.site / "en/products/banh/index.html").read_text()
+
+
+def small_jpeg() -> bytes:
+    import io
+    from PIL import Image
+    stream = io.BytesIO()
+    Image.new("RGB", (400, 300), (180, 90, 30)).save(stream, "JPEG")
+    return stream.getvalue()
 
 
 def test_internal_error_shows_no_traceback(make_site, monkeypatch):

@@ -1,0 +1,246 @@
+"""Images stage: photos → upright, sRGB, metadata-free derivatives in a few widths (WebP + JPEG)
+and a 1200×630 link-preview crop, named by a hash of the source and the operation.
+
+Derivatives are kept in a cache folder between builds: a photo whose derivatives exist is never
+decoded again, and derivatives no entry uses any more are removed. Work is spread over the cores.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from . import parallel
+
+WIDTHS = (360, 720, 1200)
+PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
+WEBP_QUALITY = 78
+JPEG_QUALITY = 82
+# Changing how derivatives are made must change their names, so old ones are not reused.
+OPERATION = f"v1:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata"
+
+MAX_BYTES = 25 * 1024 * 1024
+MAX_PIXELS = 60_000_000      # a 50-megapixel phone photo passes; a decompression bomb does not
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow itself refuses anything larger, whatever the caller
+
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass(frozen=True)
+class Rendition:
+    url: str      # path under the site root, e.g. media/3f2a…-720.webp
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PhotoSet:
+    """Everything a page needs to show one photo."""
+
+    webp: tuple[Rendition, ...]
+    jpeg: tuple[Rendition, ...]
+    preview: Rendition
+
+    @property
+    def fallback(self) -> Rendition:
+        """The JPEG an old browser loads: the middle width, or the largest there is."""
+        return self.jpeg[min(1, len(self.jpeg) - 1)]
+
+
+def check_photo(path: Path) -> tuple[str, str] | None:
+    """Why a file cannot be published as a photo (vi, en), or None. Reads the header only."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        return (f"ảnh quá lớn ({size // 1_048_576} MB, tối đa {MAX_BYTES // 1_048_576} MB)",
+                f"photo too large ({size // 1_048_576} MB, at most {MAX_BYTES // 1_048_576} MB)")
+    with path.open("rb") as stream:
+        head = stream.read(16)
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
+        return ("ảnh HEIC của iPhone chưa được hỗ trợ: hãy chuyển sang JPEG (trên iPhone: Cài đặt › Camera › "
+                "Định dạng › Tương thích nhất) rồi thêm lại",
+                "iPhone HEIC photos are not supported: convert to JPEG (on the iPhone: Settings › Camera › "
+                "Formats › Most Compatible) and add it again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel check below says it
+            with Image.open(path) as image:
+                if image.format not in ACCEPTED_FORMATS:
+                    return (f"định dạng {image.format} không được hỗ trợ: dùng JPEG, PNG hoặc WebP",
+                            f"{image.format} is not supported: use JPEG, PNG or WebP")
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    return (f"ảnh {width}×{height} quá nhiều điểm ảnh (tối đa {MAX_PIXELS // 1_000_000} triệu)",
+                            f"{width}×{height} photo has too many pixels (at most {MAX_PIXELS // 1_000_000} million)")
+                image.verify()  # structure and checksums, without decoding the pixels
+    except Image.DecompressionBombError:
+        return ("ảnh quá nhiều điểm ảnh", "photo has too many pixels")
+    except UnidentifiedImageError:
+        return ("tệp này không phải ảnh JPEG, PNG hay WebP", "this file is not a JPEG, PNG or WebP image")
+    except (OSError, SyntaxError, ValueError) as exc:
+        return (f"không đọc được ảnh ({exc})", f"cannot read the photo ({exc})")
+    return None
+
+
+def source_key(path: Path) -> str:
+    """Names a photo's derivatives: the source bytes and how they are made."""
+    digest = hashlib.blake2b(OPERATION.encode(), digest_size=10)
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file_names(key: str, width: int, height: int) -> tuple[list[tuple[str, int, int]], list[tuple[str, int, int]], str]:
+    """Which widths a photo gets (never upscaled), as (name, width, height) for WebP and JPEG."""
+    widths = [w for w in WIDTHS if w < width] + [min(width, WIDTHS[-1])]
+    sizes = [(w, round(height * w / width)) for w in sorted(set(widths))]
+    return ([(f"{key}-{w}.webp", w, h) for w, h in sizes], [(f"{key}-{w}.jpg", w, h) for w, h in sizes],
+            f"{key}-preview.jpg")
+
+
+def _upright_srgb(path: Path, longest: int) -> Image.Image:
+    """Decode (at reduced scale where JPEG allows), apply EXIF orientation, convert to sRGB, drop metadata."""
+    image = Image.open(path)
+    # JPEG can decode straight at 1/2, 1/4 or 1/8 size, much faster; Pillow keeps both sides at
+    # least `longest`, so the widest derivative is never made from fewer pixels than it shows.
+    image.draft("RGB", (longest, longest))
+    image = ImageOps.exif_transpose(image)
+    profile = image.info.get("icc_profile")
+    has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    if profile:
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+            image = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+        except (ImageCms.PyCMSError, OSError):
+            pass  # a broken profile: keep the pixels as they are rather than refuse the photo
+    clean = Image.new(image.mode, image.size)  # a new image carries no EXIF, XMP, IPTC or ICC
+    clean.paste(image)
+    return clean
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    if image.mode != "RGBA":
+        return image
+    background = Image.new("RGB", image.size, (255, 255, 255))
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+
+
+def make_derivatives(job: tuple[str, str, str]) -> tuple[str, int, int, str | None]:
+    """Write one photo's derivatives into the cache folder; returns (key, width, height, problem)."""
+    path, key, cache = Path(job[0]), job[1], Path(job[2])
+    try:
+        with Image.open(path) as original:  # the upright size, read from the header, names the files
+            width, height = original.size[::-1] if _rotated(original) else original.size
+        image = _upright_srgb(path, WIDTHS[-1])
+        _write_derivatives(image, key, width, height, cache)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # e.g. a truncated file
+        return key, 0, 0, str(exc)
+    return key, width, height, None
+
+
+def _write_derivatives(image: Image.Image, key: str, width: int, height: int, cache: Path) -> None:
+    webp, jpeg, preview = _file_names(key, width, height)
+    for (webp_name, w, h), (jpeg_name, _, _) in zip(webp, jpeg):
+        resized = image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image
+        _save(resized, cache / webp_name, "WEBP", quality=WEBP_QUALITY, method=4)
+        _save(_on_white(resized), cache / jpeg_name, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    _save(_on_white(ImageOps.fit(image, PREVIEW_SIZE, Image.Resampling.LANCZOS)), cache / preview, "JPEG",
+          quality=JPEG_QUALITY, optimize=True)
+
+
+def _rotated(image: Image.Image) -> bool:
+    return image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+
+
+def _save(image: Image.Image, target: Path, format_: str, **options: object) -> None:
+    """Write atomically, so an interrupted build never leaves a half-written derivative in the cache."""
+    partial = target.with_name(target.name + ".part")
+    image.save(partial, format_, **options)
+    os.replace(partial, target)
+
+
+@dataclass
+class PhotoCache:
+    """Derivatives kept between builds in `folder`, with the size of each source photo."""
+
+    folder: Path
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def sizes_file(self) -> Path:
+        return self.folder / "sizes.txt"
+
+    def read_sizes(self) -> dict[str, tuple[int, int]]:
+        sizes = {}
+        if self.sizes_file().is_file():
+            for line in self.sizes_file().read_text().split("\n"):
+                if line.count(" ") == 2:
+                    key, width, height = line.split(" ")
+                    sizes[key] = (int(width), int(height))
+        return sizes
+
+    def complete(self, key: str, size: tuple[int, int] | None) -> bool:
+        if size is None:
+            return False
+        webp, jpeg, preview = _file_names(key, *size)
+        return all((self.folder / name).is_file() for name, _, _ in webp + jpeg) and (self.folder / preview).is_file()
+
+    def prune(self, keep: set[str]) -> None:
+        """Remove derivatives of photos no entry uses any more."""
+        for path in self.folder.iterdir():
+            if path.name != "sizes.txt" and path.name.split("-")[0] not in keep:
+                path.unlink()
+
+
+def prepare_photos(files: list[str], cache_dir: Path, jobs: int | None = None) -> tuple[dict[str, PhotoSet], dict[str, str]]:
+    """Derivatives for every photo file (made only where missing), keyed by the source file, and
+    the problems of photos that could not be decoded after all (file → message)."""
+    cache = PhotoCache(cache_dir)
+    sizes = cache.read_sizes()
+    keys = {file: source_key(Path(file)) for file in sorted(set(files))}
+    missing = [(file, key, str(cache.folder)) for file, key in keys.items() if not cache.complete(key, sizes.get(key))]
+    files_of = {key: file for file, key, _ in missing}
+    problems = {}
+    for key, width, height, problem in parallel.imap_unordered(make_derivatives, missing, jobs if len(missing) > 1 else 1):
+        if problem:
+            problems[files_of[key]] = problem
+        else:
+            sizes[key] = (width, height)
+    if problems:
+        return {}, problems
+    used = set(keys.values())
+    cache.sizes_file().write_text("".join(f"{k} {w} {h}\n" for k, (w, h) in sorted(sizes.items()) if k in used))
+    cache.prune(used)
+    return {file: photo_set(key, *sizes[key]) for file, key in keys.items()}, {}
+
+
+def photo_set(key: str, width: int, height: int) -> PhotoSet:
+    webp, jpeg, preview = _file_names(key, width, height)
+    return PhotoSet(tuple(Rendition(f"media/{n}", w, h) for n, w, h in webp),
+                    tuple(Rendition(f"media/{n}", w, h) for n, w, h in jpeg),
+                    Rendition(f"media/{preview}", *PREVIEW_SIZE))
+
+
+def publish(photos: dict[str, PhotoSet], cache_dir: Path, staging: Path) -> None:
+    """Put the derivatives the site uses under staging/media/ (hard links where the disk allows)."""
+    media = staging / "media"
+    media.mkdir(exist_ok=True)
+    for photo in photos.values():
+        for rendition in (*photo.webp, *photo.jpeg, photo.preview):
+            name = rendition.url.removeprefix("media/")
+            target = media / name
+            if not target.exists():
+                try:
+                    os.link(cache_dir / name, target)
+                except OSError:
+                    shutil.copyfile(cache_dir / name, target)
