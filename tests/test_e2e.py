@@ -51,7 +51,10 @@ class Watched:
         self.problems: list[str] = []
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url}"))
+        # a lazy image still loading when the test moves on is cancelled (ERR_ABORTED): not a failure;
+        # missing files show up as 404 responses below
+        self.page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+                     and self.problems.append(f"failed ({r.failure}): {r.url}"))
         self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}"))
         self.page.on("request", lambda r: not r.url.startswith(base) and self.problems.append(f"remote: {r.url}"))
 
