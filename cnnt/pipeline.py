@@ -35,8 +35,9 @@ class BuildOptions:
 
     @property
     def cache_dir(self) -> Path:
-        """Where derivatives are kept between builds: beside the output, never published."""
-        return self.out_dir.parent / ".cache" / "images"
+        """Where derivatives are kept between builds: beside the output, never published, one per
+        output folder (each build prunes what it does not use, so two sites must not share one)."""
+        return self.out_dir.parent / ".cache" / self.out_dir.name / "images"
 
 
 @dataclass(frozen=True)

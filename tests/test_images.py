@@ -103,7 +103,8 @@ def test_entries_without_photos_get_a_placeholder(make_site):
 def test_cache_is_reused_without_decoding_and_stale_derivatives_removed(make_site, monkeypatch):
     files = {"products/banh/index.md": PRODUCT.format(images="[a.jpg]"), "products/banh/a.jpg": jpeg()}
     assert make_site(files).code == 0
-    cache = next(Path.cwd().glob(".cache/images"))
+    cache = Path.cwd() / ".cache" / "site" / "images"
+    assert cache.is_dir()
     before = {p.name for p in cache.iterdir()}
 
     def no_decoding(*args, **kwargs):
