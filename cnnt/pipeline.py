@@ -10,7 +10,7 @@ from pathlib import Path
 from . import images, parallel
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
-from .load import KINDS, LoadOptions, load_catalogue
+from .load import IMAGE_SUFFIXES, KINDS, LoadOptions, load_catalogue
 from .model import Catalogue
 from .pages import Page, build_pages
 from .render import Renderer
@@ -164,11 +164,17 @@ def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, im
 
 def input_fingerprint(options: BuildOptions) -> str:
     """A digest of everything a build reads: content, templates, static files, code, vocabularies,
-    configuration and the build date (award validity depends on it)."""
+    configuration and the build date (award validity depends on it). Photos count by size and
+    modification time, as make and rsync do: reading gigabytes of them on every build would cost
+    more than the build it saves."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
     for folder in (options.content_dir, options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
-            digest.update(path.read_bytes())
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                stat = path.stat()
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+            else:
+                digest.update(path.read_bytes())
     return digest.hexdigest()
