@@ -136,3 +136,23 @@ def test_facility_page_shows_former_province_and_support(browser, server):
     assert page.url.endswith("#letter-110")
     assert watched.problems == []
     watched.close()
+
+
+def test_photos_display_in_the_browser(browser, server):
+    """The <picture> element really shows a photo: WebP chosen, decoded, at its declared ratio."""
+    watched = Watched(browser, server, 360, 640)
+    page = watched.page
+    page.goto(server + "products/kho-muc-my-thuyen/")
+    photo = page.locator("main .photos img").first
+    photo.wait_for()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    current = photo.evaluate("img => img.currentSrc")
+    assert current.endswith(".webp"), current
+    box = photo.bounding_box()
+    assert abs(box["width"] / box["height"] - 4 / 3) < 0.02  # the sample photo is 1600x1200
+    page.goto(server + "awards/national/")
+    thumbnail = page.locator(".card img").first
+    thumbnail.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert watched.problems == []
+    watched.close()
