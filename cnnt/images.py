@@ -28,6 +28,7 @@ OPERATION = f"v1:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:s
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000      # a 50-megapixel phone photo passes; a decompression bomb does not
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow itself refuses anything larger, whatever the caller
 
 _SRGB = ImageCms.createProfile("sRGB")

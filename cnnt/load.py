@@ -16,7 +16,7 @@ from . import parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
 from .fields import Fields
 from .frontmatter import read_document
-from .images import check_photo
+from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
 from .model import (Award, Capacity, Catalogue, Certification, Contact, Facility, Image, Localized,
                     Location, Product, Province, Support)
@@ -25,7 +25,6 @@ from .vocab import Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KINDS = ("facilities", "products")
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 IMAGE_FIELDS = ("src", "alt")
 
 FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",

@@ -10,7 +10,8 @@ from pathlib import Path
 from . import images, parallel
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
-from .load import IMAGE_SUFFIXES, KINDS, LoadOptions, load_catalogue
+from .images import IMAGE_SUFFIXES
+from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue
 from .pages import Page, build_pages
 from .render import Renderer
