@@ -33,7 +33,7 @@ class Renderer:
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
                  photos: dict[str, PhotoSet] | None = None) -> None:
-        self.strings = load_strings()
+        strings = load_strings()
         self.photos = photos or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
@@ -48,7 +48,7 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=False,  # a build renders with one set of templates: no stat() per page
         )
-        self.strings_by_lang = {lang: {key: texts[lang] for key, texts in self.strings.items()}
+        self.strings_by_lang = {lang: {key: texts[lang] for key, texts in strings.items()}
                                 for lang in config.languages}
         self.site_path = urlsplit(config.base_url).path
         self.config_base_url = config.base_url
@@ -61,7 +61,7 @@ class Renderer:
 
     @jinja2.pass_context
     def translate(self, context: jinja2.runtime.Context, key: str, **values: object) -> str:
-        text = self.strings[key][context["lang"]]
+        text = self.strings_by_lang[context["lang"]][key]
         return text.format(**values) if values else text
 
     @jinja2.pass_context
@@ -71,8 +71,7 @@ class Renderer:
         key = (product.slug, page.lang, heading)
         if key not in self._cards:
             template = self.env.get_template("partials/card.html")
-            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang), "assets": ROOT_PLACEHOLDER}
-            self._cards[key] = Markup(template.render(**values, product=product, heading=heading))
+            self._cards[key] = Markup(template.render(**self.shared_values(page), product=product, heading=heading))
         return self._cards[key]
 
     @jinja2.pass_context
@@ -83,9 +82,8 @@ class Renderer:
             return Markup(self.env.get_template(f"partials/{name}.html").render(**self.page_values(page)))
         key = (name, page.lang)
         if key not in self._fragments:
-            values = {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang),
-                      "assets": ROOT_PLACEHOLDER}
-            self._fragments[key] = Markup(self.env.get_template(f"partials/{name}.html").render(**values))
+            template = self.env.get_template(f"partials/{name}.html")
+            self._fragments[key] = Markup(template.render(**self.shared_values(page)))
         return self._fragments[key]
 
     @jinja2.pass_context
@@ -113,6 +111,10 @@ class Renderer:
         up = self.site_path if page.served_anywhere else "../" * page.url.count("/")
         return {"page": page, "lang": page.lang, "s": self.strings_by_lang[page.lang], "up": up,
                 "root": (up + lang_prefix(page.lang)) or "./", "assets": up or "./"}
+
+    def shared_values(self, page: Page) -> dict[str, object]:
+        """Page values for HTML reused on pages at any depth: links start from the placeholder."""
+        return {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang), "assets": ROOT_PLACEHOLDER}
 
     def render(self, page: Page) -> str:
         template = self.env.get_template(page.template)
