@@ -62,6 +62,23 @@ class Watched:
         self.context.close()
 
 
+@pytest.fixture
+def visit(browser, server):
+    """Open a watched page at a screen size; when the test ends, no console error or failed request."""
+    opened = []
+
+    def open_page(width=360, height=640):
+        watched = Watched(browser, server, width, height)
+        opened.append(watched)
+        return watched.page
+
+    yield open_page
+    for watched in opened:
+        problems = watched.problems
+        watched.close()
+        assert problems == []
+
+
 def check_accessible(page):
     """Landmarks, one h1 and no skipped heading levels, alt text on every image, a labelled nav."""
     assert page.locator("header").count() >= 1 and page.locator("main").count() == 1 and page.locator("footer").count() == 1
@@ -77,9 +94,8 @@ def check_accessible(page):
 
 
 @pytest.mark.parametrize("width,height", [(360, 640), (1280, 900)])
-def test_buyer_journey_in_vietnamese(browser, server, width, height):
-    watched = Watched(browser, server, width, height)
-    page = watched.page
+def test_buyer_journey_in_vietnamese(visit, server, width, height):
+    page = visit(width, height)
     page.goto(server)
     assert page.locator("html").get_attribute("lang") == "vi"
     check_accessible(page)
@@ -97,13 +113,10 @@ def test_buyer_journey_in_vietnamese(browser, server, width, height):
     page.locator("main .entry-maker").get_by_role("link", name="Công ty TNHH Mỹ Thuyền").click()
     assert page.locator("h1").inner_text() == "Công ty TNHH Mỹ Thuyền"
     check_accessible(page)
-    assert watched.problems == []
-    watched.close()
 
 
-def test_buyer_journey_in_english_and_language_switch(browser, server):
-    watched = Watched(browser, server, 360, 640)
-    page = watched.page
+def test_buyer_journey_in_english_and_language_switch(visit, server):
+    page = visit()
     page.goto(server + "products/may-cho-tom-an-tu-dong/")
     page.get_by_role("navigation", name="Ngôn ngữ").get_by_role("link", name="English").click()
     assert page.url.endswith("/en/products/may-cho-tom-an-tu-dong/")
@@ -121,27 +134,21 @@ def test_buyer_journey_in_english_and_language_switch(browser, server):
     assert page.get_by_role("link", name="Durian pia cake with salted egg").count() == 1
     page.get_by_role("navigation", name="Language").get_by_role("link", name="Tiếng Việt").click()
     assert page.locator("html").get_attribute("lang") == "vi" and "/en/" not in page.url
-    assert watched.problems == []
-    watched.close()
 
 
-def test_facility_page_shows_former_province_and_support(browser, server):
-    watched = Watched(browser, server, 360, 640)
-    page = watched.page
+def test_facility_page_shows_former_province_and_support(visit, server):
+    page = visit()
     page.goto(server + "facilities/cong-thanh-tam/")
     assert page.get_by_text("trước đây là Sóc Trăng").first.is_visible()
     assert page.get_by_role("table").get_by_text("300.000.000 ₫").is_visible()
     page.goto(server + "a-z/")
     page.get_by_role("navigation", name="Chữ cái đầu").get_by_role("link", name="Đ", exact=True).click()
     assert page.url.endswith("#letter-110")
-    assert watched.problems == []
-    watched.close()
 
 
-def test_photos_display_in_the_browser(browser, server):
+def test_photos_display_in_the_browser(visit, server):
     """The <picture> element really shows a photo: WebP chosen, decoded, at its declared ratio."""
-    watched = Watched(browser, server, 360, 640)
-    page = watched.page
+    page = visit()
     page.goto(server + "products/kho-muc-my-thuyen/")
     photo = page.locator("main .photos img").first
     photo.wait_for()
@@ -154,5 +161,3 @@ def test_photos_display_in_the_browser(browser, server):
     thumbnail = page.locator(".card img").first
     thumbnail.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
-    assert watched.problems == []
-    watched.close()
