@@ -20,7 +20,7 @@ from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
 from .model import (Award, Capacity, Catalogue, Certification, Contact, Facility, Image, Localized,
                     Location, Product, Province, Support)
-from .text import slugify
+from .text import fold, slugify
 from .vocab import Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -122,6 +122,10 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
                     errors.append(ContentError(display(path, root), None, None,
                                                "thư mục mục nhập thiếu tệp `index.md`",
                                                "entry folder has no `index.md` file"))
+                continue
+            if path.suffix.lower() == ".md" and path.suffix != ".md":
+                errors.append(ContentError(display(path, root), None, None,
+                                           "đuôi tệp phải viết thường: `.md`", "the file extension must be lowercase: `.md`"))
                 continue
             if path.suffix != ".md":
                 continue
@@ -419,11 +423,13 @@ def _parse_hs_code(fields: Fields) -> str | None:
 # -- references --------------------------------------------------------------------------------
 
 def check_references(references: list[Reference], facilities: dict[str, Facility]) -> list[ContentError]:
-    """Every product names a facility that exists."""
+    """Every product names a facility that exists; one written by its name is pointed to its slug."""
     errors = []
+    by_name = {fold(name): slug for slug, facility in facilities.items() for name in (facility.name.vi, facility.name.en) if name}
     for ref in references:
         if ref.slug not in facilities:
-            vi, en = hint(f"không có cơ sở `{ref.slug}` trong content/facilities/",
-                          f"no facility `{ref.slug}` in content/facilities/", suggest(ref.slug, list(facilities)))
+            vi, en = hint(f"không có cơ sở `{ref.slug}` trong content/facilities/ (ghi tên tệp của cơ sở)",
+                          f"no facility `{ref.slug}` in content/facilities/ (write the facility's file name)",
+                          by_name.get(fold(ref.slug)) or suggest(ref.slug, list(facilities)))
             errors.append(ContentError(ref.source, ref.line, ref.field, vi, en))
     return errors

@@ -133,3 +133,14 @@ def test_prefix_alone_or_unknown_name_still_fails():
 def test_facility_kind_abbreviations(written, code):
     from cnnt.vocab import load_vocabularies
     assert load_vocabularies().facility_kinds.lookup(written).term.code == code
+
+
+def test_facility_written_by_name_suggests_its_slug(make_site):
+    run = make_site({"products/banh.md": "---\nname: Bánh\nfacility: HTX Mẫu\ngroup: food\n---\n"}, command="check")
+    assert run.code == 1
+    assert "products/banh.md:3: facility: " in run.err and "did you mean `htx-mau`?" in run.err
+
+
+def test_uppercase_extension_is_reported_not_ignored(make_site):
+    run = make_site({"products/banh.MD": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}, command="check")
+    assert run.code == 1 and "the file extension must be lowercase: `.md`" in run.err
