@@ -6,9 +6,8 @@ YAML is composed into nodes (never constructed into objects), so tags such as
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 import yaml
 
@@ -43,7 +42,6 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
-Scalar = Union[str, int, float, bool, None, dt.date]
 REJECTED = object()  # a value already reported as unreadable; fields treat it as present but invalid
 
 
