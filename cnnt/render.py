@@ -119,7 +119,15 @@ class Renderer:
     def render(self, page: Page) -> str:
         template = self.env.get_template(page.template)
         values = self.page_values(page)
-        return template.render(**values, **page.context).replace(ROOT_PLACEHOLDER, values["up"])
+        # What Template.render() does, with one difference: globals and page values go in as one
+        # plain dict, shared rather than copied (render() copies its globals ChainMap key by key in
+        # Python for every page, 13% of rendering time). jinja2 is pinned in requirements.txt.
+        context = template.new_context({**self.env.globals, **values, **page.context}, shared=True)
+        try:
+            html = self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+        except Exception:
+            self.env.handle_exception()  # re-raised with template file and line, as render() does
+        return html.replace(ROOT_PLACEHOLDER, values["up"])
 
 
 @jinja2.pass_context

@@ -224,3 +224,16 @@ def test_bad_date_flag_is_explained(capsys):
         cli.parse_args(["--date", "2026-13-01"])
     assert exit_info.value.code == 2
     assert "the date must be YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_templates_fail_loudly_on_undefined_values(make_site, tmp_path):
+    """StrictUndefined: a misspelt variable in a template stops the build instead of printing nothing."""
+    import shutil
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    product = templates / "product.html"
+    product.write_text(product.read_text().replace("{{ product.name[lang] }}</h1>", "{{ prodcut.name }}</h1>"))
+    run = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"},
+                    extra=("--templates", str(templates), "--debug"))
+    assert run.code == 2 and "prodcut" in run.err and "product.html" in run.err
+    assert not run.site.exists()
