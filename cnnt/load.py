@@ -304,15 +304,15 @@ def _parse_images(fields: Fields, entry: EntryFiles) -> tuple[Image, ...]:
             problem = ("ảnh phải nằm trong thư mục của mục nhập (không dùng `..`, đường dẫn tuyệt đối hay liên kết ra ngoài)",
                        "photos must be inside the entry's folder (no `..`, absolute paths or links pointing out)")
         elif not path.is_file():
-            problem = (f"không tìm thấy tệp ảnh `{written}`", f"photo file `{written}` not found")
+            problem = ("không tìm thấy tệp này", "file not found")
         elif path.suffix.lower() not in IMAGE_SUFFIXES:
             problem = check_photo(path) or ("ảnh phải là tệp .jpg, .png hoặc .webp", "photos must be .jpg, .png or .webp files")
         else:
             problem = check_photo(path)
         if problem:
-            fields.error(label, item, *problem)
+            fields.error("images", item, f"`{written}`: {problem[0]}", f"`{written}`: {problem[1]}")
         else:
-            images.append(Image(written, str(path), alt))
+            images.append(Image(written, str(path), alt, item.line))
     return tuple(images)
 
 

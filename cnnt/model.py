@@ -114,6 +114,7 @@ class Image:
     source: str              # path relative to the entry file, as written
     file: str                # absolute path on disk
     alt: str | None = None   # the entry's own description of the photo; pages fall back to the name
+    line: int | None = None  # where the entry names it, for messages about the file itself
 
 
 @dataclass(frozen=True)

@@ -157,8 +157,9 @@ def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, im
     photos, problems = images.prepare_photos([image.file for entry in entries for image in entry.images],
                                              options.cache_dir, options.jobs)
     if problems:
-        raise BuildFailed([ContentError(entry.source, None, "images", f"không đọc được ảnh `{image.source}` ({problems[image.file]})",
-                                        f"cannot read photo `{image.source}` ({problems[image.file]})")
+        raise BuildFailed([ContentError(entry.source, image.line, "images",
+                                        f"`{image.source}`: không đọc được ảnh ({problems[image.file]})",
+                                        f"`{image.source}`: cannot read the photo ({problems[image.file]})")
                            for entry in entries for image in entry.images if image.file in problems])
     return photos
 

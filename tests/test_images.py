@@ -127,7 +127,7 @@ def test_truncated_photo_is_an_error_not_a_crash(make_site):
     broken = jpeg(2000, 1500)[:-20000]
     run = make_site({"products/banh/index.md": PRODUCT.format(images="[a.jpg]"), "products/banh/a.jpg": broken})
     assert run.code == 1 and "Traceback" not in run.err
-    assert re.search(r"content/products/banh/index\.md(:\d+)?: images(\[1\])?: .*a\.jpg", run.err), run.err
+    assert re.search(r"content/products/banh/index\.md:5: images: `a\.jpg`: ", run.err), run.err
     assert not run.site.exists()
 
 
