@@ -20,7 +20,7 @@ class ContentError:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.vi} | {self.en}"
+        return " ".join(f"{where}:{field} {self.vi} | {self.en}".split())  # always one line
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.path, self.line or 0, self.field or "")

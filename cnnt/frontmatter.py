@@ -141,6 +141,11 @@ def parse_yaml(source: str, first_line: int, errors: ErrorList) -> Value | None:
         line = first_line + mark.line if mark else first_line
         problem = (exc.problem or exc.context or "").strip()
         errors.add(line, None, f"lỗi cú pháp YAML: {problem}. {QUOTE_HINT[0]}", f"YAML syntax error: {problem}. {QUOTE_HINT[1]}")
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL or another control code
+        line = first_line + source[: max(exc.position, 0)].count("\n")
+        code = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        errors.add(line, None, f"ký tự {code} không được phép trong phần khai báo; hãy xoá nó",
+                   f"character {code} is not allowed in front matter; delete it")
     except yaml.YAMLError as exc:
         errors.add(first_line, None, f"lỗi cú pháp YAML: {exc}", f"YAML syntax error: {exc}")
     except (_TooLarge, RecursionError):
