@@ -82,6 +82,22 @@ def check_folders(options: BuildOptions) -> None:
         raise BuildFailed(errors)
 
 
+def check_output(options: BuildOptions) -> None:
+    """The output folder is replaced whole, so it must be new, empty, or a site this tool built:
+    `--out .` or a mistyped folder must never delete someone's files."""
+    out = options.out_dir
+    if not out.exists():
+        return
+    if not out.is_dir():
+        vi, en = "đây là một tệp, không phải thư mục đầu ra", "this is a file, not an output folder"
+    elif (out / FINGERPRINT_FILE).is_file() or not any(out.iterdir()):
+        return
+    else:
+        vi = "thư mục này không phải trang do build.py tạo ra; để không xoá mất tệp, hãy chọn thư mục khác hoặc xoá nó trước"
+        en = "this folder is not a site build.py made; to avoid deleting files, choose another folder or remove it first"
+    raise BuildFailed([ContentError(str(out), None, "--out", vi, en)])
+
+
 def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
     check_folders(options)
@@ -93,6 +109,7 @@ def build(options: BuildOptions) -> BuildReport:
     """Build the site into `out_dir`; an unchanged input set leaves the previous output as it is."""
     started = time.perf_counter()
     check_folders(options)
+    check_output(options)
     config = load_config(options.config_file, options.build_date, options.display_root)
     fingerprint = input_fingerprint(options)
     previous = options.out_dir / FINGERPRINT_FILE

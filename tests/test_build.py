@@ -237,3 +237,29 @@ def test_templates_fail_loudly_on_undefined_values(make_site, tmp_path):
                     extra=("--templates", str(templates), "--debug"))
     assert run.code == 2 and "prodcut" in run.err and "product.html" in run.err
     assert not run.site.exists()
+
+
+@pytest.mark.parametrize("existing", ["folder of other files", "a file", "the project itself"])
+def test_output_never_replaces_what_the_build_did_not_make(tmp_path, capsys, monkeypatch, existing):
+    monkeypatch.chdir(tmp_path)
+    if existing == "folder of other files":
+        out = tmp_path / "precious"
+        out.mkdir()
+        (out / "notes.txt").write_text("keep me")
+    elif existing == "a file":
+        out = tmp_path / "notes.txt"
+        out.write_text("keep me")
+    else:
+        out = ROOT
+    before = sorted(p.name for p in out.iterdir()) if out.is_dir() else out.read_text()
+    code = cli.main(["build", "--out", str(out), "--date", BUILD_DATE, "--force"])
+    err = capsys.readouterr().err
+    assert code == 1 and "--out" in err and "Traceback" not in err
+    assert (sorted(p.name for p in out.iterdir()) if out.is_dir() else out.read_text()) == before
+
+
+def test_output_may_be_an_empty_folder_or_an_earlier_build(make_site, tmp_path):
+    (tmp_path / "site").mkdir()
+    files = {"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}
+    assert make_site(files).code == 0
+    assert make_site(files, extra=("--force",)).code == 0
