@@ -27,6 +27,12 @@ def build_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"`{text}`: ngày phải có dạng YYYY-MM-DD | the date must be YYYY-MM-DD")
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"`{text}`: cần một số nguyên từ 1 trở lên | a whole number of 1 or more is needed")
+    return int(text)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -38,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--static", type=Path, default=ROOT / "static")
     parser.add_argument("--date", type=build_date,
                         help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
-    parser.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
+    parser.add_argument("--jobs", type=positive_int, help="worker processes (default: one per core)")
     parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

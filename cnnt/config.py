@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildFailed, ErrorList
+from .errors import BuildFailed, ErrorList, display_path
 from .fields import Fields
 from .frontmatter import parse_yaml
 from .model import Localized
@@ -39,11 +39,7 @@ class SiteConfig:
 
 def load_config(path: Path, build_date: dt.date, display_root: Path) -> SiteConfig:
     """Read and check `site.yaml`; raise BuildFailed listing every problem."""
-    try:
-        shown = path.relative_to(display_root).as_posix()
-    except ValueError:
-        shown = path.as_posix()
-    errors = ErrorList(shown)
+    errors = ErrorList(display_path(path, display_root))
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path
 
 from .text import fold
+
+
+def display_path(path: Path, root: Path) -> str:
+    """A file as messages name it: relative to where the command runs (`content/products/x.md`)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 @dataclass(frozen=True)

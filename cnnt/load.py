@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
+from .errors import display_path as display
 from .fields import Fields
 from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
@@ -93,13 +94,6 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
 
 
 # -- finding entries ---------------------------------------------------------------------------
-
-def display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
 
 def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[ContentError]]:
     """Find single-file and bundle entries and their translations; report naming problems."""

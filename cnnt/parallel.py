@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 from contextlib import contextmanager
 from typing import Callable, Iterator, Sequence, TypeVar
@@ -41,30 +42,33 @@ def chunks(total: int, jobs: int | None = None) -> list[range]:
     return [range(start, min(start + size, total)) for start in range(0, total, size)]
 
 
-def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
-    """Results of `function` over `items` as they come, from worker processes when that pays."""
-    jobs = min(jobs or default_jobs(), len(items))
+@contextmanager
+def worker_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool | None]:
+    """Forked workers when `jobs` > 1 and the platform can fork, else None (work in-process).
+
+    Objects alive before the fork are frozen out of collection, so workers never rescan (and
+    thereby copy) the parent's whole heap page by page."""
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from map(function, items)
+        yield None
         return
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            yield from pool.imap_unordered(function, items)
+            yield pool
     finally:
         gc.unfreeze()
 
 
+def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
+    """Results of `function` over `items` as they come, from worker processes when that pays."""
+    with worker_pool(min(jobs or default_jobs(), len(items))) as pool:
+        yield from (pool.imap_unordered(function, items) if pool else map(function, items))
+
+
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
     """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
-    jobs = jobs or default_jobs()
-    jobs = min(jobs, len(items) // MIN_ITEMS_PER_WORKER)
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
-    # Objects alive before the fork are frozen out of collection, so workers never rescan (and
-    # thereby copy) the parent's whole heap page by page.
-    gc.freeze()
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        results = pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
-    gc.unfreeze()
-    return results
+    jobs = min(jobs or default_jobs(), len(items) // MIN_ITEMS_PER_WORKER)
+    with worker_pool(jobs) as pool:
+        if pool is None:
+            return [function(item) for item in items]
+        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))

@@ -219,6 +219,13 @@ def test_wrong_folders_are_errors_not_empty_sites(tmp_path, capsys, monkeypatch,
         assert not (tmp_path / "site").exists()
 
 
+def test_bad_jobs_flag_is_explained(capsys):
+    for value in ("0", "-2", "two"):
+        with pytest.raises(SystemExit):
+            cli.parse_args(["--jobs", value])
+        assert "a whole number of 1 or more is needed" in capsys.readouterr().err
+
+
 def test_bad_date_flag_is_explained(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.parse_args(["--date", "2026-13-01"])
