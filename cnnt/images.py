@@ -233,7 +233,7 @@ def prepare_photos(files: list[str], cache_dir: Path, jobs: int | None = None) -
     missing = [(file, key, str(cache.folder)) for file, key in keys.items() if not cache.complete(key, sizes.get(key))]
     files_of = {key: file for file, key, _ in missing}
     problems = {}
-    for key, width, height, problem in parallel.imap_unordered(make_derivatives, missing, jobs if len(missing) > 1 else 1):
+    for key, width, height, problem in parallel.imap_unordered(make_derivatives, missing, jobs):
         if problem:
             problems[files_of[key]] = problem
         else:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
-from .errors import display_path as display
+from .errors import display_path
 from .fields import Fields
 from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
@@ -113,12 +113,12 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
                     if (path / name).is_file():
                         target.setdefault(path.name, []).append(path / name)
                 if not (path / "index.md").is_file() and not (path / "index.en.md").is_file():
-                    errors.append(ContentError(display(path, root), None, None,
+                    errors.append(ContentError(display_path(path, root), None, None,
                                                "thư mục mục nhập thiếu tệp `index.md`",
                                                "entry folder has no `index.md` file"))
                 continue
             if path.suffix.lower() == ".md" and path.suffix != ".md":
-                errors.append(ContentError(display(path, root), None, None,
+                errors.append(ContentError(display_path(path, root), None, None,
                                            "đuôi tệp phải viết thường: `.md`", "the file extension must be lowercase: `.md`"))
                 continue
             if path.suffix != ".md":
@@ -126,7 +126,7 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
             stem = path.name[: -len(".md")]
             slug, _, language = stem.partition(".")
             if language not in ("", "en"):
-                errors.append(ContentError(display(path, root), None, None,
+                errors.append(ContentError(display_path(path, root), None, None,
                                            "chỉ hỗ trợ bản dịch tiếng Anh, đặt tên `<slug>.en.md`",
                                            "only English translations are supported, named `<slug>.en.md`"))
                 continue
@@ -135,11 +135,11 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
             errors.extend(_check_slug(slug, paths, root))
         for slug, paths in translations.items():
             if slug not in mains:
-                errors.append(ContentError(display(paths[0], root), None, None,
+                errors.append(ContentError(display_path(paths[0], root), None, None,
                                            "bản dịch không có mục nhập gốc tiếng Việt (`{0}.md` hoặc `{0}/index.md`)".format(slug),
                                            "translation has no Vietnamese entry (`{0}.md` or `{0}/index.md`)".format(slug)))
             elif len(paths) > 1:
-                errors.append(ContentError(display(paths[1], root), None, None,
+                errors.append(ContentError(display_path(paths[1], root), None, None,
                                            "có hai bản dịch cho cùng một mục nhập", "two translations of the same entry"))
         for slug, paths in mains.items():
             if len(paths) == 1 and SLUG.match(slug):
@@ -148,9 +148,9 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
 
 
 def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
-    where = display(paths[0], root)
+    where = display_path(paths[0], root)
     if len(paths) > 1:
-        return [ContentError(display(paths[1], root), None, None,
+        return [ContentError(display_path(paths[1], root), None, None,
                              f"trùng tên với `{where}`: mỗi mục nhập chỉ được có một tệp hoặc một thư mục",
                              f"same slug as `{where}`: an entry is either one file or one folder, not both")]
     if not SLUG.match(slug):
@@ -166,7 +166,7 @@ def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
 def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Product | None, list[ContentError], list[Reference]]:
     """Read one entry and its translation; the item is None when it has errors."""
     options, entry = job
-    source = display(entry.main, options.display_root)
+    source = display_path(entry.main, options.display_root)
     errors = ErrorList(source)
     document = read_document(_read_bytes(entry.main, errors), errors)
     if document is None:
@@ -201,7 +201,7 @@ def _read_bytes(path: Path, errors: ErrorList) -> bytes:
 
 
 def _parse_translation(path: Path, options: LoadOptions) -> tuple[str | None, str | None, str | None, list[ContentError]]:
-    errors = ErrorList(display(path, options.display_root))
+    errors = ErrorList(display_path(path, options.display_root))
     document = read_document(_read_bytes(path, errors), errors, front_required=False)
     if document is None:
         return None, None, None, list(errors)
