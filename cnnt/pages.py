@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
 from .model import Catalogue, Facility, Product
+from .search import SearchIndex
 from .text import initial, sort_key
 from .vocab import Term, Vocabularies
 
@@ -91,17 +92,20 @@ def facility_path(facility: Facility) -> str:
     return f"facilities/{facility.slug}/"
 
 
-def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies) -> list[Page]:
+def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
+                indexes: dict[str, SearchIndex]) -> list[Page]:
     """All pages of the site, in every configured language."""
-    routes = Routes(catalogue, config, vocab)
+    routes = Routes(catalogue, config, vocab, indexes)
     return [page for lang in config.languages for page in routes.pages(lang)]
 
 
 class Routes:
     """Groups products the ways buyers browse them, once, and makes the pages for a language."""
 
-    def __init__(self, catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies) -> None:
+    def __init__(self, catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
+                 indexes: dict[str, SearchIndex]) -> None:
         self.catalogue = catalogue
+        self.indexes = indexes
         self.config = config
         self.vocab = vocab
         products = catalogue.sorted_products
@@ -114,6 +118,7 @@ class Routes:
     def pages(self, lang: str) -> Iterable[Page]:
         yield self.home(lang)
         yield Page("404.html", lang, "404.html")
+        yield Page("search/", lang, "search.html", {"index": self.indexes[lang]})
         for product in self.catalogue.products.values():
             yield self.product(product, lang)
         for facility in self.catalogue.facilities.values():

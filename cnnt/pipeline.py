@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, parallel
+from . import images, parallel, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -126,18 +126,31 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
     photos = _prepare_photos(catalogue, options)
     timer.lap("images")
     vocab = load_vocabularies()
-    pages = build_pages(catalogue, config, vocab)
+    indexes = search.build_indexes(catalogue, vocab, config, photos)
+    timer.lap("search")
+    pages = build_pages(catalogue, config, vocab, indexes)
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos)
     timer.lap("pages")
     with atomic_output(options.out_dir) as staging:
         render_all(renderer, pages, staging, options.jobs)
         timer.lap("render")
         copy_tree(options.static_dir, staging / "static")
+        write_search(indexes, options.static_dir, staging)
         images.publish(photos, options.cache_dir, staging)
         write_text(staging, FINGERPRINT_FILE, fingerprint)
     timer.lap("write")
     return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
                        time.perf_counter() - started, stages=timer.stages)
+
+
+def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path) -> None:
+    """The index files and the service worker that keeps them, with the assets, for offline use."""
+    for index in indexes.values():
+        for file in (index.data, index.text):
+            write_bytes(staging, file.path, file.content)
+    assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()
+              for path in sorted(static_dir.rglob("*")) if path.is_file()}
+    write_bytes(staging, "sw.js", search.service_worker(indexes, assets))
 
 
 def _load(options: BuildOptions, config: SiteConfig) -> Catalogue:

@@ -17,6 +17,10 @@ _ORDER = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
 _RANK = {letter: rank for rank, letter in enumerate(_ORDER)}
 
 _SPACES = re.compile(r"\s+")
+# Spelled out rather than `\s`, which means different characters in Python and in JavaScript:
+# static/search.js folds with exactly this class, and tests/fold_vectors.json keeps the two in step.
+_FOLD_SPACES = re.compile("[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+_WORDS = re.compile(r"[^\W_]+")  # letters and digits, as JavaScript's [\p{L}\p{N}]+
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -26,11 +30,18 @@ def nfc(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Fold for search and loose matching: no marks, đ → d, lower case, single spaces."""
+    """Fold for search and loose matching: no marks, đ → d, lower case, single spaces.
+
+    The browser's search does the same in static/search.js (`fold`); keep the two in step."""
     decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
     bare = bare.replace("đ", "d").replace("Đ", "d").lower()
-    return _SPACES.sub(" ", bare).strip()
+    return _FOLD_SPACES.sub(" ", bare).strip(" ")
+
+
+def search_words(text: str) -> list[str]:
+    """The folded words of a text, as search indexes and matches them (`words` in search.js)."""
+    return _WORDS.findall(fold(text))
 
 
 def _syllable_key(syllable: str) -> str:

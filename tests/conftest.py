@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import build as cli  # noqa: E402  (the command line, driven in-process)
+from browser import browser, server, visit  # noqa: E402,F401  (fixtures for the browser tests)
 
 BUILD_DATE = "2026-11-22"
 

@@ -1,0 +1,183 @@
+"""Search stage: the static index the search page loads, one per language, and the service worker
+that keeps the search page and its data working offline.
+
+The browser (static/search.js) does the matching. The index is split in two so the first result
+needs few bytes on a weak connection:
+
+- `data`: per product its name, facility, facets and thumbnail — enough to search names, facility
+  names and tags and to count facets. Loaded first.
+- `text`: an inverted index of the words of the descriptions and summaries, loaded after the first
+  results are shown. Words found in more than a quarter of the products tell buyers nothing and
+  would make the file large; they are listed as `common` and the browser treats them as matching
+  every description.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .config import SiteConfig
+from .images import PhotoSet
+from .model import Catalogue, Product
+from .text import search_words, sort_key
+from .vocab import Term, Vocabularies
+
+COMMON_WORD_SHARE = 0.25
+SEARCH_DIR = "search"
+
+
+@dataclass(frozen=True)
+class SearchFile:
+    path: str  # relative to the site root; named by a digest of the content, so it can be cached forever
+    content: bytes
+
+
+@dataclass(frozen=True)
+class SearchIndex:
+    """The index files of one language."""
+
+    lang: str
+    data: SearchFile
+    text: SearchFile
+
+
+def build_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig,
+                  photos: dict[str, PhotoSet]) -> dict[str, SearchIndex]:
+    return {lang: build_index(catalogue, vocab, lang, photos) for lang in config.languages}
+
+
+def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: dict[str, PhotoSet]) -> SearchIndex:
+    # Listed in alphabetical order of the name shown, so the browser sorts by name for free.
+    products = sorted(catalogue.products.values(), key=lambda p: (sort_key(p.name[lang]), p.slug))
+    facilities = catalogue.sorted_facilities
+    facility_index = {facility.slug: number for number, facility in enumerate(facilities)}
+    levels = vocab.level_order
+    provinces = sorted(vocab.provinces, key=lambda term: sort_key(term.name(lang)))
+    markets = sorted({m.code: m for p in products for m in p.export_markets}.values(),
+                     key=lambda term: sort_key(term.name(lang)))
+    groups = list(vocab.product_groups)
+    level_at, province_at, group_at, market_at = (_positions(terms) for terms in (levels, provinces, groups, markets))
+    data = {
+        "levels": [[t.code, t.name(lang), t.rank] for t in levels],
+        "provinces": _terms(provinces, lang),
+        "groups": _terms(groups, lang),
+        "markets": _terms(markets, lang),
+        "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code]] for f in facilities],
+        "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
+                     for p in products],
+    }
+    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang)))
+
+
+def _product_row(product: Product, lang: str, catalogue: Catalogue, facility_index: dict[str, int],
+                 level_at: dict[str, int], group_at: dict[str, int], market_at: dict[str, int],
+                 photos: dict[str, PhotoSet]) -> list:
+    """[slug, name, other name, facility, level or -1, group, [markets], thumbnail or "", tags]."""
+    award = catalogue.current_award(product)
+    name = product.name[lang]
+    other = product.name.vi if product.name.vi != name else ""  # English pages also find Vietnamese names
+    thumbnail = photos[product.images[0].file].webp[0].url if product.images and product.images[0].file in photos else ""
+    return [product.slug, name, other, facility_index[product.facility_slug],
+            level_at[award.level.code] if award else -1, group_at[product.group.code],
+            [market_at[m.code] for m in product.export_markets], thumbnail, " ".join(product.tags)]
+
+
+def _text_index(products: list[Product], lang: str) -> dict:
+    """Word → the products (by position in `data`) whose summary or description has it."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for number, product in enumerate(products):
+        for word in sorted(set(search_words(f"{product.summary[lang]} {product.description[lang]}"))):
+            postings[word].append(number)
+    limit = max(COMMON_WORD_SHARE * len(products), 20)
+    common = sorted(word for word, ids in postings.items() if len(ids) > limit)
+    words = sorted(word for word in postings if len(postings[word]) <= limit)
+    # Gaps between ascending numbers are small and compress well.
+    return {"common": common, "words": words, "ids": [_gaps(postings[word]) for word in words]}
+
+
+def _gaps(numbers: list[int]) -> list[int]:
+    return [number - previous for previous, number in zip([0] + numbers, numbers)]
+
+
+def _terms(terms: list[Term], lang: str) -> list[list[str]]:
+    return [[t.code, t.name(lang)] for t in terms]
+
+
+def _positions(terms: list[Term]) -> dict[str, int]:
+    return {term.code: number for number, term in enumerate(terms)}
+
+
+def _file(stem: str, value: object) -> SearchFile:
+    content = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    digest = hashlib.blake2b(content, digest_size=5).hexdigest()
+    return SearchFile(f"{SEARCH_DIR}/{stem}-{digest}.json", content)
+
+
+def service_worker(indexes: dict[str, SearchIndex], assets: dict[str, bytes]) -> bytes:
+    """`sw.js`: precaches the search pages, their data and the assets, so the search works offline
+    after one visit (at a fair, the network comes and goes). Its cache is named by a digest of what it
+    holds, so a new build replaces the old cache instead of mixing with it."""
+    pages = [f"{'' if lang == 'vi' else lang + '/'}{SEARCH_DIR}/" for lang in indexes]
+    files = [file for index in indexes.values() for file in (index.data, index.text)]
+    digest = hashlib.blake2b(digest_size=8)
+    for file in files:
+        digest.update(file.path.encode())
+    for name, content in sorted(assets.items()):
+        digest.update(name.encode() + content)
+    precache = pages + [file.path for file in files] + sorted(assets)
+    return SERVICE_WORKER.replace("__VERSION__", digest.hexdigest()).replace(
+        "__PRECACHE__", json.dumps(precache)).encode("utf-8")
+
+
+SERVICE_WORKER = """\
+// Generated by build.py (cnnt/search.py). Keeps the search pages, their data and the site's assets
+// in the phone's cache; pages are fetched fresh when the network answers, and from the cache when not.
+'use strict';
+const CACHE = 'cnnt-__VERSION__';
+const PRECACHE = __PRECACHE__;
+const NETWORK_WAIT_MS = 4000;
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((key) => key.startsWith('cnnt-') && key !== CACHE)
+      .map((key) => caches.delete(key))))
+    .then(() => self.clients.claim()));
+});
+
+function fromNetwork(request) {
+  return fetch(request).then((response) => {
+    if (response.ok && response.type === 'basic') {
+      const copy = response.clone();
+      caches.open(CACHE).then((cache) => cache.put(request, copy));
+    }
+    return response;
+  });
+}
+
+function withTimeout(promise, ms) {
+  return new Promise((resolve, reject) => {
+    setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(resolve, reject);
+  });
+}
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    // A page: fresh when the network answers in time, else the copy this phone saw last.
+    const network = fromNetwork(request);
+    event.respondWith(withTimeout(network, NETWORK_WAIT_MS)
+      .catch(() => caches.match(request, { ignoreSearch: true }).then((hit) => hit || network)));
+  } else {
+    // Data files are named by their content and assets change with the cache's name: cache first.
+    event.respondWith(caches.match(request).then((hit) => hit || fromNetwork(request)));
+  }
+});
+"""

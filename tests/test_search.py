@@ -1,0 +1,308 @@
+"""Search: the shared folding vectors, the index the build writes, and the search page in Chromium."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from cnnt.text import fold, search_words
+
+VECTORS = json.loads((Path(__file__).parent / "fold_vectors.json").read_text(encoding="utf-8"))["vectors"]
+
+
+# -- folding: Python and JavaScript give the same answers ------------------------------------------
+
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: repr(v["text"])[:30])
+def test_python_folding_vectors(vector):
+    assert fold(vector["text"]) == vector["fold"]
+    assert search_words(vector["text"]) == vector["words"]
+
+
+def test_javascript_folding_vectors(visit, server):
+    page = visit()
+    page.goto(server + "search/")
+    got = page.evaluate("vs => vs.map(v => [CNNTSearch.fold(v.text), CNNTSearch.words(v.text)])", VECTORS)
+    assert got == [[v["fold"], v["words"]] for v in VECTORS]
+
+
+# -- the index -------------------------------------------------------------------------------------
+
+def search_data(site: Path, lang: str, kind: str = "data") -> dict:
+    (path,) = (site / "search").glob(f"{kind}-{lang}-*.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_index_counts_former_provinces_under_current_units_and_only_valid_awards(sample_site):
+    data = search_data(sample_site, "vi")
+    assert len(data["provinces"]) == 34
+    rows = {row[0]: row for row in data["products"]}
+    facilities = {f[0]: f for f in data["facilities"]}
+    # Công Thành Tâm is filed under Sóc Trăng, now part of Cần Thơ
+    assert data["provinces"][facilities["cong-thanh-tam"][2]][0] == "can-tho"
+    # Khô mực Mỹ Thuyền: national award in force, an expired provincial one beside it
+    assert data["levels"][rows["kho-muc-my-thuyen"][4]][0] == "national"
+    assert all(row[4] == -1 or 0 <= row[4] < 4 for row in rows.values())
+    # names are listed in Vietnamese alphabetical order, so sorting by name costs nothing
+    names = [row[1] for row in data["products"]]
+    assert names.index("Đũa tre Mai Châu") > names.index("Cà phê hạt Robusta Di Linh")
+    assert names.index("Đũa tre Mai Châu") < names.index("Giỏ mây đựng đồ")
+
+
+def test_english_index_has_english_names_and_vietnamese_fallbacks(sample_site):
+    rows = {row[0]: row for row in search_data(sample_site, "en")["products"]}
+    assert rows["kho-muc-my-thuyen"][1:3] == ["My Thuyen dried squid", "Khô mực Mỹ Thuyền"]
+    assert rows["muoi-tom-tan-phat-loi"][1:3] == ["Muối tôm", ""]  # not translated: the Vietnamese name, once
+
+
+def test_description_words_are_indexed_with_gaps(sample_site):
+    data, text = search_data(sample_site, "vi"), search_data(sample_site, "vi", "text")
+    assert text["words"] == sorted(text["words"])
+    postings = {}
+    for word, gaps in zip(text["words"], text["ids"]):
+        numbers = [sum(gaps[: i + 1]) for i in range(len(gaps))]
+        assert numbers == sorted(set(numbers)) and numbers[-1] < len(data["products"])
+        postings[word] = {data["products"][n][0] for n in numbers}
+    # "trắng ngà" is in the description of Khô mực Mỹ Thuyền
+    assert postings["trang"] >= {"kho-muc-my-thuyen"} and "kho-muc-my-thuyen" in postings["ngà".replace("à", "a")]
+    assert not set(text["common"]) & set(postings)
+
+
+def test_service_worker_precaches_search_pages_and_data(sample_site):
+    worker = (sample_site / "sw.js").read_text()
+    precache = json.loads(worker.split("const PRECACHE = ", 1)[1].split(";\n", 1)[0])
+    assert {"search/", "en/search/", "static/search.js", "static/style.css"} <= set(precache)
+    for path in precache:
+        assert (sample_site / path / ("index.html" if path.endswith("/") else "")).is_file(), path
+
+
+# -- the page --------------------------------------------------------------------------------------
+
+def results(page) -> list[str]:
+    return page.locator("[data-results] .result-title").all_inner_texts()
+
+
+def type_query(page, text: str) -> None:
+    box = page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá")
+    box.fill("")
+    box.press_sequentially(text)
+
+
+def facet(page, legend: str, option: str):
+    return page.locator("fieldset", has_text=legend).get_by_role("checkbox", name=option)
+
+
+def facet_count(page, legend: str, option: str) -> int:
+    label = page.locator("fieldset", has_text=legend).locator("label", has_text=option)
+    return int(label.locator(".facet-count").inner_text())
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("dua tre", "Đũa tre Mai Châu"),
+    ("vinh hoa phat", "Bánh phồng tôm Vĩnh Hoà Phát"),
+    ("Vĩnh Hòa Phát", "Bánh phồng tôm Vĩnh Hoà Phát"),
+    ("banh phong", "Bánh phồng tôm Vĩnh Hoà Phát"),
+    ("DI LINH", "Cà phê Arabica rang xay Di Linh Xanh"),
+])
+def test_typing_without_marks_finds_products(visit, server, query, expected):
+    page = visit()
+    page.goto(server + "search/")
+    type_query(page, query)
+    page.wait_for_function("t => [...document.querySelectorAll('.result-title')].some(a => a.textContent === t)",
+                           arg=expected)
+    # a thumbnail, the facility, the province and the badge come with each result
+    result = page.locator(".result", has=page.get_by_role("link", name=expected, exact=True))
+    assert result.locator("img").count() == 1 and result.locator(".badge").count() == 1
+    assert "·" in result.locator(".result-meta").inner_text()
+    assert parse_qs(urlsplit(page.url).query)["q"] == [query]
+
+
+def test_prefix_matching_and_ranking(visit, server):
+    page = visit()
+    page.goto(server + "search/")
+    type_query(page, "banh p")  # still typing "bánh phồng" / "bánh pía"
+    page.wait_for_function("document.querySelectorAll('.result-title').length >= 3")
+    found = results(page)
+    assert {"Bánh phồng tôm Vĩnh Hoà Phát", "Bánh phồng tôm Tân Phát Lợi", "Bánh pía sầu riêng trứng muối"} <= set(found)
+    # a product named after the query ranks above one that only mentions it elsewhere
+    type_query(page, "tom")
+    page.wait_for_function("document.querySelectorAll('.result-title').length > 3")
+    found = results(page)
+    named = [i for i, name in enumerate(found) if "tôm" in name.lower()]
+    unnamed = [i for i, name in enumerate(found) if "tôm" not in name.lower()]
+    assert named and (not unnamed or max(named) < min(unnamed)), found
+
+
+def test_exact_marks_rank_above_folded_matches(visit, server):
+    """Without marks, equal matches come in alphabetical order ("Cá chỉ…", "Cà phê…", …, "Mắm cá lóc");
+    the marks typed lift the products that have them exactly."""
+    page = visit()
+    page.goto(server + "search/")
+    type_query(page, "ca")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cá chỉ vàng khô'")
+    plain = results(page)
+    assert plain.index("Cà phê hạt Robusta Di Linh") < plain.index("Mắm cá lóc")
+    type_query(page, "cà")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent.startsWith('Cà phê')")
+    type_query(page, "cá")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cá chỉ vàng khô'")
+    marked = results(page)
+    assert marked.index("Mắm cá lóc") < marked.index("Cà phê hạt Robusta Di Linh")
+    assert set(marked) == set(plain)  # folded matches are still listed, below
+
+
+def test_descriptions_are_searched_after_names(visit, server):
+    page = visit()
+    page.goto(server + "search/")
+    type_query(page, "trang nga")  # "trắng ngà": in two descriptions, in no name, facility or tag
+    page.wait_for_function("document.querySelectorAll('.result-title').length === 2")
+    assert set(results(page)) == {"Khô mực Mỹ Thuyền", "Bình mây tre đan Phú Vinh"}
+
+
+def test_facets_count_live_and_combine(visit, server):
+    page = visit(1280, 900)
+    page.goto(server + "search/")
+    page.wait_for_selector(".search-ready")
+    total = len(page.locator(".result").all()) if page.locator("[data-more]").is_hidden() else None
+    national = facet_count(page, "Cấp công nhận", "Cấp quốc gia")
+    assert national > 0
+    facet(page, "Cấp công nhận", "Cấp quốc gia").check()
+    page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=national)
+    # OR within a facet: adding the regional level adds its products
+    regional = facet_count(page, "Cấp công nhận", "Cấp khu vực")
+    facet(page, "Cấp công nhận", "Cấp khu vực").check()
+    page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=national + regional)
+    # AND across facets: province counts reflect the chosen levels, and empty values are disabled
+    ca_mau = facet_count(page, "Tỉnh, thành phố", "Cà Mau")
+    assert 0 < ca_mau < national + regional
+    ha_tinh = facet(page, "Tỉnh, thành phố", "Hà Tĩnh")
+    assert ha_tinh.is_disabled() and facet_count(page, "Tỉnh, thành phố", "Hà Tĩnh") == 0
+    facet(page, "Tỉnh, thành phố", "Cà Mau").check()
+    page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=ca_mau)
+    # the level counts now reflect the province, not the levels chosen
+    assert facet_count(page, "Cấp công nhận", "Cấp quốc gia") + facet_count(page, "Cấp công nhận", "Cấp khu vực") == ca_mau
+    # the query narrows every count
+    type_query(page, "kho muc")
+    page.wait_for_function("document.querySelectorAll('.result').length === 1")
+    assert facet_count(page, "Cấp công nhận", "Cấp quốc gia") == 1
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["level"] == ["national", "regional"] and query["province"] == ["ca-mau"]
+    assert total is None or total > national
+
+
+def test_state_in_the_url_restores_the_view_and_back_button(visit, server):
+    page = visit()
+    page.goto(server + "search/?q=ca%20phe&group=food&sort=name")
+    page.wait_for_selector(".search-ready")
+    assert page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá").input_value() == "ca phe"
+    assert facet(page, "Nhóm sản phẩm", "Thực phẩm").is_checked()
+    assert page.get_by_label("Sắp xếp").input_value() == "name"
+    found = results(page)
+    assert found == sorted(found, key=lambda n: __import__("cnnt.text", fromlist=["sort_key"]).sort_key(n)) and found
+    facet(page, "Thị trường xuất khẩu", "Hàn Quốc").check()
+    assert "market=KR" in page.url
+    page.go_back()
+    page.wait_for_function("!location.search.includes('market=')")
+    page.wait_for_function("() => !document.querySelector('input[name=market][value=KR]').checked")
+    assert results(page) == found
+
+
+def test_english_search_finds_english_and_vietnamese_names(visit, server):
+    page = visit()
+    page.goto(server + "en/search/")
+    box = page.get_by_label("Search products, facilities, keywords")
+    box.press_sequentially("squid")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'My Thuyen dried squid'")
+    box.fill("")
+    box.press_sequentially("kho muc")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'My Thuyen dried squid'")
+    href = page.get_by_role("link", name="My Thuyen dried squid").get_attribute("href")
+    page.get_by_role("link", name="My Thuyen dried squid").click()
+    assert page.url.endswith("/en/products/kho-muc-my-thuyen/"), href
+
+
+def test_header_search_box_leads_to_search_and_keyboard_works(visit, server):
+    page = visit()
+    page.goto(server + "awards/")
+    page.get_by_role("search").get_by_label("Tìm sản phẩm, cơ sở, từ khoá").fill("nuoc mam")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=nuoc+mam")
+    page.wait_for_function("document.querySelectorAll('.result-title').length > 0")
+    assert all("Nước mắm" in name or "nước mắm" in name.lower() for name in results(page)[:1])
+    status = page.locator("[role=status]")
+    assert status.get_attribute("aria-live") == "polite" and "sản phẩm" in status.inner_text()
+    # keyboard: Tab from the query reaches the sort menu, then a facet; Space ticks it; focus is visible
+    page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "search-sort"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == "level"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+
+
+def test_search_works_offline_after_one_visit(browser, server):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server + "search/")
+        page.wait_for_selector(".search-ready")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_function("caches.keys().then(k => k.length > 0)")
+        context.set_offline(True)
+        page.goto(server + "en/search/?q=coffee")  # never opened online: precached
+        page.wait_for_selector(".search-ready")
+        page.wait_for_function("document.querySelectorAll('.result-title').length > 0")
+        assert any("Coffee" in name or "coffee" in name for name in results(page))
+        page.goto(server + "search/?q=dua%20tre")
+        page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Đũa tre Mai Châu'")
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_search_falls_back_to_listings(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(server + "products/kho-muc-my-thuyen/")
+        page.get_by_role("search").get_by_label("Tìm sản phẩm, cơ sở, từ khoá").fill("kho muc")
+        page.get_by_role("search").get_by_role("button").click()
+        page.wait_for_url("**/search/?q=kho+muc")
+        page.get_by_role("link", name="Sản phẩm từ A đến Z").click()
+        assert page.url.endswith("/a-z/")
+    finally:
+        context.close()
+
+
+def test_hostile_names_show_as_text_in_results(make_site, browser):
+    from test_build import XSS
+    from browser import serve_folder
+    run = make_site({"products/xss.md": XSS})
+    assert run.code == 0, run.err
+    context = browser.new_context(service_workers="block")
+    try:
+        page = context.new_page()
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        with serve_folder(run.site) as address:
+            page.goto(address + "search/?q=script")
+            page.wait_for_function("document.querySelectorAll('.result-title').length === 1")
+            assert results(page) == ["<script>alert('name')</script>"]
+            page.wait_for_timeout(200)
+        assert dialogs == [] and page.locator(".result script").count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", [(360, 640), (1280, 900)])
+def test_search_page_is_accessible(visit, server, width, height):
+    from test_e2e import check_accessible
+    page = visit(width, height)
+    page.goto(server + "search/?q=tre")
+    page.wait_for_selector(".search-ready")
+    check_accessible(page)
+    unlabelled = page.eval_on_selector_all(
+        "input:not([type=hidden]), select", "els => els.filter(e => !e.labels || !e.labels.length).length")
+    assert unlabelled == 0
