@@ -41,7 +41,20 @@ def fold(text: str) -> str:
 
 def search_words(text: str) -> list[str]:
     """The folded words of a text, as search indexes and matches them (`words` in search.js)."""
-    return _WORDS.findall(fold(text))
+    # Folded piece by piece, remembering each piece: descriptions repeat their words, and folding
+    # character by character is the slow part. A space never belongs to a word, so the words come
+    # out the same as from folding the whole text.
+    return [word for piece in text.split() for word in _piece_words(piece)]
+
+
+def distinct_words(text: str) -> set[str]:
+    """The set of `search_words(text)`, faster for long texts (each piece folded once)."""
+    return {word for piece in set(text.split()) for word in _piece_words(piece)}
+
+
+@lru_cache(maxsize=200_000)
+def _piece_words(piece: str) -> tuple[str, ...]:
+    return tuple(_WORDS.findall(fold(piece)))
 
 
 def _syllable_key(syllable: str) -> str:

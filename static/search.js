@@ -51,14 +51,13 @@
         group: row[5], markets: row[6], thumb: row[7], province: facility[2],
         nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
         facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
-        marked: spaced(markedWords(row[1]).concat(markedWords(row[2])))
+        marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
+        values: [row[4] < 0 ? [] : [row[4]], [facility[2]], [row[5]], row[6]]  // in the order of FACETS
       };
     });
     facets = {
-      level: { terms: data.levels, of: function (d) { return d.level < 0 ? [] : [d.level]; } },
-      province: { terms: data.provinces, of: function (d) { return [d.province]; } },
-      group: { terms: data.groups, of: function (d) { return [d.group]; } },
-      market: { terms: data.markets, of: function (d) { return d.markets; } }
+      level: { terms: data.levels }, province: { terms: data.provinces },
+      group: { terms: data.groups }, market: { terms: data.markets }
     };
     FACETS.forEach(function (name) { facets[name].selected = new Set(); });
   }
@@ -68,15 +67,15 @@
   function textMatches(word) {
     if (!text) return NONE;
     if (word in wordCache) return wordCache[word];
-    var found = new Set();
-    if (text.common.some(function (w) { return w.indexOf(word) === 0; })) {
-      found = ALL;
-    } else {
+    var found = ALL;
+    if (!text.common.some(function (w) { return w.indexOf(word) === 0; })) {
+      var marks = new Uint8Array(docs.length);
+      found = { has: function (index) { return marks[index] === 1; } };
       var low = 0, high = text.words.length;
       while (low < high) { var mid = (low + high) >> 1; if (text.words[mid] < word) low = mid + 1; else high = mid; }
       for (var i = low; i < text.words.length && text.words[i].indexOf(word) === 0; i++) {
-        var id = 0;
-        text.ids[i].forEach(function (gap) { id += gap; found.add(id); });
+        var gaps = text.ids[i];
+        for (var k = 0, id = 0; k < gaps.length; k++) { id += gaps[k]; marks[id] = 1; }
       }
     }
     wordCache[word] = found;
@@ -88,7 +87,7 @@
   function score(doc, query) {
     var total = 0;
     for (var i = 0; i < query.words.length; i++) {
-      var word = ' ' + query.words[i];
+      var word = query.spaced[i];
       var best = 0;
       if (doc.nameWords.indexOf(word) >= 0) best = WEIGHT.name;
       else if (doc.otherWords.indexOf(word) >= 0) best = WEIGHT.other;
@@ -97,50 +96,54 @@
       else if (query.text[i].has(doc.index)) best = WEIGHT.text;
       if (!best) return 0;
       total += best;
-      if (query.marked[i] && doc.marked.indexOf(' ' + query.marked[i]) >= 0) total += WEIGHT.exact;
+      if (query.marked[i] && doc.marked.indexOf(query.marked[i]) >= 0) total += WEIGHT.exact;
     }
-    if (query.words.length > 1 && doc.nameWords.indexOf(' ' + query.words.join(' ')) >= 0) total += WEIGHT.phrase;
+    if (query.phrase && doc.nameWords.indexOf(query.phrase) >= 0) total += WEIGHT.phrase;
     return total;
   }
 
   function parseQuery(q) {
     var folded = words(q);
     var marked = markedWords(q);
+    // Strings are made once here, not once per product: the loop over 10k products must not allocate.
     return {
       words: folded,
+      spaced: folded.map(function (w) { return ' ' + w; }),
+      phrase: folded.length > 1 ? ' ' + folded.join(' ') : '',
       // a word typed without marks gets no exact-mark bonus: it matched by folding
-      marked: marked.length === folded.length ? marked.map(function (m, i) { return fold(m) === m ? '' : m; }) : [],
+      marked: marked.length === folded.length ? marked.map(function (m) { return fold(m) === m ? '' : ' ' + m; }) : [],
       text: folded.map(textMatches)
     };
   }
 
-  function passes(doc, name) {
-    var facet = facets[name];
-    if (!facet.selected.size) return true;
-    return facet.of(doc).some(function (value) { return facet.selected.has(value); });
+  function passes(values, selected) {
+    if (!selected.size) return true;
+    for (var k = 0; k < values.length; k++) if (selected.has(values[k])) return true;
+    return false;
   }
 
   // One pass over the matches: a document that passes every facet is a result and counts in every
   // facet; one that fails a single facet still counts in that facet (OR within, AND across).
   function run() {
-    var q = input.value;
-    var query = parseQuery(q);
-    var counts = {};
-    FACETS.forEach(function (name) { counts[name] = new Array(facets[name].terms.length).fill(0); });
+    var query = parseQuery(input.value);
+    var selected = FACETS.map(function (name) { return facets[name].selected; });
+    var counts = FACETS.map(function (name) { return new Int32Array(facets[name].terms.length); });
     var results = [];
     for (var i = 0; i < docs.length; i++) {
       var doc = docs[i];
       var s = query.words.length ? score(doc, query) : 1;
       if (!s) continue;
-      var failed = null, failures = 0;
+      var failed = -1, failures = 0;
       for (var f = 0; f < FACETS.length; f++) {
-        if (!passes(doc, FACETS[f])) { failed = FACETS[f]; if (++failures > 1) break; }
+        if (!passes(doc.values[f], selected[f])) { failed = f; if (++failures > 1) break; }
       }
       if (failures > 1) continue;
-      FACETS.forEach(function (name) {
-        if (failures === 0 || failed === name) facets[name].of(doc).forEach(function (v) { counts[name][v]++; });
-      });
-      if (!failures) results.push({ doc: doc, score: s });
+      for (f = 0; f < FACETS.length; f++) {
+        if (failures && failed !== f) continue;
+        var values = doc.values[f];
+        for (var k = 0; k < values.length; k++) counts[f][values[k]]++;
+      }
+      if (!failures) { doc.score = s; results.push(doc); }
     }
     sortResults(results);
     render(results, counts);
@@ -150,19 +153,18 @@
     var by = sortSelect.value;
     results.sort(function (a, b) {
       if (by === 'level') {
-        var ra = a.doc.level < 0 ? -1 : data.levels[a.doc.level][2], rb = b.doc.level < 0 ? -1 : data.levels[b.doc.level][2];
+        var ra = a.level < 0 ? -1 : data.levels[a.level][2], rb = b.level < 0 ? -1 : data.levels[b.level][2];
         if (ra !== rb) return rb - ra;
       } else if (by !== 'name' && a.score !== b.score) {
         return b.score - a.score;
       }
-      return a.doc.index - b.doc.index; // the index is in alphabetical order
+      return a.index - b.index; // the index is in alphabetical order
     });
   }
 
   // -- the page ----------------------------------------------------------------------------------
 
-  function resultHtml(result) {
-    var doc = result.doc;
+  function resultHtml(doc) {
     var facility = doc.facility;
     var thumb = doc.thumb
       ? '<img src="' + escapeHtml(assets + doc.thumb) + '" alt="" width="72" height="72" loading="lazy">'
@@ -179,9 +181,9 @@
     list.innerHTML = results.slice(0, shown).map(resultHtml).join('');
     more.hidden = results.length <= shown;
     status.textContent = results.length ? strings.found.replace('{count}', results.length) : strings.none;
-    FACETS.forEach(function (name) {
+    FACETS.forEach(function (name, f) {
       facets[name].boxes.forEach(function (box, value) {
-        var count = counts[name][value];
+        var count = counts[f][value];
         box.count.textContent = count;
         box.input.disabled = count === 0 && !box.input.checked;
         box.label.classList.toggle('facet-empty', count === 0);
@@ -237,9 +239,14 @@
     if (url !== location.pathname + location.search) history[push ? 'pushState' : 'replaceState'](null, '', url);
   }
 
+  // While typing, the address is rewritten once the typing pauses: rewriting it on every key costs
+  // more than the search itself on a slow phone. Ticks, sort and "enter" rewrite it at once.
+  var stateTimer = 0;
   function update(push) {
     shown = PAGE_SIZE;
-    writeState(push);
+    clearTimeout(stateTimer);
+    if (push) writeState(true);
+    else stateTimer = setTimeout(writeState, 300, false);
     run();
   }
 
