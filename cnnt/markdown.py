@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import markdown as markdown_lib
 import nh3
@@ -51,3 +52,11 @@ def render_markdown(source: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_text(html: str) -> str:
+    """The words a reader sees in rendered (sanitised) HTML: tags and their attributes dropped."""
+    return unescape(_TAG.sub(" ", html))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from .config import SiteConfig
 from .images import PhotoSet
+from .markdown import plain_text
 from .model import Catalogue, Product
 from .text import distinct_words, sort_key
 from .vocab import Term, Vocabularies
@@ -88,7 +89,7 @@ def _text_index(products: list[Product], lang: str) -> dict:
     """Word → the products (by position in `data`) whose summary or description has it."""
     postings: dict[str, list[int]] = defaultdict(list)
     for number, product in enumerate(products):
-        for word in distinct_words(f"{product.summary[lang]} {product.description[lang]}"):
+        for word in distinct_words(f"{product.summary[lang]} {plain_text(product.description[lang])}"):
             postings[word].append(number)
     limit = max(COMMON_WORD_SHARE * len(products), 20)
     common = sorted(word for word, ids in postings.items() if len(ids) > limit)

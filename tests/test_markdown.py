@@ -80,3 +80,9 @@ def test_fast_path_matches_markdown_on_random_prose(seed):
             taken += 1
             assert fast == reference(text), repr(text)
     assert taken > 20
+
+
+def test_plain_text_keeps_words_and_drops_markup():
+    from cnnt.markdown import plain_text
+    html = render_markdown("**Tôm** & [cá](https://example.com/p?q=1) <b>x</b>")
+    assert plain_text(html).split() == ["Tôm", "&", "cá", "x"]
