@@ -59,6 +59,8 @@ def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
         templates_dir=args.templates.resolve(), static_dir=args.static.resolve(),
         build_date=args.date or build_date_from_environment(), display_root=Path.cwd().resolve(),
         jobs=args.jobs, force=args.force,
+        # a preview without base_url links to itself; a build for publishing must name its address
+        preview_url=f"http://{args.host}:{args.port}/" if args.command == "serve" else None,
     )
 
 
@@ -73,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     if args.command == "check":
         catalogue = pipeline.check(options)
-        print(f"OK: {len(catalogue.products)} sản phẩm, {len(catalogue.facilities)} cơ sở hợp lệ | "
-              f"{len(catalogue.products)} products, {len(catalogue.facilities)} facilities valid")
+        counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs))
+        print("OK: {} sản phẩm, {} cơ sở, {} hội chợ hợp lệ | {} products, {} facilities, {} fairs valid".format(*counts, *counts))
         return 0
     if args.command == "serve":
         from cnnt.serve import serve

@@ -37,8 +37,11 @@ class SiteConfig:
     per_page: int = 48
 
 
-def load_config(path: Path, build_date: dt.date, display_root: Path) -> SiteConfig:
-    """Read and check `site.yaml`; raise BuildFailed listing every problem."""
+def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None) -> SiteConfig:
+    """Read and check `site.yaml`; raise BuildFailed listing every problem.
+
+    `preview_url` stands in for a missing `base_url` in a local preview; a real build needs the
+    real address, because QR codes and links printed from it must lead to the published site."""
     errors = ErrorList(display_path(path, display_root))
     try:
         source = path.read_text(encoding="utf-8")
@@ -55,7 +58,7 @@ def load_config(path: Path, build_date: dt.date, display_root: Path) -> SiteConf
     config = SiteConfig(
         title=_localized(fields, "title", required=True),
         description=_localized(fields, "description"),
-        base_url=_base_url(fields),
+        base_url=_base_url(fields, preview_url),
         languages=_languages(fields),
         centre=_centre(fields),
         per_page=fields.integer("per_page", 6, 500) or 48,
@@ -72,8 +75,15 @@ def _localized(fields: Fields, name: str, required: bool = False) -> Localized:
     return Localized(texts.text("vi", required=True, max_len=300) or "", texts.text("en", max_len=300))
 
 
-def _base_url(fields: Fields) -> str:
-    url = fields.url("base_url") or "http://localhost:8000/"
+def _base_url(fields: Fields, preview_url: str | None) -> str:
+    url = fields.url("base_url")
+    if url is None and "base_url" not in fields.mapping:
+        if preview_url:
+            return preview_url
+        fields.error("base_url", None, "thiếu địa chỉ công khai của trang (`base_url: https://…/`): mã QR và liên kết cần nó",
+                     "the site's public address is missing (`base_url: https://…/`): QR codes and links need it")
+        return ""
+    url = url or ""
     return url if url.endswith("/") else url + "/"
 
 

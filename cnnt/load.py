@@ -15,24 +15,28 @@ from pathlib import Path
 from . import parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
 from .errors import display_path
-from .fields import Fields
+from .fields import MIN_YEAR, Fields
 from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
-from .model import (Award, Capacity, Catalogue, Certification, Contact, Facility, Image, Localized,
+from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Facility, Fair, Image, Localized,
                     Location, Product, Province, Support)
 from .text import fold, slugify
 from .vocab import Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KINDS = ("facilities", "products")
+KINDS = ("facilities", "products", "fairs")
 IMAGE_FIELDS = ("src", "alt")
 
 FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
-                   "contact", "maintainers", "support", "images")
+                   "contact", "maintainers", "support", "images", "aliases")
 PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
                   "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
-                  "lead_time", "tags", "images")
+                  "lead_time", "tags", "images", "aliases")
+FAIR_FIELDS = ("name", "start", "end", "venue", "province", "participants", "website", "summary", "aliases")
+BOOTH_FIELDS = ("facility", "booth")
+FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS}
+FAIR_YEARS_AHEAD = 5
 TRANSLATION_FIELDS = ("name", "summary")
 AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
 CERTIFICATION_FIELDS = ("scheme", "grade", "number", "year", "expires")
@@ -76,21 +80,21 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
     """Read and check the whole content tree; raise BuildFailed with every error found."""
     entries, errors = discover(options.content_dir, options.display_root)
     results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
-    facilities: dict[str, Facility] = {}
-    products: dict[str, Product] = {}
+    found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}}
     references: list[Reference] = []
     for item, entry_errors, entry_references in results:
         errors.extend(entry_errors)
         references.extend(entry_references)
-        if isinstance(item, Facility):
-            facilities[item.slug] = item
-        elif isinstance(item, Product):
-            products[item.slug] = item
+        if item is not None:
+            found[type(item)][item.slug] = item
+    facilities, products, fairs = found[Facility], found[Product], found[Fair]
     errors.extend(check_references(references, facilities))
+    for entries in (facilities, products, fairs):
+        errors.extend(check_aliases(entries))
     if errors:
         raise BuildFailed(errors)
     current = {slug: product.current_award(options.build_date) for slug, product in products.items()}
-    return Catalogue(facilities, products, options.build_date, current)
+    return Catalogue(facilities, products, options.build_date, current, fairs)
 
 
 # -- finding entries ---------------------------------------------------------------------------
@@ -171,9 +175,8 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
     document = read_document(_read_bytes(entry.main, errors), errors)
     if document is None:
         return None, list(errors), []
-    allowed = FACILITY_FIELDS if entry.kind == "facilities" else PRODUCT_FIELDS
-    fields = Fields(document.front, document.front_line, errors, options.build_date, allowed)
-    parse = _parse_facility if entry.kind == "facilities" else _parse_product
+    fields = Fields(document.front, document.front_line, errors, options.build_date, FIELDS_OF[entry.kind])
+    parse = {"facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair}[entry.kind]
     item = parse(entry, source, fields, options)
     description = render_markdown(document.body)
     translation_errors: list[ContentError] = []
@@ -189,6 +192,9 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
     facility = document.front.get("facility")
     if isinstance(item, Product) and facility is not None:
         references.append(Reference(source, facility.line, "facility", item.facility_slug))
+    if isinstance(item, Fair):
+        references.extend(Reference(source, booth.line, f"participants[{number}].facility", booth.facility_slug)
+                          for number, booth in enumerate(item.participants, 1))
     return (item if not errors else None), list(errors) + translation_errors, references
 
 
@@ -229,6 +235,7 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         maintainers=fields.github_users("maintainers"),
         support=fields.mapping_list("support", SUPPORT_FIELDS, _parse_support),
         images=_parse_images(fields, entry),
+        aliases=_parse_aliases(fields, entry.slug),
     )
     if not (name and kind and province and contact):
         return None
@@ -330,11 +337,84 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
         lead_time=fields.text("lead_time", max_len=200),
         tags=fields.text_list("tags", max_len=60),
         images=_parse_images(fields, entry),
+        aliases=_parse_aliases(fields, entry.slug),
     )
     if not (name and facility and group):
         return None
     return Product(slug=entry.slug, source=source, name=Localized(name), facility_slug=facility, group=group.term,
                    **optional)
+
+
+def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Fair | None:
+    name = fields.text("name", required=True, max_len=200)
+    start = _fair_date(fields, "start")
+    end = _fair_date(fields, "end")
+    venue = fields.text("venue", required=True, max_len=300)
+    province = fields.term("province", options.vocab.provinces, "tỉnh, thành phố", "province", required=True)
+    if start and end and end < start:
+        fields.error("end", fields.mapping.get("end"), f"ngày kết thúc ({end}) trước ngày bắt đầu ({start})",
+                     f"the end ({end}) is before the start ({start})")
+    optional = dict(
+        participants=_parse_participants(fields),
+        website=fields.url("website"),
+        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
+        aliases=_parse_aliases(fields, entry.slug),
+    )
+    if not (name and start and end and venue and province):
+        return None
+    return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=venue,
+                province=Province(province.term, province.former), **optional)
+
+
+def _fair_date(fields: Fields, name: str) -> dt.date | None:
+    """A fair's day: a real date, from 1990 to a few years ahead (a typo like 2206 is caught)."""
+    if fields.get(name, required=True) is None:
+        return None
+    day = fields.date(name)
+    latest = fields.build_date.year + FAIR_YEARS_AHEAD
+    if day is not None and not MIN_YEAR <= day.year <= latest:
+        fields.error(name, fields.mapping.get(name), f"năm {day.year} không hợp lý (từ {MIN_YEAR} đến {latest})",
+                     f"year {day.year} is not plausible (from {MIN_YEAR} to {latest})")
+        return None
+    return day
+
+
+def _parse_participants(fields: Fields) -> tuple[Booth, ...]:
+    """`{facility, booth}` items; a booth number belongs to one facility only."""
+    booths = fields.mapping_list("participants", BOOTH_FIELDS, _parse_booth)
+    seen: dict[str, int] = {}
+    for number, booth in enumerate(booths, 1):
+        key = booth.booth.strip().upper()
+        if key in seen:
+            fields.errors.add(booth.line, fields.label(f"participants[{number}].booth"),
+                              f"gian hàng `{booth.booth}` đã có ở participants[{seen[key]}]: mỗi gian hàng chỉ một lần",
+                              f"booth `{booth.booth}` is already in participants[{seen[key]}]: each booth once")
+        seen.setdefault(key, number)
+    return booths
+
+
+def _parse_booth(item: Fields) -> Booth | None:
+    facility = item.text("facility", required=True)
+    booth = item.text("booth", required=True, max_len=20)
+    return Booth(facility, booth, item.line) if facility and booth else None
+
+
+def _parse_aliases(fields: Fields, slug: str) -> tuple[str, ...]:
+    """Former slugs of the entry: each must look like a slug and differ from the current one."""
+    aliases = []
+    for index, item in enumerate(fields.items("aliases"), 1):
+        text = fields.text_of(f"aliases[{index}]", item)
+        if text is None:
+            continue
+        if not SLUG.match(text):
+            vi, en = hint(f"`{text}` không phải tên tệp (slug) hợp lệ", f"`{text}` is not a valid slug", slugify(text) or None)
+            fields.error(f"aliases[{index}]", item, vi, en)
+        elif text == slug:
+            fields.error(f"aliases[{index}]", item, "tên cũ trùng tên hiện tại của mục nhập",
+                         "the former slug is the entry's current slug")
+        else:
+            aliases.append(text)
+    return tuple(dict.fromkeys(aliases))
 
 
 def _parse_award(item: Fields, vocab: Vocabularies) -> Award | None:
@@ -412,6 +492,27 @@ def _parse_hs_code(fields: Fields) -> str | None:
                      "an HS code has 4 to 10 digits, for example `0306.17`")
         return None
     return code
+
+
+# -- aliases ----------------------------------------------------------------------------------
+
+def check_aliases(entries: dict) -> list[ContentError]:
+    """A former slug leads to one entry, and never hides an entry that has that slug now."""
+    errors = []
+    claimed: dict[str, str] = {}
+    for entry in entries.values():
+        for alias in entry.aliases:
+            if alias in entries:
+                errors.append(ContentError(entry.source, None, "aliases",
+                                           f"`{alias}` đang là tên của một mục nhập khác ({entries[alias].source})",
+                                           f"`{alias}` is the slug of another entry ({entries[alias].source})"))
+            elif alias in claimed:
+                errors.append(ContentError(entry.source, None, "aliases",
+                                           f"`{alias}` đã là tên cũ của {claimed[alias]}",
+                                           f"`{alias}` is already a former slug of {claimed[alias]}"))
+            else:
+                claimed[alias] = entry.source
+    return errors
 
 
 # -- references --------------------------------------------------------------------------------

@@ -142,6 +142,7 @@ class Facility:
     maintainers: tuple[str, ...] = ()
     support: tuple[Support, ...] = ()
     images: tuple[Image, ...] = ()
+    aliases: tuple[str, ...] = ()  # former slugs: their URLs keep working (printed QR codes)
 
 
 @dataclass(frozen=True)
@@ -165,11 +166,40 @@ class Product:
     lead_time: str | None = None
     tags: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
+    aliases: tuple[str, ...] = ()  # former slugs: their URLs keep working (printed QR codes)
 
     def current_award(self, on: dt.date) -> Award | None:
         """The highest award still valid on the given day (the most recent among equals)."""
         valid = [award for award in self.awards if award.is_valid(on)]
         return max(valid, key=lambda award: (award.level.rank, award.year), default=None)
+
+
+@dataclass(frozen=True)
+class Booth:
+    facility_slug: str
+    booth: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Fair:
+    """A trade fair: where and when, and which facilities have which booth."""
+
+    slug: str
+    source: str
+    name: Localized
+    start: dt.date
+    end: dt.date
+    venue: str
+    province: Province
+    participants: tuple[Booth, ...] = ()
+    website: str | None = None
+    summary: Localized = Localized("")
+    description: Localized = Localized("")
+    aliases: tuple[str, ...] = ()
+
+    def is_past(self, on: dt.date) -> bool:
+        return self.end < on
 
 
 @dataclass(frozen=True)
@@ -180,6 +210,20 @@ class Catalogue:
     products: dict[str, Product]
     build_date: dt.date
     current: dict[str, Award | None] = field(default_factory=dict)
+    fairs: dict[str, Fair] = field(default_factory=dict)
+
+    @cached_property
+    def sorted_fairs(self) -> list[Fair]:
+        """Newest first: upcoming and current fairs lead, past ones follow."""
+        return sorted(self.fairs.values(), key=lambda f: (f.start, f.slug), reverse=True)
+
+    @cached_property
+    def fairs_by_facility(self) -> dict[str, list[Fair]]:
+        grouped: dict[str, list[Fair]] = {}
+        for fair in self.sorted_fairs:
+            for slug in dict.fromkeys(booth.facility_slug for booth in fair.participants):
+                grouped.setdefault(slug, []).append(fair)
+        return grouped
 
     @cached_property
     def products_by_facility(self) -> dict[str, list[Product]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
-from .model import Catalogue, Facility, Product
+from .model import Catalogue, Facility, Fair, Product
 from .search import SearchIndex
 from .text import initial, sort_key
 from .vocab import Term, Vocabularies
@@ -60,6 +60,16 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class BoothCard:
+    """One cut-out card: a facility (product None) or one of its products, and the page its code opens."""
+
+    facility: Facility
+    product: Product | None
+    path: str
+    booth: str | None = None
+
+
+@dataclass(frozen=True)
 class TermCount:
     """A line of an index page: a vocabulary term, how many products it has, and its listing."""
 
@@ -92,6 +102,21 @@ def facility_path(facility: Facility) -> str:
     return f"facilities/{facility.slug}/"
 
 
+def fair_path(fair: Fair) -> str:
+    return f"fairs/{fair.slug}/"
+
+
+def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
+    """Each product, facility and fair page (the ones QR codes print) with the paths it had before."""
+    folders = (("products", catalogue.products), ("facilities", catalogue.facilities), ("fairs", catalogue.fairs))
+    return [(f"{folder}/{entry.slug}/", tuple(f"{folder}/{alias}/" for alias in entry.aliases))
+            for folder, entries in folders for entry in entries.values()]
+
+
+# The pages a printed QR code or booth card may point to: their addresses must never break.
+PERMANENT_TEMPLATES = ("product.html", "facility.html", "fair.html")
+
+
 def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
                 indexes: dict[str, SearchIndex]) -> list[Page]:
     """All pages of the site, in every configured language."""
@@ -119,6 +144,11 @@ class Routes:
         yield self.home(lang)
         yield Page("404.html", lang, "404.html")
         yield Page("search/", lang, "search.html", {"index": self.indexes[lang]})
+        yield from self.fairs(lang)
+        yield from self.cards(lang)
+        for path, former in entry_paths(self.catalogue):
+            for old in former:
+                yield Page(old, lang, "redirect.html", {"target": path})
         for product in self.catalogue.products.values():
             yield self.product(product, lang)
         for facility in self.catalogue.facilities.values():
@@ -152,8 +182,10 @@ class Routes:
         }
         levels = _counts(self.vocab.level_order, self.by_level, "awards")
         groups = _counts(self.vocab.product_groups, self.by_group, "groups")
+        upcoming = sorted((f for f in catalogue.fairs.values() if not f.is_past(catalogue.build_date)),
+                          key=lambda f: f.start)
         return Page("", lang, "home.html", {"counts": counts, "recent": recent[:RECENT_AWARDS_ON_HOME],
-                                             "levels": levels, "groups": groups})
+                                             "levels": levels, "groups": groups, "fairs": upcoming})
 
     def product(self, product: Product, lang: str) -> Page:
         facility = self.catalogue.facility_of(product)
@@ -168,7 +200,37 @@ class Routes:
         products = self.catalogue.products_by_facility[facility.slug]
         support = sorted(facility.support, key=lambda s: -s.year)
         return Page(facility_path(facility), lang, "facility.html",
-                    {"facility": facility, "products": products, "support": support})
+                    {"facility": facility, "products": products, "support": support,
+                     "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])})
+
+    # -- fairs and booth cards -------------------------------------------------------------
+
+    def fairs(self, lang: str) -> Iterable[Page]:
+        on = self.catalogue.build_date
+        fairs = self.catalogue.sorted_fairs
+        yield Page("fairs/", lang, "fairs.html", {
+            "upcoming": sorted((f for f in fairs if not f.is_past(on)), key=lambda f: f.start),
+            "past": [f for f in fairs if f.is_past(on)],
+        })
+        for fair in fairs:
+            booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants]
+            yield Page(fair_path(fair), lang, "fair.html", {"fair": fair, "booths": booths})
+            yield Page(fair_path(fair) + "cards/", lang, "cards.html", {
+                "title_entry": fair, "back": fair_path(fair),
+                "cards": [card for booth, facility in booths for card in self._cards_of(facility, booth.booth)],
+            })
+
+    def cards(self, lang: str) -> Iterable[Page]:
+        """A printable sheet of booth cards per facility: one for the facility, one per product."""
+        for facility in self.catalogue.facilities.values():
+            yield Page(f"cards/{facility.slug}/", lang, "cards.html", {
+                "title_entry": facility, "back": facility_path(facility), "cards": self._cards_of(facility, None),
+            })
+
+    def _cards_of(self, facility: Facility, booth: str | None) -> list[BoothCard]:
+        products = self.catalogue.products_by_facility[facility.slug]
+        return ([BoothCard(facility, None, facility_path(facility), booth)] +
+                [BoothCard(facility, product, product_path(product), booth) for product in products])
 
     # -- listings --------------------------------------------------------------------------
 

@@ -7,13 +7,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, parallel, search
+from . import images, parallel, qr, redirects, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
 from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue
-from .pages import Page, build_pages
+from .pages import PERMANENT_TEMPLATES, Page, build_pages
+from .vcard import facility_vcard, vcard_path
 from .render import Renderer
 from .vocab import VOCABULARY_DIR, load_vocabularies
 from .write import atomic_output, copy_tree, write_bytes, write_text
@@ -33,12 +34,21 @@ class BuildOptions:
     display_root: Path
     jobs: int | None = None
     force: bool = False
+    preview_url: str | None = None  # set by `serve`: stands in for a missing base_url; records nothing
 
     @property
     def cache_dir(self) -> Path:
-        """Where derivatives are kept between builds: beside the output, never published, one per
+        """Where photo derivatives are kept between builds: beside the output, never published, one per
         output folder (each build prunes what it does not use, so two sites must not share one)."""
         return self.out_dir.parent / ".cache" / self.out_dir.name / "images"
+
+    @property
+    def qr_cache(self) -> Path:
+        return self.cache_dir.parent / "qr-codes.sqlite"
+
+    @property
+    def record_file(self) -> Path:
+        return self.content_dir / redirects.RECORD_FILE
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,10 @@ def check_output(options: BuildOptions) -> None:
 def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
     check_folders(options)
-    config = load_config(options.config_file, options.build_date, options.display_root)
-    return _load(options, config)
+    config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+    catalogue = _load(options, config)
+    _check_addresses(options, catalogue, config)
+    return catalogue
 
 
 def build(options: BuildOptions) -> BuildReport:
@@ -110,7 +122,7 @@ def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     check_folders(options)
     check_output(options)
-    config = load_config(options.config_file, options.build_date, options.display_root)
+    config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
     fingerprint = input_fingerprint(options)
     previous = options.out_dir / FINGERPRINT_FILE
     if not options.force and previous.is_file() and previous.read_text() == fingerprint:
@@ -122,6 +134,7 @@ def build(options: BuildOptions) -> BuildReport:
 def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
     timer = StageTimer()
     catalogue = _load(options, config)
+    live, moved = _check_addresses(options, catalogue, config)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     timer.lap("images")
@@ -129,15 +142,23 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
     indexes = search.build_indexes(catalogue, vocab, config, photos)
     timer.lap("search")
     pages = build_pages(catalogue, config, vocab, indexes)
-    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos)
     timer.lap("pages")
+    codes = qr.codes_for([config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES],
+                         options.qr_cache, options.jobs)
+    timer.lap("qr")
+    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, codes)
     with atomic_output(options.out_dir) as staging:
         render_all(renderer, pages, staging, options.jobs)
         timer.lap("render")
         copy_tree(options.static_dir, staging / "static")
         write_search(indexes, options.static_dir, staging)
+        for facility in catalogue.facilities.values():
+            write_bytes(staging, vcard_path(facility), facility_vcard(facility, config.base_url + f"facilities/{facility.slug}/"))
+        write_text(staging, "_redirects", redirects.redirects_file(moved, config))
         images.publish(photos, options.cache_dir, staging)
         write_text(staging, FINGERPRINT_FILE, fingerprint)
+    if options.preview_url is None:  # a preview publishes nothing
+        redirects.update_record(options.record_file, live)
     timer.lap("write")
     return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
                        time.perf_counter() - started, stages=timer.stages)
@@ -151,6 +172,15 @@ def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, stagi
     assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()
               for path in sorted(static_dir.rglob("*")) if path.is_file()}
     write_bytes(staging, "sw.js", search.service_worker(indexes, assets))
+
+
+def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteConfig) -> tuple[set[str], dict[str, str]]:
+    """Every address ever published is still built or redirects; else the build stops here."""
+    live, moved = redirects.addresses(catalogue, config)
+    errors = redirects.check_record(options.record_file, live, moved, options.display_root)
+    if errors:
+        raise BuildFailed(errors)
+    return live, moved
 
 
 def _load(options: BuildOptions, config: SiteConfig) -> Catalogue:
@@ -202,7 +232,8 @@ def input_fingerprint(options: BuildOptions) -> str:
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
     for folder in (options.content_dir, options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                           and p.name != redirects.RECORD_FILE):  # the build writes it; it changes no page
             digest.update(str(path.relative_to(folder)).encode() + b"\0")
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 stat = path.stat()

@@ -13,6 +13,8 @@ from .config import SiteConfig
 from .images import PhotoSet
 from .model import Catalogue, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
+from .qr import QRCode
+from .vcard import vcard_path
 from .text import initial
 from .vocab import Vocabularies
 
@@ -32,9 +34,10 @@ class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
-                 photos: dict[str, PhotoSet] | None = None) -> None:
+                 photos: dict[str, PhotoSet] | None = None, codes: dict[str, QRCode] | None = None) -> None:
         strings = load_strings()
         self.photos = photos or {}
+        self.codes = codes or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
         # goes, and each page fills it in at the end.
@@ -55,7 +58,7 @@ class Renderer:
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
             t=self.translate, card=self.card, fragment=self.fragment, picture=self.picture, preview=self.preview,
-            url=relative_url, lang_prefix=lang_prefix,
+            url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
 
@@ -99,6 +102,10 @@ class Renderer:
             f'<img src="{assets}{fallback.url}" srcset="{jpeg}" sizes="{sizes}" width="{fallback.width}" '
             f'height="{fallback.height}" alt="{escape(alt)}" loading="{"eager" if eager else "lazy"}" decoding="async">'
             f'</picture>')
+
+    def qr_code(self, path: str, lang: str) -> QRCode:
+        """The code of a page's absolute address (made in the QR stage for every permanent page)."""
+        return self.codes[self.config_base_url + lang_prefix(lang) + path]
 
     def preview(self, entry: object) -> str | None:
         """The absolute address of an entry's link-preview image (OpenGraph), if it has a photo."""

@@ -1,0 +1,237 @@
+"""QR codes, booth cards, vCards, fairs and addresses that never break: decoded with a real decoder."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import Image
+
+from cnnt import qr
+from conftest import FACILITY
+
+BASE_URL = "https://catalogue.example.org/"
+PRODUCT = """---
+name: Bánh tráng Mẫu
+facility: htx-mau
+group: food
+---
+Bánh tráng phơi sương.
+"""
+
+
+def decode_all(image: Image.Image) -> list[str]:
+    return sorted(result.text for result in zxingcpp.read_barcodes(image))
+
+
+def page_of(site: Path, url: str) -> Path:
+    """The built file an absolute address of the site leads to."""
+    assert url.startswith(BASE_URL), url
+    return site / url[len(BASE_URL):] / "index.html"
+
+
+def data_uri_image(uri: str) -> Image.Image:
+    if uri.startswith("data:image/png;base64,"):
+        return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    raise AssertionError(uri[:40])
+
+
+# -- the codes -------------------------------------------------------------------------------------
+
+def test_code_decodes_to_its_address_from_png_and_svg(tmp_path):
+    url = BASE_URL + "en/products/banh-phong-tom-vinh-hoa-phat/"
+    code = qr.make_code(url)
+    assert decode_all(Image.open(io.BytesIO(code.png))) == [url]
+    assert code.size == len(code.rows[0]) and all(len(row) == code.size for row in code.rows)
+    assert set(code.rows[0]) == {"0"}  # the quiet zone
+    svg = unquote(code.svg_data_uri.split(",", 1)[1])
+    assert svg == code.svg() and "#" not in code.svg_data_uri  # a raw # would end a data URI early
+
+
+def test_codes_are_cached_and_stale_ones_dropped(tmp_path, monkeypatch):
+    cache = tmp_path / "qr.sqlite"
+    first = qr.codes_for([BASE_URL + "a/", BASE_URL + "b/"], cache, jobs=1)
+
+    def forbidden(url):
+        raise AssertionError(f"made again: {url}")
+
+    monkeypatch.setattr(qr, "make_code", forbidden)
+    again = qr.codes_for([BASE_URL + "a/"], cache, jobs=1)
+    assert again[BASE_URL + "a/"].rows == first[BASE_URL + "a/"].rows
+    monkeypatch.undo()
+    import sqlite3
+    assert [row[0] for row in sqlite3.connect(cache).execute("SELECT url FROM codes")] == [BASE_URL + "a/"]
+
+
+def test_damaged_cache_is_made_anew(tmp_path):
+    cache = tmp_path / "qr.sqlite"
+    cache.write_bytes(b"not a database" * 100)
+    codes = qr.codes_for([BASE_URL + "x/"], cache, jobs=1)
+    assert decode_all(Image.open(io.BytesIO(codes[BASE_URL + "x/"].png))) == [BASE_URL + "x/"]
+
+
+def test_every_entry_page_shows_its_own_code_with_downloads(sample_site):
+    pages = [*sample_site.glob("products/*/index.html"), *sample_site.glob("en/facilities/*/index.html"),
+             *sample_site.glob("fairs/*/index.html")]
+    checked = 0
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        if 'http-equiv="refresh"' in html:
+            continue  # a former address: it redirects
+        png = re.search(r'href="(data:image/png;base64,[^"]+)" download="qr-[a-z0-9-]+\.png"', html)
+        assert png and 'download="qr-' in html and 'data:image/svg+xml,' in html, page
+        url = BASE_URL + str(page.parent.relative_to(sample_site)) + "/"
+        assert decode_all(data_uri_image(png.group(1))) == [url], page
+        checked += 1
+    assert checked > 40
+
+
+# -- base URL --------------------------------------------------------------------------------------
+
+def test_a_build_without_base_url_is_an_error_but_a_preview_works(make_site, tmp_path):
+    config = tmp_path / "no-base.yaml"
+    config.write_text("title: {vi: Mẫu}\ncentre: {name: {vi: Trung tâm}}\n", encoding="utf-8")
+    run = make_site({"products/banh-trang.md": PRODUCT}, extra=("--config", str(config)))
+    assert run.code == 1 and "base_url" in run.err and "QR" in run.err
+    import build as cli
+    from cnnt import pipeline
+    args = cli.parse_args(["serve", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "preview"),
+                           "--config", str(config), "--date", "2026-11-22", "--port", "8123"])
+    report = pipeline.build(cli.options_from(args))
+    html = (tmp_path / "preview/products/banh-trang/index.html").read_text(encoding="utf-8")
+    png = re.search(r'href="(data:image/png;base64,[^"]+)"', html).group(1)
+    assert report.pages and decode_all(data_uri_image(png)) == ["http://127.0.0.1:8123/products/banh-trang/"]
+    assert not (tmp_path / "content/published-urls.txt").exists()  # a preview publishes nothing
+
+
+# -- printed links never break ---------------------------------------------------------------------
+
+def test_renaming_without_alias_fails_and_with_alias_redirects(make_site, tmp_path):
+    assert make_site({"products/banh-trang.md": PRODUCT}).code == 0
+    record = (tmp_path / "content/published-urls.txt").read_text(encoding="utf-8")
+    assert "\nproducts/banh-trang/\n" in record and "\nen/products/banh-trang/\n" in record
+    assert "facilities/htx-mau/" in record
+
+    (tmp_path / "content/products/banh-trang.md").rename(tmp_path / "content/products/banh-trang-suong.md")
+    for command in ("check", "build"):
+        run = make_site({}, command=command)
+        assert run.code == 1, run.err
+        assert re.search(r"published-urls\.txt:\d+: url: .*`products/banh-trang/`.*aliases: \[banh-trang\]", run.err)
+        assert "content/products/banh-trang-suong" in run.err  # the likely new entry is suggested
+
+    renamed = PRODUCT.replace("group: food\n", "group: food\naliases: [banh-trang]\n")
+    run = make_site({"products/banh-trang-suong.md": renamed})
+    assert run.code == 0, run.err
+    redirect = (run.site / "products/banh-trang/index.html").read_text(encoding="utf-8")
+    assert 'content="0; url=../../products/banh-trang-suong/"' in redirect
+    assert 'rel="canonical" href="https://catalogue.example.org/products/banh-trang-suong/"' in redirect
+    assert (run.site / "en/products/banh-trang/index.html").is_file()
+    assert "/products/banh-trang/ /products/banh-trang-suong/ 301\n" in (run.site / "_redirects").read_text()
+    record = (tmp_path / "content/published-urls.txt").read_text(encoding="utf-8")
+    assert "products/banh-trang/" in record and "products/banh-trang-suong/" in record  # nothing forgotten
+
+
+def test_redirect_page_leads_to_the_new_address_in_a_browser(visit, server):
+    page = visit()
+    page.goto(server + "products/khan-bong-cotton/")
+    page.wait_for_url("**/products/khan-bong/")
+    assert page.locator("h1").inner_text() == "Khăn bông cotton"
+
+
+# -- vCards ----------------------------------------------------------------------------------------
+
+def unfold(text: str) -> list[str]:
+    return text.replace("\r\n ", "").split("\r\n")
+
+
+def test_vcard_has_working_fields_and_escapes(make_site):
+    facility = FACILITY.replace("contact: {phone: 0900 000 001, zalo: 0900 000 001}",
+                                "contact: {phone: 0900 000 001, zalo: 0911 000 002, email: a@example.com, "
+                                "website: 'https://example.com/htx'}\naddress: Ấp 3, xã Mẫu; huyện Cũ, tỉnh Cà Mau")
+    run = make_site({"facilities/htx-mau.md": facility}, with_facility=False)
+    assert run.code == 0, run.err
+    raw = (run.site / "facilities/htx-mau/htx-mau.vcf").read_bytes()
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n")) and raw.endswith(b"END:VCARD\r\n")
+    lines = unfold(raw.decode("utf-8"))
+    assert lines[:2] == ["BEGIN:VCARD", "VERSION:3.0"] and "FN:HTX Mẫu" in lines
+    assert "TEL;TYPE=WORK,VOICE:0900 000 001" in lines and "TEL;TYPE=CELL:0911 000 002" in lines
+    assert "EMAIL;TYPE=INTERNET:a@example.com" in lines and "URL:https://example.com/htx" in lines
+    assert r"ADR;TYPE=WORK:;;Ấp 3\, xã Mẫu\; huyện Cũ\, tỉnh Cà Mau;;Cà Mau;;Việt Nam" in lines
+    page = (run.site / "facilities/htx-mau/index.html").read_text(encoding="utf-8")
+    assert 'href="../../facilities/htx-mau/htx-mau.vcf"' in page
+
+
+def test_long_vcard_lines_fold_between_characters():
+    from cnnt.vcard import _fold
+    line = "NOTE:" + "Đặc sản " * 30
+    folded = _fold(line)
+    assert all(len(part.encode("utf-8")) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line
+
+
+# -- fairs -----------------------------------------------------------------------------------------
+
+def test_fairs_listed_on_home_fairs_page_and_facility(sample_site):
+    home = (sample_site / "index.html").read_text(encoding="utf-8")
+    assert "Hội chợ sắp diễn ra" in home and "fairs/hoi-cho-cnnt-ca-mau-2026/" in home
+    assert "hoi-cho-khuyen-cong-lam-dong-2025" not in home  # past: not on the home page
+    fairs = (sample_site / "fairs/index.html").read_text(encoding="utf-8")
+    assert fairs.index("hoi-cho-cnnt-ca-mau-2026") < fairs.index("Hội chợ đã diễn ra") < fairs.index("hoi-cho-khuyen-cong-lam-dong-2025")
+    fair = (sample_site / "fairs/hoi-cho-cnnt-ca-mau-2026/index.html").read_text(encoding="utf-8")
+    assert "A01" in fair and "products/kho-muc-my-thuyen/" in fair and "fairs/hoi-cho-cnnt-ca-mau-2026/cards/" in fair
+    english = (sample_site / "en/fairs/hoi-cho-cnnt-ca-mau-2026/index.html").read_text(encoding="utf-8")
+    assert "Ca Mau Typical Rural-Industry Products Fair 2026" in english and "10 Dec 2026" in english
+    facility = (sample_site / "facilities/my-thuyen/index.html").read_text(encoding="utf-8")
+    assert "Gian hàng A01" in facility
+
+
+# -- printed booth cards, decoded --------------------------------------------------------------------
+
+def printed_codes(page, url: str) -> list[list[str]]:
+    """Print a page to an A4 PDF in Chromium, rasterise each sheet at 300 dpi, decode every QR code."""
+    page.goto(url)
+    page.emulate_media(media="print")
+    pdf = pypdfium2.PdfDocument(page.pdf(format="A4", print_background=True))
+    return [decode_all(sheet.render(scale=300 / 72).to_pil()) for sheet in pdf]
+
+
+@pytest.mark.parametrize("path,cards", [("cards/my-thuyen/", 3), ("fairs/hoi-cho-cnnt-ca-mau-2026/cards/", None)])
+def test_booth_cards_print_and_every_code_decodes_to_a_built_page(browser, server, sample_site, path, cards):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        sheets = printed_codes(page, server + path)
+        expected = page.locator(".booth-card").count()
+        decoded = [url for sheet in sheets for url in sheet]
+        assert len(decoded) == expected and (cards is None or expected == cards), (len(decoded), expected)
+        assert all(len(sheet) <= 8 for sheet in sheets)  # 2 × 4 cards on an A4 sheet
+        for url in decoded:
+            assert page_of(sample_site, url).is_file(), url
+        if cards is None:
+            assert len(sheets) > 1  # the fair's cards run over several sheets
+    finally:
+        context.close()
+
+
+def test_on_page_svg_code_decodes_on_screen(visit, server, sample_site):
+    page = visit(1280, 900)
+    page.goto(server + "en/products/kho-muc-my-thuyen/")
+    code = page.locator(".qr img")
+    code.scroll_into_view_if_needed()
+    shot = Image.open(io.BytesIO(code.screenshot()))
+    assert decode_all(shot) == [BASE_URL + "en/products/kho-muc-my-thuyen/"]
+
+
+def test_product_page_opened_by_a_code_shows_name_award_and_call_without_scrolling(visit, server):
+    page = visit(360, 640)
+    page.goto(server + "products/kho-muc-my-thuyen/")
+    for locator in (page.locator("h1"), page.locator(".entry-head .badge"), page.locator(".entry-head .call").first,
+                    page.locator(".entry-head .zalo").first):
+        box = locator.bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= 640, (locator, box)
+    assert page.evaluate("window.scrollY") == 0
