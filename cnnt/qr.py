@@ -1,8 +1,8 @@
 """QR codes stage: a code for the absolute address of every product, facility and fair page.
 
 segno makes each code (with the standard's choice of mask, which takes it ~6 ms a code in pure
-Python); the module matrix is kept in a cache named by a digest of the address, so a page's code is
-made once in its life, not on every build. Pages show the code as an SVG image and offer it for
+Python); the code's images are kept in a cache keyed by the address, so a page's code is made once
+in its life, not on every build. Pages show the code as an SVG image and offer it for
 download as SVG and PNG (for print) without extra files: both are data URIs, which gzip shares with
 the image on the page.
 """
@@ -24,43 +24,22 @@ from . import parallel
 ERROR_CORRECTION = "m"   # 15% of the code may be damaged (a creased card, a glare) and it still reads
 QUIET_ZONE = 4           # modules of white around the code, as the standard requires
 PNG_MODULE_PIXELS = 12   # a 45-module code → 540 px: 4.6 cm at 300 dpi, sharp for print
-CACHE_VERSION = 1  # bump when the codes change (error correction, quiet zone, PNG size)
+CACHE_VERSION = 2  # bump when the codes change (error correction, quiet zone, PNG size)
 
 
 @dataclass(frozen=True)
 class QRCode:
-    """One code: the address it holds and its modules (rows of 0/1, quiet zone included)."""
+    """One code: the address it holds, its width in modules, and the images pages embed. The images
+    are made once, with the code, and cached: pages only insert them."""
 
     url: str
-    rows: tuple[str, ...]
-    png: bytes
+    size: int           # modules across, quiet zone included
+    svg_data_uri: str
+    png_data_uri: str
 
     @property
-    def size(self) -> int:
-        return len(self.rows)
-
-    def svg(self) -> str:
-        """A crisp, scalable SVG: one stroked path, a relative move and a line per run of dark modules."""
-        commands = []
-        x, y = 0, None
-        for row_number, row in enumerate(self.rows):
-            for start, length in _dark_runs(row):
-                if y is None:
-                    commands.append(f"M{start} {row_number}.5h{length}")
-                else:
-                    commands.append(f"m{start - x} {row_number - y}h{length}")
-                x, y = start + length, row_number
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.size} {self.size}" '
-                f'shape-rendering="crispEdges"><rect width="{self.size}" height="{self.size}" fill="#fff"/>'
-                f'<path stroke="#000" d="{"".join(commands)}"/></svg>')
-
-    @property
-    def svg_data_uri(self) -> str:
-        return "data:image/svg+xml," + quote(self.svg(), safe=" /:=\"',.-")
-
-    @property
-    def png_data_uri(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+    def png(self) -> bytes:
+        return base64.b64decode(self.png_data_uri.split(",", 1)[1])
 
 
 def _dark_runs(row: str) -> list[tuple[int, int]]:
@@ -78,7 +57,26 @@ def _dark_runs(row: str) -> list[tuple[int, int]]:
 def make_code(url: str) -> QRCode:
     code = segno.make(url, error=ERROR_CORRECTION, micro=False, boost_error=False)
     rows = tuple("".join("1" if dark else "0" for dark in row) for row in code.matrix_iter(border=QUIET_ZONE))
-    return QRCode(url, rows, _png(rows))
+    # `#` must be escaped (it would end a data URI); the rest stays readable and gzips well
+    svg_uri = "data:image/svg+xml," + quote(svg(rows), safe=" /:=\"',.-")
+    png_uri = "data:image/png;base64," + base64.b64encode(_png(rows)).decode("ascii")
+    return QRCode(url, len(rows), svg_uri, png_uri)
+
+
+def svg(rows: tuple[str, ...]) -> str:
+    """A crisp, scalable SVG: one stroked path, a relative move and a line per run of dark modules."""
+    commands = []
+    x, y = 0, None
+    for row_number, row in enumerate(rows):
+        for start, length in _dark_runs(row):
+            if y is None:
+                commands.append(f"M{start} {row_number}.5h{length}")
+            else:
+                commands.append(f"m{start - x} {row_number - y}h{length}")
+            x, y = start + length, row_number
+    size = len(rows)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
+            f'<rect width="{size}" height="{size}" fill="#fff"/><path stroke="#000" d="{"".join(commands)}"/></svg>')
 
 
 def _png(rows: tuple[str, ...]) -> bytes:
@@ -110,10 +108,10 @@ def codes_for(urls: list[str], cache_file: Path, jobs: int | None = None) -> dic
         db.execute("CREATE TEMP TABLE wanted (url TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO wanted VALUES (?)", ((url,) for url in wanted))
         db.execute("DELETE FROM codes WHERE url NOT IN (SELECT url FROM wanted)")
-        codes = {url: QRCode(url, tuple(rows.split()), png)
-                 for url, rows, png in db.execute("SELECT url, rows, png FROM codes")}
+        codes = {row[0]: QRCode(*row) for row in db.execute("SELECT url, size, svg, png FROM codes")}
         made = parallel.map_chunks(make_code, [url for url in wanted if url not in codes], jobs)
-        db.executemany("INSERT INTO codes VALUES (?, ?, ?)", ((c.url, " ".join(c.rows), c.png) for c in made))
+        db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)",
+                       ((c.url, c.size, c.svg_data_uri, c.png_data_uri) for c in made))
     codes.update((code.url, code) for code in made)
     return codes
 
@@ -125,7 +123,7 @@ def _open(cache_file: Path) -> sqlite3.Connection:
             db = sqlite3.connect(cache_file)
             if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
                 db.execute("DROP TABLE IF EXISTS codes")
-                db.execute("CREATE TABLE codes (url TEXT PRIMARY KEY, rows TEXT, png BLOB)")
+                db.execute("CREATE TABLE codes (url TEXT PRIMARY KEY, size INTEGER, svg TEXT, png TEXT)")
                 db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
             return db
         except sqlite3.DatabaseError:

@@ -92,4 +92,4 @@ def visit(browser, server):
     for watched in opened:
         problems = watched.problems
         watched.close()
-        assert problems == []
+        assert problems == [], problems
