@@ -76,10 +76,16 @@ class LoadOptions:
     vocab: Vocabularies
 
 
-def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
-    """Read and check the whole content tree; raise BuildFailed with every error found."""
+def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | None = None) -> Catalogue:
+    """Read and check the whole content tree; raise BuildFailed with every error found.
+
+    With a `cache` (kept by `serve` between builds), an entry whose files have not changed since
+    the last call is not parsed again."""
     entries, errors = discover(options.content_dir, options.display_root)
-    results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
+    if cache is None:
+        results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
+    else:
+        results = _parse_changed(options, entries, jobs, cache)
     found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}}
     references: list[Reference] = []
     for item, entry_errors, entry_references in results:
@@ -97,6 +103,38 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None) -> Catalogue:
     return Catalogue(facilities, products, options.build_date, current, fairs)
 
 
+def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict) -> list:
+    stamps = {entry.main: entry_stamp(entry) for entry in entries}
+    stale = [entry for entry in entries if cache.get(entry.main, (None,))[0] != stamps[entry.main]]
+    for entry, result in zip(stale, parallel.map_chunks(_parse_entry, [(options, e) for e in stale], jobs)):
+        cache[entry.main] = (stamps[entry.main], result, entry)
+    for gone in set(cache) - set(stamps):
+        del cache[gone]
+    return [cache[entry.main][1] for entry in entries]
+
+
+def parse_entry(options: LoadOptions, entry: EntryFiles) -> tuple:
+    """(item or None, errors, references) of one entry: what `load_catalogue` does for each."""
+    return _parse_entry((options, entry))
+
+
+def entry_stamp(entry: EntryFiles) -> tuple:
+    """What says an entry's files changed: size and modification time of the file, its translation,
+    and, for a bundle, of every file in its folder (photos)."""
+    files = [entry.main, entry.translation]
+    if entry.main.name == "index.md":
+        files += sorted(entry.folder.iterdir())
+    return tuple((path.name, *_size_and_time(path)) if path else None for path in files)
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+        return stat.st_size, stat.st_mtime_ns
+    except OSError:
+        return -1, -1
+
+
 # -- finding entries ---------------------------------------------------------------------------
 
 def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[ContentError]]:
@@ -109,10 +147,11 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
             continue
         mains: dict[str, list[Path]] = {}
         translations: dict[str, list[Path]] = {}
-        for path in sorted(folder.iterdir()):
-            if path.name.startswith("."):
+        for item in sorted(os.scandir(folder), key=lambda item: item.name):  # scandir: no stat per file
+            path = Path(item.path)
+            if item.name.startswith("."):
                 continue
-            if path.is_dir():
+            if item.is_dir():
                 for name, target in (("index.md", mains), ("index.en.md", translations)):
                     if (path / name).is_file():
                         target.setdefault(path.name, []).append(path / name)
@@ -233,7 +272,7 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         founded=fields.year("founded", minimum=1800),
         employees=fields.integer("employees", 0, 1_000_000),
         maintainers=fields.github_users("maintainers"),
-        support=fields.mapping_list("support", SUPPORT_FIELDS, _parse_support),
+        support=tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, _parse_support), key=lambda s: -s.year)),
         images=_parse_images(fields, entry),
         aliases=_parse_aliases(fields, entry.slug),
     )
@@ -324,7 +363,9 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
     group = fields.term("group", vocab.product_groups, "nhóm sản phẩm", "product group", required=True)
     optional = dict(  # read even when a required field failed, so every problem is reported
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
-        awards=fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
+        # newest first, as pages list them
+        awards=tuple(sorted(fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
+                            key=lambda a: (-a.year, -a.level.rank))),
         export_markets=_parse_markets(fields, vocab),
         domestic_channels=fields.text_list("domestic_channels"),
         certifications=fields.mapping_list("certifications", CERTIFICATION_FIELDS,

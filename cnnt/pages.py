@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
@@ -133,12 +134,24 @@ class Routes:
         self.indexes = indexes
         self.config = config
         self.vocab = vocab
-        products = catalogue.sorted_products
-        current = catalogue.current
-        self.by_level = _group(products, lambda p: [current[p.slug].level.code] if current[p.slug] else [])
-        self.by_province = _group(products, lambda p: [catalogue.facility_of(p).province.term.code])
-        self.by_group = _group(products, lambda p: [p.group.code])
-        self.by_market = _group(products, lambda p: [market.code for market in p.export_markets])
+
+    # Made when a listing first needs them: the preview makes single pages without them.
+    @cached_property
+    def by_level(self) -> dict[str, list[Product]]:
+        current = self.catalogue.current
+        return _group(self.catalogue.sorted_products, lambda p: [current[p.slug].level.code] if current[p.slug] else [])
+
+    @cached_property
+    def by_province(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products, lambda p: [self.catalogue.facility_of(p).province.term.code])
+
+    @cached_property
+    def by_group(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products, lambda p: [p.group.code])
+
+    @cached_property
+    def by_market(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products, lambda p: [market.code for market in p.export_markets])
 
     def pages(self, lang: str) -> Iterable[Page]:
         yield self.home(lang)
@@ -189,18 +202,16 @@ class Routes:
 
     def product(self, product: Product, lang: str) -> Page:
         facility = self.catalogue.facility_of(product)
-        awards = sorted(product.awards, key=lambda a: (-a.year, -a.level.rank))
         others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
         return Page(product_path(product), lang, "product.html", {
-            "product": product, "facility": facility, "awards": awards,
+            "product": product, "facility": facility, "awards": product.awards,
             "current": self.catalogue.current[product.slug], "other_products": others,
         })
 
     def facility(self, facility: Facility, lang: str) -> Page:
         products = self.catalogue.products_by_facility[facility.slug]
-        support = sorted(facility.support, key=lambda s: -s.year)
         return Page(facility_path(facility), lang, "facility.html",
-                    {"facility": facility, "products": products, "support": support,
+                    {"facility": facility, "products": products, "support": facility.support,
                      "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])})
 
     # -- fairs and booth cards -------------------------------------------------------------
@@ -214,7 +225,8 @@ class Routes:
         })
         for fair in fairs:
             booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants]
-            yield Page(fair_path(fair), lang, "fair.html", {"fair": fair, "booths": booths})
+            products_of = {f.slug: self.catalogue.products_by_facility[f.slug] for _, f in booths}
+            yield Page(fair_path(fair), lang, "fair.html", {"fair": fair, "booths": booths, "products_of": products_of})
             yield Page(fair_path(fair) + "cards/", lang, "cards.html", {
                 "title_entry": fair, "back": fair_path(fair),
                 "cards": [card for booth, facility in booths for card in self._cards_of(facility, booth.booth)],

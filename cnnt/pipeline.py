@@ -12,11 +12,11 @@ from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
 from .load import KINDS, LoadOptions, load_catalogue
-from .model import Catalogue
+from .model import Catalogue, Facility
 from .pages import PERMANENT_TEMPLATES, Page, build_pages
 from .vcard import facility_vcard, vcard_path
 from .render import Renderer
-from .vocab import VOCABULARY_DIR, load_vocabularies
+from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
 from .write import atomic_output, copy_tree, write_bytes, write_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -112,7 +112,7 @@ def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
     check_folders(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    catalogue = _load(options, config)
+    catalogue = _load(options)
     _check_addresses(options, catalogue, config)
     return catalogue
 
@@ -131,37 +131,84 @@ def build(options: BuildOptions) -> BuildReport:
         return _build(options, config, fingerprint, started)
 
 
-def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
-    timer = StageTimer()
-    catalogue = _load(options, config)
+@dataclass
+class Plan:
+    """Everything a build knows before it writes: the checked catalogue and every page to write.
+    `serve` keeps the last one, to work out what an edit changes."""
+
+    config: SiteConfig
+    vocab: Vocabularies
+    catalogue: Catalogue
+    live: set[str]
+    moved: dict[str, str]
+    photos: dict[str, images.PhotoSet]
+    indexes: dict[str, search.SearchIndex]
+    pages: list[Page]
+    codes: dict[str, qr.QRCode]
+    renderer: Renderer
+
+
+@dataclass
+class Caches:
+    """What a long-running preview keeps between builds so an edit costs little."""
+
+    entries: dict = field(default_factory=dict)      # entry file → (stamp, parse result)
+    search: search.SearchCache = field(default_factory=lambda: search.SearchCache())
+    codes: dict[str, qr.QRCode] = field(default_factory=dict)
+
+
+def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
+         previous: Plan | None = None) -> Plan:
+    """Load and check everything, and lay out every page; raise BuildFailed before anything is written."""
+    caches = caches or Caches()
+    vocab = load_vocabularies()
+    catalogue = load_catalogue(LoadOptions(options.content_dir, options.display_root, options.build_date, vocab),
+                               options.jobs, caches.entries)
     live, moved = _check_addresses(options, catalogue, config)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     timer.lap("images")
-    vocab = load_vocabularies()
-    indexes = search.build_indexes(catalogue, vocab, config, photos)
+    indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")
     pages = build_pages(catalogue, config, vocab, indexes)
     timer.lap("pages")
-    codes = qr.codes_for([config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES],
-                         options.qr_cache, options.jobs)
+    urls = [config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES]
+    missing = [url for url in urls if url not in caches.codes]
+    if missing or len(caches.codes) != len(urls):
+        caches.codes = qr.codes_for(urls, options.qr_cache, options.jobs)
     timer.lap("qr")
-    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, codes)
+    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
+                        reuse=previous.renderer if previous else None)
+    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer)
+
+
+def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
+    timer = StageTimer()
+    site = plan(options, config, timer)
     with atomic_output(options.out_dir) as staging:
-        render_all(renderer, pages, staging, options.jobs)
+        render_all(site.renderer, site.pages, staging, options.jobs)
         timer.lap("render")
-        copy_tree(options.static_dir, staging / "static")
-        write_search(indexes, options.static_dir, staging)
-        for facility in catalogue.facilities.values():
-            write_bytes(staging, vcard_path(facility), facility_vcard(facility, config.base_url + f"facilities/{facility.slug}/"))
-        write_text(staging, "_redirects", redirects.redirects_file(moved, config))
-        images.publish(photos, options.cache_dir, staging)
+        write_extras(site, options, staging)
+        images.publish(site.photos, options.cache_dir, staging)
         write_text(staging, FINGERPRINT_FILE, fingerprint)
     if options.preview_url is None:  # a preview publishes nothing
-        redirects.update_record(options.record_file, live)
+        redirects.update_record(options.record_file, site.live)
     timer.lap("write")
-    return BuildReport(len(pages), len(catalogue.products), len(catalogue.facilities),
+    return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
                        time.perf_counter() - started, stages=timer.stages)
+
+
+def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
+    """Everything but the pages and photos: static files, search data, vCards, redirects."""
+    copy_tree(options.static_dir, root / "static")
+    write_search(site.indexes, options.static_dir, root)
+    for facility in site.catalogue.facilities.values():
+        write_vcard(site, facility, root)
+    write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
+
+
+def write_vcard(site: Plan, facility: Facility, root: Path) -> None:
+    write_bytes(root, vcard_path(facility), facility_vcard(facility, site.config.base_url + f"facilities/{facility.slug}/"))
 
 
 def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path) -> None:
@@ -183,7 +230,7 @@ def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteCo
     return live, moved
 
 
-def _load(options: BuildOptions, config: SiteConfig) -> Catalogue:
+def _load(options: BuildOptions) -> Catalogue:
     load_options = LoadOptions(options.content_dir, options.display_root, options.build_date, load_vocabularies())
     return load_catalogue(load_options, options.jobs)
 

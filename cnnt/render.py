@@ -34,8 +34,12 @@ class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
-                 photos: dict[str, PhotoSet] | None = None, codes: dict[str, QRCode] | None = None) -> None:
-        strings = load_strings()
+                 photos: dict[str, PhotoSet] | None = None, codes: dict[str, QRCode] | None = None,
+                 reuse: Renderer | None = None) -> None:
+        """`reuse`: a renderer of the same templates whose compiled templates this one takes over
+        (the preview makes a renderer per edit; compiling every template again would cost more)."""
+        strings = reuse.strings if reuse else load_strings()
+        self.strings = strings
         self.photos = photos or {}
         self.codes = codes or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
@@ -43,7 +47,7 @@ class Renderer:
         # goes, and each page fills it in at the end.
         self._cards: dict[tuple[str, str, str], Markup] = {}
         self._fragments: dict[tuple[str, str], Markup] = {}
-        self.env = jinja2.Environment(
+        self.env = reuse.env if reuse else jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

@@ -13,6 +13,7 @@ needs few bytes on a weak connection:
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from collections import defaultdict
@@ -44,12 +45,37 @@ class SearchIndex:
     text: SearchFile
 
 
+class SearchCache:
+    """Kept by `serve` between builds: each product's words, and the last description index of each
+    language, which an edit that keeps the products in place updates instead of rebuilding."""
+
+    def __init__(self) -> None:
+        self._words: dict[tuple[str, int], tuple[Product, frozenset[str]]] = {}
+        self.postings: dict[str, tuple[list[str], list[frozenset[str]], dict[str, list[int]]]] = {}
+
+    def words(self, product: Product, lang: str) -> frozenset[str]:
+        key = (lang, id(product))
+        kept = self._words.get(key)
+        if kept is None or kept[0] is not product:
+            kept = (product, frozenset(distinct_words(f"{product.summary[lang]} {plain_text(product.description[lang])}")))
+            self._words[key] = kept
+        return kept[1]
+
+    def forget_others(self, catalogue: Catalogue) -> None:
+        alive = {id(product) for product in catalogue.products.values()}
+        self._words = {key: kept for key, kept in self._words.items() if key[1] in alive}
+
+
 def build_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig,
-                  photos: dict[str, PhotoSet]) -> dict[str, SearchIndex]:
-    return {lang: build_index(catalogue, vocab, lang, photos) for lang in config.languages}
+                  photos: dict[str, PhotoSet], cache: SearchCache | None = None) -> dict[str, SearchIndex]:
+    cache = cache or SearchCache()
+    indexes = {lang: build_index(catalogue, vocab, lang, photos, cache) for lang in config.languages}
+    cache.forget_others(catalogue)
+    return indexes
 
 
-def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: dict[str, PhotoSet]) -> SearchIndex:
+def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: dict[str, PhotoSet],
+                cache: SearchCache) -> SearchIndex:
     # Listed in alphabetical order of the name shown, so the browser sorts by name for free.
     products = sorted(catalogue.products.values(), key=lambda p: (sort_key(p.name[lang]), p.slug))
     facilities = catalogue.sorted_facilities
@@ -69,7 +95,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
                      for p in products],
     }
-    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang)))
+    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)))
 
 
 def _product_row(product: Product, lang: str, catalogue: Catalogue, facility_index: dict[str, int],
@@ -85,17 +111,39 @@ def _product_row(product: Product, lang: str, catalogue: Catalogue, facility_ind
             [market_at[m.code] for m in product.export_markets], thumbnail, " ".join(product.tags)]
 
 
-def _text_index(products: list[Product], lang: str) -> dict:
+def _text_index(products: list[Product], lang: str, cache: SearchCache) -> dict:
     """Word → the products (by position in `data`) whose summary or description has it."""
-    postings: dict[str, list[int]] = defaultdict(list)
-    for number, product in enumerate(products):
-        for word in distinct_words(f"{product.summary[lang]} {plain_text(product.description[lang])}"):
-            postings[word].append(number)
+    slugs = [product.slug for product in products]
+    word_sets = [cache.words(product, lang) for product in products]
+    previous = cache.postings.get(lang)
+    if previous and previous[0] == slugs:
+        postings = _update_postings(previous[1], word_sets, previous[2])
+    else:
+        postings = defaultdict(list)
+        for number, product_words in enumerate(word_sets):
+            for word in product_words:
+                postings[word].append(number)
+    cache.postings[lang] = (slugs, word_sets, postings)
     limit = max(COMMON_WORD_SHARE * len(products), 20)
     common = sorted(word for word, ids in postings.items() if len(ids) > limit)
     words = sorted(word for word in postings if len(postings[word]) <= limit)
     # Gaps between ascending numbers are small and compress well.
     return {"common": common, "words": words, "ids": [_gaps(postings[word]) for word in words]}
+
+
+def _update_postings(before: list[frozenset[str]], after: list[frozenset[str]],
+                     postings: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The same products in the same places, some with new words: move only what changed."""
+    for number, (old, new) in enumerate(zip(before, after)):
+        if old is new:
+            continue
+        for word in old - new:
+            postings[word].remove(number)
+            if not postings[word]:
+                del postings[word]
+        for word in new - old:
+            bisect.insort(postings.setdefault(word, []), number)
+    return postings
 
 
 def _gaps(numbers: list[int]) -> list[int]:

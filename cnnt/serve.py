@@ -1,32 +1,421 @@
-"""Local preview: build, serve the output with live reload, rebuild when an input changes.
+"""Local preview: serve the site, rebuild what an edit affects, and reload the browser.
 
-A failed rebuild leaves the last good site in place (the write stage is atomic) and prints the
-errors in the terminal.
+- The first build is a normal one. Afterwards `Preview` keeps the last good build in memory (parsed
+  entries, search words, QR codes, compiled templates, and a signature of what each page shows) and,
+  after an edit to content, re-renders only the pages whose signature changed: one product edited
+  re-renders that product, its facility, their cards and listings, and the search data.
+- A change to templates, vocabularies, code or settings rebuilds everything; a change to static
+  files copies them.
+- When an edit breaks validation, the last good site stays in place and every page the browser
+  opens shows the errors (file, line, message) until they are fixed.
+- Changes are seen through the operating system's file events (watchfiles), not by polling every
+  file: livereload's own watcher polls each file every 0.8 s and ignores changes for 3 s after a
+  reload, too slow for a large catalogue. livereload serves the pages and tells the browser to reload.
 """
 from __future__ import annotations
 
-from typing import Callable
+import datetime as dt
+import html
+import mimetypes
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable
 
-from . import pipeline
-from .errors import BuildFailed
+from . import images, pipeline, redirects
+from .config import SiteConfig, load_config
+from .errors import BuildFailed, ContentError
+from .model import Facility, Fair, Product
+from .load import LoadOptions, entry_stamp, parse_entry
+from .pages import BoothCard, Page, Routes
+from .render import Renderer
 from .vocab import VOCABULARY_DIR
+from .write import atomic_output, copy_tree, write_bytes, write_text
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class Preview:
+    """The last good build and how to bring it up to date after an edit."""
+
+    def __init__(self, options: pipeline.BuildOptions) -> None:
+        self.options = options
+        self.caches = pipeline.Caches()
+        self.plan: pipeline.Plan | None = None
+        self.signatures: dict[str, tuple] = {}
+        self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
+        self.pages: dict[str, Page] = {}
+        self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
+        self.search_stale = False
+        self.errors: list[ContentError] = []
+        self.lock = threading.Lock()
+
+    def rebuild(self, changed: Iterable[Path] = ()) -> str:
+        """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`."""
+        changed = [Path(path).absolute() for path in changed]
+        with self.lock:
+            started = time.perf_counter()
+            try:
+                if self.plan is None or any(self._needs_full_build(path) for path in changed):
+                    count = self._full()
+                elif all(self._is_static(path) for path in changed):
+                    count = self._static()
+                else:
+                    count = self._quick(changed)
+                    if count is None:
+                        count = self._update()
+            except BuildFailed as failure:
+                self.errors = failure.errors
+                return f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), the last good site is kept"
+            self.errors = []
+            return f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+
+    # -- what kind of change ---------------------------------------------------------------------
+
+    def _needs_full_build(self, path: Path) -> bool:
+        options = self.options
+        return any(_inside(path, folder) for folder in (options.templates_dir, VOCABULARY_DIR, PACKAGE_DIR)) \
+            or path == options.config_file
+
+    def _is_static(self, path: Path) -> bool:
+        return _inside(path, self.options.static_dir)
+
+    # -- the three ways to rebuild ------------------------------------------------------------------
+
+    def _full(self) -> int:
+        """Everything, as a build does, into the output folder (atomically)."""
+        self.caches = pipeline.Caches()
+        config = self._config()
+        timer = pipeline.StageTimer()
+        plan = pipeline.plan(self.options, config, timer, self.caches)
+        with atomic_output(self.options.out_dir) as staging:
+            pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
+            pipeline.write_extras(plan, self.options, staging)
+            images.publish(plan.photos, self.options.cache_dir, staging)
+            # a preview's output is never skipped as "unchanged" by a later build
+            write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
+        self._keep(plan)
+        return len(plan.pages)
+
+    def _static(self) -> int:
+        """Styles or scripts: copied, with the service worker that caches them."""
+        copy_tree(self.options.static_dir, self.options.out_dir / "static")
+        pipeline.write_search(self.plan.indexes, self.options.static_dir, self.options.out_dir)
+        return 0
+
+    def _update(self) -> int:
+        """Content changed: plan again from the caches, write only the pages whose signature changed."""
+        out = self.options.out_dir
+        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.plan)
+        signatures = {page.output: signature(page, plan) for page in plan.pages}
+        stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
+        for page in stale:
+            write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
+        for gone in set(self.signatures) - set(signatures):
+            (out / gone).unlink(missing_ok=True)
+        self._write_search_if_changed(plan, self.plan.indexes)
+        known = {id(facility) for facility in self.plan.catalogue.facilities.values()}
+        for facility in plan.catalogue.facilities.values():
+            if id(facility) not in known:
+                pipeline.write_vcard(plan, facility, out)
+        write_text(out, "_redirects", redirects.redirects_file(plan.moved, plan.config))
+        images.publish(plan.photos, self.options.cache_dir, out)
+        self._keep(plan, signatures)
+        return len(stale)
+
+    def _keep(self, plan: pipeline.Plan, signatures: dict[str, tuple] | None = None) -> None:
+        """Remember a complete build: its pages, what each shows, and which pages show each entry."""
+        self.plan = plan
+        self.pages = {page.output: page for page in plan.pages}
+        self.signatures = signatures or {page.output: signature(page, plan) for page in plan.pages}
+        self.containing = {}
+        for page in plan.pages:
+            for key in entries_shown(page):
+                self.containing.setdefault(key, set()).add(page.output)
+        self.replaced = []
+        self.search_stale = False
+
+    def _quick(self, changed: list[Path]) -> int | None:
+        """An edit to existing product or facility files that leaves every page where it was:
+        re-parse those files, re-render the pages that show them. The search data follows in
+        `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
+        removed or renamed entry; another name, group, level, facility, province, photo list…)."""
+        plan = self.plan
+        catalogue = plan.catalogue
+        cached = self.caches.entries
+        mains = {_main_file(path) for path in changed}
+        if any(main not in cached or not main.is_file() for main in mains):
+            return None
+        load_options = LoadOptions(self.options.content_dir, self.options.display_root, self.options.build_date, plan.vocab)
+        swaps: dict[int, object] = {}
+        products, facilities = dict(catalogue.products), dict(catalogue.facilities)
+        for main in mains:
+            entry = cached[main][2]
+            result = parse_entry(load_options, entry)
+            item, errors = result[0], result[1]
+            if errors:
+                raise BuildFailed(errors)
+            old = {Product: catalogue.products, Facility: catalogue.facilities}.get(type(item), {}).get(entry.slug)
+            if old is None or not _same_place(old, item, catalogue.build_date):
+                return None
+            (products if isinstance(item, Product) else facilities)[item.slug] = item
+            swaps[id(old)] = item
+            self.replaced.append(old)
+            cached[main] = (entry_stamp(entry), result, entry)
+        current = {**catalogue.current, **{p.slug: p.current_award(catalogue.build_date) for p in products.values()
+                                            if id(catalogue.products.get(p.slug)) in swaps}}
+        catalogue = replace(catalogue, products=products, facilities=facilities, current=current)
+        renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
+                            reuse=plan.renderer)
+        plan = replace(plan, catalogue=catalogue, renderer=renderer)
+        routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
+        keys = {(kind, item.slug) for kind, item in ((_kind(item), item) for item in swaps.values())}
+        outputs = set().union(*(self.containing.get(key, set()) for key in keys))
+        for output in outputs:
+            page = _renewed(self.pages[output], swaps, routes)
+            self.pages[output] = page
+            self.signatures[output] = signature(page, plan)
+            write_bytes(self.options.out_dir, output, renderer.render(page).encode("utf-8"))
+        for item in swaps.values():
+            if isinstance(item, Facility):
+                pipeline.write_vcard(plan, item, self.options.out_dir)
+        plan.pages[:] = list(self.pages.values())
+        self.plan = plan
+        self.search_stale = True
+        return len(outputs)
+
+    def finish(self) -> None:
+        """Work that may wait until the browser has reloaded: the search data after a quick edit."""
+        with self.lock:
+            if not self.search_stale or self.errors:
+                return
+            plan = self.plan
+            indexes = pipeline.search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos,
+                                                    self.caches.search)
+            self._write_search_if_changed(replace(plan, indexes=indexes), plan.indexes)
+            plan.indexes.clear()
+            plan.indexes.update(indexes)
+            for output, page in list(self.pages.items()):
+                if page.template == "search.html":
+                    page = Page(page.path, page.lang, page.template, {**page.context, "index": indexes[page.lang]})
+                    self.pages[output] = page
+                    write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
+            plan.pages[:] = list(self.pages.values())
+            self.search_stale = False
+
+    def _write_search_if_changed(self, plan: pipeline.Plan, before_indexes: dict) -> None:
+        before = {file.path for index in before_indexes.values() for file in (index.data, index.text)}
+        after = {file.path for index in plan.indexes.values() for file in (index.data, index.text)}
+        if before != after:
+            pipeline.write_search(plan.indexes, self.options.static_dir, self.options.out_dir)
+            for path in before - after:
+                (self.options.out_dir / path).unlink(missing_ok=True)
+
+    def _config(self) -> SiteConfig:
+        options = self.options
+        return load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _main_file(path: Path) -> Path:
+    """The entry file a changed file belongs to: `x.en.md` → `x.md`, a bundle's photo → its `index.md`."""
+    if path.name.endswith(".en.md"):
+        return path.with_name(path.name[: -len(".en.md")] + ".md")
+    if path.suffix != ".md":
+        return path.parent / "index.md"
+    return path
+
+
+def _kind(item: object) -> str:
+    return "product" if isinstance(item, Product) else "facility"
+
+
+def _same_place(old: object, new: object, on: dt.date) -> bool:
+    """Whether an edited entry stays where it was in every listing, order, address and search position."""
+    if type(old) is not type(new) or isinstance(new, Fair):
+        return False
+    if (old.slug, old.name, old.aliases) != (new.slug, new.name, new.aliases):
+        return False
+    if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
+        return False
+    if isinstance(new, Product):
+        level = lambda product: (award.level, award.year) if (award := product.current_award(on)) else None  # noqa: E731
+        return (old.facility_slug, old.group, old.export_markets, level(old)) == \
+            (new.facility_slug, new.group, new.export_markets, level(new))
+    return old.province.term == new.province.term
+
+
+def _renewed(page: Page, swaps: dict[int, object], routes: Routes) -> Page:
+    """The page again, with edited entries in place of the old ones."""
+    if page.template == "product.html" and id(page.context["product"]) in swaps:
+        return routes.product(swaps[id(page.context["product"])], page.lang)
+    if page.template == "facility.html" and id(page.context["facility"]) in swaps:
+        return routes.facility(swaps[id(page.context["facility"])], page.lang)
+    return Page(page.path, page.lang, page.template, _swap(page.context, swaps))
+
+
+def _swap(value: object, swaps: dict[int, object]) -> object:
+    if id(value) in swaps:
+        return swaps[id(value)]
+    if isinstance(value, BoothCard):
+        return replace(value, facility=_swap(value.facility, swaps), product=_swap(value.product, swaps))
+    if isinstance(value, dict):
+        return {key: _swap(item, swaps) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_swap(item, swaps) for item in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_swap(item, swaps) for item in value)
+    return value
+
+
+def entries_shown(page: Page) -> set[tuple[str, str]]:
+    """("product"|"facility"|"fair", slug) of every entry a page shows."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, Product):
+            found.add(("product", value.slug))
+        elif isinstance(value, Facility):
+            found.add(("facility", value.slug))
+        elif isinstance(value, Fair):
+            found.add(("fair", value.slug))
+        elif isinstance(value, BoothCard):
+            walk(value.facility)
+            walk(value.product)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(page.context)
+    return found
+
+
+# -- what a page shows ---------------------------------------------------------------------------------
+
+def signature(page: Page, plan: pipeline.Plan) -> tuple:
+    """A value that changes when anything the page shows changes. Entries count by identity: the
+    preview keeps the parsed object of an unchanged entry, so an edited entry is a new object."""
+    by_facility = plan.catalogue.products_by_facility
+    facilities = plan.catalogue.facilities
+
+    def part(value: object) -> object:
+        if isinstance(value, Product):
+            return id(value), id(facilities[value.facility_slug])  # a card shows its facility's name
+        if isinstance(value, Facility):
+            return id(value), len(by_facility[value.slug])
+        if isinstance(value, Fair):
+            return id(value)
+        if isinstance(value, BoothCard):
+            return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
+        if isinstance(value, (list, tuple)):
+            return tuple(part(item) for item in value)
+        if isinstance(value, dict):
+            return tuple((key, part(item)) for key, item in value.items())
+        return value if _hashable(value) else repr(value)
+
+    return page.template, tuple((key, part(value)) for key, value in page.context.items())
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+        return True
+    except TypeError:
+        return False
+
+
+# -- serving -----------------------------------------------------------------------------------------
+
+ERROR_STYLE = ("position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:99999;margin:0;"
+               "padding:1rem;background:#fff4f4;color:#5c0000;border-top:4px solid #b00020;"
+               "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap")
+
+
+def error_overlay(errors: list[ContentError]) -> bytes:
+    """What the browser shows over the last good page while an edit has errors."""
+    lines = "\n".join(html.escape(str(error)) for error in errors)
+    title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {len(errors)} error(s), showing the last good build"
+    return (f'<pre id="cnnt-preview-errors" role="alert" style="{ERROR_STYLE}"><strong>{html.escape(title)}</strong>\n'
+            f'{lines}</pre>').encode("utf-8")
+
+
+def site_app(preview: Preview) -> Callable:
+    """A WSGI app serving the output folder; HTML pages get the error overlay while there are errors.
+    (livereload wraps it and adds its reload script to every HTML page.)"""
+    root = preview.options.out_dir
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        target = (root / path.lstrip("/")).resolve()
+        if target.is_dir():
+            if not path.endswith("/"):
+                start_response("301 Moved Permanently", [("Location", path + "/")])
+                return [b""]
+            target = target / "index.html"
+        if not _inside(target, root.resolve()) or not target.is_file():
+            target, status = root / "404.html", "404 Not Found"
+        else:
+            status = "200 OK"
+        body = target.read_bytes() if target.is_file() else b"404"
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind == "text/html" and preview.errors:
+            body = body.replace(b"</body>", error_overlay(preview.errors) + b"</body>", 1)
+        start_response(status, [("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")),
+                                ("Cache-Control", "no-store")])
+        return [body]
+
+    return app
 
 
 def serve(options: pipeline.BuildOptions, host: str, port: int,
           report_errors: Callable[[BuildFailed], None]) -> int:
-    from livereload import Server  # imported here: only the preview needs it
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import Watcher
+    from tornado.ioloop import IOLoop
 
-    def rebuild() -> None:
-        try:
-            report = pipeline.build(options)  # any change alters the inputs' fingerprint
-            print(f"{report.pages} trang | pages, {report.seconds:.2f} s", flush=True)
-        except BuildFailed as failure:
-            report_errors(failure)
+    preview = Preview(options)
+
+    def rebuild(changed: Iterable[Path] = ()) -> None:
+        line = preview.rebuild(changed)
+        if preview.errors:
+            report_errors(BuildFailed(preview.errors))
+        print(line, flush=True)
+
+    class FileEvents(Watcher):
+        """livereload's watcher interface, fed by watchfiles: rebuild, then tell browsers to reload."""
+
+        def start(self, callback: Callable) -> bool:
+            loop = IOLoop.current()
+            threading.Thread(target=self._watch, args=(loop,), daemon=True).start()
+            return True  # no polling
+
+        def examine(self):
+            return None, None
+
+        def _watch(self, loop: IOLoop) -> None:
+            import watchfiles
+            for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
+                rebuild(path for _, path in changes)
+                loop.add_callback(LiveReloadHandler.reload_waiters)
+                preview.finish()
 
     rebuild()
-    server = Server()
-    for watched in (options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR,
-                    options.config_file):
-        server.watch(str(watched), rebuild)
-    server.serve(root=str(options.out_dir), host=host, port=port, open_url_delay=None)
+    watcher = FileEvents()
+    watcher.watch(str(options.content_dir))  # livereload watches the working folder when told nothing
+    server = Server(app=site_app(preview), watcher=watcher)
+    print(f"http://{host}:{port}/  (Ctrl+C để dừng | to stop)", flush=True)
+    server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)
     return 0
+
+
+def watched_paths(options: pipeline.BuildOptions) -> list[str]:
+    paths = [options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR, options.config_file]
+    return [str(path) for path in paths if path.exists()]

@@ -1,0 +1,162 @@
+"""The preview: an edit rebuilds only what it affects, gives the same site a full build gives, keeps the
+last good site while an edit has errors, and reloads a real browser."""
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import build as cli
+from cnnt.serve import Preview, site_app
+from conftest import BUILD_DATE, ROOT
+
+
+@pytest.fixture
+def preview(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    assert "trang" in preview.rebuild() and not preview.errors
+    return preview
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
+    """The preview's folder holds exactly what a fresh build of the same content makes."""
+    fresh = tmp_path / "fresh"
+    args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
+                           "--date", BUILD_DATE, "--force"])
+    from cnnt import pipeline
+    pipeline.build(cli.options_from(args))
+    served = preview.options.out_dir
+    mine = {p.relative_to(served) for p in served.rglob("*") if p.is_file()} - {Path(".build-fingerprint")}
+    theirs = {p.relative_to(fresh) for p in fresh.rglob("*") if p.is_file()} - {Path(".build-fingerprint")}
+    assert mine == theirs
+    differing = [str(p) for p in sorted(mine) if not filecmp.cmp(served / p, fresh / p, shallow=False)]
+    assert differing == []
+
+
+def rendered(preview: Preview, line: str) -> int:
+    return int(re.match(r"(\d+) trang", line).group(1))
+
+
+def test_an_edit_rebuilds_only_what_it_affects_and_matches_a_full_build(preview, tmp_path):
+    content = preview.options.content_dir
+    total = len(preview.pages)
+    line = preview.rebuild([edit(content / "products/muoi-tom-tan-phat-loi.md", "group: food",
+                                 "group: food\nsummary: Muối tôm Tây Ninh kiểu Cà Mau, cay nồng.")])
+    preview.finish()
+    count = rendered(preview, line)
+    assert 0 < count < total / 5, (count, total)  # the product, its facility, siblings, listings, home…
+    assert "cay nồng" in (preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html").read_text()
+    assert "cay nồng" in (preview.options.out_dir / "groups/food/index.html").read_text()  # its card
+    same_as_full_build(preview, tmp_path)
+
+    # a facility's phone: its page, its products' pages and booth cards, the fair's cards
+    preview.rebuild([edit(content / "facilities/my-thuyen.md", "0900 000 102", "0900 000 999")])
+    preview.finish()
+    assert "0900 000 999" in (preview.options.out_dir / "products/kho-muc-my-thuyen/index.html").read_text()
+    assert "0900 000 999" in (preview.options.out_dir / "fairs/hoi-cho-cnnt-ca-mau-2026/cards/index.html").read_text()
+    same_as_full_build(preview, tmp_path)
+
+
+def test_edits_that_move_pages_rebuild_listings(preview, tmp_path):
+    content = preview.options.content_dir
+    # a new name moves the product in A–Z and in search; a new level moves it between listings
+    preview.rebuild([edit(content / "products/muoi-tom-tan-phat-loi.md", "name: Muối tôm", "name: Ớt muối tôm")])
+    preview.rebuild([edit(content / "products/ong-hut-tre.md", "level: commune", "level: provincial")])
+    new = content / "products/tuong-ot-moi.md"
+    new.write_text("---\nname: Tương ớt mới\nfacility: my-thuyen\ngroup: food\n---\nMới.\n", encoding="utf-8")
+    preview.rebuild([new])
+    assert not preview.errors
+    same_as_full_build(preview, tmp_path)
+    new.unlink()
+    preview.rebuild([new])
+    same_as_full_build(preview, tmp_path)
+
+
+def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_error(preview):
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    page = preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html"
+    before = page.read_bytes()
+    preview.rebuild([edit(product, "group: food", "group: fud")])
+    assert [(e.line, e.field) for e in preview.errors] == [(4, "group")]
+    assert page.read_bytes() == before
+
+    responses = []
+    body = b"".join(site_app(preview)({"PATH_INFO": "/products/muoi-tom-tan-phat-loi/"},
+                                      lambda status, headers: responses.append(status)))
+    assert responses == ["200 OK"]
+    overlay = body.decode("utf-8").split('id="cnnt-preview-errors"', 1)[1]
+    assert "muoi-tom-tan-phat-loi.md:4: group: `fud`" in overlay and "use one of: handicraft, food" in overlay
+
+    preview.rebuild([edit(product, "group: fud", "group: food")])
+    assert preview.errors == []
+    body = b"".join(site_app(preview)({"PATH_INFO": "/products/muoi-tom-tan-phat-loi/"}, lambda *a: None))
+    assert b"cnnt-preview-errors" not in body
+
+
+def test_templates_and_static_files_are_watched(preview, tmp_path):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    static = tmp_path / "static"
+    shutil.copytree(ROOT / "static", static)
+    from dataclasses import replace
+    preview.options = replace(preview.options, templates_dir=templates, static_dir=static)
+    line = preview.rebuild([edit(templates / "partials/footer.html", "</footer>", "<p>chân trang mới</p></footer>")])
+    assert rendered(preview, line) == len(preview.pages)
+    assert "chân trang mới" in (preview.options.out_dir / "awards/index.html").read_text()
+    edit(static / "style.css", "/* Mobile first", "/* changed */\n/* Mobile first")
+    preview.rebuild([static / "style.css"])
+    assert (preview.options.out_dir / "static/style.css").read_text().startswith("/* changed */")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
+                               "--out", str(tmp_path / "site"), "--port", str(port), "--date", BUILD_DATE],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        for line in server.stdout:
+            if f":{port}/" in line:
+                break
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/products/muoi-tom-tan-phat-loi/")
+        page.wait_for_function("window.LiveReload !== undefined", timeout=10_000)
+        time.sleep(0.3)
+        product = content / "products/muoi-tom-tan-phat-loi.md"
+        edit(product, "name: Muối tôm", "name: Muối tôm hảo hạng")
+        page.wait_for_function("document.querySelector('h1').textContent === 'Muối tôm hảo hạng'", timeout=15_000)
+        edit(product, "group: food", "group: fud")
+        page.wait_for_selector("#cnnt-preview-errors", timeout=15_000)
+        assert "muoi-tom-tan-phat-loi.md:4: group" in page.locator("#cnnt-preview-errors").inner_text()
+        assert page.locator("h1").inner_text() == "Muối tôm hảo hạng"  # the last good page underneath
+        edit(product, "group: fud", "group: food")
+        page.wait_for_function("!document.getElementById('cnnt-preview-errors')", timeout=15_000)
+        page.close()
+    finally:
+        server.terminate()
+        server.wait(10)
