@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Build the CNNT product catalogue: `python build.py [build|check|serve] [options]`.
+"""Build the CNNT product catalogue: `python build.py [command] [options]`.
 
-  python build.py              build content/ into site/
-  python build.py check        validate only; list every problem, exit 1 if there is any
-  python build.py serve        build, serve on http://localhost:8000 and rebuild on every change
+  python build.py                        build content/ into site/
+  python build.py check                  validate only; list every problem, exit 1 if there is any
+  python build.py serve                  build, serve on http://localhost:8000, rebuild what each edit affects
+  python build.py new product <slug>     start a new entry (also: new facility <slug>), every field explained
+  python build.py schema                 write the JSON Schemas of entries to schemas/
+  python build.py codeowners             write .github/CODEOWNERS from the facilities' maintainers
+  python build.py owners --author USER FILE…   check that USER may change these files (pull requests)
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import traceback
 from pathlib import Path
 
-from cnnt import pipeline
-from cnnt.config import build_date_from_environment
+from cnnt import pipeline, review, schema
+from cnnt.config import build_date_from_environment, load_config
 from cnnt.errors import BuildFailed
+from cnnt.scaffold import new_entry
+from cnnt.vocab import load_vocabularies
 
 ROOT = Path(__file__).resolve().parent
 
@@ -36,7 +43,12 @@ def positive_int(text: str) -> int:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", nargs="?", default="build", choices=("build", "check", "serve"))
+    parser.add_argument("command", nargs="?", default="build",
+                        choices=("build", "check", "serve", "new", "schema", "codeowners", "owners"))
+    parser.add_argument("arguments", nargs="*", help="new: product|facility and a slug; owners: changed files")
+    parser.add_argument("--facility", help="new product: the facility's file name")
+    parser.add_argument("--author", help="owners: the pull request's author (GitHub user name)")
+    parser.add_argument("--base", help="owners: the commit the pull request starts from (git)")
     parser.add_argument("--content", type=Path, default=ROOT / "content", help="content folder (default: content/)")
     parser.add_argument("--out", type=Path, default=ROOT / "site", help="output folder (default: site/)")
     parser.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="site settings (default: site.yaml)")
@@ -50,7 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--timings", action="store_true", help="print the time each build stage took")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks of internal errors")
-    return parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv)  # options may come between `owners` and its files
 
 
 def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
@@ -67,12 +79,17 @@ def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
 def report_errors(failure: BuildFailed) -> None:
     for error in failure.errors:
         print(error, file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":  # shown on the changed lines of a pull request
+        for error in failure.errors:
+            print(review.annotation(error), flush=True)
     count = len(failure.errors)
     print(f"\n{count} lỗi, chưa ghi gì ra thư mục site | {count} error(s), nothing was written", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
+    if args.command in ("new", "schema", "codeowners", "owners"):
+        return contribute(args, options)
     if args.command == "check":
         catalogue = pipeline.check(options)
         counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs))
@@ -91,6 +108,38 @@ def run(args: argparse.Namespace) -> int:
               f"in {report.seconds:.2f} s")
         if args.timings:
             print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.stages.items()))
+    return 0
+
+
+def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
+    """The commands for contributors and reviewers."""
+    if args.command == "new":
+        if len(args.arguments) != 2 or args.arguments[0] not in ("product", "facility"):
+            raise SystemExit("dùng | usage: python build.py new product|facility <slug> [--facility <slug>]")
+        path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility)
+        print(f"Đã tạo | created {path}: sửa tệp này rồi chạy | edit it, then run: python build.py check")
+        return 0
+    if args.command == "schema":
+        for name, text in schema.schema_files(load_vocabularies()).items():
+            (ROOT / name).parent.mkdir(exist_ok=True)
+            (ROOT / name).write_text(text, encoding="utf-8")
+            print(name)
+        return 0
+    catalogue = pipeline.check(options)
+    config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+    if args.command == "codeowners":
+        target = ROOT / ".github" / "CODEOWNERS"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(review.codeowners(catalogue, config.maintainers), encoding="utf-8")
+        print(f"{target.relative_to(ROOT)}")
+        return 0
+    if not args.author:
+        raise SystemExit("dùng | usage: python build.py owners --author <GitHub user> [--base <commit>] <changed files…>")
+    content = os.path.relpath(options.content_dir, Path.cwd())
+    errors = review.check_ownership(catalogue, args.arguments, args.author, config.maintainers, content, args.base)
+    if errors:
+        raise BuildFailed(errors)
+    print(f"OK: @{args.author.removeprefix('@')} được sửa các tệp này | may change these files")
     return 0
 
 

@@ -12,7 +12,7 @@ from .frontmatter import parse_yaml
 from .model import Localized
 
 SUPPORTED_LANGUAGES = ("vi", "en")
-CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page")
+CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page", "maintainers")
 CENTRE_FIELDS = ("name", "address", "phone", "email", "website")
 
 
@@ -35,6 +35,7 @@ class SiteConfig:
     languages: tuple[str, ...]
     centre: Centre
     per_page: int = 48
+    maintainers: tuple[str, ...] = ()  # the centre's GitHub users: they may change any entry
 
 
 def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None) -> SiteConfig:
@@ -62,6 +63,7 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
         languages=_languages(fields),
         centre=_centre(fields),
         per_page=fields.integer("per_page", 6, 500) or 48,
+        maintainers=fields.github_users("maintainers"),
     )
     if errors:
         raise BuildFailed(list(errors))

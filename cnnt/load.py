@@ -44,7 +44,7 @@ CONTACT_FIELDS = ("phone", "zalo", "email", "website")
 SUPPORT_FIELDS = ("year", "programme", "activity", "amount_vnd", "project")
 SUPPORT_PROGRAMMES = ("national", "local")
 SUMMARY_MAX = 200
-_HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
+HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
 
 
 @dataclass(frozen=True)
@@ -528,7 +528,7 @@ def _parse_capacity(fields: Fields) -> Capacity | None:
 
 def _parse_hs_code(fields: Fields) -> str | None:
     code = fields.text("hs_code", max_len=20)
-    if code is not None and not _HS_CODE.match(code):
+    if code is not None and not HS_CODE.match(code):
         fields.error("hs_code", fields.mapping["hs_code"], "mã HS gồm 4 đến 10 chữ số, ví dụ `0306.17`",
                      "an HS code has 4 to 10 digits, for example `0306.17`")
         return None

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, parallel, qr, redirects, search
+from . import images, parallel, qr, redirects, schema, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -205,6 +205,8 @@ def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
     for facility in site.catalogue.facilities.values():
         write_vcard(site, facility, root)
     write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
+    for name, text in schema.schema_files(site.vocab).items():
+        write_text(root, name, text)
 
 
 def write_vcard(site: Plan, facility: Facility, root: Path) -> None:

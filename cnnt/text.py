@@ -69,6 +69,21 @@ def _syllable_key(syllable: str) -> str:
     return unicodedata.normalize("NFC", "".join(letters)) + tone
 
 
+_PLACEMENT_PAIRS = {
+    old: new
+    for first, second, marked_first, marked_second in (("o", "a", "òóỏõọ", "àáảãạ"), ("o", "e", "òóỏõọ", "èéẻẽẹ"),
+                                                      ("u", "y", "ùúủũụ", "ỳýỷỹỵ"))
+    for old, new in ((f"{m1}{second}", f"{first}{m2}") for m1, m2 in zip(marked_first, marked_second))
+}
+_PLACEMENT_PAIRS.update({new: old for old, new in list(_PLACEMENT_PAIRS.items())})
+_PLACEMENT = re.compile("|".join(sorted(_PLACEMENT_PAIRS)))
+
+
+def other_tone_placement(text: str) -> str:
+    """The same words with the tone mark on the other vowel of oa, oe, uy (Hòa ↔ Hoà, Thủy ↔ Thuỷ)."""
+    return _PLACEMENT.sub(lambda match: _PLACEMENT_PAIRS[match.group(0)], nfc(text))
+
+
 def match_key(text: str) -> str:
     """Key for exact vocabulary matching: case, NFC/NFD and tone placement do not matter."""
     words = _SPACES.sub(" ", text.strip().lower()).split(" ")

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import suggest
-from .text import fold, match_key
+from .text import fold, match_key, other_tone_placement
 
 VOCABULARY_DIR = Path(__file__).resolve().parent / "vocabularies"
 
@@ -47,6 +47,7 @@ class Vocabulary:
         self.name = name
         self._prefix = re.compile(r"^(?:%s)\s*" % "|".join(re.escape(fold(p)) for p in prefixes)) if prefixes else None
         self.terms = terms
+        self.aliases = aliases
         self.by_code = {term.code: term for term in terms}
         self._exact: dict[str, Match] = {}
         self._folded: dict[str, Match] = {}
@@ -68,6 +69,13 @@ class Vocabulary:
             bare = self._prefix.sub("", fold(written), count=1)
             match = self._folded.get(bare) if bare != fold(written) else None
         return match
+
+    def spellings(self) -> list[str]:
+        """Every usual way to write a term, for JSON Schema: code, names, aliases and former names, in
+        both tone placements, without marks, in lower and upper case. (The validator accepts still more.)"""
+        written = [form for term in self.terms for form in (term.code, term.vi, term.en)] + list(self.aliases)
+        forms = [form for text in written for form in (text, other_tone_placement(text), fold(text).title())]
+        return list(dict.fromkeys(form for text in forms for form in (text, text.lower(), text.upper())))
 
     def suggestion(self, written: str) -> str | None:
         return suggest(written, [term.code for term in self.terms] + [term.vi for term in self.terms])

@@ -45,3 +45,11 @@ def test_order_is_case_insensitive_and_stable_for_nfd():
 
 def test_initial_letter_keeps_vietnamese_letters():
     assert [initial(w) for w in ["đũa", "Dừa", "ấm", "ơn", "Ắc", "12 con giáp", "  bánh"]] == ["Đ", "D", "Â", "Ơ", "Ă", "#", "B"]
+
+
+def test_other_tone_placement_swaps_old_and_new_style():
+    from cnnt.text import other_tone_placement
+    assert other_tone_placement("Hòa Bình") == "Hoà Bình"
+    assert other_tone_placement("Khánh Hoà") == "Khánh Hòa"
+    assert other_tone_placement("Thủy sản") == "Thuỷ sản" and other_tone_placement("Thuỷ") == "Thủy"
+    assert other_tone_placement("Cà Mau") == "Cà Mau"

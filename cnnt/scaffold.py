@@ -1,0 +1,119 @@
+"""`python build.py new product|facility <slug>`: a new entry that already passes `check`, with every
+field explained in Vietnamese and English. Optional fields are written as comments to fill in."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import BuildFailed, ContentError, hint
+from .load import SLUG
+from .text import slugify
+
+PRODUCT = """\
+---
+# yaml-language-server: $schema={schema}
+# Tên sản phẩm (bắt buộc) · product name (required)
+name: {name}
+# Tên tệp của cơ sở sản xuất trong content/facilities/ (bắt buộc) · the facility's file name (required)
+facility: {facility}
+# Nhóm (bắt buộc): handicraft (thủ công mỹ nghệ), food (chế biến nông-lâm-thủy sản, thực phẩm),
+# machinery (máy móc, cơ khí), other · product group (required)
+group: food
+# Một câu giới thiệu, tối đa 200 ký tự · one sentence, at most 200 characters
+# summary: Bánh được làm từ tôm đất tươi.
+# Công nhận sản phẩm CNNT tiêu biểu: level là commune (cấp xã), provincial (tỉnh), regional (khu vực,
+# kèm region: north, central-highlands, south) hoặc national (quốc gia); year là năm công nhận
+# · awards: level commune/provincial/regional/national, year of the decision
+# awards:
+#   - {{level: provincial, year: 2025, decision: "123/QĐ-UBND", issuer: UBND tỉnh}}
+# Thị trường xuất khẩu, mã quốc gia 2 chữ · export markets, two-letter country codes
+# export_markets: [KR, JP]
+# Kênh bán trong nước · domestic sales channels
+# domestic_channels: [Co.opmart, Shopee]
+# Chứng nhận: ocop (grade là số sao 3–5), vietgap, haccp, iso22000… · certifications
+# certifications:
+#   - {{scheme: ocop, grade: 4, year: 2024}}
+# Công suất · production capacity
+# capacity: {{amount: 100, unit: t/year}}
+# Đơn hàng tối thiểu, đóng gói, hạn dùng, thời gian giao hàng · minimum order, packaging, shelf life, lead time
+# moq: 100 kg
+# packaging: Túi 500 g, thùng 10 kg
+# shelf_life: 12 tháng
+# lead_time: 2 tuần
+# Mã HS (trong dấu ngoặc kép) · HS code, in quotes
+# hs_code: "0306.17"
+# Từ khoá giúp tìm kiếm · words that help search
+# tags: [đặc sản, quà biếu]
+# Ảnh: đặt mục nhập trong thư mục content/products/<slug>/index.md, ảnh bên cạnh · photos beside index.md in a folder
+# images: [anh-san-pham.jpg]
+# Tên tệp cũ, nếu bạn đổi tên tệp này · former file names, if you rename this file
+# aliases: [ten-cu]
+---
+Giới thiệu sản phẩm bằng tiếng Việt: nguyên liệu, cách làm, điểm đặc biệt.
+(Describe the product in Vietnamese; an English version goes in {slug}.en.md.)
+"""
+
+FACILITY = """\
+---
+# yaml-language-server: $schema={schema}
+# Tên giao dịch (bắt buộc) · trading name (required)
+name: {name}
+# Loại hình (bắt buộc): cooperative (HTX), company (công ty), household (hộ kinh doanh),
+# private-enterprise (DNTN), other · kind (required)
+kind: household
+# Tỉnh, thành phố (bắt buộc); tên cũ trước 2025 cũng được · province (required); pre-2025 names are accepted
+province: Cà Mau
+# Liên hệ (bắt buộc, ít nhất một mục) · contact (required, at least one)
+contact:
+  phone: 0900 000 000
+  # zalo: 0900 000 000
+  # email: lienhe@example.com
+  # website: https://example.com
+# Địa chỉ · address
+# address: Ấp 1, xã …, tỉnh …
+# Toạ độ để hiện bản đồ · coordinates for a map link
+# location: {{lat: 9.17, lon: 105.15}}
+# Năm thành lập, số lao động · year founded, number of workers
+# founded: 2010
+# employees: 25
+# Một câu giới thiệu · one sentence
+# summary: Cơ sở chế biến thủy sản khô.
+# Tên GitHub được sửa các mục nhập của cơ sở · GitHub user names who may change this facility's entries
+# maintainers: [ten-github]
+# Hỗ trợ khuyến công đã nhận · industrial-extension support received
+# support:
+#   - {{year: 2024, programme: local, activity: Hỗ trợ máy sấy, amount_vnd: 150000000}}
+# Logo và ảnh (thư mục content/facilities/<slug>/index.md) · logo and photos (in a bundle folder)
+# images: [logo.png]
+# Tên tệp cũ, nếu bạn đổi tên tệp này · former file names, if you rename this file
+# aliases: [ten-cu]
+---
+Giới thiệu cơ sở bằng tiếng Việt. (Describe the facility in Vietnamese.)
+"""
+
+
+def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None) -> Path:
+    """Write content/<kind>s/<slug>.md; refuse a bad slug, an existing entry or an unknown facility."""
+    folder = content_dir / ("products" if kind == "product" else "facilities")
+    target = folder / f"{slug}.md"
+    problem = None
+    if not SLUG.match(slug):
+        problem = hint(f"`{slug}` không phải tên tệp hợp lệ: chữ thường không dấu, số và `-`",
+                       f"`{slug}` is not a valid slug: lowercase ASCII letters, digits and `-`", slugify(slug) or None)
+    elif target.exists() or (folder / slug).exists():
+        problem = ("đã có mục nhập này", "this entry already exists")
+    elif kind == "product":
+        known = sorted(path.name.split(".")[0] for path in (content_dir / "facilities").glob("*") if not path.name.endswith(".en.md"))
+        if facility is None and known:
+            facility = known[0]
+        if facility not in known:
+            problem = hint(f"không có cơ sở `{facility}` (ghi --facility <tên tệp của cơ sở>)",
+                           f"no facility `{facility}` (give --facility <the facility's file name>)",
+                           None)
+    if problem:
+        raise BuildFailed([ContentError(str(target), None, None, *problem)])
+    folder.mkdir(parents=True, exist_ok=True)
+    name = slug.replace("-", " ").capitalize()
+    template = PRODUCT if kind == "product" else FACILITY
+    target.write_text(template.format(schema=f"../../schemas/{kind}.schema.json", name=name, slug=slug,
+                                      facility=facility), encoding="utf-8")
+    return target

@@ -1,0 +1,133 @@
+"""JSON Schemas of the front matter, made from the loader's own field lists and vocabularies, so the
+editor's checks and the build's checks never disagree on what a field is called or which values a
+vocabulary holds. Published with the site (`schemas/`) and kept in the repository (`schemas/`,
+`python build.py schema`), where entries made by `python build.py new` point to them for editors
+with the YAML language server.
+
+The validator is more lenient than an enum can say (case, marks and tone placement do not matter
+in vocabulary values), so the schemas list the usual spellings: the code, the Vietnamese and English
+names, and the aliases and former names of each term.
+"""
+from __future__ import annotations
+
+import json
+
+from . import load
+from .fields import MIN_YEAR
+from .vocab import Vocabularies, Vocabulary
+
+SCHEMA_DIR = "schemas"
+SLUG = {"type": "string", "pattern": load.SLUG.pattern}
+TEXT = {"type": "string"}
+WEB_URL = {"type": "string", "pattern": "^https?://"}
+PHONE = {"type": "string", "pattern": r"^\+?[0-9][0-9 .()-]{6,20}$"}
+YEAR = {"type": "integer", "minimum": MIN_YEAR}
+DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+
+def text(limit: int, description: str) -> dict:
+    return {"type": "string", "maxLength": limit, "description": description}
+
+
+def listing(item: dict, description: str) -> dict:
+    return {"type": "array", "items": item, "description": description}
+
+
+def mapping(properties: dict, required: tuple[str, ...] = (), description: str = "") -> dict:
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def spellings(vocabulary: Vocabulary, description: str) -> dict:
+    return {"enum": vocabulary.spellings(), "description": description}
+
+
+def schemas(vocab: Vocabularies) -> dict[str, dict]:
+    """name → JSON Schema (draft 2020-12) of the front matter of that kind of file."""
+    image = {"anyOf": [TEXT, mapping({"src": TEXT, "alt": text(300, "Mô tả ảnh · alt text")}, ("src",))]}
+    common = {
+        "name": text(200, "Tên · name"),
+        "summary": text(load.SUMMARY_MAX, "Một câu giới thiệu · one sentence"),
+        "images": listing(image, "Ảnh trong thư mục của mục nhập · photos in the entry's folder"),
+        "aliases": listing(SLUG, "Tên tệp cũ, để địa chỉ cũ vẫn dùng được · former slugs, which keep redirecting"),
+    }
+    province = spellings(vocab.provinces, "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province")
+    facility = {
+        **common,
+        "kind": spellings(vocab.facility_kinds, "Loại hình · kind of facility"),
+        "province": province,
+        "address": text(300, "Địa chỉ · address"),
+        "location": mapping({"lat": {"type": "number", "minimum": -90, "maximum": 90},
+                             "lon": {"type": "number", "minimum": -180, "maximum": 180}}, ("lat", "lon"),
+                            "Toạ độ WGS84 · coordinates"),
+        "founded": {"type": "integer", "minimum": 1800, "description": "Năm thành lập · year founded"},
+        "employees": {"type": "integer", "minimum": 0, "description": "Số lao động · workers"},
+        "contact": {**mapping({"phone": PHONE, "zalo": PHONE, "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
+                               "website": WEB_URL}, description="Liên hệ · contact"), "minProperties": 1},
+        "maintainers": listing({"type": "string", "pattern": "^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"},
+                               "Tên GitHub được sửa mục nhập · GitHub users who may change these entries"),
+        "support": listing(mapping({"year": YEAR, "programme": {"enum": list(load.SUPPORT_PROGRAMMES)},
+                                    "activity": text(300, "Hoạt động · activity"),
+                                    "amount_vnd": {"type": "integer", "minimum": 0}, "project": TEXT},
+                                   ("year", "programme", "activity")), "Hỗ trợ khuyến công · support received"),
+    }
+    product = {
+        **common,
+        "facility": {**SLUG, "description": "Tên tệp của cơ sở · the facility's file name"},
+        "group": spellings(vocab.product_groups, "Nhóm sản phẩm · product group"),
+        "awards": listing(mapping({"level": spellings(vocab.award_levels, "Cấp · level"), "year": YEAR,
+                                   "decision": TEXT, "issuer": TEXT,
+                                   "region": spellings(vocab.regions, "Khu vực · region")}, ("level", "year")),
+                          "Công nhận SP CNNT tiêu biểu · awards"),
+        "export_markets": listing({"enum": sorted({c for t in vocab.countries for c in (t.code, t.code.lower())})},
+                                  "Mã quốc gia ISO 3166-1 · country codes"),
+        "domestic_channels": listing(TEXT, "Kênh trong nước · domestic channels"),
+        "certifications": listing(mapping({"scheme": spellings(vocab.certification_schemes, "Chứng nhận · scheme"),
+                                           "grade": {"type": ["string", "integer"]}, "number": TEXT, "year": YEAR,
+                                           "expires": DATE}, ("scheme",)), "Chứng nhận · certifications"),
+        "capacity": mapping({"amount": {"type": "number", "minimum": 0}, "unit": TEXT}, ("amount", "unit"),
+                            "Công suất · capacity"),
+        "moq": text(200, "Đơn tối thiểu · minimum order"),
+        "packaging": text(300, "Đóng gói · packaging"),
+        "shelf_life": text(200, "Hạn dùng · shelf life"),
+        "hs_code": {"type": "string", "pattern": load.HS_CODE.pattern, "description": "Mã HS · HS code"},
+        "lead_time": text(200, "Thời gian giao · lead time"),
+        "tags": listing({"type": "string", "maxLength": 60}, "Từ khoá · search words"),
+    }
+    fair = {
+        **common,
+        "start": {**DATE, "description": "Ngày bắt đầu · first day"},
+        "end": {**DATE, "description": "Ngày kết thúc · last day"},
+        "venue": text(300, "Địa điểm · venue"),
+        "province": province,
+        "participants": listing(mapping({"facility": SLUG, "booth": {"type": ["string", "integer"]}},
+                                        ("facility", "booth")), "Cơ sở và số gian hàng · facilities and booths"),
+        "website": WEB_URL,
+    }
+    kinds = {
+        "facility": (facility, load.FACILITY_FIELDS, ("name", "kind", "province", "contact")),
+        "product": (product, load.PRODUCT_FIELDS, ("name", "facility", "group")),
+        "fair": (fair, load.FAIR_FIELDS, ("name", "start", "end", "venue", "province")),
+        "translation": ({name: common[name] for name in load.TRANSLATION_FIELDS}, load.TRANSLATION_FIELDS, ()),
+    }
+    return {name: _document(name, {field: properties[field] for field in fields}, required)
+            for name, (properties, fields, required) in kinds.items()}
+
+
+def _document(name: str, properties: dict, required: tuple[str, ...]) -> dict:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{name}.schema.json",
+        "title": f"CNNT catalogue: {name} front matter",
+        **mapping(properties, required),
+    }
+
+
+def schema_files(vocab: Vocabularies) -> dict[str, str]:
+    """`schemas/<name>.schema.json` → its text, as written to the site and to the repository."""
+    return {f"{SCHEMA_DIR}/{name}.schema.json": json.dumps(schema, ensure_ascii=False, indent=1) + "\n"
+            for name, schema in schemas(vocab).items()}
