@@ -4,6 +4,7 @@
     python bench/search.py                    # 10k products
     python bench/search.py --sizes 10000 50000
     python bench/search.py --no-pagefind      # without the comparison (pagefind[bin] not installed)
+    python bench/search.py --sizes 50000 --search-only   # 50k: only the search pages and data
 
 For each size it builds the synthetic catalogue (bench/generate.py), serves it locally and opens it
 in headless Chromium (Debian's chromium) with an empty cache, then prints:
@@ -39,7 +40,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-from benchmark import OUT, content_for, run_build  # noqa: E402
+from benchmark import BUILD_DATE, OUT, content_for, run_build  # noqa: E402
 from cnnt.text import search_words  # noqa: E402
 
 BASELINE = BENCH / "baseline-search.json"
@@ -179,10 +180,38 @@ def index_with_pagefind(site: Path) -> None:
     (site / "pagefind-bench.html").write_text(PAGEFIND_PAGE, encoding="utf-8")
 
 
+def build_search_only(content: Path, site: Path) -> None:
+    """The search pages, their data and the assets, without the other pages: how `--search-only`
+    checks that 50k products still work without building (and making QR codes for) 250k pages."""
+    import datetime as dt
+    from cnnt import pipeline, search
+    from cnnt.config import load_config
+    from cnnt.load import LoadOptions, load_catalogue
+    from cnnt.pages import build_pages
+    from cnnt.render import Renderer
+    from cnnt.vocab import load_vocabularies
+    from cnnt.write import copy_tree, write_bytes
+
+    date = dt.date.fromisoformat(BUILD_DATE)
+    vocab = load_vocabularies()
+    config = load_config(BENCH.parent / "site.yaml", date, BENCH.parent)
+    catalogue = load_catalogue(LoadOptions(content, BENCH.parent, date, vocab))
+    indexes = search.build_indexes(catalogue, vocab, config, {})
+    renderer = Renderer(BENCH.parent / "templates", config, vocab, catalogue, {}, {})
+    shutil.rmtree(site, ignore_errors=True)
+    for page in build_pages(catalogue, config, vocab, indexes):
+        if page.template == "search.html":
+            write_bytes(site, page.output, renderer.render(page).encode("utf-8"))
+    copy_tree(BENCH.parent / "static", site / "static")
+    pipeline.write_search(indexes, BENCH.parent / "static", site)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
     parser.add_argument("--no-pagefind", action="store_true")
+    parser.add_argument("--search-only", action="store_true",
+                        help="build only the search pages and data (no Pagefind: it needs the product pages)")
     parser.add_argument("--save-baseline", action="store_true")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -193,9 +222,12 @@ def main() -> int:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for size in args.sizes:
             site = OUT / f"search-site-{size}"
-            run_build(content_for(size), site, force=True)
+            if args.search_only:
+                build_search_only(content_for(size), site)
+            else:
+                run_build(content_for(size), site, force=True)
             relevant = expected(site)
-            engines = {"ours": None, "pagefind": None} if not args.no_pagefind else {"ours": None}
+            engines = {"ours": None} if args.no_pagefind or args.search_only else {"ours": None, "pagefind": None}
             if "pagefind" in engines:
                 index_with_pagefind(site)
             with served(site) as base:
