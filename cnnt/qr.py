@@ -24,7 +24,7 @@ from . import parallel
 ERROR_CORRECTION = "m"   # 15% of the code may be damaged (a creased card, a glare) and it still reads
 QUIET_ZONE = 4           # modules of white around the code, as the standard requires
 PNG_MODULE_PIXELS = 12   # a 45-module code → 540 px: 4.6 cm at 300 dpi, sharp for print
-CACHE_VERSION = 2  # bump when the codes change (error correction, quiet zone, PNG size)
+CACHE_VERSION = 3  # bump when the codes change (error correction, quiet zone, PNG size)
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ def _dark_runs(row: str) -> list[tuple[int, int]]:
 def make_code(url: str) -> QRCode:
     code = segno.make(url, error=ERROR_CORRECTION, micro=False, boost_error=False)
     rows = tuple("".join("1" if dark else "0" for dark in row) for row in code.matrix_iter(border=QUIET_ZONE))
-    # `#` must be escaped (it would end a data URI); the rest stays readable and gzips well
-    svg_uri = "data:image/svg+xml," + quote(svg(rows), safe=" /:=\"',.-")
+    # `#` would end a data URI and `"` an HTML attribute: both escaped; the rest stays readable
+    svg_uri = "data:image/svg+xml," + quote(svg(rows), safe=" /:=',.-")
     png_uri = "data:image/png;base64," + base64.b64encode(_png(rows)).decode("ascii")
     return QRCode(url, len(rows), svg_uri, png_uri)
 

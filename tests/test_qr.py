@@ -48,7 +48,9 @@ def test_code_decodes_to_its_address_from_png_and_svg(tmp_path):
     code = qr.make_code(url)
     assert decode_all(Image.open(io.BytesIO(code.png))) == [url]
     svg = unquote(code.svg_data_uri.split(",", 1)[1])
-    assert f'viewBox="0 0 {code.size} {code.size}"' in svg and "#" not in code.svg_data_uri  # a raw # ends a data URI
+    assert f'viewBox="0 0 {code.size} {code.size}"' in svg
+    # inserted in HTML attributes as they are: nothing that ends a data URI or an attribute, or starts markup
+    assert not set("#\"<>&") & set(code.svg_data_uri + code.png_data_uri)
     assert Image.open(io.BytesIO(code.png)).size == (code.size * qr.PNG_MODULE_PIXELS,) * 2
     assert code.size == 45  # version 5 (37 modules) and the 4-module quiet zone on each side
 
