@@ -363,8 +363,9 @@ def site_app(preview: Preview) -> Callable:
             target, status = root / "404.html", "404 Not Found"
         else:
             status = "200 OK"
-        body = target.read_bytes() if target.is_file() else b"404"
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        # before a first good build there is no site yet: an empty page, to carry the errors
+        body = target.read_bytes() if target.is_file() else b"<!doctype html><meta charset=utf-8><title>404</title><body></body>"
+        kind = mimetypes.guess_type(target.name)[0] or "text/html"
         if kind == "text/html" and preview.errors:
             body = body.replace(b"</body>", error_overlay(preview.errors) + b"</body>", 1)
         start_response(status, [("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")),
@@ -412,7 +413,11 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     watcher.watch(str(options.content_dir))  # livereload watches the working folder when told nothing
     server = Server(app=site_app(preview), watcher=watcher)
     print(f"http://{host}:{port}/  (Ctrl+C để dừng | to stop)", flush=True)
-    server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)
+    try:
+        server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)
+    except OSError as exc:
+        raise SystemExit(f"Không mở được cổng {port} ({exc.strerror}): thử --port khác | "
+                         f"Cannot listen on port {port} ({exc.strerror}): try another --port")
     return 0
 
 

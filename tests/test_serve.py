@@ -160,3 +160,15 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_errors_show_even_before_a_first_good_build(tmp_path):
+    content = tmp_path / "content"
+    (content / "products").mkdir(parents=True)
+    (content / "products/x.md").write_text("---\nname: X\nfacility: khong-co\ngroup: food\n---\n", encoding="utf-8")
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    preview.rebuild()
+    assert preview.errors and preview.plan is None
+    body = b"".join(site_app(preview)({"PATH_INFO": "/"}, lambda *a: None)).decode("utf-8")
+    assert "products/x.md:3: facility" in body and 'id="cnnt-preview-errors"' in body
