@@ -228,13 +228,17 @@ def test_contributing_commands_run_and_succeed(tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     for line in lines:
         if line.endswith("build.py serve"):
-            serve = subprocess.Popen(line, shell=True, cwd=copy, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # `exec`: the server replaces the shell, so stopping it stops the server, not only the shell
+            serve = subprocess.Popen(["bash", "-c", "exec " + line], cwd=copy, env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
+                page = b""
                 for _ in range(120):
                     try:
                         page = urllib.request.urlopen("http://localhost:8000/products/banh-tet-la-cam/").read()
                         break
                     except OSError:
+                        assert serve.poll() is None, "serve stopped (is port 8000 in use?)"
                         time.sleep(0.5)
                 assert "Banh tet la cam".encode() in page
             finally:
