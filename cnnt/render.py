@@ -62,7 +62,7 @@ class Renderer:
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
             t=self.translate, card=self.card, fragment=self.fragment, picture=self.picture, preview=self.preview,
-            url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path,
+            url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
 
@@ -149,7 +149,12 @@ def relative_url(context: jinja2.runtime.Context, target: str, lang: str) -> str
 
 @jinja2.pass_context
 def format_date(context: jinja2.runtime.Context, value: dt.date) -> str:
-    return value.strftime("%d/%m/%Y") if context["lang"] == "vi" else value.strftime("%-d %b %Y")
+    return date_in(value, context["lang"])
+
+
+def date_in(value: dt.date, lang: str) -> str:
+    """A day as each language writes it: 10/12/2026, 10 Dec 2026."""
+    return value.strftime("%d/%m/%Y") if lang == "vi" else value.strftime("%-d %b %Y")
 
 
 @jinja2.pass_context

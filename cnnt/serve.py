@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import images, pipeline, redirects
+from . import images, pipeline, redirects, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .model import Facility, Fair, Product
@@ -114,7 +114,7 @@ class Preview:
             write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
         for gone in set(self.signatures) - set(signatures):
             (out / gone).unlink(missing_ok=True)
-        self._write_search_if_changed(plan, self.plan.indexes)
+        self._write_search_if_changed(self.plan.indexes, plan.indexes)
         known = {id(facility) for facility in self.plan.catalogue.facilities.values()}
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
@@ -191,9 +191,8 @@ class Preview:
             if not self.search_stale or self.errors:
                 return
             plan = self.plan
-            indexes = pipeline.search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos,
-                                                    self.caches.search)
-            self._write_search_if_changed(replace(plan, indexes=indexes), plan.indexes)
+            indexes = search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos, self.caches.search)
+            self._write_search_if_changed(plan.indexes, indexes)
             plan.indexes.clear()
             plan.indexes.update(indexes)
             for output, page in list(self.pages.items()):
@@ -204,11 +203,13 @@ class Preview:
             plan.pages[:] = list(self.pages.values())
             self.search_stale = False
 
-    def _write_search_if_changed(self, plan: pipeline.Plan, before_indexes: dict) -> None:
-        before = {file.path for index in before_indexes.values() for file in (index.data, index.text)}
-        after = {file.path for index in plan.indexes.values() for file in (index.data, index.text)}
+    def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
+        """New index files (and the service worker naming them) when their content changed; the old
+        files go. Files are named by a digest of their content, so equal names mean equal files."""
+        before = {file.path for index in old.values() for file in (index.data, index.text)}
+        after = {file.path for index in new.values() for file in (index.data, index.text)}
         if before != after:
-            pipeline.write_search(plan.indexes, self.options.static_dir, self.options.out_dir)
+            pipeline.write_search(new, self.options.static_dir, self.options.out_dir)
             for path in before - after:
                 (self.options.out_dir / path).unlink(missing_ok=True)
 
