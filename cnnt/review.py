@@ -72,6 +72,11 @@ def check_ownership(catalogue: Catalogue, changed: list[str], author: str, centr
     repository root (as `git diff --name-only` prints them); `base` is the commit the pull request
     starts from, to find the facility a deleted or moved product belonged to."""
     author = author.removeprefix("@")
+    if base is not None and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+                                           capture_output=True).returncode != 0:
+        # an unknown base would let a product moved away from its facility through unseen
+        return [ContentError("--base", None, None, f"không tìm thấy commit `{base}` trong git",
+                             f"git has no commit `{base}`")]
     if author.lower() in {user.lower() for user in centre}:
         return []
     errors = []

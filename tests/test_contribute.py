@@ -166,6 +166,9 @@ def test_moving_a_product_to_your_facility_needs_the_old_owner_too(make_site, tm
                     command="owners", extra=("--author", "chu-khac", "--base", base, "content/products/banh.md"),
                     with_facility=False)
     assert run.code == 1 and "`htx-mau`" in run.err  # it was htx-mau's product
+    run = make_site({}, command="owners", extra=("--author", "chu-khac", "--base", "khong-co", "content/products/banh.md"),
+                    with_facility=False)
+    assert run.code == 1 and run.err.startswith("--base: ") and "git has no commit `khong-co`" in run.err and "Traceback" not in run.err
 
 
 # -- workflows -------------------------------------------------------------------------------------

@@ -237,3 +237,12 @@ def test_product_page_opened_by_a_code_shows_name_award_and_call_without_scrolli
         box = locator.bounding_box()
         assert box and box["y"] >= 0 and box["y"] + box["height"] <= 640, (locator, box)
     assert page.evaluate("window.scrollY") == 0
+
+
+@pytest.mark.parametrize("path", ["fairs/", "fairs/hoi-cho-cnnt-ca-mau-2026/", "en/fairs/hoi-cho-cnnt-ca-mau-2026/cards/",
+                                  "cards/my-thuyen/"])
+def test_fair_and_card_pages_work_on_a_phone(visit, server, path):
+    from test_e2e import check_accessible
+    page = visit(360, 640)
+    page.goto(server + path)
+    check_accessible(page)
