@@ -112,7 +112,7 @@ def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
     check_folders(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    catalogue = _load(options)
+    catalogue = _load(options, load_vocabularies())
     _check_addresses(options, catalogue, config)
     return catalogue
 
@@ -162,8 +162,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     """Load and check everything, and lay out every page; raise BuildFailed before anything is written."""
     caches = caches or Caches()
     vocab = load_vocabularies()
-    catalogue = load_catalogue(LoadOptions(options.content_dir, options.display_root, options.build_date, vocab),
-                               options.jobs, caches.entries)
+    catalogue = _load(options, vocab, caches.entries)
     live, moved = _check_addresses(options, catalogue, config)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
@@ -232,9 +231,9 @@ def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteCo
     return live, moved
 
 
-def _load(options: BuildOptions) -> Catalogue:
-    load_options = LoadOptions(options.content_dir, options.display_root, options.build_date, load_vocabularies())
-    return load_catalogue(load_options, options.jobs)
+def _load(options: BuildOptions, vocab: Vocabularies, cache: dict | None = None) -> Catalogue:
+    load_options = LoadOptions(options.content_dir, options.display_root, options.build_date, vocab)
+    return load_catalogue(load_options, options.jobs, cache)
 
 
 # Set just before worker processes fork, so they inherit it instead of receiving it pickled.

@@ -108,7 +108,8 @@ class Preview:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
         out = self.options.out_dir
         plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.plan)
-        signatures = {page.output: signature(page, plan) for page in plan.pages}
+        described = {page.output: describe(page, plan) for page in plan.pages}
+        signatures = {output: signature for output, (signature, _) in described.items()}
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
         for page in stale:
             write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
@@ -121,18 +122,19 @@ class Preview:
                 pipeline.write_vcard(plan, facility, out)
         write_text(out, "_redirects", redirects.redirects_file(plan.moved, plan.config))
         images.publish(plan.photos, self.options.cache_dir, out)
-        self._keep(plan, signatures)
+        self._keep(plan, described)
         return len(stale)
 
-    def _keep(self, plan: pipeline.Plan, signatures: dict[str, tuple] | None = None) -> None:
+    def _keep(self, plan: pipeline.Plan, described: dict[str, tuple] | None = None) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry."""
+        described = described or {page.output: describe(page, plan) for page in plan.pages}
         self.plan = plan
         self.pages = {page.output: page for page in plan.pages}
-        self.signatures = signatures or {page.output: signature(page, plan) for page in plan.pages}
+        self.signatures = {output: signature for output, (signature, _) in described.items()}
         self.containing = {}
-        for page in plan.pages:
-            for key in entries_shown(page):
-                self.containing.setdefault(key, set()).add(page.output)
+        for output, (_, shown) in described.items():
+            for key in shown:
+                self.containing.setdefault(key, set()).add(output)
         self.replaced = []
         self.search_stale = False
 
@@ -170,12 +172,12 @@ class Preview:
                             reuse=plan.renderer)
         plan = replace(plan, catalogue=catalogue, renderer=renderer)
         routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
-        keys = {(kind, item.slug) for kind, item in ((_kind(item), item) for item in swaps.values())}
+        keys = {(ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
         outputs = set().union(*(self.containing.get(key, set()) for key in keys))
         for output in outputs:
             page = _renewed(self.pages[output], swaps, routes)
             self.pages[output] = page
-            self.signatures[output] = signature(page, plan)
+            self.signatures[output] = describe(page, plan)[0]
             write_bytes(self.options.out_dir, output, renderer.render(page).encode("utf-8"))
         for item in swaps.values():
             if isinstance(item, Facility):
@@ -231,10 +233,6 @@ def _main_file(path: Path) -> Path:
     return path
 
 
-def _kind(item: object) -> str:
-    return "product" if isinstance(item, Product) else "facility"
-
-
 def _same_place(old: object, new: object, on: dt.date) -> bool:
     """Whether an edited entry stays where it was in every listing, order, address and search position."""
     if type(old) is not type(new) or isinstance(new, Fair):
@@ -273,40 +271,25 @@ def _swap(value: object, swaps: dict[int, object]) -> object:
     return value
 
 
-def entries_shown(page: Page) -> set[tuple[str, str]]:
-    """("product"|"facility"|"fair", slug) of every entry a page shows."""
-    found: set[tuple[str, str]] = set()
-
-    def walk(value: object) -> None:
-        if isinstance(value, Product):
-            found.add(("product", value.slug))
-        elif isinstance(value, Facility):
-            found.add(("facility", value.slug))
-        elif isinstance(value, Fair):
-            found.add(("fair", value.slug))
-        elif isinstance(value, BoothCard):
-            walk(value.facility)
-            walk(value.product)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                walk(item)
-
-    walk(page.context)
-    return found
-
-
 # -- what a page shows ---------------------------------------------------------------------------------
 
-def signature(page: Page, plan: pipeline.Plan) -> tuple:
-    """A value that changes when anything the page shows changes. Entries count by identity: the
-    preview keeps the parsed object of an unchanged entry, so an edited entry is a new object."""
+ENTRY_KINDS = {Product: "product", Facility: "facility", Fair: "fair"}
+
+
+def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str]]]:
+    """What a page shows, in one walk over its context:
+    - a signature, a value that changes when anything the page shows changes. Entries count by
+      identity: the preview keeps the parsed object of an unchanged entry, so an edited entry is a
+      new object;
+    - the entries it shows, as (kind, slug), to find the pages an edited entry is on."""
     by_facility = plan.catalogue.products_by_facility
     facilities = plan.catalogue.facilities
+    shown: set[tuple[str, str]] = set()
 
     def part(value: object) -> object:
+        kind = ENTRY_KINDS.get(type(value))
+        if kind:
+            shown.add((kind, value.slug))
         if isinstance(value, Product):
             return id(value), id(facilities[value.facility_slug])  # a card shows its facility's name
         if isinstance(value, Facility):
@@ -321,7 +304,8 @@ def signature(page: Page, plan: pipeline.Plan) -> tuple:
             return tuple((key, part(item)) for key, item in value.items())
         return value if _hashable(value) else repr(value)
 
-    return page.template, tuple((key, part(value)) for key, value in page.context.items())
+    signature = page.template, tuple((key, part(value)) for key, value in page.context.items())
+    return signature, shown
 
 
 def _hashable(value: object) -> bool:
