@@ -53,6 +53,38 @@ def test_code_decodes_to_its_address_from_png_and_svg(tmp_path):
     assert not set("#\"<>&") & set(code.svg_data_uri + code.png_data_uri)
     assert Image.open(io.BytesIO(code.png)).size == (code.size * qr.PNG_MODULE_PIXELS,) * 2
     assert code.size == 45  # version 5 (37 modules) and the 4-module quiet zone on each side
+    image = Image.open(io.BytesIO(code.png))
+    assert image.mode == "1" and round(image.info["dpi"][0]) == 300
+    assert zxingcpp.read_barcode(image).extra["ECLevel"] == "M"
+
+
+def svg_dark_modules(svg: str) -> set[tuple[int, int]]:
+    """The (x, y) modules an SVG code's path draws: `M0 .5` then `m<dx> <dy>h<run>` steps."""
+    path = re.search(r' d="M0 \.5((?:m-?\d+ -?\d+h\d+)*)"', svg)
+    assert path, svg[:200]
+    x = y = 0
+    dark = set()
+    for dx, dy, run in re.findall(r"m(-?\d+) (-?\d+)h(\d+)", path[1]):
+        x, y = x + int(dx), y + int(dy)
+        dark.update((x + step, y) for step in range(int(run)))
+        x += int(run)
+    return dark
+
+
+def test_codes_choose_their_mask_and_match_the_svg(tmp_path):
+    """The encoder picks each code's mask by the standard's penalty rules, so masks differ between
+    addresses; the SVG and the PNG show the same modules."""
+    masks = set()
+    for number in range(12):
+        code = qr.make_code(f"{BASE_URL}products/san-pham-{number}/")
+        png = Image.open(io.BytesIO(code.png)).convert("L")
+        result = zxingcpp.read_barcode(png)
+        masks.add(result.extra["DataMask"])
+        svg = unquote(code.svg_data_uri.split(",", 1)[1])
+        pixels = png.resize((code.size, code.size), Image.Resampling.NEAREST).tobytes()  # each module's centre
+        png_dark = {(index % code.size, index // code.size) for index, value in enumerate(pixels) if value == 0}
+        assert svg_dark_modules(svg) == png_dark, number
+    assert len(masks) > 2
 
 
 def test_codes_are_cached_and_stale_ones_dropped(tmp_path, monkeypatch):
