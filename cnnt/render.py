@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from .config import SiteConfig
 from .images import PhotoSet
-from .model import Catalogue, Image, Product
+from .model import Catalogue, Facility, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
 from .qr import QRCode
 from .vcard import vcard_path
@@ -21,6 +21,7 @@ from .vocab import Vocabularies
 # Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
 # escaped content cannot produce by accident in a way that matters (at worst, a link-like text).
 ROOT_PLACEHOLDER = "\ue000root\ue000"
+MACROS_FOLDER = "macros/"
 STRINGS_FILE = Path(__file__).resolve().parent / "vocabularies" / "ui_strings.yaml"
 
 
@@ -45,7 +46,7 @@ class Renderer:
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
         # goes, and each page fills it in at the end.
-        self._cards: dict[tuple[str, str, str], Markup] = {}
+        self._reusable: dict[tuple, Markup] = {}
         self._fragments: dict[tuple[str, str], Markup] = {}
         self.env = reuse.env if reuse else jinja2.Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
@@ -61,10 +62,11 @@ class Renderer:
         self.config_base_url = config.base_url
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, card=self.card, fragment=self.fragment, picture=self.picture, preview=self.preview,
+            t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture, preview=self.preview,
             url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
         )
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
+        self.env.globals.update(macros(self.env))
 
     @jinja2.pass_context
     def translate(self, context: jinja2.runtime.Context, key: str, **values: object) -> str:
@@ -74,12 +76,22 @@ class Renderer:
     @jinja2.pass_context
     def card(self, context: jinja2.runtime.Context, product: Product, heading: str = "h3") -> Markup:
         """The card of a product in listings (templates/partials/card.html), rendered once per place."""
-        page: Page = context["page"]
-        key = (product.slug, page.lang, heading)
-        if key not in self._cards:
-            template = self.env.get_template("partials/card.html")
-            self._cards[key] = Markup(template.render(**self.shared_values(page), product=product, heading=heading))
-        return self._cards[key]
+        return self._reused(context["page"], "card", (product.slug, heading), product=product, heading=heading)
+
+    @jinja2.pass_context
+    def contact(self, context: jinja2.runtime.Context, facility: Facility) -> Markup:
+        """A facility's contact buttons (templates/partials/contact.html): shown on its page and twice
+        on each of its products' pages, so rendered once per language."""
+        return self._reused(context["page"], "contact", (facility.slug,), facility=facility)
+
+    def _reused(self, page: Page, partial: str, key: tuple, **values: object) -> Markup:
+        """templates/partials/<partial>.html for one entry, rendered the first time a page in this
+        language asks for it, with links from the placeholder root, and reused after that."""
+        key = (partial, page.lang, *key)
+        if key not in self._reusable:
+            template = self.env.get_template(f"partials/{partial}.html")
+            self._reusable[key] = Markup(template.render(**self.shared_values(page), **values))
+        return self._reusable[key]
 
     @jinja2.pass_context
     def fragment(self, context: jinja2.runtime.Context, name: str) -> Markup:
@@ -139,6 +151,20 @@ class Renderer:
         except Exception:
             self.env.handle_exception()  # re-raised with template file and line, as render() does
         return html.replace(ROOT_PLACEHOLDER, values["up"])
+
+
+def macros(env: jinja2.Environment) -> dict[str, jinja2.runtime.Macro]:
+    """Every macro in templates/macros/, by name, for every template to call without importing it.
+    (A Jinja import runs again on every page render: 30 imports a product page, a twentieth of its time.)"""
+    found: dict[str, jinja2.runtime.Macro] = {}
+    for name in env.list_templates(filter_func=lambda name: name.startswith(MACROS_FOLDER)):
+        module = env.get_template(name).module
+        for macro_name, macro in vars(module).items():
+            if isinstance(macro, jinja2.runtime.Macro):
+                if macro_name in found:
+                    raise jinja2.TemplateRuntimeError(f"{name}: macro `{macro_name}` is defined twice in {MACROS_FOLDER}")
+                found[macro_name] = macro
+    return found
 
 
 @jinja2.pass_context

@@ -276,3 +276,19 @@ def test_output_may_be_an_empty_folder_or_an_earlier_build(make_site, tmp_path):
     files = {"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}
     assert make_site(files).code == 0
     assert make_site(files, extra=("--force",)).code == 0
+
+
+def test_macros_are_shared_by_name_and_a_name_defined_twice_is_an_error():
+    import jinja2
+    from cnnt.render import macros
+
+    env = jinja2.Environment(loader=jinja2.DictLoader({
+        "macros/a.html": "{% macro hello(name) %}Xin chào {{ name }}{% endmacro %}",
+        "macros/b.html": "{% macro bye() %}Tạm biệt{% endmacro %}",
+        "partials/not-macros.html": "{{ undefined_here.attribute }}",
+    }), undefined=jinja2.StrictUndefined)
+    found = macros(env)
+    assert sorted(found) == ["bye", "hello"] and found["hello"]("Mẫu") == "Xin chào Mẫu"
+    env.loader.mapping["macros/c.html"] = "{% macro hello() %}again{% endmacro %}"
+    with pytest.raises(jinja2.TemplateRuntimeError, match="hello"):
+        macros(env)
