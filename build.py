@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
               f"{report.pages} pages ({report.products} products, {report.facilities} facilities) "
               f"in {report.seconds:.2f} s")
         if args.timings:
-            print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.stages.items()))
+            print("  " + ", ".join(f"{stage} {seconds:.2f} s ({report.cpu.get(stage, 0):.2f} CPU)"
+                                   for stage, seconds in report.stages.items()))
     return 0
 
 

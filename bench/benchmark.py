@@ -7,11 +7,19 @@
 
 For each size it generates a synthetic catalogue (bench/generate.py) once, then times, in a fresh
 process each time:
-  cold       no previous output: parse, validate, render and write everything;
+  first      nothing at all from before: no output, no cache (every QR code is made);
+  cold       no previous output, with the cache of QR codes and photo derivatives that every build
+             after the first has (kept in .cache/ beside the output; the deploy workflow keeps it
+             with actions/cache): parse, validate, render and write everything;
   unchanged  the same inputs again: the build sees nothing changed and leaves the output as is.
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
-goes to bench/out/ (inside the project: on some machines /tmp is a much slower file system).
+goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
+
+Every timed build writes to a folder that never existed, and the outputs are deleted only at the
+end, because ext4 will not reuse an inode freed in the last 1 to 5 minutes: a build started just
+after deleting a 30,000-file site spent 12 s more in the kernel looking for free inodes. For the
+same reason a run starts only once 5 minutes have passed since the last run deleted its outputs.
 """
 from __future__ import annotations
 
@@ -30,6 +38,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
+RUNS = OUT / "runs"
+DELETED_AT = OUT / ".runs-deleted-at"
+INODE_RECENCY_S = 300  # ext4's longest "recently deleted" window (RECENTCY_DIRTY in fs/ext4/ialloc.c)
 BASELINE = BENCH / "baseline.json"
 BUILD_DATE = "2026-11-22"
 GENERATOR_VERSION = "2"  # bump when generate.py changes what it writes
@@ -91,10 +102,13 @@ def settle(limit: float = 180) -> None:
 
 def measure(size: int, repeat: int) -> dict:
     content = content_for(size)
-    site = OUT / f"site-{size}"
-    colds, unchanged = [], []
-    for _ in range(repeat):
-        shutil.rmtree(site, ignore_errors=True)
+    firsts, colds, unchanged = [], [], []
+    for run in range(repeat):
+        first_site = RUNS / f"first-{size}-{run}"
+        settle()
+        firsts.append(run_build(content, first_site, force=True))
+        site = RUNS / f"cold-{size}-{run}"
+        shutil.copytree(cache_of(first_site), cache_of(site))  # the codes and photos made before
         settle()
         colds.append(run_build(content, site, force=True))
         unchanged.append(run_build(content, site, force=False))
@@ -104,26 +118,63 @@ def measure(size: int, repeat: int) -> dict:
     return {
         "products": size,
         "pages": pages,
+        "first_s": round(statistics.median(run["wall"] for run in firsts), 2),
+        "first_stages_s": median_stages(firsts),
         "cold_s": round(cold_wall, 2),
         "cold_cpu_s": round(statistics.median(run["cpu"] for run in colds), 2),
         "pages_per_s": round(pages / cold_wall),
         "cold_peak_mb": round(max(run["peak_mb"] for run in colds)),
-        "cold_stages_s": {stage: statistics.median(run["stages"].get(stage, 0) for run in colds)
-                          for stage in colds[0]["stages"]},
+        "cold_stages_s": median_stages(colds),
         "unchanged_s": round(statistics.median(run["wall"] for run in unchanged), 2),
         "runs": repeat,
     }
+
+
+def cache_of(site: Path) -> Path:
+    """Where build.py keeps the QR codes and photo derivatives of an output folder."""
+    return site.parent / ".cache" / site.name
+
+
+def median_stages(runs: list[dict]) -> dict[str, float]:
+    return {stage: statistics.median(run["stages"].get(stage, 0) for run in runs) for stage in runs[0]["stages"]}
+
+
+def wait_for_inode_recency() -> None:
+    """Start only when inodes freed by the last run's clean-up may be reused (see the docstring)."""
+    if DELETED_AT.is_file():
+        wait = float(DELETED_AT.read_text()) + INODE_RECENCY_S - time.time()
+        if wait > 0:
+            print(f"waiting {wait:.0f} s: the last run deleted its outputs less than 5 minutes ago", flush=True)
+            time.sleep(wait)
+
+
+def delete_runs() -> None:
+    shutil.rmtree(RUNS, ignore_errors=True)
+    DELETED_AT.write_text(str(time.time()))
 
 
 def compare(figures: dict, baseline: dict | None) -> str:
     if not baseline:
         return ""
     parts = []
-    for key in ("cold_s", "unchanged_s"):
+    for key in ("first_s", "cold_s", "unchanged_s"):
         if key in baseline and baseline[key]:
             change = (figures[key] - baseline[key]) / baseline[key] * 100
             parts.append(f"{key} {change:+.0f}% vs baseline {baseline[key]}")
     return "  (" + "; ".join(parts) + ")" if parts else ""
+
+
+def report(size: int, figures: dict, baseline: dict | None) -> str:
+    def stages(key: str) -> str:
+        return ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in figures[key].items())
+    return (f"{size:>6} products, {figures['pages']} pages (vi + en), median of {figures['runs']}:\n"
+            f"    first build     {figures['first_s']:6.2f} s wall (no cache: every QR code made)\n"
+            f"                    ({stages('first_stages_s')})\n"
+            f"    cold build      {figures['cold_s']:6.2f} s wall, {figures['cold_cpu_s']:6.2f} s CPU, "
+            f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
+            f"                    ({stages('cold_stages_s')})\n"
+            f"    unchanged       {figures['unchanged_s']:6.2f} s"
+            f"{compare(figures, baseline)}")
 
 
 def main() -> int:
@@ -136,16 +187,16 @@ def main() -> int:
     OUT.mkdir(exist_ok=True)
     baseline = {} if args.no_baseline or not BASELINE.is_file() else json.loads(BASELINE.read_text())
     results = {}
-    for size in (int(s) for s in args.sizes.split(",")):
-        figures = measure(size, args.repeat)
-        results[str(size)] = figures
-        stages = ", ".join(f"{k} {v:.2f} s" for k, v in figures["cold_stages_s"].items())
-        print(f"{size:>6} products, {figures['pages']} pages (vi + en), median of {figures['runs']}:\n"
-              f"    cold build      {figures['cold_s']:6.2f} s wall, {figures['cold_cpu_s']:6.2f} s CPU, "
-              f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
-              f"                    ({stages})\n"
-              f"    unchanged       {figures['unchanged_s']:6.2f} s"
-              f"{compare(figures, baseline.get(str(size)))}", flush=True)
+    if RUNS.exists():  # left by an interrupted run
+        delete_runs()
+    wait_for_inode_recency()
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            figures = measure(size, args.repeat)
+            results[str(size)] = figures
+            print(report(size, figures, baseline.get(str(size))), flush=True)
+    finally:
+        delete_runs()
     if args.save_baseline:
         BASELINE.write_text(json.dumps(results, indent=2) + "\n")
         print(f"baseline saved to {BASELINE.relative_to(ROOT)}")

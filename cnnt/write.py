@@ -49,9 +49,20 @@ def discard_tree(path: Path) -> None:
 def write_bytes(root: Path, relative: str, data: bytes) -> None:
     """Write one file under root, creating its folder."""
     target = os.path.join(root, relative)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    _make_folder(os.path.dirname(target))
     with open(target, "wb") as stream:
         stream.write(data)
+
+
+def _make_folder(folder: str) -> None:
+    """makedirs() with one system call in the usual case (a page's own folder, in a folder that
+    exists): makedirs looks at the parent first, and a build makes 30,000 folders."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(folder, exist_ok=True)
 
 
 def write_text(root: Path, relative: str, text: str) -> None:

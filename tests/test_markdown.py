@@ -51,8 +51,30 @@ def test_fast_path_never_disagrees_with_markdown_on_random_text(seed):
             assert fast == reference(text), repr(text)
 
 
+PROSE_PIECES = ["chữ", "đậm", "Cà Mau", "2025", " ", " ", " ", ".", ",", "(", ")", "!", "'", '"', "\n", "\n\n",
+                "**tôm**", "**bánh phồng**", "**2025**", "**Cà Mau.**"]
+ODD_PIECES = ["**", "*", "_", "#", "-", "** a**", "**a **", "x**y**", "`", "&", "1. ", "> ", "  \n", "[", "|"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bold_fast_path_never_disagrees_with_markdown(seed):
+    rng = random.Random(seed)
+    taken = 0
+    for _ in range(300):
+        text = "".join(rng.choice(ODD_PIECES if rng.random() < 0.05 else PROSE_PIECES) for _ in range(rng.randint(1, 25)))
+        fast = plain_paragraphs(text)
+        if fast is not None:
+            taken += "<strong>" in fast
+            assert fast == reference(text), repr(text)
+    assert taken > 3  # bold text really takes the fast path
+
+
+def test_bold_words_take_the_fast_path():
+    assert plain_paragraphs("Tôm **tươi** mỗi ngày (**100%**).") == "<p>Tôm <strong>tươi</strong> mỗi ngày (<strong>100%</strong>).</p>"
+
+
 def test_markdown_syntax_takes_the_full_path():
-    for text in ["**đậm**", "- một\n- hai", "1. một", "# Tiêu đề", "a & b", "x  \ny", "    mã", "a | b", "[x](y)"]:
+    for text in ["**đậm**x", "*nghiêng*", "**a\nb**", "- một\n- hai", "1. một", "# Tiêu đề", "a & b", "x  \ny", "    mã", "a | b", "[x](y)"]:
         assert plain_paragraphs(text) is None, text
 
 
