@@ -21,6 +21,7 @@ from .vocab import Vocabularies
 # Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
 # escaped content cannot produce by accident in a way that matters (at worst, a link-like text).
 ROOT_PLACEHOLDER = "\ue000root\ue000"
+HEADING_PLACEHOLDER = "\ue000heading\ue000"  # the same kind of stand-in, for a card's heading level
 MACROS_FOLDER = "macros/"
 STRINGS_FILE = Path(__file__).resolve().parent / "vocabularies" / "ui_strings.yaml"
 
@@ -75,8 +76,10 @@ class Renderer:
 
     @jinja2.pass_context
     def card(self, context: jinja2.runtime.Context, product: Product, heading: str = "h3") -> Markup:
-        """The card of a product in listings (templates/partials/card.html), rendered once per place."""
-        return self._reused(context["page"], "card", (product.slug, heading), product=product, heading=heading)
+        """The card of a product in listings (templates/partials/card.html), rendered once per
+        language; its heading level (h2 or h3, by where the card sits) is filled in here."""
+        html = self._reused(context["page"], "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
+        return Markup(str.replace(html, HEADING_PLACEHOLDER, heading))  # (Markup.replace would escape, slowly)
 
     @jinja2.pass_context
     def contact(self, context: jinja2.runtime.Context, facility: Facility) -> Markup:
