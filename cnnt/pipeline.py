@@ -267,10 +267,26 @@ def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int |
     _RENDER_JOB = (renderer, pages, staging)
     try:
         small = len(pages) < parallel.MIN_ITEMS_PER_WORKER * 2
+        if not small:
+            _render_cards_ahead(renderer, jobs)
         for _ in parallel.imap_unordered(_render_range, parallel.chunks(len(pages), jobs), 1 if small else jobs):
             pass
     finally:
         _RENDER_JOB = None
+
+
+def _render_cards_ahead(renderer: Renderer, jobs: int | None) -> None:
+    """Each page worker shows nearly every product's card (listings, "other products"), and would
+    render them all for itself; instead they are rendered once, shared out between workers,
+    and the page workers start with all of them."""
+    keys = [(slug, lang) for lang in renderer.languages for slug in renderer.catalogue.products]
+    renderer.keep_cards(dict(zip(keys, parallel.map_chunks(_card_html, keys, jobs))))
+
+
+def _card_html(key: tuple[str, str]) -> str:
+    renderer = _RENDER_JOB[0]
+    slug, lang = key
+    return renderer.card_html(renderer.catalogue.products[slug], lang)
 
 
 def _render_range(indexes: range) -> int:

@@ -42,6 +42,8 @@ class Renderer:
         (the preview makes a renderer per edit; compiling every template again would cost more)."""
         strings = reuse.strings if reuse else load_strings()
         self.strings = strings
+        self.catalogue = catalogue
+        self.languages = config.languages
         self.photos = photos or {}
         self.codes = codes or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
@@ -86,6 +88,15 @@ class Renderer:
         """A facility's contact buttons (templates/partials/contact.html): shown on its page and twice
         on each of its products' pages, so rendered once per language."""
         return self._reused(context["page"], "contact", (facility.slug,), facility=facility)
+
+    def card_html(self, product: Product, lang: str) -> str:
+        """A product's card in one language as `card()` keeps it: for rendering cards ahead."""
+        return self._reused(Page("", lang, "partials/card.html"), "card", (product.slug,), product=product,
+                            heading=HEADING_PLACEHOLDER)
+
+    def keep_cards(self, cards: dict[tuple[str, str], str]) -> None:
+        """Cards rendered ahead (elsewhere), by (product slug, language)."""
+        self._reusable.update((("card", lang, slug), Markup(html)) for (slug, lang), html in cards.items())
 
     def _reused(self, page: Page, partial: str, key: tuple, **values: object) -> Markup:
         """templates/partials/<partial>.html for one entry, rendered the first time a page in this
