@@ -46,31 +46,34 @@ class SearchIndex:
 
 
 class SearchCache:
-    """Kept by `serve` between builds: each product's words, and the last description index of each
-    language, which an edit that keeps the products in place updates instead of rebuilding."""
+    """Kept by `serve` between builds: the words of each searchable text, and the last description
+    index of each language, which an edit that keeps the products in place updates instead of
+    rebuilding. Words are kept by text, so an untranslated product's English words (the same text
+    as its Vietnamese) are worked out once."""
 
     def __init__(self) -> None:
-        self._words: dict[tuple[str, int], tuple[Product, frozenset[str]]] = {}
+        self._words: dict[str, frozenset[str]] = {}
+        self._used: dict[str, frozenset[str]] = {}  # by the build under way
         self.postings: dict[str, tuple[list[str], list[frozenset[str]], dict[str, list[int]]]] = {}
 
     def words(self, product: Product, lang: str) -> frozenset[str]:
-        key = (lang, id(product))
-        kept = self._words.get(key)
-        if kept is None or kept[0] is not product:
-            kept = (product, frozenset(distinct_words(f"{product.summary[lang]} {plain_text(product.description[lang])}")))
-            self._words[key] = kept
-        return kept[1]
+        text = f"{product.summary[lang]} {plain_text(product.description[lang])}"
+        words = self._used.get(text, self._words.get(text))
+        if words is None:
+            words = frozenset(distinct_words(text))
+        self._used[text] = words
+        return words
 
-    def forget_others(self, catalogue: Catalogue) -> None:
-        alive = {id(product) for product in catalogue.products.values()}
-        self._words = {key: kept for key, kept in self._words.items() if key[1] in alive}
+    def forget_unused(self) -> None:
+        """Keep only the words of texts the last build used."""
+        self._words, self._used = self._used, {}
 
 
 def build_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig,
                   photos: dict[str, PhotoSet], cache: SearchCache | None = None) -> dict[str, SearchIndex]:
     cache = cache or SearchCache()
     indexes = {lang: build_index(catalogue, vocab, lang, photos, cache) for lang in config.languages}
-    cache.forget_others(catalogue)
+    cache.forget_unused()
     return indexes
 
 
