@@ -11,9 +11,10 @@ import yaml
 from markupsafe import Markup, escape
 
 try:
-    from markupsafe._speedups import _escape_inner  # markupsafe's own C escaping, without its Markup wrapper
-except ImportError:  # pure-Python markupsafe (no compiler where it was installed)
-    _escape_inner = None
+    from markupsafe import _escape_inner  # what escape() does to a str, without wrapping it in Markup
+except ImportError:  # another markupsafe than the one tested (jinja2 is pinned, markupsafe comes with it)
+    def _escape_inner(text: str) -> str:
+        return str(escape(text))
 
 from .config import SiteConfig
 from .images import PhotoSet
@@ -37,8 +38,11 @@ def html_text(value: object) -> str:
 
     A page's output is joined into one string, so the Markup object escape() wraps each piece in is
     thrown away at once; making it (a Python-level __new__) was a sixth of all rendering time."""
-    if type(value) is str and _escape_inner is not None:
+    kind = type(value)
+    if kind is str:
         return _escape_inner(value)
+    if kind is Markup:  # safe already (a macro's output, a card): escape() would copy it
+        return value
     return escape(value)
 
 
