@@ -16,6 +16,11 @@ Wall time is the median of the runs; CPU time (user + system, all processes) sho
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
 goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
 
+The machine's own speed is printed beside the figures: a fixed piece of pure-Python work, timed
+before and after each size. On a shared virtual machine it varies with the neighbours (by up to 1.8
+times within an hour on the development machine); a build that is slower together with it was
+slowed by the machine, not by the code.
+
 Every timed build writes to a folder that never existed, and the outputs are deleted only at the
 end, because ext4 will not reuse an inode freed in the last 1 to 5 minutes: a build started just
 after deleting a 30,000-file site spent 12 s more in the kernel looking for free inodes. For the
@@ -33,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -100,9 +106,19 @@ def settle(limit: float = 180) -> None:
         time.sleep(2)
 
 
+def machine_speed() -> float:
+    """Seconds a fixed piece of pure-Python work takes, best of 3 (see the module docstring)."""
+    def work() -> None:
+        seen: dict[str, int] = {}
+        for number in range(300_000):
+            seen[f"{number % 5000}-{number & 7}"] = number
+    return round(min(timeit.repeat(work, number=1, repeat=3)), 3)
+
+
 def measure(size: int, repeat: int) -> dict:
     content = content_for(size)
     firsts, colds, unchanged = [], [], []
+    speed_before = machine_speed()
     for run in range(repeat):
         first_site = RUNS / f"first-{size}-{run}"
         settle()
@@ -116,6 +132,7 @@ def measure(size: int, repeat: int) -> dict:
     cold_wall = statistics.median(run["wall"] for run in colds)
     pages = colds[0]["pages"]
     return {
+        "machine_s": [speed_before, machine_speed()],
         "products": size,
         "pages": pages,
         "first_s": round(statistics.median(run["wall"] for run in firsts), 2),
@@ -160,8 +177,10 @@ def compare(figures: dict, baseline: dict | None) -> str:
     for key in ("first_s", "cold_s", "unchanged_s"):
         if key in baseline and baseline[key]:
             change = (figures[key] - baseline[key]) / baseline[key] * 100
-            parts.append(f"{key} {change:+.0f}% vs baseline {baseline[key]}")
-    return "  (" + "; ".join(parts) + ")" if parts else ""
+            parts.append(f"{key} {change:+.0f}% ({baseline[key]})")
+    if baseline.get("machine_s"):
+        parts.append(f"machine speed then: {' and '.join(f'{s:.3f} s' for s in baseline['machine_s'])}")
+    return "\n    vs baseline     " + "; ".join(parts) if parts else ""
 
 
 def report(size: int, figures: dict, baseline: dict | None) -> str:
@@ -173,7 +192,9 @@ def report(size: int, figures: dict, baseline: dict | None) -> str:
             f"    cold build      {figures['cold_s']:6.2f} s wall, {figures['cold_cpu_s']:6.2f} s CPU, "
             f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
             f"                    ({stages('cold_stages_s')})\n"
-            f"    unchanged       {figures['unchanged_s']:6.2f} s"
+            f"    unchanged       {figures['unchanged_s']:6.2f} s\n"
+            f"    machine speed   {' and '.join(f'{s:.3f} s' for s in figures['machine_s'])} "
+            f"(a fixed piece of Python work, before and after; lower is faster)"
             f"{compare(figures, baseline)}")
 
 
