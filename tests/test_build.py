@@ -325,3 +325,22 @@ def test_fast_escaping_writes_what_jinja_writes(value):
     assert "&lt;" in expected or "<" not in str(value)  # the comparison is of escaped text
     assert html_text(value) == str(escape(value)) and type(html_text("<")) is str
     assert html_text(Markup("<b>")) == "<b>" and html_text(Html()) == "<b>already safe</b>"
+
+
+def test_worker_processes_build_what_one_process_builds(tmp_path):
+    """Entries parsed, cards rendered (alongside the search stage) and pages written by worker
+    processes give the very bytes that one process gives: 250 products are enough for workers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate
+
+    content = tmp_path / "content"
+    generate(250, content)
+    sites = {}
+    for jobs in ("1", "2"):
+        sites[jobs] = tmp_path / f"site-{jobs}"
+        assert cli.main(["build", "--content", str(content), "--out", str(sites[jobs]), "--date", BUILD_DATE,
+                         "--jobs", jobs]) == 0
+    files = {jobs: sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file()) for jobs, site in sites.items()}
+    assert files["1"] == files["2"] and len(files["1"]) > 700
+    different = [f for f in files["1"] if (sites["1"] / f).read_bytes() != (sites["2"] / f).read_bytes()]
+    assert not different, different[:5]
