@@ -67,19 +67,8 @@ def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | N
 
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
     """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
-    with map_meanwhile(function, items, jobs) as results:
-        return results()
-
-
-@contextmanager
-def map_meanwhile(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[Callable[[], list[R]]]:
-    """`map_chunks` while the caller goes on with other work in this process: the function it
-    yields waits for the results (without workers, it works them out there and then). Call it
-    inside the `with`: leaving stops the workers."""
     jobs = min(jobs or default_jobs(), len(items) // MIN_ITEMS_PER_WORKER)
     with worker_pool(jobs) as pool:
         if pool is None:
-            yield lambda: [function(item) for item in items]
-            return
-        pending = pool.map_async(function, items, chunksize=max(1, len(items) // (jobs * 8)))
-        yield pending.get
+            return [function(item) for item in items]
+        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))

@@ -5,10 +5,8 @@ import datetime as dt
 import hashlib
 import os
 import time
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from . import images, parallel, qr, redirects, schema, search
 from .config import SiteConfig, load_config
@@ -180,9 +178,8 @@ class Caches:
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
-         previous: Plan | None = None, cards_ahead: bool = False) -> Plan:
-    """Load and check everything, and lay out every page; raise BuildFailed before anything is written.
-    `cards_ahead`: render every product card now, for a build of the whole site."""
+         previous: Plan | None = None) -> Plan:
+    """Load and check everything, and lay out every page; raise BuildFailed before anything is written."""
     caches = caches or Caches()
     vocab = load_vocabularies()
     catalogue = _load(options, vocab, caches.entries)
@@ -190,27 +187,23 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     timer.lap("images")
-    # Made before the QR codes, which cards do not need; given them once they are known.
-    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos,
-                        reuse=previous.renderer if previous else None)
-    with _cards_rendered_meanwhile(renderer, options.jobs) if cards_ahead else nullcontext():
-        indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
-        timer.lap("search")
-        pages = build_pages(catalogue, config, vocab, indexes)
-        timer.lap("pages")
-    timer.lap("cards")
+    indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
+    timer.lap("search")
+    pages = build_pages(catalogue, config, vocab, indexes)
+    timer.lap("pages")
     urls = [config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES]
     missing = [url for url in urls if url not in caches.codes]
     if missing or len(caches.codes) != len(urls):
         caches.codes = qr.codes_for(urls, options.qr_cache, options.jobs)
-    renderer.codes = caches.codes
     timer.lap("qr")
+    renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
+                        reuse=previous.renderer if previous else None)
     return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer)
 
 
 def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
     timer = StageTimer()
-    site = plan(options, config, timer, cards_ahead=True)
+    site = plan(options, config, timer)
     with atomic_output(options.out_dir) as staging:
         render_all(site.renderer, site.pages, staging, options.jobs)
         timer.lap("render")
@@ -265,7 +258,6 @@ def _load(options: BuildOptions, vocab: Vocabularies, cache: dict | None = None)
 
 # Set just before worker processes fork, so they inherit it instead of receiving it pickled.
 _RENDER_JOB: tuple[Renderer, list[Page], Path] | None = None
-_CARD_RENDERER: Renderer | None = None
 
 
 def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int | None) -> None:
@@ -275,32 +267,26 @@ def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int |
     _RENDER_JOB = (renderer, pages, staging)
     try:
         small = len(pages) < parallel.MIN_ITEMS_PER_WORKER * 2
+        if not small:
+            _render_cards_ahead(renderer, jobs)
         for _ in parallel.imap_unordered(_render_range, parallel.chunks(len(pages), jobs), 1 if small else jobs):
             pass
     finally:
         _RENDER_JOB = None
 
 
-@contextmanager
-def _cards_rendered_meanwhile(renderer: Renderer, jobs: int | None) -> Iterator[None]:
+def _render_cards_ahead(renderer: Renderer, jobs: int | None) -> None:
     """Each page worker shows nearly every product's card (listings, "other products"), and would
-    render them all for itself; instead they are rendered once, shared out between workers, and
-    the page workers start with all of them. Cards need neither the search data nor the page list,
-    so the workers render them while this process works those out."""
-    global _CARD_RENDERER
+    render them all for itself; instead they are rendered once, shared out between workers,
+    and the page workers start with all of them."""
     keys = [(slug, lang) for lang in renderer.languages for slug in renderer.catalogue.products]
-    _CARD_RENDERER = renderer
-    try:
-        with parallel.map_meanwhile(_card_html, keys, jobs) as cards:
-            yield
-            renderer.keep_cards(dict(zip(keys, cards())))
-    finally:
-        _CARD_RENDERER = None
+    renderer.keep_cards(dict(zip(keys, parallel.map_chunks(_card_html, keys, jobs))))
 
 
 def _card_html(key: tuple[str, str]) -> str:
+    renderer = _RENDER_JOB[0]
     slug, lang = key
-    return _CARD_RENDERER.card_html(_CARD_RENDERER.catalogue.products[slug], lang)
+    return renderer.card_html(renderer.catalogue.products[slug], lang)
 
 
 def _render_range(indexes: range) -> int:

@@ -88,7 +88,7 @@ class Preview:
         self.caches = pipeline.Caches()
         config = self._config()
         timer = pipeline.StageTimer()
-        plan = pipeline.plan(self.options, config, timer, self.caches, cards_ahead=True)
+        plan = pipeline.plan(self.options, config, timer, self.caches)
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
             pipeline.write_extras(plan, self.options, staging)
