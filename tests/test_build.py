@@ -328,8 +328,8 @@ def test_fast_escaping_writes_what_jinja_writes(value):
 
 
 def test_worker_processes_build_what_one_process_builds(tmp_path):
-    """Entries parsed, cards rendered (alongside the search stage) and pages written by worker
-    processes give the very bytes that one process gives: 250 products are enough for workers."""
+    """Entries parsed, cards rendered and pages written by worker processes give the very bytes
+    that one process gives: 250 products are enough for workers."""
     sys.path.insert(0, str(ROOT / "bench"))
     from generate import generate
 
