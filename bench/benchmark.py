@@ -179,8 +179,12 @@ def compare(figures: dict, baseline: dict | None) -> str:
             change = (figures[key] - baseline[key]) / baseline[key] * 100
             parts.append(f"{key} {change:+.0f}% ({baseline[key]})")
     if baseline.get("machine_s"):
-        parts.append(f"machine speed then: {' and '.join(f'{s:.3f} s' for s in baseline['machine_s'])}")
+        parts.append(f"machine speed then: {seconds_list(baseline['machine_s'])}")
     return "\n    vs baseline     " + "; ".join(parts) if parts else ""
+
+
+def seconds_list(values: list[float]) -> str:
+    return " and ".join(f"{value:.3f} s" for value in values)
 
 
 def report(size: int, figures: dict, baseline: dict | None) -> str:
@@ -193,7 +197,7 @@ def report(size: int, figures: dict, baseline: dict | None) -> str:
             f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
             f"                    ({stages('cold_stages_s')})\n"
             f"    unchanged       {figures['unchanged_s']:6.2f} s\n"
-            f"    machine speed   {' and '.join(f'{s:.3f} s' for s in figures['machine_s'])} "
+            f"    machine speed   {seconds_list(figures['machine_s'])} "
             f"(a fixed piece of Python work, before and after; lower is faster)"
             f"{compare(figures, baseline)}")
 
