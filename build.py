@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         return contribute(args, options)
     if args.command == "check":
         catalogue = pipeline.check(options)
-        counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs))
-        print("OK: {} sản phẩm, {} cơ sở, {} hội chợ hợp lệ | {} products, {} facilities, {} fairs valid".format(*counts, *counts))
+        counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs), len(catalogue.decisions))
+        print("OK: {} sản phẩm, {} cơ sở, {} hội chợ, {} quyết định hợp lệ | "
+              "{} products, {} facilities, {} fairs, {} decisions valid".format(*counts, *counts))
         return 0
     if args.command == "serve":
         from cnnt.serve import serve

@@ -6,13 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildFailed, ErrorList, display_path
+from .awards import DECLARED_POLICIES, DEFAULT_DECLARED_POLICY
+from .errors import BuildFailed, ErrorList, display_path, hint, suggest
 from .fields import Fields
 from .frontmatter import parse_yaml
 from .model import Localized
 
 SUPPORTED_LANGUAGES = ("vi", "en")
-CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page", "maintainers")
+CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page", "maintainers",
+                 "declared_awards")
 CENTRE_FIELDS = ("name", "address", "phone", "email", "website")
 
 
@@ -36,6 +38,7 @@ class SiteConfig:
     centre: Centre
     per_page: int = 48
     maintainers: tuple[str, ...] = ()  # the centre's GitHub users: they may change any entry
+    declared_awards: str = DEFAULT_DECLARED_POLICY  # awards citing no registered decision: show, count, refuse
 
 
 def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None) -> SiteConfig:
@@ -64,6 +67,7 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
         centre=_centre(fields),
         per_page=fields.integer("per_page", 6, 500) or 48,
         maintainers=fields.github_users("maintainers"),
+        declared_awards=_declared_awards(fields),
     )
     if errors:
         raise BuildFailed(list(errors))
@@ -87,6 +91,19 @@ def _base_url(fields: Fields, preview_url: str | None) -> str:
         return ""
     url = url or ""
     return url if url.endswith("/") else url + "/"
+
+
+def _declared_awards(fields: Fields) -> str:
+    policy = fields.text("declared_awards")
+    if policy is None:
+        return DEFAULT_DECLARED_POLICY
+    if policy not in DECLARED_POLICIES:
+        vi, en = hint(f"`{policy}` phải là `show` (hiện, không tính vào cấp), `count` (tính vào cấp) hoặc `refuse` (báo lỗi)",
+                      f"`{policy}` must be `show` (shown, not counted), `count` (counted) or `refuse` (an error)",
+                      suggest(policy, DECLARED_POLICIES))
+        fields.error("declared_awards", fields.mapping["declared_awards"], vi, en)
+        return DEFAULT_DECLARED_POLICY
+    return policy
 
 
 def _languages(fields: Fields) -> tuple[str, ...]:

@@ -12,20 +12,20 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import parallel
+from . import awards, parallel
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
 from .errors import display_path
 from .fields import MIN_YEAR, Fields
 from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
-from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Facility, Fair, Image, Localized,
-                    Location, Product, Province, Support)
+from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Decision, Facility, Fair, Image,
+                    Localized, Location, Product, Province, Support)
 from .text import fold, slugify
-from .vocab import Vocabularies
+from .vocab import Match, Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KINDS = ("facilities", "products", "fairs")
+KINDS = ("facilities", "products", "fairs", "decisions")
 IMAGE_FIELDS = ("src", "alt")
 
 FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
@@ -35,7 +35,9 @@ PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "dome
                   "lead_time", "tags", "images", "aliases")
 FAIR_FIELDS = ("name", "start", "end", "venue", "province", "participants", "website", "summary", "aliases")
 BOOTH_FIELDS = ("facility", "booth")
-FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS}
+DECISION_FIELDS = ("number", "date", "issuer", "level", "region", "products", "document", "summary")
+FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS,
+             "decisions": DECISION_FIELDS}
 FAIR_YEARS_AHEAD = 5
 TRANSLATION_FIELDS = ("name", "summary")
 AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
@@ -60,12 +62,14 @@ class EntryFiles:
 
 @dataclass(frozen=True)
 class Reference:
-    """A slug an entry names (a product's `facility`), checked once every entry is read."""
+    """A slug an entry names (a product's `facility`, a decision's `products`), checked once every
+    entry is read; `kind` is the folder it must be in."""
 
     source: str
     line: int
     field: str
     slug: str
+    kind: str = "facilities"
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class LoadOptions:
     display_root: Path
     build_date: dt.date
     vocab: Vocabularies
+    declared_awards: str = awards.DEFAULT_DECLARED_POLICY  # site.yaml: do declared awards count?
 
 
 def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | None = None) -> Catalogue:
@@ -86,21 +91,27 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
         results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
     else:
         results = _parse_changed(options, entries, jobs, cache)
-    found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}}
+    found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}, Decision: {}}
     references: list[Reference] = []
     for item, entry_errors, entry_references in results:
         errors.extend(entry_errors)
         references.extend(entry_references)
         if item is not None:
             found[type(item)][item.slug] = item
-    facilities, products, fairs = found[Facility], found[Product], found[Fair]
-    errors.extend(check_references(references, facilities))
+    facilities, products, fairs, decisions = found[Facility], found[Product], found[Fair], found[Decision]
+    errors.extend(check_references(references, {"facilities": facilities, "products": products}))
     for entries in (facilities, products, fairs):
         errors.extend(check_aliases(entries))
+    errors.extend(awards.check_numbers(decisions.values()))
+    index = awards.DecisionIndex.of(decisions.values())
+    resolved = {}
+    for slug, product in products.items():
+        resolved[slug], award_errors = awards.resolve(product, index, options.declared_awards)
+        errors.extend(award_errors)
     if errors:
         raise BuildFailed(errors)
-    current = {slug: product.current_award(options.build_date) for slug, product in products.items()}
-    return Catalogue(facilities, products, options.build_date, current, fairs)
+    current = awards.current_awards(resolved, options.build_date)
+    return Catalogue(facilities, products, options.build_date, current, fairs, decisions, resolved)
 
 
 def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict) -> list:
@@ -143,6 +154,9 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
     errors: list[ContentError] = []
     for kind in KINDS:
         folder = content_dir / kind
+        if folder.is_symlink():
+            errors.append(_not_regular(folder, root))
+            continue
         if not folder.is_dir():
             continue
         mains: dict[str, list[Path]] = {}
@@ -151,9 +165,13 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
             path = Path(item.path)
             if item.name.startswith("."):
                 continue
+            if item.is_symlink() or not (item.is_dir() or item.is_file()):
+                errors.append(_not_regular(path, root))
+                continue
             if item.is_dir():
+                errors.extend(_not_regular(inside, root) for inside in _irregular_files(path))
                 for name, target in (("index.md", mains), ("index.en.md", translations)):
-                    if (path / name).is_file():
+                    if (path / name).is_file() and not (path / name).is_symlink():
                         target.setdefault(path.name, []).append(path / name)
                 if not (path / "index.md").is_file() and not (path / "index.en.md").is_file():
                     errors.append(ContentError(display_path(path, root), None, None,
@@ -190,6 +208,25 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
     return entries, errors
 
 
+def _not_regular(path: Path, root: Path) -> ContentError:
+    """Entries, translations and photos are plain files: a link could make the build read (and publish)
+    any file on the machine that builds it, or another facility's entry under this one's name."""
+    return ContentError(display_path(path, root), None, None,
+                        "không phải tệp thường (liên kết tượng trưng hoặc tệp đặc biệt): hãy thay bằng chính tệp đó",
+                        "not a regular file (a symbolic link or a special file): put the file itself here")
+
+
+def _irregular_files(folder: Path) -> list[Path]:
+    """Links and special files anywhere in an entry's folder (links are not followed)."""
+    found = []
+    for item in os.scandir(folder):  # the types come with the listing: no stat per photo
+        if item.is_symlink() or not (item.is_dir() or item.is_file()):
+            found.append(Path(item.path))
+        elif item.is_dir():
+            found.extend(_irregular_files(Path(item.path)))
+    return sorted(found)
+
+
 def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
     where = display_path(paths[0], root)
     if len(paths) > 1:
@@ -215,7 +252,8 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
     if document is None:
         return None, list(errors), []
     fields = Fields(document.front, document.front_line, errors, options.build_date, FIELDS_OF[entry.kind])
-    parse = {"facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair}[entry.kind]
+    parse = {"facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair,
+             "decisions": _parse_decision}[entry.kind]
     item = parse(entry, source, fields, options)
     description = render_markdown(document.body)
     translation_errors: list[ContentError] = []
@@ -234,6 +272,10 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
     if isinstance(item, Fair):
         references.extend(Reference(source, booth.line, f"participants[{number}].facility", booth.facility_slug)
                           for number, booth in enumerate(item.participants, 1))
+    if isinstance(item, Decision):
+        listed = fields.items("products")
+        references.extend(Reference(source, value.line, f"products[{number}]", slug, "products")
+                          for number, (value, slug) in enumerate(zip(listed, item.products), 1))
     return (item if not errors else None), list(errors) + translation_errors, references
 
 
@@ -257,6 +299,63 @@ def _parse_translation(path: Path, options: LoadOptions) -> tuple[str | None, st
     summary = fields.text("summary", max_len=SUMMARY_MAX)
     description = render_markdown(document.body) if document.body.strip() else None
     return name, summary, description, list(errors)
+
+
+def _parse_decision(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Decision | None:
+    """A decision of recognition: the centre's record that makes awards verified."""
+    vocab = options.vocab
+    number = fields.text("number", required=True, max_len=100)
+    day = _decision_date(fields)
+    issuer = fields.text("issuer", required=True, max_len=200)
+    level = fields.term("level", vocab.award_levels, "cấp công nhận", "award level", required=True)
+    region = fields.term("region", vocab.regions, "khu vực", "region")
+    _check_region(fields, level, region)
+    products = _decision_products(fields)
+    document = fields.url("document")
+    summary = Localized(fields.text("summary", max_len=SUMMARY_MAX) or "")
+    if not (number and day and issuer and level and products):
+        return None
+    return Decision(slug=entry.slug, source=source, number=number, date=day, issuer=issuer, level=level.term,
+                    products=products, name=Localized(f"Quyết định số {number}", f"Decision No. {number}"),
+                    region=region.term if region else None, document=document, summary=summary,
+                    number_line=fields.mapping["number"].line)
+
+
+def _decision_date(fields: Fields) -> dt.date | None:
+    """The day it was signed: a real date, not after the build date (its year is the award's year)."""
+    if fields.get("date", required=True) is None:
+        return None
+    day = fields.date("date")
+    if day is not None and (day.year < MIN_YEAR or day > fields.build_date):
+        fields.error("date", fields.mapping.get("date"),
+                     f"ngày {day:%d/%m/%Y} không hợp lệ: từ năm {MIN_YEAR} đến ngày dựng trang ({fields.build_date:%d/%m/%Y})",
+                     f"date {day} is not possible: from {MIN_YEAR} up to the build date ({fields.build_date})")
+        return None
+    return day
+
+
+def _decision_products(fields: Fields) -> tuple[str, ...]:
+    """The products a decision recognises: slugs, each once, at least one."""
+    products: list[str] = []
+    items = fields.items("products")
+    if fields.get("products", required=True) is not None and not items:
+        fields.error("products", fields.mapping.get("products"), "cần ít nhất một sản phẩm",
+                     "needs at least one product")
+    valid = True
+    for index, item in enumerate(items, 1):
+        slug = fields.text_of(f"products[{index}]", item)
+        if slug is not None and not SLUG.match(slug):
+            vi, en = hint(f"`{slug}` không phải tên tệp (slug) của sản phẩm", f"`{slug}` is not a product's slug",
+                          slugify(slug) or None)
+            fields.error(f"products[{index}]", item, vi, en)
+        elif slug is not None and slug in products:
+            first = products.index(slug) + 1
+            fields.error(f"products[{index}]", item,
+                         f"sản phẩm `{slug}` đã có ở products[{first}]: mỗi sản phẩm một lần",
+                         f"product `{slug}` is already listed at products[{first}]: list each once")
+        valid = valid and slug is not None and SLUG.match(slug) is not None and slug not in products
+        products.append(slug or "")
+    return tuple(products) if valid else ()
 
 
 def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Facility | None:
@@ -462,19 +561,25 @@ def _parse_award(item: Fields, vocab: Vocabularies) -> Award | None:
     level = item.term("level", vocab.award_levels, "cấp công nhận", "award level", required=True)
     year = item.year("year", required=True)
     region = item.term("region", vocab.regions, "khu vực", "region")
-    if level and level.term.code == "regional" and region is None and "region" not in item.mapping:
-        item.error("region", None, "giải cấp khu vực cần ghi `region`: north, central-highlands hoặc south",
-                   "a regional award needs `region`: north, central-highlands or south")
-    if level and level.term.code != "regional" and region is not None:
-        item.error("region", item.mapping["region"], "chỉ giải cấp khu vực (`regional`) mới có `region`",
-                   "only a `regional` award has a `region`")
+    _check_region(item, level, region)
     decision = item.text("decision", max_len=200)
     issuer = item.text("issuer", max_len=200)
     if level is None or year is None:
         return None
     written = item.mapping["level"].raw
     return Award(level.term, year, decision, issuer, region.term if region else None,
-                 written_level=written if written and written.strip().lower() != level.term.code else None)
+                 written_level=written if written and written.strip().lower() != level.term.code else None,
+                 line=item.line)
+
+
+def _check_region(item: Fields, level: Match | None, region: Match | None) -> None:
+    """A regional award or decision names its region; no other level has one."""
+    if level and level.term.code == "regional" and region is None and "region" not in item.mapping:
+        item.error("region", None, "cấp khu vực cần ghi `region`: north, central-highlands hoặc south",
+                   "the regional level needs `region`: north, central-highlands or south")
+    if level and level.term.code != "regional" and region is not None:
+        item.error("region", item.mapping["region"], "chỉ cấp khu vực (`regional`) mới có `region`",
+                   "only the `regional` level has a `region`")
 
 
 def _parse_certification(item: Fields, vocab: Vocabularies) -> Certification | None:
@@ -558,14 +663,20 @@ def check_aliases(entries: dict) -> list[ContentError]:
 
 # -- references --------------------------------------------------------------------------------
 
-def check_references(references: list[Reference], facilities: dict[str, Facility]) -> list[ContentError]:
-    """Every product names a facility that exists; one written by its name is pointed to its slug."""
+REFERENCE_NAMES = {"facilities": ("cơ sở", "facility"), "products": ("sản phẩm", "product")}
+
+
+def check_references(references: list[Reference], entries: dict[str, dict]) -> list[ContentError]:
+    """Every slug an entry names exists in its folder; one written by its name is pointed to its slug."""
     errors = []
-    by_name = {fold(name): slug for slug, facility in facilities.items() for name in (facility.name.vi, facility.name.en) if name}
+    by_name = {kind: {fold(name): slug for slug, entry in found.items() for name in (entry.name.vi, entry.name.en) if name}
+               for kind, found in entries.items()}
     for ref in references:
-        if ref.slug not in facilities:
-            vi, en = hint(f"không có cơ sở `{ref.slug}` trong content/facilities/ (ghi tên tệp của cơ sở)",
-                          f"no facility `{ref.slug}` in content/facilities/ (write the facility's file name)",
-                          by_name.get(fold(ref.slug)) or suggest(ref.slug, list(facilities)))
+        found = entries[ref.kind]
+        if ref.slug not in found:
+            vi_name, en_name = REFERENCE_NAMES[ref.kind]
+            vi, en = hint(f"không có {vi_name} `{ref.slug}` trong content/{ref.kind}/ (ghi tên tệp của {vi_name})",
+                          f"no {en_name} `{ref.slug}` in content/{ref.kind}/ (write the {en_name}'s file name)",
+                          by_name[ref.kind].get(fold(ref.slug)) or suggest(ref.slug, list(found)))
             errors.append(ContentError(ref.source, ref.line, ref.field, vi, en))
     return errors

@@ -39,6 +39,17 @@ class Award:
     issuer: str | None = None
     region: Term | None = None
     written_level: str | None = None  # e.g. `district`, shown as "formerly district level"
+    line: int | None = field(default=None, compare=False)  # where the entry writes it, for messages
+    # Set when awards are resolved against the centre's decisions (`awards.resolve`): the slug of
+    # the registered decision that backs this award, or None for an award the facility declared;
+    # and whether it counts toward the product's current level (site.yaml `declared_awards`).
+    registered: str | None = None
+    counts: bool = True
+
+    @property
+    def declared(self) -> bool:
+        """Written by the facility, not backed by a decision the centre registered."""
+        return self.registered is None
 
     @property
     def valid_until(self) -> dt.date:
@@ -46,6 +57,13 @@ class Award:
 
     def is_valid(self, on: dt.date) -> bool:
         return self.year <= on.year and on <= self.valid_until
+
+
+def best_award(awards: tuple[Award, ...], on: dt.date) -> Award | None:
+    """The highest award that counts and is valid on the given day (the most recent among equals):
+    a product's current level. An expired or uncounted declared award never is."""
+    valid = [award for award in awards if award.counts and award.is_valid(on)]
+    return max(valid, key=lambda award: (award.level.rank, award.year, not award.declared), default=None)
 
 
 @dataclass(frozen=True)
@@ -170,8 +188,32 @@ class Product:
 
     def current_award(self, on: dt.date) -> Award | None:
         """The highest award still valid on the given day (the most recent among equals)."""
-        valid = [award for award in self.awards if award.is_valid(on)]
-        return max(valid, key=lambda award: (award.level.rank, award.year), default=None)
+        return best_award(self.awards, on)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision of recognition (quyết định công nhận sản phẩm CNNT tiêu biểu): the centre's record
+    of which products were recognised at which level, and the only source of a verified award."""
+
+    slug: str
+    source: str
+    number: str                      # as signed: `1234/QĐ-UBND`
+    date: dt.date                    # its year is the award's year
+    issuer: str
+    level: Term
+    products: tuple[str, ...]        # slugs of the products it recognises
+    name: Localized = Localized("")  # "Quyết định số …" / "Decision No. …"
+    region: Term | None = None       # regional level only
+    document: str | None = None      # a link to the signed scan
+    summary: Localized = Localized("")
+    description: Localized = Localized("")
+    aliases: tuple[str, ...] = ()
+    number_line: int | None = field(default=None, compare=False)
+
+    @property
+    def year(self) -> int:
+        return self.date.year
 
 
 @dataclass(frozen=True)
@@ -211,6 +253,9 @@ class Catalogue:
     build_date: dt.date
     current: dict[str, Award | None] = field(default_factory=dict)
     fairs: dict[str, Fair] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    # Each product's awards resolved against the decisions (`awards.resolve`): what pages show.
+    awards: dict[str, tuple[Award, ...]] = field(default_factory=dict)
 
     @cached_property
     def sorted_fairs(self) -> list[Fair]:
@@ -246,3 +291,11 @@ class Catalogue:
 
     def current_award(self, product: Product) -> Award | None:
         return self.current[product.slug]
+
+    def awards_of(self, product: Product) -> tuple[Award, ...]:
+        return self.awards.get(product.slug, product.awards)
+
+    @cached_property
+    def sorted_decisions(self) -> list[Decision]:
+        """Newest first, the highest level first on the same day."""
+        return sorted(self.decisions.values(), key=lambda d: (d.date, d.level.rank, d.slug), reverse=True)

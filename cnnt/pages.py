@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
-from .model import Catalogue, Facility, Fair, Product
+from .model import Catalogue, Decision, Facility, Fair, Product
 from .search import SearchIndex
 from .text import initial, sort_key
 from .vocab import Term, Vocabularies
@@ -107,6 +107,11 @@ def fair_path(fair: Fair) -> str:
     return f"fairs/{fair.slug}/"
 
 
+def decision_path(slug: str) -> str:
+    """A registered decision's page (award badges link to it by the decision's slug)."""
+    return f"decisions/{slug}/"
+
+
 def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
     """Each product, facility and fair page (the ones QR codes print) with the paths it had before."""
     folders = (("products", catalogue.products), ("facilities", catalogue.facilities), ("fairs", catalogue.fairs))
@@ -158,6 +163,7 @@ class Routes:
         yield Page("404.html", lang, "404.html")
         yield Page("search/", lang, "search.html", {"index": self.indexes[lang]})
         yield from self.fairs(lang)
+        yield from self.decisions(lang)
         yield from self.cards(lang)
         for path, former in entry_paths(self.catalogue):
             for old in former:
@@ -204,7 +210,7 @@ class Routes:
         facility = self.catalogue.facility_of(product)
         others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
         return Page(product_path(product), lang, "product.html", {
-            "product": product, "facility": facility, "awards": product.awards,
+            "product": product, "facility": facility, "awards": self.catalogue.awards_of(product),
             "current": self.catalogue.current[product.slug], "other_products": others,
         })
 
@@ -231,6 +237,19 @@ class Routes:
                 "title_entry": fair, "back": fair_path(fair),
                 "cards": [card for booth, facility in booths for card in self._cards_of(facility, booth.booth)],
             })
+
+    # -- decisions of recognition ---------------------------------------------------------------
+
+    def decisions(self, lang: str) -> Iterable[Page]:
+        """The registered decisions by year (newest first) and level, and a page for each one."""
+        by_year: dict[int, list[Decision]] = {}
+        for decision in self.catalogue.sorted_decisions:
+            by_year.setdefault(decision.year, []).append(decision)
+        yield Page("decisions/", lang, "decisions.html", {"years": list(by_year.items())})
+        for decision in self.catalogue.sorted_decisions:
+            products = sorted((self.catalogue.products[slug] for slug in decision.products),
+                              key=lambda p: (sort_key(p.name.vi), p.slug))
+            yield Page(decision_path(decision.slug), lang, "decision.html", {"decision": decision, "products": products})
 
     def cards(self, lang: str) -> Iterable[Page]:
         """A printable sheet of booth cards per facility: one for the facility, one per product."""

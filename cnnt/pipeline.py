@@ -132,7 +132,7 @@ def check(options: BuildOptions) -> Catalogue:
     """Validate configuration and content; raise BuildFailed with every error. Writes nothing."""
     check_folders(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    catalogue = _load(options, load_vocabularies())
+    catalogue = _load(options, config, load_vocabularies())
     _check_addresses(options, catalogue, config)
     return catalogue
 
@@ -182,7 +182,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     """Load and check everything, and lay out every page; raise BuildFailed before anything is written."""
     caches = caches or Caches()
     vocab = load_vocabularies()
-    catalogue = _load(options, vocab, caches.entries)
+    catalogue = _load(options, config, vocab, caches.entries)
     live, moved = _check_addresses(options, catalogue, config)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
@@ -251,9 +251,13 @@ def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteCo
     return live, moved
 
 
-def _load(options: BuildOptions, vocab: Vocabularies, cache: dict | None = None) -> Catalogue:
-    load_options = LoadOptions(options.content_dir, options.display_root, options.build_date, vocab)
+def _load(options: BuildOptions, config: SiteConfig, vocab: Vocabularies, cache: dict | None = None) -> Catalogue:
+    load_options = load_options_for(options, config, vocab)
     return load_catalogue(load_options, options.jobs, cache)
+
+
+def load_options_for(options: BuildOptions, config: SiteConfig, vocab: Vocabularies) -> LoadOptions:
+    return LoadOptions(options.content_dir, options.display_root, options.build_date, vocab, config.declared_awards)
 
 
 # Set just before worker processes fork, so they inherit it instead of receiving it pickled.

@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import mimetypes
 import threading
@@ -23,11 +22,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import images, pipeline, redirects, search
+from . import awards, images, pipeline, redirects, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
-from .model import Facility, Fair, Product
-from .load import LoadOptions, entry_stamp, parse_entry
+from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award
+from .load import entry_stamp, parse_entry
 from .pages import BoothCard, Page, Routes
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
@@ -149,25 +148,29 @@ class Preview:
         mains = {_main_file(path) for path in changed}
         if any(main not in cached or not main.is_file() for main in mains):
             return None
-        load_options = LoadOptions(self.options.content_dir, self.options.display_root, self.options.build_date, plan.vocab)
+        load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
+        decisions = awards.DecisionIndex.of(catalogue.decisions.values())
         swaps: dict[int, object] = {}
         products, facilities = dict(catalogue.products), dict(catalogue.facilities)
+        resolved, current = dict(catalogue.awards), dict(catalogue.current)
         for main in mains:
             entry = cached[main][2]
             result = parse_entry(load_options, entry)
             item, errors = result[0], result[1]
+            if isinstance(item, Product):
+                resolved[item.slug], award_errors = awards.resolve(item, decisions, load_options.declared_awards)
+                current[item.slug] = best_award(resolved[item.slug], catalogue.build_date)
+                errors = errors + award_errors
             if errors:
                 raise BuildFailed(errors)
             old = {Product: catalogue.products, Facility: catalogue.facilities}.get(type(item), {}).get(entry.slug)
-            if old is None or not _same_place(old, item, catalogue.build_date):
+            if old is None or not _same_place(old, item, catalogue, current):
                 return None
             (products if isinstance(item, Product) else facilities)[item.slug] = item
             swaps[id(old)] = item
             self.replaced.append(old)
             cached[main] = (entry_stamp(entry), result, entry)
-        current = {**catalogue.current, **{p.slug: p.current_award(catalogue.build_date) for p in products.values()
-                                            if id(catalogue.products.get(p.slug)) in swaps}}
-        catalogue = replace(catalogue, products=products, facilities=facilities, current=current)
+        catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
                             reuse=plan.renderer)
         plan = replace(plan, catalogue=catalogue, renderer=renderer)
@@ -233,18 +236,18 @@ def _main_file(path: Path) -> Path:
     return path
 
 
-def _same_place(old: object, new: object, on: dt.date) -> bool:
-    """Whether an edited entry stays where it was in every listing, order, address and search position."""
-    if type(old) is not type(new) or isinstance(new, Fair):
+def _same_place(old: object, new: object, catalogue: Catalogue, current: dict[str, Award | None]) -> bool:
+    """Whether an edited entry stays where it was in every listing, order, address and search position
+    (`current`: the products' levels after the edit)."""
+    if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
         return False
     if (old.slug, old.name, old.aliases) != (new.slug, new.name, new.aliases):
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
     if isinstance(new, Product):
-        level = lambda product: (award.level, award.year) if (award := product.current_award(on)) else None  # noqa: E731
-        return (old.facility_slug, old.group, old.export_markets, level(old)) == \
-            (new.facility_slug, new.group, new.export_markets, level(new))
+        return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug]) == \
+            (new.facility_slug, new.group, new.export_markets, current[new.slug])
     return old.province.term == new.province.term
 
 
@@ -273,7 +276,7 @@ def _swap(value: object, swaps: dict[int, object]) -> object:
 
 # -- what a page shows ---------------------------------------------------------------------------------
 
-ENTRY_KINDS = {Product: "product", Facility: "facility", Fair: "fair"}
+ENTRY_KINDS = {Product: "product", Facility: "facility", Fair: "fair", Decision: "decision"}
 
 
 def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str]]]:
@@ -284,17 +287,18 @@ def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str
     - the entries it shows, as (kind, slug), to find the pages an edited entry is on."""
     by_facility = plan.catalogue.products_by_facility
     facilities = plan.catalogue.facilities
+    current = plan.catalogue.current
     shown: set[tuple[str, str]] = set()
 
     def part(value: object) -> object:
         kind = ENTRY_KINDS.get(type(value))
         if kind:
             shown.add((kind, value.slug))
-        if isinstance(value, Product):
-            return id(value), id(facilities[value.facility_slug])  # a card shows its facility's name
+        if isinstance(value, Product):  # a card shows its facility's name and the product's level
+            return id(value), id(facilities[value.facility_slug]), current.get(value.slug)
         if isinstance(value, Facility):
             return id(value), len(by_facility[value.slug])
-        if isinstance(value, Fair):
+        if isinstance(value, (Fair, Decision)):
             return id(value)
         if isinstance(value, BoothCard):
             return part(value.facility), part(value.product) if value.product else None, value.path, value.booth

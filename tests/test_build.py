@@ -26,7 +26,7 @@ def sample_slugs(kind: str) -> list[str]:
 def test_sample_catalogue_checks_clean(capsys):
     assert cli.main(["check", "--date", BUILD_DATE]) == 0
     captured = capsys.readouterr()
-    assert captured.err == "" and "37 products, 19 facilities, 2 fairs valid" in captured.out
+    assert captured.err == "" and "37 products, 19 facilities, 2 fairs, 24 decisions valid" in captured.out
 
 
 def test_sample_meets_the_catalogue_brief():
@@ -114,6 +114,9 @@ def test_build_date_comes_from_source_date_epoch(tmp_path, moment, national_list
     (tmp_path / "content/facilities").mkdir()
     (tmp_path / "content/products/banh.md").write_text(product, encoding="utf-8")
     (tmp_path / "content/facilities/htx-mau.md").write_text(FACILITY, encoding="utf-8")
+    (tmp_path / "content/decisions").mkdir()  # a registered decision: the award counts toward the level
+    (tmp_path / "content/decisions/qg-2022.md").write_text(
+        "---\nnumber: 1/QĐ-BCT\ndate: 2022-06-01\nissuer: Bộ Công Thương\nlevel: national\nproducts: [banh]\n---\n")
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(int(moment.timestamp()))}
     subprocess.run([sys.executable, str(ROOT / "build.py"), "--content", str(tmp_path / "content"),
                     "--out", str(tmp_path / "site")], check=True, env=env, capture_output=True)

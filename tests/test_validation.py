@@ -62,7 +62,9 @@ def test_province_spellings_match(make_site, written):
 
 
 def test_district_level_is_read_as_commune(make_site):
-    run = make_site({"products/banh.md": PRODUCT.format(extra="awards:\n  - {level: district, year: 2024}\n")})
+    decision = "---\nnumber: 7/QĐ-UBND\ndate: 2024-05-02\nissuer: UBND huyện\nlevel: district\nproducts: [banh]\n---\n"
+    run = make_site({"products/banh.md": PRODUCT.format(extra="awards:\n  - {level: district, year: 2024}\n"),
+                     "decisions/xa-2024.md": decision})
     assert run.code == 0, run.err
     assert (run.site / "awards/commune/index.html").read_text().count('href="../../products/banh/"') == 1
 
