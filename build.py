@@ -4,10 +4,10 @@
   python build.py                        build content/ into site/
   python build.py check                  validate only; list every problem, exit 1 if there is any
   python build.py serve                  build, serve on http://localhost:8000, rebuild what each edit affects
-  python build.py new product <slug>     start a new entry (also: new facility <slug>), every field explained
+  python build.py new product <slug>     start a new entry (also: new facility|decision <slug>), every field explained
   python build.py schema                 write the JSON Schemas of entries to schemas/
   python build.py codeowners             write .github/CODEOWNERS from the facilities' maintainers
-  python build.py owners --author USER FILE…   check that USER may change these files (pull requests)
+  python build.py owners --author USER --base COMMIT   check that USER may make the change since COMMIT (pull requests)
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from cnnt import pipeline, review, schema
+from cnnt import ownership, pipeline, review, schema
 from cnnt.config import build_date_from_environment, load_config
 from cnnt.errors import BuildFailed
 from cnnt.scaffold import new_entry
@@ -45,7 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="build",
                         choices=("build", "check", "serve", "new", "schema", "codeowners", "owners"))
-    parser.add_argument("arguments", nargs="*", help="new: product|facility and a slug; owners: changed files")
+    parser.add_argument("arguments", nargs="*", help="new: product|facility|decision and a slug; owners: further files to judge")
     parser.add_argument("--facility", help="new product: the facility's file name")
     parser.add_argument("--author", help="owners: the pull request's author (GitHub user name)")
     parser.add_argument("--base", help="owners: the commit the pull request starts from (git)")
@@ -116,9 +116,9 @@ def run(args: argparse.Namespace) -> int:
 def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
     """The commands for contributors and reviewers."""
     if args.command == "new":
-        if len(args.arguments) != 2 or args.arguments[0] not in ("product", "facility"):
-            raise SystemExit("dùng | usage: python build.py new product|facility <slug> [--facility <slug>]")
-        path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility)
+        if len(args.arguments) != 2 or args.arguments[0] not in ("product", "facility", "decision"):
+            raise SystemExit("dùng | usage: python build.py new product|facility|decision <slug> [--facility <slug>]")
+        path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility, options.build_date)
         print(f"Đã tạo | created {path}: sửa tệp này rồi chạy | edit it, then run: python build.py check")
         return 0
     if args.command == "schema":
@@ -127,21 +127,21 @@ def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
             (ROOT / name).write_text(text, encoding="utf-8")
             print(name)
         return 0
+    if args.command == "owners":
+        if not args.author:
+            raise SystemExit("dùng | usage: python build.py owners --author <GitHub user> [--base <commit>] [files…]")
+        errors = ownership.check_change(options.content_dir, options.config_file, args.author, args.base, args.arguments)
+        if errors:
+            raise BuildFailed(errors)
+        print(f"OK: @{args.author.removeprefix('@')} được thực hiện thay đổi này | may make this change "
+              f"(từ | from {args.base or 'HEAD'})")
+        return 0
     catalogue = pipeline.check(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    if args.command == "codeowners":
-        target = ROOT / ".github" / "CODEOWNERS"
-        target.parent.mkdir(exist_ok=True)
-        target.write_text(review.codeowners(catalogue, config.maintainers), encoding="utf-8")
-        print(f"{target.relative_to(ROOT)}")
-        return 0
-    if not args.author:
-        raise SystemExit("dùng | usage: python build.py owners --author <GitHub user> [--base <commit>] <changed files…>")
-    content = os.path.relpath(options.content_dir, Path.cwd())
-    errors = review.check_ownership(catalogue, args.arguments, args.author, config.maintainers, content, args.base)
-    if errors:
-        raise BuildFailed(errors)
-    print(f"OK: @{args.author.removeprefix('@')} được sửa các tệp này | may change these files")
+    target = ROOT / ".github" / "CODEOWNERS"  # the last command left: codeowners
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(review.codeowners(catalogue, config.maintainers), encoding="utf-8")
+    print(f"{target.relative_to(ROOT)}")
     return 0
 
 

@@ -1,16 +1,15 @@
-"""What a pull request needs: error annotations on the changed lines, CODEOWNERS made from the
-facilities' `maintainers`, and a check that an author changed only entries that are theirs.
+"""What a pull request shows its reviewers: error annotations on the changed lines, and CODEOWNERS
+made from the facilities' `maintainers` (who may change what is judged in `ownership`).
 
 An entry belongs to its facility: a facility file to that facility, a product to the facility it
-names. The centre's maintainers (`maintainers` in site.yaml) may change anything.
+names. The centre's maintainers (`maintainers` in site.yaml) own everything, and alone own what
+only the centre may change: decisions, vocabularies, settings and the record of published addresses.
 """
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from .errors import ContentError, ErrorList
-from .frontmatter import read_document
+from .errors import ContentError
 from .model import Catalogue
 
 CODEOWNERS_HEADER = """\
@@ -18,6 +17,11 @@ CODEOWNERS_HEADER = """\
 # (site.yaml). Do not edit by hand: change `maintainers` and run the command again.
 # Tạo bởi `python build.py codeowners` từ `maintainers` của từng cơ sở và của trung tâm; không sửa tay.
 """
+
+
+# What only the centre's maintainers may change, whatever a facility's line says (last match wins).
+CENTRE_PATHS = ("/content/decisions/", "/content/fairs/", "/content/published-urls.txt", "/cnnt/vocabularies/",
+                "/site.yaml", "/.github/")
 
 
 def annotation(error: ContentError) -> str:
@@ -61,72 +65,7 @@ def codeowners(catalogue: Catalogue, centre: tuple[str, ...]) -> str:
         owners = " ".join(dict.fromkeys([f"@{user}" for user in facility.maintainers] + centre_owners.split()))
         if owners:
             lines.extend(f"{path} {owners}\n" for path in entry_paths(source))
+    if centre_owners:  # last, so that no facility's line can match these
+        lines.append("\n# Chỉ trung tâm · the centre's alone\n")
+        lines.extend(f"{path} {centre_owners}\n" for path in CENTRE_PATHS)
     return "".join(lines)
-
-
-# -- who may change what -------------------------------------------------------------------------------
-
-def check_ownership(catalogue: Catalogue, changed: list[str], author: str, centre: tuple[str, ...],
-                    content_dir: str = "content", base: str | None = None) -> list[ContentError]:
-    """A problem for every changed file the author may not change. `changed` are paths from the
-    repository root (as `git diff --name-only` prints them); `base` is the commit the pull request
-    starts from, to find the facility a deleted or moved product belonged to."""
-    author = author.removeprefix("@")
-    if base is not None and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
-                                           capture_output=True).returncode != 0:
-        # an unknown base would let a product moved away from its facility through unseen
-        return [ContentError("--base", None, None, f"không tìm thấy commit `{base}` trong git",
-                             f"git has no commit `{base}`")]
-    if author.lower() in {user.lower() for user in centre}:
-        return []
-    errors = []
-    for path in changed:
-        for facility_slug in _owners_of(path, catalogue, content_dir, base):
-            facility = catalogue.facilities.get(facility_slug) if facility_slug else None
-            maintainers = {user.lower() for user in facility.maintainers} if facility else set()
-            if author.lower() in maintainers:
-                continue
-            if facility_slug is None:
-                vi = f"chỉ người quản lý của trung tâm được sửa tệp này; @{author} không có trong `maintainers` của site.yaml"
-                en = f"only the centre's maintainers may change this file; @{author} is not in `maintainers` of site.yaml"
-            else:
-                vi = (f"tệp này thuộc cơ sở `{facility_slug}`; @{author} không có trong `maintainers` của cơ sở đó "
-                      f"(nhờ trung tâm xem xét, hoặc thêm bạn vào `maintainers`)")
-                en = (f"this file belongs to facility `{facility_slug}`; @{author} is not among its `maintainers` "
-                      f"(ask the centre to review, or to add you to `maintainers`)")
-            errors.append(ContentError(path, None, "maintainers", vi, en))
-    return errors
-
-
-def _owners_of(path: str, catalogue: Catalogue, content_dir: str, base: str | None) -> list[str | None]:
-    """The facilities a changed file belongs to (a product moved between facilities belongs to both);
-    [None] when only the centre may change it."""
-    parts = Path(path).parts
-    prefix = Path(content_dir).parts
-    if parts[: len(prefix)] != prefix or len(parts) < len(prefix) + 2:
-        return [None]
-    kind, name = parts[len(prefix)], parts[len(prefix) + 1]
-    slug = name.split(".", 1)[0]
-    if kind == "facilities":
-        return [slug]
-    if kind != "products":
-        return [None]
-    owners = []
-    product = catalogue.products.get(slug)
-    if product is not None:
-        owners.append(product.facility_slug)
-    if base is not None:
-        before = _facility_in(base, path) or _facility_in(base, str(Path(*parts[: len(prefix) + 2]) / "index.md"))
-        if before and before not in owners:
-            owners.append(before)
-    return owners or [None]
-
-
-def _facility_in(commit: str, path: str) -> str | None:
-    """The `facility` a product file named at a commit, read with git; None if there was no such file."""
-    shown = subprocess.run(["git", "show", f"{commit}:{path}"], capture_output=True)
-    if shown.returncode != 0:
-        return None
-    document = read_document(shown.stdout, ErrorList(path))
-    value = document.front.get("facility") if document else None
-    return str(value.data) if value is not None and isinstance(value.data, str) else None

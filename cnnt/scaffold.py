@@ -1,7 +1,8 @@
-"""`python build.py new product|facility <slug>`: a new entry that already passes `check`, with every
+"""`python build.py new product|facility|decision <slug>`: a new entry that already passes `check`, with every
 field explained in Vietnamese and English. Optional fields are written as comments to fill in."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from .errors import BuildFailed, ContentError, hint
@@ -90,10 +91,35 @@ contact:
 Giới thiệu cơ sở bằng tiếng Việt. (Describe the facility in Vietnamese.)
 """
 
+DECISION = """\
+---
+# yaml-language-server: $schema={schema}
+# Quyết định công nhận sản phẩm CNNT tiêu biểu: dữ liệu của trung tâm, chỉ trung tâm được sửa.
+# A decision recognising typical CNNT products: the centre's data, changed only by the centre.
+# Số quyết định như đã ký, không trùng (bắt buộc) · the number as signed, unique (required)
+number: ""
+# Ngày ký YYYY-MM-DD; năm của nó là năm công nhận (bắt buộc) · day signed; its year is the award's (required)
+date: {today}
+# Cơ quan ký (bắt buộc) · who signed it (required)
+issuer: UBND tỉnh …
+# Cấp: commune, provincial, regional (kèm region: north, central-highlands, south), national (bắt buộc)
+level: provincial
+# region: south
+# Tên tệp các sản phẩm được công nhận, ít nhất một (bắt buộc) · the products' file names, at least one (required)
+products: []
+# Liên kết bản quyết định đã ký · link to the signed scan
+# document: https://…
+# Một câu giới thiệu kỳ bình chọn · one sentence about the round
+# summary: Bình chọn sản phẩm CNNT tiêu biểu cấp tỉnh năm …
+---
+Kỳ bình chọn: hội đồng, số sản phẩm dự thi, tiêu chí. (Describe the round in Vietnamese; English in {slug}.en.md.)
+"""
+FOLDERS = {"product": "products", "facility": "facilities", "decision": "decisions"}
 
-def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None) -> Path:
+
+def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, today: dt.date) -> Path:
     """Write content/<kind>s/<slug>.md; refuse a bad slug, an existing entry or an unknown facility."""
-    folder = content_dir / ("products" if kind == "product" else "facilities")
+    folder = content_dir / FOLDERS[kind]
     target = folder / f"{slug}.md"
     problem = None
     if not SLUG.match(slug):
@@ -113,7 +139,7 @@ def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None) -> 
         raise BuildFailed([ContentError(str(target), None, None, *problem)])
     folder.mkdir(parents=True, exist_ok=True)
     name = slug.replace("-", " ").capitalize()
-    template = PRODUCT if kind == "product" else FACILITY
+    template = {"product": PRODUCT, "facility": FACILITY, "decision": DECISION}[kind]
     target.write_text(template.format(schema=f"../../schemas/{kind}.schema.json", name=name, slug=slug,
-                                      facility=facility), encoding="utf-8")
+                                      facility=facility, today=today.isoformat()), encoding="utf-8")
     return target

@@ -108,10 +108,22 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
                                         ("facility", "booth")), "Cơ sở và số gian hàng · facilities and booths"),
         "website": WEB_URL,
     }
+    decision = {
+        "number": text(100, "Số quyết định như đã ký, duy nhất · the decision's number as signed, unique"),
+        "date": {**DATE, "description": "Ngày ký; năm của nó là năm công nhận · day signed; its year is the award's"},
+        "issuer": text(200, "Cơ quan ký · who signed it"),
+        "level": spellings(vocab.award_levels, "Cấp công nhận · award level"),
+        "region": spellings(vocab.regions, "Khu vực (chỉ cấp khu vực) · region, regional level only"),
+        "products": {**listing(SLUG, "Tên tệp các sản phẩm được công nhận · the products' slugs"),
+                     "minItems": 1, "uniqueItems": True},
+        "document": {**WEB_URL, "description": "Liên kết bản quyết định đã ký · link to the signed scan"},
+        "summary": common["summary"],
+    }
     kinds = {
         "facility": (facility, load.FACILITY_FIELDS, ("name", "kind", "province", "contact")),
         "product": (product, load.PRODUCT_FIELDS, ("name", "facility", "group")),
         "fair": (fair, load.FAIR_FIELDS, ("name", "start", "end", "venue", "province")),
+        "decision": (decision, load.DECISION_FIELDS, ("number", "date", "issuer", "level", "products")),
         "translation": ({name: common[name] for name in load.TRANSLATION_FIELDS}, load.TRANSLATION_FIELDS, ()),
     }
     return {name: _document(name, {field: properties[field] for field in fields}, required)
