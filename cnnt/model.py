@@ -297,5 +297,5 @@ class Catalogue:
 
     @cached_property
     def sorted_decisions(self) -> list[Decision]:
-        """Newest first, the highest level first on the same day."""
-        return sorted(self.decisions.values(), key=lambda d: (d.date, d.level.rank, d.slug), reverse=True)
+        """By year, newest first; within a year, the highest level first."""
+        return sorted(self.decisions.values(), key=lambda d: (d.year, d.level.rank, d.date, d.slug), reverse=True)
