@@ -27,7 +27,9 @@ class ContentError:
     en: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
+        # a file name that is not UTF-8 (kept by Python as surrogates) is shown, never a crash
+        path = self.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        where = f"{path}:{self.line}" if self.line else path
         field = f" {self.field}:" if self.field else ""
         return " ".join(f"{where}:{field} {self.vi} | {self.en}".split())  # always one line
 

@@ -64,7 +64,9 @@ class Repository:
     @staticmethod
     def _git(folder: Path, *args: str) -> bytes:
         try:
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True)
+            # paths are paths, never patterns: a file named `*.md` must not stand for every entry
+            done = subprocess.run(["git", *args], cwd=folder, capture_output=True,
+                                  env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"})
         except OSError as exc:
             raise GitError(str(exc)) from exc
         if done.returncode != 0:
@@ -87,11 +89,11 @@ class Repository:
         changes = []
         for header, path in zip(raw[0::2], raw[1::2]):
             new_mode = header.decode().split()[1]
-            changes.append(Change(path.decode(), new_mode in REGULAR_MODES or new_mode == "000000"))
+            changes.append(Change(os.fsdecode(path), new_mode in REGULAR_MODES or new_mode == "000000"))
         for path in self.git("ls-files", "--others", "--exclude-standard", "-z").split(b"\0"):
             if path:
-                on_disk = self.top / path.decode()
-                changes.append(Change(path.decode(), on_disk.is_file() and not on_disk.is_symlink()))
+                on_disk = self.top / os.fsdecode(path)
+                changes.append(Change(os.fsdecode(path), on_disk.is_file() and not on_disk.is_symlink()))
         return changes
 
     def read(self, commit: str, path: str) -> bytes | None:

@@ -26,7 +26,7 @@ CENTRE_PATHS = ("/content/decisions/", "/content/fairs/", "/content/published-ur
 
 def annotation(error: ContentError) -> str:
     """A GitHub Actions workflow command: the error appears on that line of the pull request's diff."""
-    properties = [f"file={_property(error.path)}"]
+    properties = [f"file={_property(error.path.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace'))}"]
     if error.line:
         properties.append(f"line={error.line}")
     if error.field:

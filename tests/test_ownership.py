@@ -184,6 +184,12 @@ def change_workflow(repo: Repo) -> None:
     repo.write(".github/workflows/pull-request.yml", "on: pull_request\n")
 
 
+def odd_names(repo: Repo) -> None:  # names git would quote, and a pattern that must not match other files
+    repo.write("content/products/k\neo \"b\".md", "---\nname: X\nfacility: htx-b\ngroup: food\n---\n")
+    (repo.top / "content/products").joinpath(os.fsdecode(b"m\xe1m.md")).write_bytes(b"---\nname: X\n---\n")
+    repo.write("content/products/*.md", "---\nname: X\nfacility: htx-b\ngroup: food\n---\n")
+
+
 REFUSED: list[tuple[Callable[[Repo], None], list[str]]] = [
     (award_to_self, ["content/products/banh-a.md: awards:", "only the centre's maintainers may add, change or remove"]),
     (take_over_by_rename, ["content/products/keo-b.md: maintainers: ", "belongs to facility `htx-b`",
@@ -208,6 +214,8 @@ REFUSED: list[tuple[Callable[[Repo], None], list[str]]] = [
     (product_for_other, ["content/products/moi.md: maintainers:", "`htx-b`"]),
     (forget_address, ["content/published-urls.txt:", "only the centre's maintainers"]),
     (change_workflow, [".github/workflows/pull-request.yml:", "only the centre's maintainers"]),
+    (odd_names, ['content/products/k eo "b".md: maintainers:', "content/products/*.md: maintainers:",
+                 "content/products/m\ufffdm.md: ", "only the centre's maintainers"]),
 ]
 
 
