@@ -21,6 +21,8 @@ PAIRS = [
     ("#ffffff", "commune", "commune badge"),
     ("#ffffff", "expired", "expired badge"),
     ("muted", "soft", "no-award badge"),
+    ("ink", "paper", "declared award badge"),
+    ("#16632f", "paper", "verified award note"),
     ("#ffffff", "#0a5bc4", "Zalo button"),
     ("#8a5a00", "paper", "OCOP stars"),
     ("brand", "soft", "figures on the home page"),

@@ -130,6 +130,11 @@ def test_committed_codeowners_is_up_to_date_and_lists_maintainers(sample_site, c
     text = (ROOT / ".github/CODEOWNERS").read_text(encoding="utf-8")
     assert "/content/facilities/vinh-hoa-phat/ @vinhhoaphat @khuyencong-mau" in text
     assert "/content/products/banh-phong-tom-vinh-hoa-phat/ @vinhhoaphat @khuyencong-mau" in text
+    # decisions, vocabularies and settings are the centre's alone, and come last (the last match wins)
+    tail = text.split("# Chỉ trung tâm")[1]
+    for path in ("/content/decisions/", "/cnnt/vocabularies/", "/site.yaml", "/content/published-urls.txt"):
+        assert f"\n{path} @khuyencong-mau\n" in tail
+    assert "@vinhhoaphat" not in tail
     from cnnt import pipeline
     args = cli.parse_args(["check"])
     catalogue = pipeline.check(cli.options_from(args))

@@ -86,3 +86,22 @@ def test_photos_display_in_the_browser(visit, server):
     thumbnail = page.locator(".card img").first
     thumbnail.scroll_into_view_if_needed()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+
+
+@pytest.mark.parametrize("width,height", [(360, 640), (1280, 900)])
+def test_a_buyer_checks_an_award_against_its_decision(visit, server, width, height):
+    page = visit(width, height)
+    page.goto(server + "en/products/kho-muc-my-thuyen/")
+    badge = page.locator(".entry-head a.badge")  # the current level, verified: it links its decision
+    assert badge.inner_text() == "National level 2024"
+    badge.click()
+    assert page.locator("h1").inner_text() == "Decision No. 2512/QĐ-BCT"
+    check_accessible(page)
+    assert page.get_by_role("link", name="My Thuyen dried squid").count() == 1
+    page.get_by_role("link", name="Award decisions").first.click()
+    assert page.locator("h1").inner_text() == "Award decisions"
+    check_accessible(page)
+    page.goto(server + "products/ao-so-mi-nam/")  # declared, not counted: said in words, not only by style
+    declared = page.locator(".awards .award-declared")
+    assert declared.count() == 1 and "Cơ sở tự khai" in declared.inner_text()
+    assert page.locator(".entry-head .badge").inner_text() == "Chưa có công nhận còn hiệu lực"
