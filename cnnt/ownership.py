@@ -236,7 +236,8 @@ class Judge:
         if not owners:
             errors.append(centre_only(where, self.author))
         if kind == "products" and after.exists:
-            errors.extend(self.credentials(where, slug, self.earlier(slug, before, after), after))
+            errors.extend(self.credentials(where, slug, owners[0] if owners else "?", self.earlier(slug, before, after),
+                                           after))
         return errors
 
     def earlier(self, slug: str, before: EntryState, after: EntryState) -> EntryState:
@@ -253,7 +254,8 @@ class Judge:
                     return former
         return before
 
-    def credentials(self, where: str, slug: str, before: EntryState, after: EntryState) -> list[ContentError]:
+    def credentials(self, where: str, slug: str, facility: str, before: EntryState,
+                    after: EntryState) -> list[ContentError]:
         errors = []
         for field in CREDENTIALS:
             old = (before.front or {}).get(field)
@@ -263,10 +265,12 @@ class Judge:
             owner = str(new or old)
             errors.append(ContentError(
                 where, None, field,
-                f"`{field}` là thông tin xác nhận (giải thưởng, chứng nhận, cơ sở sản xuất) của sản phẩm `{slug}`: "
+                f"`{field}` là thông tin xác nhận (giải thưởng, chứng nhận, cơ sở sản xuất) của sản phẩm `{slug}` "
+                f"(cơ sở `{facility}`): "
                 f"chỉ người quản lý của trung tâm được thêm, sửa hoặc xoá; @{self.author} hãy gửi quyết định hoặc "
                 f"giấy chứng nhận cho trung tâm",
-                f"`{field}` of product `{slug}` is a credential (awards, certifications, the maker): only the "
+                f"`{field}` of product `{slug}` (facility `{facility}`) is a credential (awards, certifications, "
+                f"the maker): only the "
                 f"centre's maintainers may add, change or remove it; @{self.author}, send the decision or "
                 f"certificate to the centre" + ("" if field != "facility" else f" (now `{owner}`)")))
         return errors

@@ -21,7 +21,9 @@ DECISION = ("---\nnumber: 77/QĐ-BCT\ndate: 2025-09-01\nissuer: Bộ Công Thư�
 
 def with_policy(tmp_path: Path, policy: str) -> tuple[str, ...]:
     config = tmp_path / "site-policy.yaml"
-    config.write_text((ROOT / "site.yaml").read_text(encoding="utf-8") + f"declared_awards: {policy}\n", encoding="utf-8")
+    settings = (ROOT / "site.yaml").read_text(encoding="utf-8")
+    assert "\ndeclared_awards: show\n" in settings
+    config.write_text(settings.replace("\ndeclared_awards: show\n", f"\ndeclared_awards: {policy}\n"), encoding="utf-8")
     return ("--config", str(config))
 
 
@@ -100,7 +102,7 @@ def test_declared_awards_can_be_refused(make_site, tmp_path):
 
 def test_an_unknown_policy_is_reported_with_a_suggestion(make_site, tmp_path):
     run = make_site({}, command="check", extra=with_policy(tmp_path, "counts"))
-    assert run.code == 1 and "site-policy.yaml:22: declared_awards: " in run.err
+    assert run.code == 1 and "site-policy.yaml:25: declared_awards: " in run.err
     assert "`counts` must be `show`" in run.err and "did you mean `count`?" in run.err
 
 
