@@ -25,7 +25,7 @@ from . import parallel
 ERROR_CORRECTION = "M"   # 15% of the code may be damaged (a creased card, a glare) and it still reads
 PNG_MODULE_PIXELS = 12   # a 45-module code → 540 px: 4.6 cm at 300 dpi, sharp for print
 PNG_COMPRESSION = 3      # zlib level: 4× faster than the default for a third more bytes (~1 KB a code)
-CACHE_VERSION = 4  # bump when the codes change (encoder, error correction, quiet zone, PNG size)
+CACHE_VERSION = 5  # bump when the codes change (encoder, error correction, quiet zone, PNG size)
 DARK, LIGHT = 0, 255     # zxing-cpp's pixel values
 _AS_DIGITS = bytes.maketrans(bytes([DARK, LIGHT]), b"10")
 _DARK_RUN = re.compile("1+")
@@ -65,16 +65,18 @@ def svg(modules: str, size: int) -> str:
         start, end = run.span()
         row = start // size
         row_start = row * size
-        commands.append(f"m{start - row_start - x} {row - y}h{end - start}")
+        commands.append(f"m{start - row_start - x},{row - y}h{end - start}")
         x, y = end - row_start, row
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
-            f'<rect width="{size}" height="{size}" fill="#fff"/><path stroke="#000" d="M0 .5{"".join(commands)}"/></svg>')
+            f'<rect width="{size}" height="{size}" fill="#fff"/><path stroke="#000" d="M0,.5{"".join(commands)}"/></svg>')
 
 
 def _for_data_uri(text: str) -> str:
-    """Percent-escape what would end a data URI (`#`) or an HTML attribute (`"`), or start markup;
-    the rest stays as it is (urllib's quote() does the same in 20 times the time)."""
-    for character, escaped in (("%", "%25"), ("#", "%23"), ('"', "%22"), ("<", "%3C"), (">", "%3E"), ("&", "%26")):
+    """Percent-escape what would end a data URI (`#`) or an HTML attribute (`"`), start markup, or
+    make the URL invalid (a space: the path uses commas so that only the few between attributes are
+    escaped); the rest stays as it is (urllib's quote() does the same in 20 times the time)."""
+    for character, escaped in (("%", "%25"), ("#", "%23"), ('"', "%22"), ("<", "%3C"), (">", "%3E"), ("&", "%26"),
+                               (" ", "%20")):
         text = text.replace(character, escaped)
     return text
 

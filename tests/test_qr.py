@@ -50,7 +50,7 @@ def test_code_decodes_to_its_address_from_png_and_svg(tmp_path):
     svg = unquote(code.svg_data_uri.split(",", 1)[1])
     assert f'viewBox="0 0 {code.size} {code.size}"' in svg
     # inserted in HTML attributes as they are: nothing that ends a data URI or an attribute, or starts markup
-    assert not set("#\"<>&") & set(code.svg_data_uri + code.png_data_uri)
+    assert not set("#\"<>& ") & set(code.svg_data_uri + code.png_data_uri)
     assert Image.open(io.BytesIO(code.png)).size == (code.size * qr.PNG_MODULE_PIXELS,) * 2
     assert code.size == 45  # version 5 (37 modules) and the 4-module quiet zone on each side
     image = Image.open(io.BytesIO(code.png))
@@ -59,12 +59,12 @@ def test_code_decodes_to_its_address_from_png_and_svg(tmp_path):
 
 
 def svg_dark_modules(svg: str) -> set[tuple[int, int]]:
-    """The (x, y) modules an SVG code's path draws: `M0 .5` then `m<dx> <dy>h<run>` steps."""
-    path = re.search(r' d="M0 \.5((?:m-?\d+ -?\d+h\d+)*)"', svg)
+    """The (x, y) modules an SVG code's path draws: `M0,.5` then `m<dx>,<dy>h<run>` steps."""
+    path = re.search(r' d="M0,\.5((?:m-?\d+,-?\d+h\d+)*)"', svg)
     assert path, svg[:200]
     x = y = 0
     dark = set()
-    for dx, dy, run in re.findall(r"m(-?\d+) (-?\d+)h(\d+)", path[1]):
+    for dx, dy, run in re.findall(r"m(-?\d+),(-?\d+)h(\d+)", path[1]):
         x, y = x + int(dx), y + int(dy)
         dark.update((x + step, y) for step in range(int(run)))
         x += int(run)
