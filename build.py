@@ -5,6 +5,7 @@
   python build.py check                  validate only; list every problem, exit 1 if there is any
   python build.py serve                  build, serve on http://localhost:8000, rebuild what each edit affects
   python build.py new product <slug>     start a new entry (also: new facility|decision <slug>), every field explained
+  python build.py remove product <slug>  take out an entry published by mistake, with its recorded addresses
   python build.py schema                 write the JSON Schemas of entries to schemas/
   python build.py codeowners             write .github/CODEOWNERS from the facilities' maintainers
   python build.py owners --author USER --base COMMIT   check that USER may make the change since COMMIT (pull requests)
@@ -21,6 +22,7 @@ from pathlib import Path
 from cnnt import ownership, pipeline, review, schema
 from cnnt.config import build_date_from_environment, load_config
 from cnnt.errors import BuildFailed
+from cnnt.removal import FOLDERS, remove_entry
 from cnnt.scaffold import new_entry
 from cnnt.vocab import load_vocabularies
 
@@ -44,9 +46,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="build.py", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", nargs="?", default="build",
-                        choices=("build", "check", "serve", "new", "schema", "codeowners", "owners"))
+                        choices=("build", "check", "serve", "new", "remove", "schema", "codeowners", "owners"))
     parser.add_argument("arguments", nargs="*", help="new: product|facility|decision and a slug; owners: further files to judge")
     parser.add_argument("--facility", help="new product: the facility's file name")
+    parser.add_argument("--name", help="new: the entry's name, with its Vietnamese marks")
     parser.add_argument("--author", help="owners: the pull request's author (GitHub user name)")
     parser.add_argument("--base", help="owners: the commit the pull request starts from (git)")
     parser.add_argument("--content", type=Path, default=ROOT / "content", help="content folder (default: content/)")
@@ -88,7 +91,7 @@ def report_errors(failure: BuildFailed) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
-    if args.command in ("new", "schema", "codeowners", "owners"):
+    if args.command in ("new", "remove", "schema", "codeowners", "owners"):
         return contribute(args, options)
     if args.command == "check":
         catalogue = pipeline.check(options)
@@ -118,7 +121,9 @@ def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
     if args.command == "new":
         if len(args.arguments) != 2 or args.arguments[0] not in ("product", "facility", "decision"):
             raise SystemExit("dùng | usage: python build.py new product|facility|decision <slug> [--facility <slug>]")
-        path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility, options.build_date)
+        ask = input if sys.stdin.isatty() else None  # asked in a terminal; never guessed
+        path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility, options.build_date,
+                         args.name, ask)
         print(f"Đã tạo | created {path}: sửa tệp này rồi chạy | edit it, then run: python build.py check")
         return 0
     if args.command == "schema":
@@ -138,6 +143,15 @@ def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
         return 0
     catalogue = pipeline.check(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+    if args.command == "remove":
+        if len(args.arguments) != 2 or args.arguments[0] not in FOLDERS:
+            raise SystemExit("dùng | usage: python build.py remove product|facility|fair <slug>")
+        files, forgotten = remove_entry(args.arguments[0], args.arguments[1], catalogue, options.content_dir,
+                                        config.languages, options.record_file)
+        for path in files:
+            print(f"đã xoá | removed {os.path.relpath(path)}")
+        print(f"{len(forgotten)} địa chỉ bỏ khỏi | addresses taken out of {os.path.relpath(options.record_file)}")
+        return 0
     target = ROOT / ".github" / "CODEOWNERS"  # the last command left: codeowners
     target.parent.mkdir(exist_ok=True)
     target.write_text(review.codeowners(catalogue, config.maintainers), encoding="utf-8")

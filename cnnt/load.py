@@ -20,7 +20,7 @@ from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
 from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Decision, Facility, Fair, Image,
-                    Localized, Location, Product, Province, Support)
+                    Localized, Location, Product, Province, Support, Withdrawal)
 from .text import fold, slugify
 from .vocab import Match, Vocabularies
 
@@ -29,17 +29,18 @@ KINDS = ("facilities", "products", "fairs", "decisions")
 IMAGE_FIELDS = ("src", "alt")
 
 FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
-                   "contact", "maintainers", "support", "images", "aliases")
+                   "contact", "maintainers", "support", "images", "aliases", "withdrawn")
 PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
                   "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
-                  "lead_time", "tags", "images", "aliases")
+                  "lead_time", "tags", "images", "aliases", "withdrawn")
 FAIR_FIELDS = ("name", "start", "end", "venue", "province", "participants", "website", "summary", "aliases")
 BOOTH_FIELDS = ("facility", "booth")
 DECISION_FIELDS = ("number", "date", "issuer", "level", "region", "products", "document", "summary")
 FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS,
              "decisions": DECISION_FIELDS}
 FAIR_YEARS_AHEAD = 5
-TRANSLATION_FIELDS = ("name", "summary")
+TRANSLATION_FIELDS = ("name", "summary", "withdrawn")
+WITHDRAWN_FIELDS = ("date", "reason")
 AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
 CERTIFICATION_FIELDS = ("scheme", "grade", "number", "year", "expires")
 CONTACT_FIELDS = ("phone", "zalo", "email", "website")
@@ -93,13 +94,16 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
         results = _parse_changed(options, entries, jobs, cache)
     found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}, Decision: {}}
     references: list[Reference] = []
-    for item, entry_errors, entry_references in results:
+    broken: set[tuple[str, str]] = set()  # entries with errors of their own
+    for entry, (item, entry_errors, entry_references) in zip(entries, results):
         errors.extend(entry_errors)
         references.extend(entry_references)
         if item is not None:
             found[type(item)][item.slug] = item
+        else:
+            broken.add((entry.kind, entry.slug))
     facilities, products, fairs, decisions = found[Facility], found[Product], found[Fair], found[Decision]
-    errors.extend(check_references(references, {"facilities": facilities, "products": products}))
+    errors.extend(check_references(references, {"facilities": facilities, "products": products}, broken))
     for entries in (facilities, products, fairs):
         errors.extend(check_aliases(entries))
     errors.extend(awards.check_numbers(decisions.values()))
@@ -108,10 +112,26 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
     for slug, product in products.items():
         resolved[slug], award_errors = awards.resolve(product, index, options.declared_awards)
         errors.extend(award_errors)
+    withdrawn_facilities = {slug: f for slug, f in facilities.items() if f.withdrawn}
+    withdrawn_products = {slug: p for slug, p in products.items()
+                          if p.withdrawn or p.facility_slug in withdrawn_facilities}
+    errors.extend(check_fairs_ahead(fairs, withdrawn_facilities, options.build_date))
     if errors:
         raise BuildFailed(errors)
-    current = awards.current_awards(resolved, options.build_date)
-    return Catalogue(facilities, products, options.build_date, current, fairs, decisions, resolved)
+    facilities = {slug: f for slug, f in facilities.items() if slug not in withdrawn_facilities}
+    products = {slug: p for slug, p in products.items() if slug not in withdrawn_products}
+    current = awards.current_awards({slug: resolved[slug] for slug in products}, options.build_date)
+    return Catalogue(facilities, products, options.build_date, current, fairs, decisions, resolved,
+                     withdrawn_products, withdrawn_facilities)
+
+
+def check_fairs_ahead(fairs: dict[str, Fair], closed: dict[str, Facility], on: dt.date) -> list[ContentError]:
+    """A fair still to come cannot have a booth for a facility that has closed (a past one keeps its record)."""
+    return [ContentError(fair.source, booth.line, f"participants[{number}].facility",
+                         f"cơ sở `{booth.facility_slug}` đã ngừng hoạt động (`withdrawn`) từ {closed[booth.facility_slug].withdrawn.date:%d/%m/%Y}",
+                         f"facility `{booth.facility_slug}` closed (`withdrawn`) on {closed[booth.facility_slug].withdrawn.date}")
+            for fair in fairs.values() if not fair.is_past(on)
+            for number, booth in enumerate(fair.participants, 1) if booth.facility_slug in closed]
 
 
 def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict) -> list:
@@ -258,11 +278,19 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
     description = render_markdown(document.body)
     translation_errors: list[ContentError] = []
     if entry.translation is not None:
-        name_en, summary_en, description_en, translation_errors = _parse_translation(entry.translation, options)
+        english, translation_errors = _parse_translation(entry.translation, options)
         if item is not None:
-            item = replace(item, name=Localized(item.name.vi, name_en),
-                           summary=Localized(item.summary.vi, summary_en),
-                           description=Localized(description, description_en))
+            item = replace(item, name=Localized(item.name.vi, english.name),
+                           summary=Localized(item.summary.vi, english.summary),
+                           description=Localized(description, english.description))
+        withdrawn = getattr(item, "withdrawn", None)
+        if withdrawn is not None and english.reason:
+            item = replace(item, withdrawn=replace(withdrawn, reason=Localized(withdrawn.reason.vi, english.reason)))
+        elif english.reason_line is not None and item is not None and withdrawn is None:
+            translation_errors.append(ContentError(
+                display_path(entry.translation, options.display_root), english.reason_line, "withdrawn",
+                "bản tiếng Việt không ghi `withdrawn`: ghi `withdrawn: {date: …}` ở đó trước",
+                "the Vietnamese entry has no `withdrawn`: write `withdrawn: {date: …}` there first"))
     elif item is not None:
         item = replace(item, description=Localized(description))
     references = []
@@ -287,18 +315,50 @@ def _read_bytes(path: Path, errors: ErrorList) -> bytes:
         return b""
 
 
-def _parse_translation(path: Path, options: LoadOptions) -> tuple[str | None, str | None, str | None, list[ContentError]]:
+@dataclass(frozen=True)
+class English:
+    """What a translation (`<slug>.en.md`) may set."""
+
+    name: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    reason: str | None = None          # `withdrawn: {reason: …}`: why it is no longer offered, in English
+    reason_line: int | None = None
+
+
+def _parse_translation(path: Path, options: LoadOptions) -> tuple[English, list[ContentError]]:
     errors = ErrorList(display_path(path, options.display_root))
     document = read_document(_read_bytes(path, errors), errors, front_required=False)
     if document is None:
-        return None, None, None, list(errors)
+        return English(), list(errors)
     fields = Fields(document.front or {}, document.front_line, errors, options.build_date, TRANSLATION_FIELDS,
-                    unknown=("bản dịch chỉ được ghi `name` và `summary`; các trường khác lấy từ bản tiếng Việt",
-                             "a translation may only set `name` and `summary`; other fields come from the Vietnamese entry"))
-    name = fields.text("name", max_len=200)
-    summary = fields.text("summary", max_len=SUMMARY_MAX)
-    description = render_markdown(document.body) if document.body.strip() else None
-    return name, summary, description, list(errors)
+                    unknown=("bản dịch chỉ được ghi `name`, `summary` và `withdrawn: {reason: …}`; các trường khác "
+                             "lấy từ bản tiếng Việt",
+                             "a translation may only set `name`, `summary` and `withdrawn: {reason: …}`; other fields "
+                             "come from the Vietnamese entry"))
+    withdrawn = fields.mapping_field("withdrawn", ("reason",))
+    english = English(name=fields.text("name", max_len=200), summary=fields.text("summary", max_len=SUMMARY_MAX),
+                      description=render_markdown(document.body) if document.body.strip() else None,
+                      reason=withdrawn.text("reason", required=True, max_len=300) if withdrawn else None,
+                      reason_line=withdrawn.line if withdrawn else None)
+    return english, list(errors)
+
+
+def _parse_withdrawal(fields: Fields) -> Withdrawal | None:
+    """`withdrawn: {date, reason}`: no longer offered since that day (not after the build date)."""
+    withdrawn = fields.mapping_field("withdrawn", WITHDRAWN_FIELDS)
+    if withdrawn is None:
+        return None
+    if withdrawn.get("date", required=True) is None:
+        return None
+    day = withdrawn.date("date")
+    if day is not None and (day.year < MIN_YEAR or day > fields.build_date):
+        withdrawn.error("date", withdrawn.mapping["date"],
+                        f"ngày {day:%d/%m/%Y} không hợp lệ: từ năm {MIN_YEAR} đến ngày dựng trang ({fields.build_date:%d/%m/%Y})",
+                        f"date {day} is not possible: from {MIN_YEAR} up to the build date ({fields.build_date})")
+        return None
+    reason = withdrawn.text("reason", max_len=300)
+    return Withdrawal(day, Localized(reason or "")) if day else None
 
 
 def _parse_decision(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Decision | None:
@@ -374,6 +434,7 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         support=tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, _parse_support), key=lambda s: -s.year)),
         images=_parse_images(fields, entry),
         aliases=_parse_aliases(fields, entry.slug),
+        withdrawn=_parse_withdrawal(fields),
     )
     if not (name and kind and province and contact):
         return None
@@ -458,7 +519,7 @@ def _parse_images(fields: Fields, entry: EntryFiles) -> tuple[Image, ...]:
 def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Product | None:
     vocab = options.vocab
     name = fields.text("name", required=True, max_len=200)
-    facility = fields.text("facility", required=True)
+    facility = _facility_slug(fields)
     group = fields.term("group", vocab.product_groups, "nhóm sản phẩm", "product group", required=True)
     optional = dict(  # read even when a required field failed, so every problem is reported
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
@@ -478,11 +539,25 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
         tags=fields.text_list("tags", max_len=60),
         images=_parse_images(fields, entry),
         aliases=_parse_aliases(fields, entry.slug),
+        withdrawn=_parse_withdrawal(fields),
     )
     if not (name and facility and group):
         return None
     return Product(slug=entry.slug, source=source, name=Localized(name), facility_slug=facility, group=group.term,
                    **optional)
+
+
+def _facility_slug(fields: Fields) -> str | None:
+    """A product's `facility`; left empty (as `new` leaves it when not told), the message says what to write."""
+    value = fields.get("facility", required=True)
+    if value is not None and value.is_scalar and isinstance(value.raw, str) and not value.raw.strip():
+        fields.error("facility", value,
+                     "ghi tên tệp của cơ sở sản xuất ra sản phẩm này (tệp trong content/facilities/, không có `.md`), "
+                     "ví dụ `facility: my-thuyen`",
+                     "write the file name of the facility that makes this product (a file in content/facilities/, "
+                     "without `.md`), for example `facility: my-thuyen`")
+        return None
+    return fields.text("facility") if value is not None else None
 
 
 def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOptions) -> Fair | None:
@@ -666,14 +741,17 @@ def check_aliases(entries: dict) -> list[ContentError]:
 REFERENCE_NAMES = {"facilities": ("cơ sở", "facility"), "products": ("sản phẩm", "product")}
 
 
-def check_references(references: list[Reference], entries: dict[str, dict]) -> list[ContentError]:
-    """Every slug an entry names exists in its folder; one written by its name is pointed to its slug."""
+def check_references(references: list[Reference], entries: dict[str, dict],
+                     broken: set[tuple[str, str]] = frozenset()) -> list[ContentError]:
+    """Every slug an entry names exists in its folder; one written by its name is pointed to its slug.
+    An entry that exists but has errors of its own (`broken`) is not reported again as missing: one
+    cause, one message, in the file that has it."""
     errors = []
     by_name = {kind: {fold(name): slug for slug, entry in found.items() for name in (entry.name.vi, entry.name.en) if name}
                for kind, found in entries.items()}
     for ref in references:
         found = entries[ref.kind]
-        if ref.slug not in found:
+        if ref.slug not in found and (ref.kind, ref.slug) not in broken:
             vi_name, en_name = REFERENCE_NAMES[ref.kind]
             vi, en = hint(f"không có {vi_name} `{ref.slug}` trong content/{ref.kind}/ (ghi tên tệp của {vi_name})",
                           f"no {en_name} `{ref.slug}` in content/{ref.kind}/ (write the {en_name}'s file name)",

@@ -128,6 +128,15 @@ class Capacity:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """A product no longer made, or a facility closed: its page stays (printed QR codes lead there) and
+    says so, but it leaves listings, search and counts."""
+
+    date: dt.date
+    reason: Localized = Localized("")
+
+
+@dataclass(frozen=True)
 class Image:
     source: str              # path relative to the entry file, as written
     file: str                # absolute path on disk
@@ -161,6 +170,7 @@ class Facility:
     support: tuple[Support, ...] = ()
     images: tuple[Image, ...] = ()
     aliases: tuple[str, ...] = ()  # former slugs: their URLs keep working (printed QR codes)
+    withdrawn: Withdrawal | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,7 @@ class Product:
     tags: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
     aliases: tuple[str, ...] = ()  # former slugs: their URLs keep working (printed QR codes)
+    withdrawn: Withdrawal | None = None
 
     def current_award(self, on: dt.date) -> Award | None:
         """The highest award still valid on the given day (the most recent among equals)."""
@@ -256,6 +267,10 @@ class Catalogue:
     decisions: dict[str, Decision] = field(default_factory=dict)
     # Each product's awards resolved against the decisions (`awards.resolve`): what pages show.
     awards: dict[str, tuple[Award, ...]] = field(default_factory=dict)
+    # Entries no longer offered (`withdrawn`, or made by a facility that closed): they keep a page of
+    # their own and nothing else; `products` and `facilities` above hold only those still offered.
+    withdrawn_products: dict[str, Product] = field(default_factory=dict)
+    withdrawn_facilities: dict[str, Facility] = field(default_factory=dict)
 
     @cached_property
     def sorted_fairs(self) -> list[Fair]:
@@ -287,7 +302,20 @@ class Catalogue:
         return sorted(self.facilities.values(), key=lambda f: (sort_key(f.name.vi), f.slug))
 
     def facility_of(self, product: Product) -> Facility:
-        return self.facilities[product.facility_slug]
+        found = self.facilities.get(product.facility_slug)
+        return found if found is not None else self.withdrawn_facilities[product.facility_slug]
+
+    def withdrawal_of(self, product: Product) -> Withdrawal | None:
+        """Why a product is no longer offered: its own withdrawal, or its facility's closing."""
+        return product.withdrawn or self.facility_of(product).withdrawn
+
+    @property
+    def every_product(self) -> dict[str, Product]:
+        return {**self.products, **self.withdrawn_products}
+
+    @property
+    def every_facility(self) -> dict[str, Facility]:
+        return {**self.facilities, **self.withdrawn_facilities}
 
     def current_award(self, product: Product) -> Award | None:
         return self.current[product.slug]

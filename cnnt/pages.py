@@ -19,6 +19,7 @@ from .vocab import Term, Vocabularies
 
 RECENT_AWARDS_ON_HOME = 12
 RECENT_LEVELS = ("national", "regional")
+SIMILAR_SHOWN = 12  # products offered instead on the page of one no longer offered
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def decision_path(slug: str) -> str:
 
 def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
     """Each product, facility and fair page (the ones QR codes print) with the paths it had before."""
-    folders = (("products", catalogue.products), ("facilities", catalogue.facilities), ("fairs", catalogue.fairs))
+    folders = (("products", catalogue.every_product), ("facilities", catalogue.every_facility), ("fairs", catalogue.fairs))
     return [(f"{folder}/{entry.slug}/", tuple(f"{folder}/{alias}/" for alias in entry.aliases))
             for folder, entries in folders for entry in entries.values()]
 
@@ -172,6 +173,10 @@ class Routes:
             yield self.product(product, lang)
         for facility in self.catalogue.facilities.values():
             yield self.facility(facility, lang)
+        for product in self.catalogue.withdrawn_products.values():
+            yield self.withdrawn_product(product, lang)
+        for facility in self.catalogue.withdrawn_facilities.values():
+            yield self.withdrawn_facility(facility, lang)
         yield from self.term_listings(lang, "awards", self.vocab.level_order, self.by_level, "by_level")
         yield from self.term_listings(lang, "provinces", self._provinces_sorted(lang), self.by_province, "by_province")
         yield from self.term_listings(lang, "groups", list(self.vocab.product_groups), self.by_group, "by_group")
@@ -220,6 +225,37 @@ class Routes:
                     {"facility": facility, "products": products, "support": facility.support,
                      "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])})
 
+    # -- entries no longer offered -----------------------------------------------------------------
+
+    def withdrawn_product(self, product: Product, lang: str) -> Page:
+        """What it was, and where to go instead: the facility's other products, or, when the facility
+        has closed too, products of the same group from its province."""
+        catalogue = self.catalogue
+        facility = catalogue.facility_of(product)
+        if facility.slug in catalogue.facilities:
+            instead = catalogue.products_by_facility[facility.slug]
+        else:
+            instead = self.similar(facility, product.group)
+        return Page(product_path(product), lang, "withdrawn.html", {
+            "entry": product, "facility": facility, "withdrawal": catalogue.withdrawal_of(product),
+            "awards": catalogue.awards_of(product), "former_products": [], "instead": instead[:SIMILAR_SHOWN],
+            "facility_open": facility.slug in catalogue.facilities})
+
+    def withdrawn_facility(self, facility: Facility, lang: str) -> Page:
+        catalogue = self.catalogue
+        former = sorted((p for p in catalogue.withdrawn_products.values() if p.facility_slug == facility.slug),
+                        key=lambda p: (sort_key(p.name.vi), p.slug))
+        groups = list(dict.fromkeys(p.group for p in former))
+        instead = [p for group in groups for p in self.similar(facility, group)] if groups else self.similar(facility)
+        return Page(facility_path(facility), lang, "withdrawn.html", {
+            "entry": facility, "facility": facility, "withdrawal": facility.withdrawn, "awards": (),
+            "former_products": former, "instead": instead[:SIMILAR_SHOWN], "facility_open": False})
+
+    def similar(self, facility: Facility, group: Term | None = None) -> list[Product]:
+        """Products still offered in the facility's province, of the group if one is given."""
+        return [p for p in self.by_province.get(facility.province.term.code, [])
+                if group is None or p.group == group]
+
     # -- fairs and booth cards -------------------------------------------------------------
 
     def fairs(self, lang: str) -> Iterable[Page]:
@@ -229,8 +265,9 @@ class Routes:
             "upcoming": sorted((f for f in fairs if not f.is_past(on)), key=lambda f: f.start),
             "past": [f for f in fairs if f.is_past(on)],
         })
-        for fair in fairs:
-            booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants]
+        for fair in fairs:  # a facility that has since closed leaves a past fair's list
+            booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants
+                      if booth.facility_slug in self.catalogue.facilities]
             products_of = {f.slug: self.catalogue.products_by_facility[f.slug] for _, f in booths}
             yield Page(fair_path(fair), lang, "fair.html", {"fair": fair, "booths": booths, "products_of": products_of})
             yield Page(fair_path(fair) + "cards/", lang, "cards.html", {
@@ -247,9 +284,11 @@ class Routes:
             by_year.setdefault(decision.year, []).append(decision)
         yield Page("decisions/", lang, "decisions.html", {"years": list(by_year.items())})
         for decision in self.catalogue.sorted_decisions:
-            products = sorted((self.catalogue.products[slug] for slug in decision.products),
-                              key=lambda p: (sort_key(p.name.vi), p.slug))
-            yield Page(decision_path(decision.slug), lang, "decision.html", {"decision": decision, "products": products})
+            listed = sorted((self.catalogue.every_product[slug] for slug in decision.products),
+                            key=lambda p: (sort_key(p.name.vi), p.slug))
+            yield Page(decision_path(decision.slug), lang, "decision.html", {
+                "decision": decision, "products": [p for p in listed if p.slug in self.catalogue.products],
+                "withdrawn": [p for p in listed if p.slug not in self.catalogue.products]})
 
     def cards(self, lang: str) -> Iterable[Page]:
         """A printable sheet of booth cards per facility: one for the facility, one per product."""

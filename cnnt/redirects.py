@@ -21,7 +21,8 @@ RECORD_FILE = "published-urls.txt"
 RECORD_HEADER = """\
 # Every address of a product, facility or fair page this catalogue has published (QR codes and booth
 # cards print them). `python build.py` adds new ones; never delete a line: when an entry is renamed,
-# add its old file name to `aliases` in the entry, and the old address will redirect.
+# add its old file name to `aliases` in the entry, and the old address will redirect; an entry no longer
+# offered gets `withdrawn:`; one published by mistake is taken out with `python build.py remove`.
 # Mọi địa chỉ trang sản phẩm, cơ sở, hội chợ đã xuất bản (mã QR và thẻ gian hàng in chúng). Không xoá
 # dòng nào: khi đổi tên mục nhập, thêm tên tệp cũ vào `aliases` của mục nhập để địa chỉ cũ tự chuyển tiếp.
 """
@@ -75,6 +76,19 @@ def update_record(record_file: Path, live: set[str]) -> bool:
     body = "\n".join(sorted(recorded | live))
     record_file.write_text(RECORD_HEADER + body + "\n", encoding="utf-8")
     return True
+
+
+def forget(record_file: Path, paths: list[str]) -> list[str]:
+    """Take addresses out of the record (an entry removed on purpose); returns those it held."""
+    if not record_file.is_file():
+        return []
+    unwanted = set(paths)
+    lines = record_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() not in unwanted]
+    forgotten = [line.strip() for line in lines if line.strip() in unwanted]
+    if forgotten:
+        record_file.write_text("".join(kept), encoding="utf-8")
+    return forgotten
 
 
 def redirects_file(moved: dict[str, str], config: SiteConfig) -> str:

@@ -59,8 +59,8 @@ def codeowners(catalogue: Catalogue, centre: tuple[str, ...]) -> str:
     lines = [CODEOWNERS_HEADER]
     if centre_owners:
         lines.append(f"* {centre_owners}\n")
-    entries = [(facility.source, facility) for facility in catalogue.facilities.values()]
-    entries += [(product.source, catalogue.facility_of(product)) for product in catalogue.products.values()]
+    entries = [(facility.source, facility) for facility in catalogue.every_facility.values()]
+    entries += [(product.source, catalogue.facility_of(product)) for product in catalogue.every_product.values()]
     for source, facility in sorted(entries, key=lambda entry: entry[0]):
         owners = " ".join(dict.fromkeys([f"@{user}" for user in facility.maintainers] + centre_owners.split()))
         if owners:

@@ -3,18 +3,21 @@ field explained in Vietnamese and English. Optional fields are written as commen
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Callable
 
 from .errors import BuildFailed, ContentError, hint
 from .load import SLUG
-from .text import slugify
+from .text import nfc, slugify
 
 PRODUCT = """\
 ---
 # yaml-language-server: $schema={schema}
 # Tên sản phẩm (bắt buộc) · product name (required)
 name: {name}
-# Tên tệp của cơ sở sản xuất trong content/facilities/ (bắt buộc) · the facility's file name (required)
+# Tên tệp của cơ sở sản xuất trong content/facilities/, ví dụ my-thuyen (bắt buộc)
+# · the file name of the facility that makes it, in content/facilities/, e.g. my-thuyen (required)
 facility: {facility}
 # Nhóm (bắt buộc): handicraft (thủ công mỹ nghệ), food (chế biến nông-lâm-thủy sản, thực phẩm),
 # machinery (máy móc, cơ khí), other · product group (required)
@@ -48,6 +51,8 @@ group: food
 # images: [anh-san-pham.jpg]
 # Tên tệp cũ, nếu bạn đổi tên tệp này · former file names, if you rename this file
 # aliases: [ten-cu]
+# Không còn sản xuất: trang vẫn mở (mã QR đã in), nhưng rời danh sách · no longer made: the page stays, listings drop it
+# withdrawn: {{date: 2026-05-01, reason: Ngừng sản xuất}}
 ---
 Giới thiệu sản phẩm bằng tiếng Việt: nguyên liệu, cách làm, điểm đặc biệt.
 (Describe the product in Vietnamese; an English version goes in {slug}.en.md.)
@@ -87,6 +92,8 @@ contact:
 # images: [logo.png]
 # Tên tệp cũ, nếu bạn đổi tên tệp này · former file names, if you rename this file
 # aliases: [ten-cu]
+# Ngừng hoạt động: trang vẫn mở, sản phẩm rời danh sách · closed: the page stays, its products leave the listings
+# withdrawn: {{date: 2026-05-01, reason: Ngừng hoạt động}}
 ---
 Giới thiệu cơ sở bằng tiếng Việt. (Describe the facility in Vietnamese.)
 """
@@ -117,8 +124,15 @@ Kỳ bình chọn: hội đồng, số sản phẩm dự thi, tiêu chí. (Descr
 FOLDERS = {"product": "products", "facility": "facilities", "decision": "decisions"}
 
 
-def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, today: dt.date) -> Path:
-    """Write content/<kind>s/<slug>.md; refuse a bad slug, an existing entry or an unknown facility."""
+Ask = Callable[[str], str]  # shows a question in the terminal, returns the answer
+
+
+def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, today: dt.date,
+              name: str | None = None, ask: Ask | None = None) -> Path:
+    """Write content/<kind>s/<slug>.md; refuse a bad slug, an existing entry or an unknown facility.
+
+    A product's facility is never guessed: without `facility`, `ask` (given in a terminal) asks for it,
+    else the entry gets an empty `facility:` that `check` refuses, saying what to write there."""
     folder = content_dir / FOLDERS[kind]
     target = folder / f"{slug}.md"
     problem = None
@@ -129,17 +143,36 @@ def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, tod
         problem = ("đã có mục nhập này", "this entry already exists")
     elif kind == "product":
         known = sorted(path.name.split(".")[0] for path in (content_dir / "facilities").glob("*") if not path.name.endswith(".en.md"))
-        if facility is None and known:
-            facility = known[0]
-        if facility not in known:
+        if facility is None and ask is not None and known:
+            facility = _choose_facility(known, ask)
+        if facility is not None and facility not in known:
             problem = hint(f"không có cơ sở `{facility}` (ghi --facility <tên tệp của cơ sở>)",
                            f"no facility `{facility}` (give --facility <the facility's file name>)",
                            None)
     if problem:
         raise BuildFailed([ContentError(str(target), None, None, *problem)])
     folder.mkdir(parents=True, exist_ok=True)
-    name = slug.replace("-", " ").capitalize()
+    if name is None and ask is not None and kind != "decision":
+        name = ask(f"Tên (có dấu), Enter để ghi sau · name, with its marks (Enter: fill in later): ").strip() or None
+    name = nfc(name.strip()) if name and name.strip() else slug.replace("-", " ").capitalize()
     template = {"product": PRODUCT, "facility": FACILITY, "decision": DECISION}[kind]
-    target.write_text(template.format(schema=f"../../schemas/{kind}.schema.json", name=name, slug=slug,
-                                      facility=facility, today=today.isoformat()), encoding="utf-8")
+    target.write_text(template.format(schema=f"../../schemas/{kind}.schema.json", name=yaml_text(name), slug=slug,
+                                      facility=yaml_text(facility or ""), today=today.isoformat()), encoding="utf-8")
     return target
+
+
+def _choose_facility(known: list[str], ask: Ask) -> str | None:
+    """The facility's file name, typed or picked by number from the list; None to fill in later."""
+    listing = "\n".join(f"  {number}. {slug}" for number, slug in enumerate(known, 1))
+    answer = ask(f"{listing}\nCơ sở sản xuất (số hoặc tên tệp; Enter để ghi sau) · "
+                 f"the facility (number or file name; Enter: fill in later): ").strip()
+    if answer.isdigit() and 1 <= int(answer) <= len(known):
+        return known[int(answer) - 1]
+    return answer or None
+
+
+def yaml_text(value: str) -> str:
+    """A text as a YAML value: plain where that reads the same, else double-quoted (JSON is YAML)."""
+    if value and not set(value) & set(":#{}[],&*!|>'\"%@`\\") and value == value.strip() and not value[0] in "-?":
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -55,6 +55,10 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "images": listing(image, "Ảnh trong thư mục của mục nhập · photos in the entry's folder"),
         "aliases": listing(SLUG, "Tên tệp cũ, để địa chỉ cũ vẫn dùng được · former slugs, which keep redirecting"),
     }
+    withdrawn = mapping({"date": {**DATE, "description": "Ngày ngừng · since when"},
+                         "reason": text(300, "Lý do · why")}, ("date",),
+                        "Không còn sản xuất / ngừng hoạt động: trang vẫn mở, rời danh sách · no longer offered: the page "
+                        "stays, listings drop it")
     province = spellings(vocab.provinces, "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province")
     facility = {
         **common,
@@ -70,6 +74,7 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
                                "website": WEB_URL}, description="Liên hệ · contact"), "minProperties": 1},
         "maintainers": listing({"type": "string", "pattern": "^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"},
                                "Tên GitHub được sửa mục nhập · GitHub users who may change these entries"),
+        "withdrawn": withdrawn,
         "support": listing(mapping({"year": YEAR, "programme": {"enum": list(load.SUPPORT_PROGRAMMES)},
                                     "activity": text(300, "Hoạt động · activity"),
                                     "amount_vnd": {"type": "integer", "minimum": 0}, "project": TEXT},
@@ -97,6 +102,7 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "hs_code": {"type": "string", "pattern": load.HS_CODE.pattern, "description": "Mã HS · HS code"},
         "lead_time": text(200, "Thời gian giao · lead time"),
         "tags": listing({"type": "string", "maxLength": 60}, "Từ khoá · search words"),
+        "withdrawn": withdrawn,
     }
     fair = {
         **common,
@@ -124,7 +130,9 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "product": (product, load.PRODUCT_FIELDS, ("name", "facility", "group")),
         "fair": (fair, load.FAIR_FIELDS, ("name", "start", "end", "venue", "province")),
         "decision": (decision, load.DECISION_FIELDS, ("number", "date", "issuer", "level", "products")),
-        "translation": ({name: common[name] for name in load.TRANSLATION_FIELDS}, load.TRANSLATION_FIELDS, ()),
+        "translation": ({"name": common["name"], "summary": common["summary"],
+                         "withdrawn": mapping({"reason": text(300, "Lý do, tiếng Anh · why, in English")}, ("reason",))},
+                        load.TRANSLATION_FIELDS, ()),
     }
     return {name: _document(name, {field: properties[field] for field in fields}, required)
             for name, (properties, fields, required) in kinds.items()}

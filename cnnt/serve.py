@@ -241,7 +241,7 @@ def _same_place(old: object, new: object, catalogue: Catalogue, current: dict[st
     (`current`: the products' levels after the edit)."""
     if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
         return False
-    if (old.slug, old.name, old.aliases) != (new.slug, new.name, new.aliases):
+    if (old.slug, old.name, old.aliases, old.withdrawn) != (new.slug, new.name, new.aliases, new.withdrawn):
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
@@ -295,9 +295,9 @@ def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str
         if kind:
             shown.add((kind, value.slug))
         if isinstance(value, Product):  # a card shows its facility's name and the product's level
-            return id(value), id(facilities[value.facility_slug]), current.get(value.slug)
+            return id(value), id(facilities.get(value.facility_slug)), current.get(value.slug)
         if isinstance(value, Facility):
-            return id(value), len(by_facility[value.slug])
+            return id(value), len(by_facility.get(value.slug, ()))
         if isinstance(value, (Fair, Decision)):
             return id(value)
         if isinstance(value, BoothCard):
