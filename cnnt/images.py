@@ -17,6 +17,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import parallel
+from .write import write_atomic
 
 WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
@@ -184,44 +185,102 @@ class PhotoCache:
     def keys_file(self) -> Path:
         return self.folder / "keys.txt"
 
+    def manifest_file(self) -> Path:
+        return self.folder / "files.txt"
+
+    def read_manifest(self) -> dict[str, tuple[int, int]]:
+        """Each derivative as it was written: name → (size, modification time). A file that no longer
+        matches (truncated, overwritten, edited) is made again rather than published."""
+        written = {}
+        for line in read_checked(self.manifest_file()):
+            parts = line.split(" ")
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                written[parts[0]] = (int(parts[1]), int(parts[2]))
+        return written
+
+    def write_manifest(self, sizes: dict[str, tuple[int, int]]) -> None:
+        lines = []
+        for key, size in sorted(sizes.items()):
+            for name in _all_names(key, *size):
+                stat = os.stat(self.folder / name)
+                lines.append(f"{name} {stat.st_size} {stat.st_mtime_ns}")
+        write_checked(self.manifest_file(), lines)
+
     def source_keys(self, files: list[str]) -> dict[str, str]:
         """Each photo's key, re-hashed only when its size or modification time changed: hashing
         every photo again cost most of a warm build (500 phone photos are about 2 GB)."""
         known: dict[tuple[str, int, int], str] = {}
-        if self.keys_file().is_file():
-            for line in self.keys_file().read_text(encoding="utf-8").split("\n"):
-                parts = line.split("\t")
-                if len(parts) == 4:
-                    known[(parts[3], int(parts[0]), int(parts[1]))] = parts[2]
+        for line in read_checked(self.keys_file()):
+            parts = line.split("\t")
+            if len(parts) == 4 and parts[0].isdigit() and parts[1].isdigit():
+                known[(parts[3], int(parts[0]), int(parts[1]))] = parts[2]
         keys, lines = {}, []
         for file in files:
             stat = os.stat(file)
             signature = (file, stat.st_size, stat.st_mtime_ns)
             keys[file] = known.get(signature) or source_key(Path(file))
-            lines.append(f"{stat.st_size}\t{stat.st_mtime_ns}\t{keys[file]}\t{file}\n")
-        self.keys_file().write_text("".join(lines), encoding="utf-8")
+            lines.append(f"{stat.st_size}\t{stat.st_mtime_ns}\t{keys[file]}\t{file}")
+        write_checked(self.keys_file(), lines)
         return keys
 
     def read_sizes(self) -> dict[str, tuple[int, int]]:
         sizes = {}
-        if self.sizes_file().is_file():
-            for line in self.sizes_file().read_text().split("\n"):
-                if line.count(" ") == 2:
-                    key, width, height = line.split(" ")
-                    sizes[key] = (int(width), int(height))
+        for line in read_checked(self.sizes_file()):
+            parts = line.split(" ")
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+                sizes[parts[0]] = (int(parts[1]), int(parts[2]))
         return sizes
 
-    def complete(self, key: str, size: tuple[int, int] | None) -> bool:
+    def complete(self, key: str, size: tuple[int, int] | None, written: dict[str, tuple[int, int]]) -> bool:
+        """Whether every derivative of a photo is there, as it was written."""
         if size is None:
             return False
-        webp, jpeg, preview = _file_names(key, *size)
-        return all((self.folder / name).is_file() for name, _, _ in webp + jpeg) and (self.folder / preview).is_file()
+        for name in _all_names(key, *size):
+            try:
+                stat = os.stat(self.folder / name)
+            except OSError:
+                return False
+            if written.get(name) != (stat.st_size, stat.st_mtime_ns):
+                return False
+        return True
 
     def prune(self, keep: set[str]) -> None:
-        """Remove derivatives of photos no entry uses any more."""
+        """Remove derivatives of photos no entry uses any more (and half-written ones)."""
         for path in self.folder.iterdir():
-            if path.name not in ("sizes.txt", "keys.txt") and path.name.split("-")[0] not in keep:
+            if path.name not in INDEX_FILES and path.name.split("-")[0] not in keep or path.name.endswith(".part"):
                 path.unlink()
+
+
+INDEX_FILES = ("sizes.txt", "keys.txt", "files.txt")
+CHECK_PREFIX = "# blake2b "
+
+
+def write_checked(path: Path, lines: list[str]) -> None:
+    """An index file, whole, with a digest of its lines as its last line."""
+    body = "".join(f"{line}\n" for line in lines)
+    digest = hashlib.blake2b(body.encode("utf-8"), digest_size=16).hexdigest()
+    write_atomic(path, f"{body}{CHECK_PREFIX}{digest}\n".encode("utf-8"))
+
+
+def read_checked(path: Path) -> list[str]:
+    """An index file's lines; none when it is missing, cut short or changed by hand (its digest
+    does not match), so that whatever it described is worked out again."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    body, _, last = text.rstrip("\n").rpartition("\n")
+    body = f"{body}\n" if body else ""
+    if not last.startswith(CHECK_PREFIX):
+        return []
+    if hashlib.blake2b(body.encode("utf-8"), digest_size=16).hexdigest() != last[len(CHECK_PREFIX):]:
+        return []
+    return body.splitlines()
+
+
+def _all_names(key: str, width: int, height: int) -> list[str]:
+    webp, jpeg, preview = _file_names(key, width, height)
+    return [name for name, _, _ in webp + jpeg] + [preview]
 
 
 def prepare_photos(files: list[str], cache_dir: Path, jobs: int | None = None) -> tuple[dict[str, PhotoSet], dict[str, str]]:
@@ -230,7 +289,9 @@ def prepare_photos(files: list[str], cache_dir: Path, jobs: int | None = None) -
     cache = PhotoCache(cache_dir)
     sizes = cache.read_sizes()
     keys = cache.source_keys(sorted(set(files)))
-    missing = [(file, key, str(cache.folder)) for file, key in keys.items() if not cache.complete(key, sizes.get(key))]
+    written = cache.read_manifest()
+    missing = [(file, key, str(cache.folder)) for file, key in keys.items()
+               if not cache.complete(key, sizes.get(key), written)]
     files_of = {key: file for file, key, _ in missing}
     problems = {}
     for key, width, height, problem in parallel.imap_unordered(make_derivatives, missing, jobs):
@@ -241,8 +302,9 @@ def prepare_photos(files: list[str], cache_dir: Path, jobs: int | None = None) -
     if problems:
         return {}, problems
     used = set(keys.values())
-    cache.sizes_file().write_text("".join(f"{k} {w} {h}\n" for k, (w, h) in sorted(sizes.items()) if k in used))
+    write_checked(cache.sizes_file(), [f"{k} {w} {h}" for k, (w, h) in sorted(sizes.items()) if k in used])
     cache.prune(used)
+    cache.write_manifest({key: sizes[key] for key in used})
     return {file: photo_set(key, *sizes[key]) for file, key in keys.items()}, {}
 
 

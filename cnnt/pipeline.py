@@ -18,7 +18,7 @@ from .pages import PERMANENT_TEMPLATES, Page, build_pages
 from .vcard import facility_vcard, vcard_path
 from .render import Renderer
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
-from .write import atomic_output, copy_tree, write_bytes, write_text
+from .write import atomic_output, copy_tree, disk_errors, output_lock, write_bytes, write_text
 
 try:
     import resource
@@ -47,6 +47,11 @@ class BuildOptions:
         """Where photo derivatives are kept between builds: beside the output, never published, one per
         output folder (each build prunes what it does not use, so two sites must not share one)."""
         return self.out_dir.parent / ".cache" / self.out_dir.name / "images"
+
+    @property
+    def lock_file(self) -> Path:
+        """Held by the one build or preview writing to `out_dir`."""
+        return self.cache_dir.parent / "lock"
 
     @property
     def qr_cache(self) -> Path:
@@ -143,12 +148,13 @@ def build(options: BuildOptions) -> BuildReport:
     check_folders(options)
     check_output(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    fingerprint = input_fingerprint(options)
-    previous = options.out_dir / FINGERPRINT_FILE
-    if not options.force and previous.is_file() and previous.read_text() == fingerprint:
-        return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
-    with parallel.batch_memory():
-        return _build(options, config, fingerprint, started)
+    with output_lock(options.out_dir, options.lock_file), disk_errors(options.out_dir):
+        fingerprint = input_fingerprint(options)
+        previous = options.out_dir / FINGERPRINT_FILE
+        if not options.force and previous.is_file() and previous.read_text() == fingerprint:
+            return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
+        with parallel.batch_memory():
+            return _build(options, config, fingerprint, started)
 
 
 @dataclass

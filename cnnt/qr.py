@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import re
 import sqlite3
 import struct
@@ -25,7 +26,7 @@ from . import parallel
 ERROR_CORRECTION = "M"   # 15% of the code may be damaged (a creased card, a glare) and it still reads
 PNG_MODULE_PIXELS = 12   # a 45-module code → 540 px: 4.6 cm at 300 dpi, sharp for print
 PNG_COMPRESSION = 3      # zlib level: 4× faster than the default for a third more bytes (~1 KB a code)
-CACHE_VERSION = 5  # bump when the codes change (encoder, error correction, quiet zone, PNG size)
+CACHE_VERSION = 6  # bump when the codes change (encoder, error correction, quiet zone, PNG size)
 DARK, LIGHT = 0, 255     # zxing-cpp's pixel values
 _AS_DIGITS = bytes.maketrans(bytes([DARK, LIGHT]), b"10")
 _DARK_RUN = re.compile("1+")
@@ -109,19 +110,45 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def codes_for(urls: list[str], cache_file: Path, jobs: int | None = None) -> dict[str, QRCode]:
     """Codes for every address: from the cache when made before, else made (in parallel) and kept.
     Codes no longer used are dropped from the cache. One SQLite file: tens of thousands of small
-    files would cost more to open than the codes cost to read."""
+    files would cost more to open than the codes cost to read. A cache that cannot be read is made
+    anew; a row whose digest does not match what it holds (damaged, or edited by hand) is made again,
+    so a wrong code is never printed from it."""
     wanted = list(dict.fromkeys(urls))
     cache_file.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in (1, 2):
+        try:
+            return _codes_from(cache_file, wanted, jobs)
+        except sqlite3.DatabaseError:
+            if attempt == 2:
+                raise
+            cache_file.unlink(missing_ok=True)
+    raise AssertionError("unreachable")
+
+
+def _codes_from(cache_file: Path, wanted: list[str], jobs: int | None) -> dict[str, QRCode]:
     with contextlib.closing(_open(cache_file)) as db, db:
         db.execute("CREATE TEMP TABLE wanted (url TEXT PRIMARY KEY)")
         db.executemany("INSERT INTO wanted VALUES (?)", ((url,) for url in wanted))
         db.execute("DELETE FROM codes WHERE url NOT IN (SELECT url FROM wanted)")
-        codes = {row[0]: QRCode(*row) for row in db.execute("SELECT url, size, svg, png FROM codes")}
+        codes = {}
+        for url, size, svg_uri, png_uri, digest in db.execute("SELECT url, size, svg, png, digest FROM codes"):
+            code = QRCode(url, size, svg_uri, png_uri)
+            if digest == code_digest(code):
+                codes[url] = code
+        db.executemany("DELETE FROM codes WHERE url = ?", ((url,) for url in wanted if url not in codes))
         made = parallel.map_chunks(make_code, [url for url in wanted if url not in codes], jobs)
-        db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?)",
-                       ((c.url, c.size, c.svg_data_uri, c.png_data_uri) for c in made))
+        db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
+                       ((c.url, c.size, c.svg_data_uri, c.png_data_uri, code_digest(c)) for c in made))
     codes.update((code.url, code) for code in made)
     return codes
+
+
+def code_digest(code: QRCode) -> str:
+    """What a cached row must match: a digest of the address and the images made for it."""
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (code.url, str(code.size), code.svg_data_uri, code.png_data_uri):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
 
 
 def _open(cache_file: Path) -> sqlite3.Connection:
@@ -131,7 +158,7 @@ def _open(cache_file: Path) -> sqlite3.Connection:
             db = sqlite3.connect(cache_file)
             if db.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
                 db.execute("DROP TABLE IF EXISTS codes")
-                db.execute("CREATE TABLE codes (url TEXT PRIMARY KEY, size INTEGER, svg TEXT, png TEXT)")
+                db.execute("CREATE TABLE codes (url TEXT PRIMARY KEY, size INTEGER, svg TEXT, png TEXT, digest TEXT)")
                 db.execute(f"PRAGMA user_version = {CACHE_VERSION}")
             return db
         except sqlite3.DatabaseError:

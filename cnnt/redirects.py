@@ -16,6 +16,7 @@ from .config import SiteConfig
 from .errors import ContentError, display_path, hint
 from .model import Catalogue
 from .pages import entry_paths, lang_prefix
+from .write import write_atomic
 
 RECORD_FILE = "published-urls.txt"
 RECORD_HEADER = """\
@@ -74,7 +75,7 @@ def update_record(record_file: Path, live: set[str]) -> bool:
     if live <= recorded and record_file.is_file():
         return False
     body = "\n".join(sorted(recorded | live))
-    record_file.write_text(RECORD_HEADER + body + "\n", encoding="utf-8")
+    write_atomic(record_file, (RECORD_HEADER + body + "\n").encode("utf-8"))  # never truncated, even if killed
     return True
 
 
@@ -87,7 +88,7 @@ def forget(record_file: Path, paths: list[str]) -> list[str]:
     kept = [line for line in lines if line.strip() not in unwanted]
     forgotten = [line.strip() for line in lines if line.strip() in unwanted]
     if forgotten:
-        record_file.write_text("".join(kept), encoding="utf-8")
+        write_atomic(record_file, "".join(kept).encode("utf-8"))
     return forgotten
 
 

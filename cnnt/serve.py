@@ -30,7 +30,7 @@ from .load import entry_stamp, parse_entry
 from .pages import BoothCard, Page, Routes
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
-from .write import atomic_output, copy_tree, write_bytes, write_text
+from .write import atomic_output, copy_tree, disk_errors, output_lock, write_bytes, write_text
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -56,19 +56,22 @@ class Preview:
         with self.lock:
             started = time.perf_counter()
             try:
-                if self.plan is None or any(self._needs_full_build(path) for path in changed):
-                    count = self._full()
-                elif all(self._is_static(path) for path in changed):
-                    count = self._static()
-                else:
-                    count = self._quick(changed)
-                    if count is None:
-                        count = self._update()
+                with disk_errors(self.options.out_dir):
+                    count = self._rebuild(changed)
             except BuildFailed as failure:
                 self.errors = failure.errors
                 return f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), the last good site is kept"
             self.errors = []
             return f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+
+    def _rebuild(self, changed: list[Path]) -> int:
+        """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
+        if self.plan is None or any(self._needs_full_build(path) for path in changed):
+            return self._full()
+        if all(self._is_static(path) for path in changed):
+            return self._static()
+        count = self._quick(changed)
+        return self._update() if count is None else count
 
     # -- what kind of change ---------------------------------------------------------------------
 
@@ -397,6 +400,12 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
                 loop.add_callback(LiveReloadHandler.reload_waiters)
                 preview.finish()
 
+    lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
+    try:
+        lock.__enter__()
+    except BuildFailed as failure:
+        report_errors(failure)
+        return 1
     rebuild()
     watcher = FileEvents()
     watcher.watch(str(options.content_dir))  # livereload watches the working folder when told nothing
