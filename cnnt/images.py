@@ -145,6 +145,8 @@ def make_derivatives(job: tuple[str, str, str]) -> tuple[str, int, int, str | No
         image = _upright_srgb(path, WIDTHS[-1])
         _write_derivatives(image, key, width, height, cache)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:  # e.g. a truncated file
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise  # the system's error (a full disk, a read-only cache), not the photo's: said as such
         return key, 0, 0, str(exc)
     return key, width, height, None
 

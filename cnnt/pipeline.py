@@ -18,7 +18,7 @@ from .pages import PERMANENT_TEMPLATES, Page, build_pages
 from .vcard import facility_vcard, vcard_path
 from .render import Renderer
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
-from .write import atomic_output, copy_tree, disk_errors, output_lock, write_bytes, write_text
+from .write import atomic_output, copy_tree, disk_errors, output_lock, write_atomic, write_bytes, write_text
 
 try:
     import resource
@@ -27,6 +27,7 @@ except ImportError:  # not on Windows
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 FINGERPRINT_FILE = ".build-fingerprint"
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def build(options: BuildOptions) -> BuildReport:
     check_folders(options)
     check_output(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
-    with output_lock(options.out_dir, options.lock_file), disk_errors(options.out_dir):
+    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file):
         fingerprint = input_fingerprint(options)
         previous = options.out_dir / FINGERPRINT_FILE
         if not options.force and previous.is_file() and previous.read_text() == fingerprint:
@@ -215,9 +216,13 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
         timer.lap("render")
         write_extras(site, options, staging)
         images.publish(site.photos, options.cache_dir, staging)
-        write_text(staging, FINGERPRINT_FILE, fingerprint)
+        # Stamped "pending" until the record of addresses holds everything this site publishes: a
+        # build killed in between leaves a stamp that matches nothing, so the next build is not
+        # skipped as unchanged and completes the record.
+        write_text(staging, FINGERPRINT_FILE, PENDING)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
+    write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
                        time.perf_counter() - started, stages=timer.stages, cpu=timer.cpu)
