@@ -39,6 +39,7 @@ class SiteConfig:
     per_page: int = 48
     maintainers: tuple[str, ...] = ()  # the centre's GitHub users: they may change any entry
     declared_awards: str = DEFAULT_DECLARED_POLICY  # awards citing no registered decision: show, count, refuse
+    preview: bool = False  # a local preview (`serve`): every page says `noindex`, robots.txt disallows all
 
 
 def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None) -> SiteConfig:
@@ -68,6 +69,7 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
         per_page=fields.integer("per_page", 6, 500) or 48,
         maintainers=fields.github_users("maintainers"),
         declared_awards=_declared_awards(fields),
+        preview=preview_url is not None,
     )
     if errors:
         raise BuildFailed(list(errors))

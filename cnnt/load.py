@@ -22,7 +22,7 @@ from .markdown import render_markdown
 from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Decision, Facility, Fair, Image,
                     Localized, Location, Product, Province, Support, Withdrawal)
 from .text import fold, slugify
-from .vocab import Match, Vocabularies
+from .vocab import Match, Term, Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KINDS = ("facilities", "products", "fairs", "decisions")
@@ -33,7 +33,8 @@ FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded",
 PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
                   "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
                   "lead_time", "tags", "images", "aliases", "withdrawn")
-FAIR_FIELDS = ("name", "start", "end", "venue", "province", "participants", "website", "summary", "aliases")
+FAIR_FIELDS = ("name", "start", "end", "venue", "province", "country", "city", "online", "organiser", "participants",
+               "website", "summary", "aliases")
 BOOTH_FIELDS = ("facility", "booth")
 DECISION_FIELDS = ("number", "date", "issuer", "level", "region", "products", "document", "summary")
 FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS,
@@ -564,8 +565,8 @@ def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOpt
     name = fields.text("name", required=True, max_len=200)
     start = _fair_date(fields, "start")
     end = _fair_date(fields, "end")
-    venue = fields.text("venue", required=True, max_len=300)
-    province = fields.term("province", options.vocab.provinces, "tỉnh, thành phố", "province", required=True)
+    where = _fair_place(fields, options.vocab)
+    venue = fields.text("venue", required=where is not None and where[2] is None, max_len=300)
     if start and end and end < start:
         fields.error("end", fields.mapping.get("end"), f"ngày kết thúc ({end}) trước ngày bắt đầu ({start})",
                      f"the end ({end}) is before the start ({start})")
@@ -574,11 +575,65 @@ def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOpt
         website=fields.url("website"),
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
         aliases=_parse_aliases(fields, entry.slug),
+        organiser=fields.text("organiser", max_len=200),
     )
-    if not (name and start and end and venue and province):
+    if not (name and start and end and where and (venue or where[2])):
         return None
+    province, (country, city), online = where[0], where[1], where[2]
     return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=venue,
-                province=Province(province.term, province.former), **optional)
+                province=Province(province.term, province.former) if province else None,
+                country=country, city=city, online=online, **optional)
+
+
+PLACE_FIELDS = ("province", "country", "online")
+
+
+def _fair_place(fields: Fields, vocab: Vocabularies) -> tuple | None:
+    """Where a fair is: (province, (country, city), online URL), exactly one of them given. A fair in
+    Viet Nam names its province; a fair abroad its country and city; an online fair its address."""
+    given = [name for name in PLACE_FIELDS if fields.get(name) is not None]
+    if not given:
+        fields.error("province", None,
+                     "thiếu nơi tổ chức: hội chợ trong nước ghi `province`; ở nước ngoài ghi `country` (mã ISO) và "
+                     "`city`; hội chợ trực tuyến ghi `online: https://…`",
+                     "where is it? a fair in Viet Nam gives `province`; abroad, `country` (ISO code) and `city`; "
+                     "an online fair, `online: https://…`")
+        return None
+    if len(given) > 1:
+        fields.error(given[1], fields.mapping.get(given[1]),
+                     f"chỉ ghi một trong `province`, `country`, `online` (đã có `{given[0]}`)",
+                     f"give only one of `province`, `country`, `online` (`{given[0]}` is already given)")
+        return None
+    if given == ["province"]:
+        if fields.get("city") is not None:
+            fields.error("city", fields.mapping.get("city"), "`city` đi cùng `country` (hội chợ ở nước ngoài)",
+                         "`city` goes with `country` (a fair abroad)")
+        province = fields.term("province", vocab.provinces, "tỉnh, thành phố", "province")
+        return (province, (None, None), None) if province else None
+    if given == ["online"]:
+        url = fields.url("online")
+        return (None, (None, None), url) if url else None
+    country = _country(fields, vocab)
+    city = fields.text("city", required=True, max_len=100)
+    return (None, (country, city), None) if country and city else None
+
+
+def _country(fields: Fields, vocab: Vocabularies) -> Term | None:
+    code = fields.text("country")
+    if code is None:
+        return None
+    term = vocab.countries.by_code.get(code.upper())
+    if term is None:
+        named = vocab.countries.lookup(code)
+        vi, en = hint(f"`{code}` không phải mã quốc gia ISO 3166-1 gồm 2 chữ cái",
+                      f"`{code}` is not an ISO 3166-1 two-letter country code", named.term.code if named else None)
+        fields.error("country", fields.mapping.get("country"), vi, en)
+        return None
+    if term.code == "VN":
+        fields.error("country", fields.mapping.get("country"), "hội chợ trong nước ghi `province` thay cho `country`",
+                     "a fair in Viet Nam gives its `province` instead of `country`")
+        return None
+    return term
 
 
 def _fair_date(fields: Fields, name: str) -> dt.date | None:

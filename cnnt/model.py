@@ -243,13 +243,17 @@ class Fair:
     name: Localized
     start: dt.date
     end: dt.date
-    venue: str
-    province: Province
+    venue: str | None = None           # required but for an online fair
+    province: Province | None = None   # a fair in Viet Nam
     participants: tuple[Booth, ...] = ()
     website: str | None = None
     summary: Localized = Localized("")
     description: Localized = Localized("")
     aliases: tuple[str, ...] = ()
+    country: Term | None = None        # a fair abroad: its country (not VN) and city
+    city: str | None = None
+    online: str | None = None          # an online fair: where it takes place
+    organiser: str | None = None
 
     def is_past(self, on: dt.date) -> bool:
         return self.end < on

@@ -8,13 +8,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import images, parallel, qr, redirects, schema, search
+from . import feeds, images, parallel, qr, redirects, schema, search, sitemap
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
 from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue, Facility
-from .pages import PERMANENT_TEMPLATES, Page, build_pages
+from .pages import PERMANENT_TEMPLATES, Page, build_pages, decision_path, facility_path, fair_path, product_path
 from .vcard import facility_vcard, vcard_path
 from .render import Renderer
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
@@ -237,6 +237,39 @@ def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
     write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
+    write_discovery(site, options, root)
+
+
+def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:
+    """What search engines and feed readers read: sitemap, robots.txt (and feeds)."""
+    preview = options.preview_url is not None
+    changed = page_dates(site.catalogue, options)
+    for name, text in sitemap.sitemap_files(site.pages, site.config, changed).items():
+        write_text(root, name, text)
+    write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
+    for lang in site.config.languages:
+        write_text(root, feeds.feed_path(lang),
+                   feeds.atom_feed(site.catalogue, site.config, lang, site.renderer.strings_by_lang[lang], changed))
+
+
+def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date]:
+    """Each entry page's path → the day its entry's files last changed."""
+    entries = [(product_path(p), p) for p in catalogue.products.values()]
+    entries += [(facility_path(f), f) for f in catalogue.facilities.values()]
+    entries += [(fair_path(f), f) for f in catalogue.fairs.values()]
+    entries += [(decision_path(d.slug), d) for d in catalogue.decisions.values()]
+    files_of = {path: _entry_files(entry, options) for path, entry in entries}
+    dates = sitemap.change_dates([file for files in files_of.values() for file in files])
+    return {path: max(dates[file] for file in files if file in dates)
+            for path, files in files_of.items() if any(file in dates for file in files)}
+
+
+def _entry_files(entry: object, options: BuildOptions) -> list[Path]:
+    """An entry's main file, its translation if there is one, and its photos."""
+    main = options.display_root / getattr(entry, "source")
+    translation = main.with_name(main.name[: -len(".md")] + ".en.md")
+    files = [main, translation] if translation.is_file() else [main]
+    return files + [Path(image.file) for image in getattr(entry, "images", ())]
 
 
 def write_vcard(site: Plan, facility: Facility, root: Path) -> None:

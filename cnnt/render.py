@@ -21,6 +21,7 @@ from .images import PhotoSet
 from .model import Catalogue, Facility, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
 from .qr import QRCode
+from .structured import StructuredData
 from .vcard import vcard_path
 from .text import initial
 from .vocab import Vocabularies
@@ -106,7 +107,9 @@ class Renderer:
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
             t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture, preview=self.preview,
             url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
+            structured_data=self.structured_data,
         )
+        self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
         self.env.globals.update(macros(self.env))
 
@@ -175,6 +178,11 @@ class Renderer:
     def qr_code(self, path: str, lang: str) -> QRCode:
         """The code of a page's absolute address (made in the QR stage for every permanent page)."""
         return self.codes[self.config_base_url + lang_prefix(lang) + path]
+
+    @jinja2.pass_context
+    def structured_data(self, context: jinja2.runtime.Context) -> Markup:
+        """The page's JSON-LD (schema.org), for entry pages."""
+        return self.structured.script(context["page"])
 
     def preview(self, entry: object) -> str | None:
         """The absolute address of an entry's link-preview image (OpenGraph), if it has a photo."""

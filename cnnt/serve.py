@@ -123,6 +123,7 @@ class Preview:
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
         write_text(out, "_redirects", redirects.redirects_file(plan.moved, plan.config))
+        pipeline.write_discovery(plan, self.options, out)
         images.publish(plan.photos, self.options.cache_dir, out)
         self._keep(plan, described)
         return len(stale)
@@ -209,6 +210,7 @@ class Preview:
                     self.pages[output] = page
                     write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
             plan.pages[:] = list(self.pages.values())
+            pipeline.write_discovery(plan, self.options, self.options.out_dir)  # the edit's day, in the sitemap
             self.search_stale = False
 
     def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:

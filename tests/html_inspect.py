@@ -31,7 +31,7 @@ class Page(HTMLParser):
 
     @property
     def hreflang(self) -> dict[str, str]:
-        return {a["hreflang"]: a["href"] for a in self.all("link") if a.get("rel") == "alternate"}
+        return {a["hreflang"]: a["href"] for a in self.all("link") if a.get("rel") == "alternate" and "hreflang" in a}
 
     def links(self) -> list[str]:
         """Everything a visitor can follow from the page."""

@@ -1,5 +1,6 @@
 """The sample catalogue builds cleanly, and the build behaves as a release tool should."""
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -169,11 +170,14 @@ def test_content_cannot_run_script(make_site):
     assert run.code == 0, run.err
     for page in run.site.rglob("*.html"):
         parsed = parse(page)
-        # the only scripts: the search page's own code and its strings as JSON (never run)
-        scripts = parsed.all("script")
+        # the only scripts: the search page's own code and its strings as JSON, and structured data (never run)
+        scripts = [attrs for attrs in parsed.all("script") if attrs != {"type": "application/ld+json"}]
         assert all(attrs in ({"src": "../static/search.js", "defer": ""}, {"src": "../../static/search.js", "defer": ""},
                              {"type": "application/json", "data-strings": ""}) for attrs in scripts), (page, scripts)
         assert len(scripts) == (2 if page.parent.name == "search" else 0) and not parsed.all("iframe"), page
+        for data in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.read_text(), re.S):
+            assert "<" not in data and ">" not in data  # written as \u003c: no way out of the element
+            json.loads(data)
         for tag, attrs in parsed.elements:
             assert not [name for name in attrs if name.startswith("on")], (page, tag, attrs)
             assert not any(attrs.get(name, "").strip().lower().startswith("javascript:") for name in ("href", "src"))

@@ -1,0 +1,66 @@
+"""Atom feeds, one per language (`feed.xml`, `en/feed.xml`): products newly recognised, by the date of
+the decision the centre registered, and fairs still to come. A buyer's or journalist's feed reader,
+or the centre's own newsletter tool, follows the catalogue without visiting it."""
+from __future__ import annotations
+
+import datetime as dt
+from xml.sax.saxutils import escape, quoteattr
+
+from .config import SiteConfig
+from .model import Catalogue
+from .pages import decision_path, fair_path, lang_prefix, product_path
+
+ENTRIES = 100  # the newest ones; a feed is news, not the catalogue
+
+
+def feed_path(lang: str) -> str:
+    return lang_prefix(lang) + "feed.xml"
+
+
+def atom_feed(catalogue: Catalogue, config: SiteConfig, lang: str, strings: dict[str, str],
+              changed: dict[str, dt.date]) -> str:
+    """The feed of one language. `changed` gives a page path its last-modified day (for fairs)."""
+    base = config.base_url + lang_prefix(lang)
+    entries: list[tuple[dt.date, str]] = []
+    for decision in catalogue.sorted_decisions:
+        for slug in decision.products:
+            product = catalogue.products.get(slug)
+            if product is None:
+                continue  # no longer offered
+            facility = catalogue.facility_of(product)
+            title = f"{product.name[lang]}: {decision.level[lang]} {decision.year}"
+            summary = (f"{facility.name[lang]}, {facility.province.term[lang]}. "
+                       f"{strings['decision_title'].format(number=decision.number)}, {decision.issuer}.")
+            entries.append((decision.date, _entry(
+                f"{base}{product_path(product)}#{decision.slug}", title, decision.date, base + product_path(product),
+                summary, base + decision_path(decision.slug))))
+    for fair in catalogue.sorted_fairs:
+        if fair.is_past(catalogue.build_date):
+            continue
+        day = changed.get(fair_path(fair), catalogue.build_date)
+        when = strings["fair_dates"].format(start=fair.start.isoformat(), end=fair.end.isoformat())
+        entries.append((day, _entry(base + fair_path(fair), fair.name[lang], day, base + fair_path(fair),
+                                    f"{when}. {fair.summary[lang]}".strip(), None)))
+    entries.sort(key=lambda entry: entry[0], reverse=True)
+    entries = entries[:ENTRIES]
+    updated = entries[0][0] if entries else catalogue.build_date
+    title = f"{config.title[lang]}: {strings['feed_title']}"
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">\n'
+            f"<id>{escape(config.base_url + feed_path(lang))}</id>\n<title>{escape(title)}</title>\n"
+            f"<updated>{_time(updated)}</updated>\n"
+            f"<author><name>{escape(config.centre.name[lang])}</name></author>\n"
+            f'<link rel="self" type="application/atom+xml" href={quoteattr(config.base_url + feed_path(lang))}/>\n'
+            f'<link rel="alternate" type="text/html" href={quoteattr(base)}/>\n'
+            + "".join(entry for _, entry in entries) + "</feed>\n")
+
+
+def _entry(identity: str, title: str, day: dt.date, link: str, summary: str, related: str | None) -> str:
+    extra = f'<link rel="related" href={quoteattr(related)}/>' if related else ""
+    return (f"<entry><id>{escape(identity)}</id><title>{escape(title)}</title><updated>{_time(day)}</updated>"
+            f'<link rel="alternate" type="text/html" href={quoteattr(link)}/>{extra}'
+            f"<summary>{escape(summary)}</summary></entry>\n")
+
+
+def _time(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00Z"

@@ -1,0 +1,104 @@
+"""What search engines read: `sitemap.xml` (every page meant to be found, in each language with its
+`hreflang` alternates and, for entry pages, `lastmod` from the content) and `robots.txt`.
+
+Pages that must not be indexed say so themselves (`noindex`): redirects, booth cards, printable
+catalogues, withdrawn entries, the 404 page, and every page of a local preview.
+
+`lastmod` is the day an entry's files last changed: the date of the last git commit that touched
+them (so two builds of one commit agree), or the file's own time for a change not committed yet
+or a content folder outside git.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from .config import SiteConfig
+from .pages import Page, lang_prefix
+
+# Pages of these templates are not for search engines (each also says `noindex`).
+NOT_INDEXED = frozenset({"404.html", "redirect.html", "cards.html", "withdrawn.html", "print.html", "search.html"})
+URLS_PER_FILE = 50_000  # the sitemap protocol's limit; a larger site gets an index of several files
+
+
+def sitemap_files(pages: list[Page], config: SiteConfig, changed: dict[str, dt.date]) -> dict[str, str]:
+    """File name → XML: `sitemap.xml`, or an index of `sitemap-N.xml` parts for a large site.
+    `changed` gives a page path (without language prefix) its last-modified day."""
+    paths = sorted({page.path for page in pages if page.template not in NOT_INDEXED and page.lang == config.languages[0]})
+    entries = [_url(config, lang, path, changed.get(path)) for path in paths for lang in config.languages]
+    if len(entries) <= URLS_PER_FILE:
+        return {"sitemap.xml": _urlset(entries)}
+    parts = {f"sitemap-{n + 1}.xml": _urlset(entries[start:start + URLS_PER_FILE])
+             for n, start in enumerate(range(0, len(entries), URLS_PER_FILE))}
+    index = "".join(f"<sitemap><loc>{escape(config.base_url + name)}</loc></sitemap>\n" for name in parts)
+    return {**parts, "sitemap.xml": ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                                     '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+                                     f"{index}</sitemapindex>\n")}
+
+
+def _url(config: SiteConfig, lang: str, path: str, day: dt.date | None) -> str:
+    alternates = "".join(f'<xhtml:link rel="alternate" hreflang="{other}" href={quoteattr(config.base_url + lang_prefix(other) + path)}/>'
+                         for other in config.languages)
+    alternates += f'<xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(config.base_url + path)}/>'
+    lastmod = f"<lastmod>{day.isoformat()}</lastmod>" if day else ""
+    return f"<url><loc>{escape(config.base_url + lang_prefix(lang) + path)}</loc>{lastmod}{alternates}</url>\n"
+
+
+def _urlset(entries: list[str]) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">\n'
+            + "".join(entries) + "</urlset>\n")
+
+
+def robots_txt(config: SiteConfig, preview: bool) -> str:
+    if preview:  # a local preview is never to be indexed
+        return "User-agent: *\nDisallow: /\n"
+    return f"User-agent: *\nAllow: /\n\nSitemap: {config.base_url}sitemap.xml\n"
+
+
+def change_dates(files: list[Path]) -> dict[Path, dt.date]:
+    """The day each file last changed: its last commit's, or its own time where git cannot say."""
+    committed = _commit_dates(files[0].parent) if files else {}
+    dates = {}
+    for file in files:
+        day = committed.get(file.resolve())
+        if day is None:
+            try:
+                day = dt.datetime.fromtimestamp(os.stat(file).st_mtime, dt.timezone.utc).date()
+            except OSError:
+                continue
+        dates[file] = day
+    return dates
+
+
+def _commit_dates(folder: Path) -> dict[Path, dt.date]:
+    """For each file under the repository that holds `folder` and is unchanged since its last commit,
+    that commit's day; one `git log` for the whole catalogue."""
+    try:
+        top = Path(_git(folder, "rev-parse", "--show-toplevel").strip())
+        log = _git(top, "log", "--format=%x00%ct", "--name-only", "--no-renames", "-z", "--", ".")
+        dirty = _git(top, "status", "--porcelain", "-z", "--untracked-files=no", "--no-renames")
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    modified = {top / entry[3:] for entry in dirty.split("\0") if len(entry) > 3}
+    dates: dict[Path, dt.date] = {}
+    day = None
+    for field in log.split("\0"):
+        field = field.strip("\n")
+        if not field:
+            continue
+        if field.isdigit() and len(field) >= 9:  # a commit's time, then the files it changed
+            day = dt.datetime.fromtimestamp(int(field), dt.timezone.utc).date()
+            continue
+        path = (top / field).resolve()
+        if day is not None and path not in dates and path not in modified:
+            dates[path] = day
+    return dates
+
+
+def _git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, check=True,
+                          env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"}).stdout
