@@ -61,6 +61,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
     parser.add_argument("--jobs", type=positive_int, help="worker processes (default: one per core)")
     parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    parser.add_argument("--deploy", action="store_true",
+                        help="a build for publishing: refuse a placeholder base_url (the deploy workflow uses it)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--timings", action="store_true", help="print the time each build stage took")
@@ -73,7 +75,7 @@ def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
         content_dir=args.content.resolve(), out_dir=args.out.resolve(), config_file=args.config.resolve(),
         templates_dir=args.templates.resolve(), static_dir=args.static.resolve(),
         build_date=args.date or build_date_from_environment(), display_root=Path.cwd().resolve(),
-        jobs=args.jobs, force=args.force,
+        jobs=args.jobs, force=args.force, deploy=args.deploy,
         # a preview without base_url links to itself; a build for publishing must name its address
         preview_url=f"http://{args.host}:{args.port}/" if args.command == "serve" else None,
     )

@@ -5,6 +5,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .awards import DECLARED_POLICIES, DEFAULT_DECLARED_POLICY
 from .errors import BuildFailed, ErrorList, display_path, hint, suggest
@@ -42,7 +43,8 @@ class SiteConfig:
     preview: bool = False  # a local preview (`serve`): every page says `noindex`, robots.txt disallows all
 
 
-def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None) -> SiteConfig:
+def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None,
+                deploy: bool = False) -> SiteConfig:
     """Read and check `site.yaml`; raise BuildFailed listing every problem.
 
     `preview_url` stands in for a missing `base_url` in a local preview; a real build needs the
@@ -60,6 +62,8 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
     if errors or root is None:
         raise BuildFailed(list(errors))
     fields = Fields(root.data, 1, errors, build_date, CONFIG_FIELDS)
+    if deploy:
+        _refuse_placeholder(fields)
     config = SiteConfig(
         title=_localized(fields, "title", required=True),
         description=_localized(fields, "description"),
@@ -93,6 +97,24 @@ def _base_url(fields: Fields, preview_url: str | None) -> str:
         return ""
     url = url or ""
     return url if url.endswith("/") else url + "/"
+
+
+# Addresses reserved for examples and tests (RFC 2606, RFC 6761): never a published site's.
+PLACEHOLDER_HOSTS = ("example.com", "example.net", "example.org", "localhost")
+PLACEHOLDER_SUFFIXES = (".example", ".test", ".invalid", ".localhost", ".example.com", ".example.net", ".example.org")
+
+
+def _refuse_placeholder(fields: Fields) -> None:
+    """A build for publishing (`--deploy`) must carry the site's real address: QR codes printed from a
+    placeholder lead nowhere."""
+    value = fields.mapping.get("base_url")
+    host = (urlsplit(value.raw or "").hostname or "") if value is not None and value.is_scalar else ""
+    if host in PLACEHOLDER_HOSTS or host.endswith(PLACEHOLDER_SUFFIXES) or host.startswith("127."):
+        fields.error("base_url", value,
+                     f"`{host}` là địa chỉ mẫu: ghi địa chỉ công khai thật của trang trước khi xuất bản (GitHub Pages: "
+                     f"`https://<tài-khoản>.github.io/<kho>/`); mã QR in ra dẫn tới địa chỉ này",
+                     f"`{host}` is a placeholder: set the site's real public address before publishing (GitHub Pages: "
+                     f"`https://<account>.github.io/<repository>/`); printed QR codes lead to it")
 
 
 def _declared_awards(fields: Fields) -> str:

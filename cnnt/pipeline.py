@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, images, parallel, qr, redirects, schema, search, sitemap
+from . import feeds, images, parallel, previews, qr, redirects, schema, search, sitemap
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -42,12 +42,18 @@ class BuildOptions:
     jobs: int | None = None
     force: bool = False
     preview_url: str | None = None  # set by `serve`: stands in for a missing base_url; records nothing
+    deploy: bool = False  # a build for publishing: a placeholder base_url is refused
 
     @property
     def cache_dir(self) -> Path:
         """Where photo derivatives are kept between builds: beside the output, never published, one per
         output folder (each build prunes what it does not use, so two sites must not share one)."""
         return self.out_dir.parent / ".cache" / self.out_dir.name / "images"
+
+    @property
+    def previews_dir(self) -> Path:
+        """Link-preview images drawn for entries without photos."""
+        return self.cache_dir.parent / "previews"
 
     @property
     def lock_file(self) -> Path:
@@ -148,7 +154,8 @@ def build(options: BuildOptions) -> BuildReport:
     started = time.perf_counter()
     check_folders(options)
     check_output(options)
-    config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+    config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url,
+                         options.deploy)
     with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file):
         fingerprint = input_fingerprint(options)
         previous = options.out_dir / FINGERPRINT_FILE
@@ -173,6 +180,7 @@ class Plan:
     pages: list[Page]
     codes: dict[str, qr.QRCode]
     renderer: Renderer
+    drawn: dict[str, str]  # `kind/slug` → the link-preview image drawn for an entry without photos
 
 
 @dataclass
@@ -193,6 +201,8 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     live, moved = _check_addresses(options, catalogue, config)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
+    cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
+    drawn = previews.prepare(cards, options.previews_dir, options.jobs)
     timer.lap("images")
     indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")
@@ -204,8 +214,8 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
         caches.codes = qr.codes_for(urls, options.qr_cache, options.jobs)
     timer.lap("qr")
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
-                        reuse=previous.renderer if previous else None)
-    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer)
+                        reuse=previous.renderer if previous else None, drawn=drawn)
+    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn)
 
 
 def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
@@ -215,7 +225,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
         render_all(site.renderer, site.pages, staging, options.jobs)
         timer.lap("render")
         write_extras(site, options, staging)
-        images.publish(site.photos, options.cache_dir, staging)
+        publish_images(site, options, staging)
         # Stamped "pending" until the record of addresses holds everything this site publishes: a
         # build killed in between leaves a stamp that matches nothing, so the next build is not
         # skipped as unchanged and completes the record.
@@ -234,10 +244,23 @@ def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
     write_search(site.indexes, options.static_dir, root)
     for facility in site.catalogue.facilities.values():
         write_vcard(site, facility, root)
-    write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
+    write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
     write_discovery(site, options, root)
+
+
+def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
+    images.publish(site.photos, options.cache_dir, root)
+    previews.publish(site.drawn, options.previews_dir, root)
+
+
+def write_redirects(site: Plan, root: Path) -> None:
+    """Former addresses → current ones, for the hosts that read a file of them (the redirect pages
+    work everywhere): `_redirects`, `.htaccess` (Apache), `nginx-redirects.conf`."""
+    write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
+    write_text(root, ".htaccess", redirects.htaccess(site.moved, site.config))
+    write_text(root, "nginx-redirects.conf", redirects.nginx_redirects(site.moved, site.config))
 
 
 def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:

@@ -96,3 +96,17 @@ def redirects_file(moved: dict[str, str], config: SiteConfig) -> str:
     """`_redirects` (Netlify, Cloudflare Pages and others): `old new 301`, from the site's own path."""
     base = urlsplit(config.base_url).path
     return "".join(f"{base}{old} {base}{new} 301\n" for old, new in sorted(moved.items()))
+
+
+def nginx_redirects(moved: dict[str, str], config: SiteConfig) -> str:
+    """The same redirects for nginx (`include` it in the site's `server` block)."""
+    base = urlsplit(config.base_url).path
+    return ("# Made by build.py from `aliases`: include in the server block · tạo tự động từ `aliases`\n"
+            + "".join(f"location = {base}{old} {{ return 301 {base}{new}; }}\n" for old, new in sorted(moved.items())))
+
+
+def htaccess(moved: dict[str, str], config: SiteConfig) -> str:
+    """The same redirects for Apache (read from the site's root when `AllowOverride` permits)."""
+    base = urlsplit(config.base_url).path
+    return ("# Made by build.py from `aliases` · tạo tự động từ `aliases`\n"
+            + "".join(f"Redirect 301 {base}{old} {base}{new}\n" for old, new in sorted(moved.items())))

@@ -72,12 +72,15 @@ def load_strings(path: Path = STRINGS_FILE) -> dict[str, dict[str, str]]:
         return yaml.safe_load(stream)
 
 
+# Where each kind of entry lives, as the drawn link previews are keyed (`previews.cards_for`).
+ENTRY_FOLDERS = {"Product": "products", "Facility": "facilities", "Fair": "fairs"}
+
 class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
                  photos: dict[str, PhotoSet] | None = None, codes: dict[str, QRCode] | None = None,
-                 reuse: Renderer | None = None) -> None:
+                 reuse: Renderer | None = None, drawn: dict[str, str] | None = None) -> None:
         """`reuse`: a renderer of the same templates whose compiled templates this one takes over
         (the preview makes a renderer per edit; compiling every template again would cost more)."""
         strings = reuse.strings if reuse else load_strings()
@@ -86,6 +89,7 @@ class Renderer:
         self.languages = config.languages
         self.photos = photos or {}
         self.codes = codes or {}
+        self.drawn = drawn or {}
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
         # goes, and each page fills it in at the end.
@@ -185,9 +189,13 @@ class Renderer:
         return self.structured.script(context["page"])
 
     def preview(self, entry: object) -> str | None:
-        """The absolute address of an entry's link-preview image (OpenGraph), if it has a photo."""
+        """The absolute address of an entry's link-preview image (OpenGraph): its first photo, cropped,
+        or the image drawn for it (`previews`)."""
         images = getattr(entry, "images", ())
-        return self.config_base_url + self.photos[images[0].file].preview.url if images else None
+        if images:
+            return self.config_base_url + self.photos[images[0].file].preview.url
+        drawn = self.drawn.get(f"{ENTRY_FOLDERS.get(type(entry).__name__)}/{getattr(entry, 'slug', '')}")
+        return self.config_base_url + drawn if drawn else None
 
     def page_values(self, page: Page) -> dict[str, object]:
         """What every template knows about its page. Links are written `{{ root }}products/x/`:

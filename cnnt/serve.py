@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import awards, images, pipeline, redirects, search
+from . import awards, images, pipeline, search
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award
@@ -94,7 +94,7 @@ class Preview:
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
             pipeline.write_extras(plan, self.options, staging)
-            images.publish(plan.photos, self.options.cache_dir, staging)
+            pipeline.publish_images(plan, self.options, staging)
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
         self._keep(plan)
@@ -122,9 +122,9 @@ class Preview:
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
-        write_text(out, "_redirects", redirects.redirects_file(plan.moved, plan.config))
+        pipeline.write_redirects(plan, out)
         pipeline.write_discovery(plan, self.options, out)
-        images.publish(plan.photos, self.options.cache_dir, out)
+        pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
         return len(stale)
 
@@ -176,7 +176,7 @@ class Preview:
             cached[main] = (entry_stamp(entry), result, entry)
         catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
-                            reuse=plan.renderer)
+                            reuse=plan.renderer, drawn=plan.drawn)
         plan = replace(plan, catalogue=catalogue, renderer=renderer)
         routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
         keys = {(ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}

@@ -1,0 +1,179 @@
+"""Link previews that never show a blank: an entry without photos gets a 1200×630 image made at build
+time (its name, its facility and province, its current award level as a badge), so a link shared on
+Zalo or Facebook shows what it is.
+
+Images are named by a digest of what they show and how they are drawn, kept in the cache folder like
+photo derivatives (made once, pruned when unused) and published under `media/`. The text is drawn in
+Roboto (the `font-roboto` package: Vietnamese marks included); the colours are the stylesheet's own
+(`--brand`, `--national`, …), read from `static/style.css`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import textwrap
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+import font_roboto
+from PIL import Image, ImageDraw, ImageFont
+
+from . import parallel
+from .config import SiteConfig
+from .model import Catalogue
+from .write import write_atomic
+
+SIZE = (1200, 630)
+OPERATION = "og-v1"  # change when the drawing changes: new names, so old images are never reused
+DEFAULT_COLOURS = {"brand": "#0b5d3b", "national": "#8a1c1c", "regional": "#6b3fa0", "provincial": "#0b5d3b",
+                   "commune": "#3d5a80"}
+
+
+@dataclass(frozen=True)
+class Card:
+    """What one preview image shows."""
+
+    title: str
+    subtitle: str      # the English name, when it differs
+    line: str          # facility · province, or dates · place
+    badge: str         # the current award level, or "" for none
+    badge_colour: str
+    site: str
+    background: str
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.blake2b(digest_size=10)
+        digest.update(f"{OPERATION}\0" .encode() + "\0".join(astuple(self)).encode("utf-8"))
+        return digest.hexdigest()
+
+    @property
+    def url(self) -> str:
+        return f"media/og-{self.key}.jpg"
+
+
+def stylesheet_colours(static_dir: Path) -> dict[str, str]:
+    """The level and brand colours as the stylesheet defines them."""
+    colours = dict(DEFAULT_COLOURS)
+    css = static_dir / "style.css"
+    if css.is_file():
+        colours.update(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css.read_text(encoding="utf-8")))
+    return colours
+
+
+def cards_for(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str]) -> dict[str, Card]:
+    """`kind/slug` → the card of each product, facility and fair that has no photo of its own."""
+    site = config.title.vi
+    cards: dict[str, Card] = {}
+    for product in catalogue.every_product.values():
+        if product.images:
+            continue
+        facility = catalogue.facility_of(product)
+        award = catalogue.current.get(product.slug)
+        badge = f"{award.level.vi} {award.year} · {award.level.en}" if award else ""
+        cards[f"products/{product.slug}"] = Card(
+            product.name.vi, _other(product.name.vi, product.name.en),
+            f"{facility.name.vi} · {facility.province.term.vi}", badge,
+            colours.get(award.level.code, colours["brand"]) if award else "", site, colours["brand"])
+    for facility in catalogue.every_facility.values():
+        if not facility.images:
+            cards[f"facilities/{facility.slug}"] = Card(
+                facility.name.vi, _other(facility.name.vi, facility.name.en),
+                f"{facility.kind.vi} · {facility.province.term.vi}", "", "", site, colours["brand"])
+    for fair in catalogue.fairs.values():
+        place = fair.city or (fair.province.term.vi if fair.province else "") or "Online"
+        cards[f"fairs/{fair.slug}"] = Card(fair.name.vi, _other(fair.name.vi, fair.name.en),
+                                           f"{fair.start:%d/%m/%Y} – {fair.end:%d/%m/%Y} · {place}", "", "", site,
+                                           colours["brand"])
+    return cards
+
+
+def _other(vi: str, en: str | None) -> str:
+    return en if en and en != vi else ""
+
+
+def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None) -> dict[str, str]:
+    """Make the images not made before (in parallel), drop the unused ones; `kind/slug` → site path."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    wanted = {card.key: card for card in cards.values()}
+    missing = [(card, str(cache_dir)) for key, card in sorted(wanted.items()) if not _whole(cache_dir / f"og-{key}.jpg")]
+    for _ in parallel.imap_unordered(draw_to_cache, missing, jobs):
+        pass
+    for path in cache_dir.iterdir():
+        if path.name.removeprefix("og-").removesuffix(".jpg") not in wanted:
+            path.unlink()
+    return {entry: card.url for entry, card in cards.items()}
+
+
+def _whole(path: Path) -> bool:
+    """A JPEG from start to end marker: one cut short or overwritten by something else is drawn again."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(3)
+            stream.seek(-2, os.SEEK_END)
+            return head == b"\xff\xd8\xff" and stream.read(2) == b"\xff\xd9"
+    except OSError:
+        return False
+
+
+def draw_to_cache(job: tuple[Card, str]) -> None:
+    card, folder = job
+    target = Path(folder) / f"og-{card.key}.jpg"
+    write_atomic(target, draw(card))
+
+
+def draw(card: Card) -> bytes:
+    """The image: the site's colour, the name large, the maker's line, the level as a badge."""
+    import io
+    image = Image.new("RGB", SIZE, card.background)
+    pen = ImageDraw.Draw(image)
+    title_font = _font("RobotoBold", 68)
+    y = 70
+    for line in textwrap.wrap(card.title, width=28)[:3]:
+        pen.text((70, y), line, font=title_font, fill="#ffffff")
+        y += 82
+    if card.subtitle:
+        pen.text((70, y + 4), textwrap.shorten(card.subtitle, 60), font=_font("RobotoItalic", 38), fill="#dcebe3")
+        y += 56
+    pen.text((70, y + 18), textwrap.shorten(card.line, 70), font=_font("Roboto", 38), fill="#eef5f1")
+    if card.badge:
+        badge_font = _font("RobotoBold", 36)
+        width = pen.textlength(card.badge, font=badge_font)
+        pen.rounded_rectangle((70, 440, 70 + width + 56, 512), radius=36, fill=card.badge_colour,
+                              outline="#ffffff", width=3)
+        pen.text((98, 455), card.badge, font=badge_font, fill="#ffffff")
+    pen.rectangle((0, SIZE[1] - 70, SIZE[0], SIZE[1]), fill="#ffffff")
+    pen.text((70, SIZE[1] - 55), textwrap.shorten(card.site, 70), font=_font("Roboto", 32), fill=card.background)
+    stream = io.BytesIO()
+    image.save(stream, "JPEG", quality=82, optimize=True)
+    return stream.getvalue()
+
+
+_FONTS: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+
+def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+    if (name, size) not in _FONTS:
+        _FONTS[(name, size)] = ImageFont.truetype(font_roboto.font_files[name], size)
+    return _FONTS[(name, size)]
+
+
+def publish(urls: dict[str, str], cache_dir: Path, staging: Path) -> None:
+    """Put the images the pages name under <root>/media/ (hard links where the disk allows), and take
+    away drawn images no page names any more (the preview publishes into a live folder)."""
+    media = staging / "media"
+    media.mkdir(exist_ok=True)
+    wanted = {url.removeprefix("media/") for url in urls.values()}
+    for path in media.glob("og-*.jpg"):
+        if path.name not in wanted:
+            path.unlink()
+    for url in set(urls.values()):
+        name = url.removeprefix("media/")
+        target = media / name
+        if not target.exists():
+            try:
+                os.link(cache_dir / name, target)
+            except OSError:
+                shutil.copyfile(cache_dir / name, target)
