@@ -71,6 +71,24 @@ class BoothCard:
     booth: str | None = None
 
 
+MAX_PRINTED = 300          # a printed brochure of more products than this is narrowed first
+PAPER_SIZES = ("a4", "a5")  # A4 sheets, or an A5 booklet
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Products the centre prints together, with the page that prints them."""
+
+    path: str
+    title: str
+    section: str  # fairs, awards, provinces, groups
+    products: list[Product] = field(compare=False)
+
+    @property
+    def printable(self) -> bool:
+        return 0 < len(self.products) <= MAX_PRINTED
+
+
 @dataclass(frozen=True)
 class TermCount:
     """A line of an index page: a vocabulary term, how many products it has, and its listing."""
@@ -166,6 +184,7 @@ class Routes:
         yield from self.fairs(lang)
         yield from self.decisions(lang)
         yield from self.cards(lang)
+        yield from self.printables(lang)
         for path, former in entry_paths(self.catalogue):
             for old in former:
                 yield Page(old, lang, "redirect.html", {"target": path})
@@ -289,6 +308,34 @@ class Routes:
             yield Page(decision_path(decision.slug), lang, "decision.html", {
                 "decision": decision, "products": [p for p in listed if p.slug in self.catalogue.products],
                 "withdrawn": [p for p in listed if p.slug not in self.catalogue.products]})
+
+    # -- printable catalogues --------------------------------------------------------------------
+
+    def selections(self, lang: str) -> list[Selection]:
+        """What the centre prints brochures of: a fair's exhibitors, an award level, a province, a group."""
+        catalogue = self.catalogue
+        found = []
+        for fair in catalogue.sorted_fairs:
+            slugs = dict.fromkeys(booth.facility_slug for booth in fair.participants)
+            products = [p for slug in slugs if slug in catalogue.facilities for p in catalogue.products_by_facility[slug]]
+            found.append(Selection(f"print/fairs/{fair.slug}/", fair.name[lang], "fairs", products))
+        for section, terms, grouped in (("awards", self.vocab.level_order, self.by_level),
+                                        ("provinces", self._provinces_sorted(lang), self.by_province),
+                                        ("groups", list(self.vocab.product_groups), self.by_group)):
+            found += [Selection(f"print/{section}/{term.code.lower()}/", term[lang], section, grouped[term.code])
+                      for term in terms if grouped.get(term.code)]
+        return found
+
+    def printables(self, lang: str) -> Iterable[Page]:
+        """An A4 and an A5 print-ready catalogue per selection small enough to print (see MAX_PRINTED)."""
+        selections = self.selections(lang)
+        yield Page("print/", lang, "print-index.html", {"selections": selections, "most": MAX_PRINTED})
+        for selection in selections:
+            if selection.printable:
+                for paper in PAPER_SIZES:
+                    yield Page(selection.path + ("" if paper == "a4" else f"{paper}/"), lang, "print.html", {
+                        "selection": selection, "paper": paper,
+                        "makers": [self.catalogue.facility_of(product) for product in selection.products]})
 
     def cards(self, lang: str) -> Iterable[Page]:
         """A printable sheet of booth cards per facility: one for the facility, one per product."""

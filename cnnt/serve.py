@@ -27,7 +27,7 @@ from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award
 from .load import entry_stamp, parse_entry
-from .pages import BoothCard, Page, Routes
+from .pages import BoothCard, Page, Routes, Selection
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
 from .write import atomic_output, copy_tree, disk_errors, output_lock, write_bytes, write_text
@@ -270,6 +270,8 @@ def _swap(value: object, swaps: dict[int, object]) -> object:
         return swaps[id(value)]
     if isinstance(value, BoothCard):
         return replace(value, facility=_swap(value.facility, swaps), product=_swap(value.product, swaps))
+    if isinstance(value, Selection):
+        return replace(value, products=_swap(value.products, swaps))
     if isinstance(value, dict):
         return {key: _swap(item, swaps) for key, item in value.items()}
     if isinstance(value, list):
@@ -307,6 +309,8 @@ def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str
             return id(value)
         if isinstance(value, BoothCard):
             return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
+        if isinstance(value, Selection):  # a printable catalogue: what it shows is its products
+            return value.path, value.title, part(value.products)
         if isinstance(value, (list, tuple)):
             return tuple(part(item) for item in value)
         if isinstance(value, dict):

@@ -20,7 +20,8 @@ from .config import SiteConfig
 from .pages import Page, lang_prefix
 
 # Pages of these templates are not for search engines (each also says `noindex`).
-NOT_INDEXED = frozenset({"404.html", "redirect.html", "cards.html", "withdrawn.html", "print.html", "search.html"})
+NOT_INDEXED = frozenset({"404.html", "redirect.html", "cards.html", "withdrawn.html", "print.html", "print-index.html",
+                         "search.html"})
 URLS_PER_FILE = 50_000  # the sitemap protocol's limit; a larger site gets an index of several files
 
 

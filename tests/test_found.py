@@ -1,0 +1,318 @@
+"""Found, shared and printed: sitemap and robots.txt, structured data, Atom feeds, link-preview images,
+printable catalogues (printed to PDF and every QR code decoded), fairs abroad and online, deploying."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from PIL import Image
+
+from conftest import BUILD_DATE, ROOT
+from test_qr import decode_all
+
+BASE = "https://catalogue.example.org/"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def read(site: Path, path: str) -> str:
+    return (site / path).read_text(encoding="utf-8")
+
+
+# -- sitemap and robots ------------------------------------------------------------------------------
+
+def sitemap_urls(site: Path) -> dict[str, ET.Element]:
+    root = ET.fromstring(read(site, "sitemap.xml"))
+    return {url.find(f"{SITEMAP}loc").text: url for url in root.findall(f"{SITEMAP}url")}
+
+
+def test_sitemap_lists_pages_to_be_found_with_their_alternates(sample_site):
+    urls = sitemap_urls(sample_site)
+    for path in ("", "products/kho-muc-my-thuyen/", "facilities/my-thuyen/", "fairs/hoi-cho-cnnt-ca-mau-2026/",
+                 "decisions/quoc-gia-2024/", "awards/national/", "a-z/", "decisions/"):
+        for prefix in ("", "en/"):
+            assert BASE + prefix + path in urls, prefix + path
+    product = urls[BASE + "en/products/kho-muc-my-thuyen/"]
+    alternates = {link.get("hreflang"): link.get("href") for link in product.findall(f"{XHTML}link")}
+    assert alternates == {"vi": BASE + "products/kho-muc-my-thuyen/", "en": BASE + "en/products/kho-muc-my-thuyen/",
+                          "x-default": BASE + "products/kho-muc-my-thuyen/"}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", product.find(f"{SITEMAP}lastmod").text)
+    for path in ("products/khan-bong-cotton/", "cards/my-thuyen/", "products/keo-dua-la-dua/", "search/",
+                 "print/", "print/awards/national/", "fairs/hoi-cho-cnnt-ca-mau-2026/cards/"):
+        assert BASE + path not in urls and BASE + "en/" + path not in urls, path  # not meant to be found
+    assert "404" not in "".join(urls)
+    assert read(sample_site, "robots.txt") == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
+
+
+@pytest.mark.parametrize("path", ["cards/my-thuyen/index.html", "products/khan-bong-cotton/index.html",
+                                  "products/keo-dua-la-dua/index.html", "404.html", "print/groups/food/index.html",
+                                  "print/index.html"])
+def test_pages_not_to_be_indexed_say_so(sample_site, path):
+    assert '<meta name="robots" content="noindex">' in read(sample_site, path)
+
+
+def test_indexed_pages_do_not_say_noindex(sample_site):
+    for path in ("index.html", "products/kho-muc-my-thuyen/index.html", "en/decisions/index.html"):
+        assert "noindex" not in read(sample_site, path)
+
+
+def test_a_preview_is_never_indexed(make_site, tmp_path):
+    from cnnt import pipeline
+    import build as cli
+    make_site({}, command="check")
+    args = cli.parse_args(["serve", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "preview"),
+                           "--date", BUILD_DATE])
+    pipeline.build(cli.options_from(args))
+    assert read(tmp_path / "preview", "robots.txt") == "User-agent: *\nDisallow: /\n"
+    assert '<meta name="robots" content="noindex">' in read(tmp_path / "preview", "index.html")
+
+
+def test_lastmod_is_the_last_commit_or_the_file_time(make_site, tmp_path):
+    product = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"
+    make_site({"products/banh.md": product, "products/keo.md": product.replace("Bánh", "Kẹo")}, command="check")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2024-03-05T10:00:00Z", "GIT_AUTHOR_DATE": "2024-03-05T10:00:00Z"}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True, env=env, capture_output=True)
+    (tmp_path / "content/products/keo.md").write_text(product.replace("Bánh", "Kẹo mới"), encoding="utf-8")
+    os.utime(tmp_path / "content/products/keo.md", (1767225600, 1767225600))  # 2026-01-01, not committed
+    run = make_site({})
+    assert run.code == 0, run.err
+    urls = sitemap_urls(run.site)
+    assert urls[BASE + "products/banh/"].find(f"{SITEMAP}lastmod").text == "2024-03-05"
+    assert urls[BASE + "en/products/keo/"].find(f"{SITEMAP}lastmod").text == "2026-01-01"
+
+
+def test_a_large_site_gets_a_sitemap_index(monkeypatch):
+    from cnnt import sitemap
+    from cnnt.pages import Page
+    from cnnt.config import load_config
+    config = load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT)
+    monkeypatch.setattr(sitemap, "URLS_PER_FILE", 10)
+    pages = [Page(f"products/p{number}/", "vi", "product.html") for number in range(12)]
+    files = sitemap.sitemap_files(pages, config, {})
+    assert sorted(files) == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml", "sitemap.xml"]
+    index = ET.fromstring(files["sitemap.xml"])
+    assert [loc.text for loc in index.iter(f"{SITEMAP}loc")] == [BASE + f"sitemap-{n}.xml" for n in (1, 2, 3)]
+    assert sum(len(ET.fromstring(files[f"sitemap-{n}.xml"])) for n in (1, 2, 3)) == 24  # 12 pages, 2 languages
+
+
+# -- structured data ---------------------------------------------------------------------------------
+
+def structured(site: Path, path: str) -> dict[str, dict]:
+    html = read(site, path)
+    found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert len(found) == 1, path
+    return {item["@type"]: item for item in json.loads(found[0])}
+
+
+def test_a_product_page_describes_the_product(sample_site):
+    data = structured(sample_site, "en/products/kho-muc-my-thuyen/index.html")
+    product = data["Product"]
+    assert product["@context"] == "https://schema.org" and product["name"] == "My Thuyen dried squid"
+    assert product["url"] == BASE + "en/products/kho-muc-my-thuyen/" and product["image"].startswith(BASE + "media/")
+    assert product["brand"]["name"] == product["manufacturer"]["name"] == "My Thuyen Co., Ltd."
+    assert product["manufacturer"]["url"] == BASE + "en/facilities/my-thuyen/"
+    assert product["countryOfOrigin"]["name"] == "Vietnam" and product["description"]
+    assert any("National level 2024" in award and "2512/QĐ-BCT" in award for award in product["award"])
+    assert not any("2020" in award for award in product["award"])  # expired awards are not claimed
+    assert product["hasCertification"][0]["name"].startswith("OCOP")
+    trail = data["BreadcrumbList"]["itemListElement"]
+    assert [item["position"] for item in trail] == [1, 2, 3] and trail[-1]["item"] == product["url"]
+
+
+def test_a_facility_page_describes_the_business_and_its_offers(sample_site):
+    business = structured(sample_site, "facilities/my-thuyen/index.html")["LocalBusiness"]
+    assert business["name"] == "Công ty TNHH Mỹ Thuyền" and business["telephone"]
+    assert business["address"]["@type"] == "PostalAddress" and business["address"]["addressCountry"] == "VN"
+    assert {offer["itemOffered"]["url"] for offer in business["makesOffer"]} >= {BASE + "products/kho-muc-my-thuyen/"}
+
+
+def test_a_fair_page_describes_the_event(sample_site):
+    event = structured(sample_site, "fairs/hoi-cho-cnnt-ca-mau-2026/index.html")["Event"]
+    assert event["startDate"] == "2026-12-10" and event["endDate"] == "2026-12-14"
+    assert event["location"]["@type"] == "Place" and event["location"]["address"]["addressCountry"] == "VN"
+    assert event["organizer"]["name"] and event["eventAttendanceMode"].endswith("OfflineEventAttendanceMode")
+
+
+def test_structured_data_cannot_be_broken_out_of(make_site):
+    hostile = '</script><script>alert(1)</script> & "Bánh"'
+    product = f"---\nname: {json.dumps(hostile)}\nfacility: htx-mau\ngroup: food\nsummary: \"<!-- x\"\n---\n"
+    run = make_site({"products/banh.md": product})
+    assert run.code == 0, run.err
+    html = read(run.site, "products/banh/index.html")
+    data = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in data and ">" not in data
+    assert json.loads(data)[0]["name"] == hostile and json.loads(data)[0]["description"] == "<!-- x"
+
+
+# -- feeds --------------------------------------------------------------------------------------------
+
+def feed(site: Path, path: str) -> ET.Element:
+    return ET.fromstring(read(site, path))
+
+
+def test_feeds_announce_recognised_products_and_upcoming_fairs(sample_site):
+    vi, en = feed(sample_site, "feed.xml"), feed(sample_site, "en/feed.xml")
+    for root in (vi, en):
+        assert root.tag == f"{ATOM}feed" and root.find(f"{ATOM}id").text and root.find(f"{ATOM}updated").text
+        entries = root.findall(f"{ATOM}entry")
+        assert len(entries) > 10
+        for entry in entries:
+            assert entry.find(f"{ATOM}id").text and entry.find(f"{ATOM}title").text
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00Z", entry.find(f"{ATOM}updated").text)
+        days = [entry.find(f"{ATOM}updated").text for entry in entries]
+        assert days == sorted(days, reverse=True)
+        links = [entry.find(f"{ATOM}link").get("href") for entry in entries]
+        assert any("fairs/hoi-cho-cnnt-ca-mau-2026/" in link for link in links)           # upcoming
+        assert not any("hoi-cho-khuyen-cong-lam-dong-2025" in link for link in links)     # past
+        assert not any("keo-dua-la-dua" in link for link in links)                        # withdrawn
+    titles = [entry.find(f"{ATOM}title").text for entry in en.findall(f"{ATOM}entry")]
+    assert "My Thuyen dried squid: National level 2024" in titles
+    html = read(sample_site, "en/index.html")
+    assert '<link rel="alternate" type="application/atom+xml" href="../en/feed.xml"' in html or 'href="feed.xml"' in html
+
+
+# -- link previews ------------------------------------------------------------------------------------
+
+def test_an_entry_without_photos_gets_a_drawn_preview(make_site, tmp_path):
+    product = "---\nname: Bánh tét lá cẩm\nfacility: htx-mau\ngroup: food\n---\n"
+    run = make_site({"products/banh.md": product})
+    html = read(run.site, "products/banh/index.html")
+    address = re.search(r'<meta property="og:image" content="([^"]+)"', html).group(1)
+    assert re.fullmatch(re.escape(BASE) + r"media/og-[0-9a-f]{20}\.jpg", address)
+    image = Image.open(run.site / address.removeprefix(BASE))
+    assert image.format == "JPEG" and image.size == (1200, 630)
+    assert 'content="1200"' in html and 'content="630"' in html
+    facility = read(run.site, "facilities/htx-mau/index.html")
+    assert "media/og-" in facility  # a facility without photos too
+    renamed = make_site({"products/banh.md": product.replace("lá cẩm", "nhân đậu")})
+    assert renamed.code == 0
+    again = re.search(r'og:image" content="([^"]+)"', read(renamed.site, "products/banh/index.html")).group(1)
+    assert again != address and not (renamed.site / address.removeprefix(BASE)).exists()  # redrawn, old one gone
+
+
+# -- printable catalogues -----------------------------------------------------------------------------
+
+def printed(browser, server: str, path: str) -> pypdfium2.PdfDocument:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(server + path, wait_until="networkidle")
+        page.emulate_media(media="print")
+        # what keeps a product whole across page breaks, as the browser applies it when printing
+        breaks = page.eval_on_selector_all(".print-product", "els => els.map(e => getComputedStyle(e).breakInside)")
+        assert breaks and set(breaks) == {"avoid"}, breaks
+        return pypdfium2.PdfDocument(page.pdf(prefer_css_page_size=True, print_background=True))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("paper,size", [("", (595, 842)), ("a5/", (420, 595))])
+def test_a_fair_catalogue_prints_with_every_code_readable_and_no_product_cut(browser, server, sample_site, paper, size):
+    path = "print/fairs/hoi-cho-cnnt-ca-mau-2026/"
+    html = read(sample_site, path + paper + "index.html")
+    slugs = re.findall(r'<section class="print-product" id="p-([a-z0-9-]+)"', html)
+    names = dict(re.findall(r'<h2 id="title-([a-z0-9-]+)"><span class="print-number">\d+\.</span> ([^<]+)</h2>', html))
+    assert len(slugs) >= 10 and set(names) == set(slugs)
+    pdf = printed(browser, server, path + paper)
+    assert all(tuple(round(v) for v in sheet.get_size()) == size for sheet in pdf)
+    assert len(pdf) >= 4  # a cover, the contents, then the products
+    seen = {}
+    for number, sheet in enumerate(pdf):
+        text = " ".join(sheet.get_textpage().get_text_range().split())
+        for url in decode_all(sheet.render(scale=300 / 72).to_pil()):
+            slug = url.removeprefix(BASE + "products/").rstrip("/")
+            assert slug not in seen, f"{slug} printed twice"
+            seen[slug] = number
+            assert " ".join(names[slug].split()) in text, f"{slug}: its name is not on the page of its code"
+    assert sorted(seen) == sorted(slugs)  # every product's code, each on its product's page
+    assert (sample_site / "products").is_dir() and all((sample_site / f"products/{slug}/index.html").is_file() for slug in seen)
+
+
+def test_the_print_index_offers_each_selection(sample_site):
+    index = read(sample_site, "en/print/index.html")
+    for path in ("print/fairs/hoi-cho-cnnt-ca-mau-2026/", "print/awards/national/", "print/provinces/ca-mau/",
+                 "print/groups/food/"):
+        assert f'href="../../en/{path}"' in index or path in index
+        assert (sample_site / "en" / path / "index.html").is_file() and (sample_site / "en" / path / "a5/index.html").is_file()
+    fair = read(sample_site, "fairs/hoi-cho-cnnt-ca-mau-2026/index.html")
+    assert "print/fairs/hoi-cho-cnnt-ca-mau-2026/" in fair
+
+
+def test_a_selection_too_large_to_print_is_narrowed_first(make_site, monkeypatch):
+    from cnnt import pages
+    monkeypatch.setattr(pages, "MAX_PRINTED", 2)
+    files = {f"products/p{n}.md": f"---\nname: Bánh {n}\nfacility: htx-mau\ngroup: food\n---\n" for n in range(3)}
+    run = make_site(files)
+    assert run.code == 0
+    assert not (run.site / "print/groups/food").exists()
+    assert "too many to print at once (at most 2)" in read(run.site, "en/print/index.html")
+
+
+# -- fairs abroad and online --------------------------------------------------------------------------
+
+FAIR = "---\nname: Hội chợ\nstart: 2026-12-20\nend: 2026-12-22\n{where}---\n"
+
+
+@pytest.mark.parametrize("where,message", [
+    ("venue: Nhà A\n", "where is it? a fair in Viet Nam gives `province`"),
+    ("venue: Hall 3\ncountry: DE\n", "city: thiếu trường bắt buộc | required field is missing"),
+    ("venue: Hall 3\ncountry: VN\ncity: Hà Nội\n", "gives its `province` instead of `country`"),
+    ("venue: Hall 3\ncountry: Germany\ncity: Berlin\n", "did you mean `DE`?"),
+    ("venue: A\nprovince: Cà Mau\nonline: https://hoicho.example.vn/\n", "give only one of `province`, `country`, `online`"),
+    ("online: hoicho.vn\n", "only links starting with http://"),
+    ("province: Cà Mau\n", "venue: thiếu trường bắt buộc | required field is missing"),
+])
+def test_where_a_fair_is_is_checked(make_site, where, message):
+    run = make_site({"fairs/hoi-cho.md": FAIR.format(where=where)}, command="check")
+    assert run.code == 1 and message in run.err, run.err
+
+
+def test_fairs_abroad_and_online_are_shown_described_and_announced(make_site):
+    abroad = FAIR.format(where="venue: Messe Berlin, Hall 3\ncountry: DE\ncity: Berlin\norganiser: Cục Xúc tiến thương mại\n")
+    online = FAIR.format(where="online: https://hoicho.example.vn/2026\n").replace("Hội chợ", "Hội chợ trực tuyến")
+    run = make_site({"fairs/berlin.md": abroad, "fairs/truc-tuyen.md": online})
+    assert run.code == 0, run.err
+    page = read(run.site, "en/fairs/berlin/index.html")
+    assert "Berlin, Germany" in page and "Messe Berlin, Hall 3" in page and "Cục Xúc tiến thương mại" in page
+    event = structured(run.site, "en/fairs/berlin/index.html")["Event"]
+    assert event["location"]["address"] == {"@type": "PostalAddress", "addressCountry": "DE", "addressLocality": "Berlin"}
+    assert event["organizer"]["name"] == "Cục Xúc tiến thương mại"
+    virtual = structured(run.site, "fairs/truc-tuyen/index.html")["Event"]
+    assert virtual["location"] == {"@type": "VirtualLocation", "url": "https://hoicho.example.vn/2026"}
+    assert virtual["eventAttendanceMode"].endswith("OnlineEventAttendanceMode")
+    assert 'href="https://hoicho.example.vn/2026"' in read(run.site, "fairs/truc-tuyen/index.html")
+    listing = read(run.site, "en/fairs/index.html")
+    assert "Berlin, Germany" in listing and "Online fair" in listing
+    links = [entry.find(f"{ATOM}link").get("href") for entry in feed(run.site, "feed.xml").findall(f"{ATOM}entry")]
+    assert BASE + "fairs/berlin/" in links and BASE + "fairs/truc-tuyen/" in links
+
+
+# -- deploying ------------------------------------------------------------------------------------------
+
+def test_a_deploy_build_refuses_the_placeholder_address(make_site, tmp_path):
+    run = make_site({}, extra=("--deploy",))
+    assert run.code == 1 and "site.yaml:9: base_url: " in run.err and "is a placeholder" in run.err
+    assert not run.site.exists()
+    config = tmp_path / "real.yaml"
+    config.write_text(read(ROOT, "site.yaml").replace("catalogue.example.org", "sanpham.khuyencong.vn"), encoding="utf-8")
+    run = make_site({}, extra=("--deploy", "--config", str(config)))
+    assert run.code == 0, run.err
+    assert "Sitemap: https://sanpham.khuyencong.vn/sitemap.xml" in read(run.site, "robots.txt")
+
+
+def test_redirects_are_written_for_each_kind_of_host(sample_site):
+    assert "/products/khan-bong-cotton/ /products/khan-bong/ 301" in read(sample_site, "_redirects")
+    assert "Redirect 301 /products/khan-bong-cotton/ /products/khan-bong/" in read(sample_site, ".htaccess")
+    assert ("location = /en/products/khan-bong-cotton/ { return 301 /en/products/khan-bong/; }"
+            in read(sample_site, "nginx-redirects.conf"))
