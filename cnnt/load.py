@@ -45,7 +45,8 @@ WITHDRAWN_FIELDS = ("date", "reason")
 AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
 CERTIFICATION_FIELDS = ("scheme", "grade", "number", "year", "expires")
 CONTACT_FIELDS = ("phone", "zalo", "email", "website")
-SUPPORT_FIELDS = ("year", "programme", "activity", "amount_vnd", "project")
+SUPPORT_FIELDS = ("year", "programme", "activity", "amount_vnd", "project", "activity_kind", "counterpart_vnd",
+                  "status", "jobs")
 SUPPORT_PROGRAMMES = ("national", "local")
 SUMMARY_MAX = 200
 HS_CODE = re.compile(r"^\d{4}(?:\.?\d{2}){0,3}$")
@@ -432,7 +433,8 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         founded=fields.year("founded", minimum=1800),
         employees=fields.integer("employees", 0, 1_000_000),
         maintainers=fields.github_users("maintainers"),
-        support=tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, _parse_support), key=lambda s: -s.year)),
+        support=tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, lambda item: _parse_support(item, vocab)),
+                             key=lambda s: -s.year)),
         images=_parse_images(fields, entry),
         aliases=_parse_aliases(fields, entry.slug),
         withdrawn=_parse_withdrawal(fields),
@@ -467,7 +469,7 @@ def _parse_location(fields: Fields) -> Location | None:
     return Location(lat, lon) if lat is not None and lon is not None else None
 
 
-def _parse_support(item: Fields) -> Support | None:
+def _parse_support(item: Fields, vocab: Vocabularies) -> Support | None:
     year = item.year("year", required=True)
     programme = item.text("programme", required=True)
     if programme is not None and programme not in SUPPORT_PROGRAMMES:
@@ -478,9 +480,14 @@ def _parse_support(item: Fields) -> Support | None:
     activity = item.text("activity", required=True, max_len=300)
     amount = item.integer("amount_vnd", 0, 10**13)
     project = item.text("project", max_len=300)
+    kind = item.term("activity_kind", vocab.support_activities, "loại hoạt động khuyến công", "kind of support activity")
+    status = item.term("status", vocab.support_statuses, "tình trạng đề án", "project status")
+    counterpart = item.integer("counterpart_vnd", 0, 10**13)
+    jobs = item.integer("jobs", 0, 1_000_000)
     if year is None or programme is None or activity is None:
         return None
-    return Support(year, programme, activity, amount, project)
+    return Support(year, programme, activity, amount, project, kind.term if kind else None, counterpart,
+                   status.term if status else None, jobs)
 
 
 def _parse_images(fields: Fields, entry: EntryFiles) -> tuple[Image, ...]:

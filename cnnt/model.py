@@ -117,8 +117,12 @@ class Support:
     year: int
     programme: str  # national | local
     activity: str
-    amount_vnd: int | None = None
-    project: str | None = None
+    amount_vnd: int | None = None       # the programme's support
+    project: str | None = None          # the project (đề án) or decision it was granted under
+    activity_kind: Term | None = None   # machinery, demonstration, training, fairs, brand, cleaner-production, other
+    counterpart_vnd: int | None = None  # the facility's own funds (kinh phí đối ứng)
+    status: Term | None = None          # approved, in-progress, accepted (nghiệm thu)
+    jobs: int | None = None             # jobs created
 
 
 @dataclass(frozen=True)

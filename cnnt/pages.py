@@ -143,9 +143,9 @@ PERMANENT_TEMPLATES = ("product.html", "facility.html", "fair.html")
 
 
 def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
-                indexes: dict[str, SearchIndex]) -> list[Page]:
+                indexes: dict[str, SearchIndex], stats: dict | None = None) -> list[Page]:
     """All pages of the site, in every configured language."""
-    routes = Routes(catalogue, config, vocab, indexes)
+    routes = Routes(catalogue, config, vocab, indexes, stats or {})
     return [page for lang in config.languages for page in routes.pages(lang)]
 
 
@@ -153,8 +153,9 @@ class Routes:
     """Groups products the ways buyers browse them, once, and makes the pages for a language."""
 
     def __init__(self, catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
-                 indexes: dict[str, SearchIndex]) -> None:
+                 indexes: dict[str, SearchIndex], stats: dict | None = None) -> None:
         self.catalogue = catalogue
+        self.stats = stats or {}
         self.indexes = indexes
         self.config = config
         self.vocab = vocab
@@ -185,6 +186,8 @@ class Routes:
         yield from self.decisions(lang)
         yield from self.cards(lang)
         yield from self.printables(lang)
+        yield self.statistics(lang)
+        yield Page("data/", lang, "data.html")
         for path, former in entry_paths(self.catalogue):
             for old in former:
                 yield Page(old, lang, "redirect.html", {"target": path})
@@ -308,6 +311,13 @@ class Routes:
             yield Page(decision_path(decision.slug), lang, "decision.html", {
                 "decision": decision, "products": [p for p in listed if p.slug in self.catalogue.products],
                 "withdrawn": [p for p in listed if p.slug not in self.catalogue.products]})
+
+    def statistics(self, lang: str) -> Page:
+        """The centre's numbers, and the products (with their makers) whose awards expire soon."""
+        expiring = [(item, self.catalogue.products[item["product"]],
+                     self.catalogue.facility_of(self.catalogue.products[item["product"]]))
+                    for item in self.stats.get("expiring", [])]
+        return Page("statistics/", lang, "statistics.html", {"stats": self.stats, "expiring": expiring})
 
     # -- printable catalogues --------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import feeds, images, parallel, previews, qr, redirects, schema, search, sitemap
+from . import exports, feeds, images, parallel, previews, qr, redirects, schema, search, sitemap, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -181,6 +181,7 @@ class Plan:
     codes: dict[str, qr.QRCode]
     renderer: Renderer
     drawn: dict[str, str]  # `kind/slug` → the link-preview image drawn for an entry without photos
+    tables: dict[str, list[dict]]  # the open-data tables' rows (exports, statistics)
 
 
 @dataclass
@@ -206,7 +207,9 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     timer.lap("images")
     indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")
-    pages = build_pages(catalogue, config, vocab, indexes)
+    tables = exports.table_rows(catalogue, config)
+    stats = statistics.statistics(tables, catalogue.build_date)
+    pages = build_pages(catalogue, config, vocab, indexes, stats)
     timer.lap("pages")
     urls = [config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES]
     missing = [url for url in urls if url not in caches.codes]
@@ -215,7 +218,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     timer.lap("qr")
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
                         reuse=previous.renderer if previous else None, drawn=drawn)
-    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn)
+    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn, tables)
 
 
 def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
@@ -247,12 +250,19 @@ def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
     write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
+    write_data(site, root)
     write_discovery(site, options, root)
 
 
 def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
     images.publish(site.photos, options.cache_dir, root)
     previews.publish(site.drawn, options.previews_dir, root)
+
+
+def write_data(site: Plan, root: Path) -> None:
+    """The open-data files: tables as CSV, JSON and one workbook, and their catalogue."""
+    for path, content in exports.data_files(site.tables, site.config, site.catalogue.build_date).items():
+        write_bytes(root, path, content)
 
 
 def write_redirects(site: Plan, root: Path) -> None:

@@ -21,6 +21,7 @@ from .images import PhotoSet
 from .model import Catalogue, Facility, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
 from .qr import QRCode
+from .exports import TABLES
 from .structured import StructuredData
 from .vcard import vcard_path
 from .text import initial
@@ -111,7 +112,7 @@ class Renderer:
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
             t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture, preview=self.preview,
             url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
-            structured_data=self.structured_data,
+            structured_data=self.structured_data, data_tables=TABLES,
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)

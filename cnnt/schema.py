@@ -77,7 +77,14 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "withdrawn": withdrawn,
         "support": listing(mapping({"year": YEAR, "programme": {"enum": list(load.SUPPORT_PROGRAMMES)},
                                     "activity": text(300, "Hoạt động · activity"),
-                                    "amount_vnd": {"type": "integer", "minimum": 0}, "project": TEXT},
+                                    "activity_kind": spellings(vocab.support_activities, "Loại hoạt động · kind of activity"),
+                                    "amount_vnd": {"type": "integer", "minimum": 0,
+                                                   "description": "Kinh phí hỗ trợ · support, đồng"},
+                                    "counterpart_vnd": {"type": "integer", "minimum": 0,
+                                                        "description": "Kinh phí đối ứng · the facility's own funds, đồng"},
+                                    "status": spellings(vocab.support_statuses, "Tình trạng · status"),
+                                    "jobs": {"type": "integer", "minimum": 0, "description": "Việc làm tạo ra · jobs created"},
+                                    "project": text(300, "Đề án, quyết định · project or decision")},
                                    ("year", "programme", "activity")), "Hỗ trợ khuyến công · support received"),
     }
     product = {

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import awards, images, pipeline, search
+from . import awards, exports, images, pipeline, search, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award
@@ -123,6 +123,7 @@ class Preview:
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
         pipeline.write_redirects(plan, out)
+        pipeline.write_data(plan, out)
         pipeline.write_discovery(plan, self.options, out)
         pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
@@ -209,9 +210,28 @@ class Preview:
                     page = Page(page.path, page.lang, page.template, {**page.context, "index": indexes[page.lang]})
                     self.pages[output] = page
                     write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
+            self._refresh_numbers(plan)
             plan.pages[:] = list(self.pages.values())
             pipeline.write_discovery(plan, self.options, self.options.out_dir)  # the edit's day, in the sitemap
             self.search_stale = False
+
+    def _refresh_numbers(self, plan: pipeline.Plan) -> None:
+        """After a quick edit: the open-data files and the statistics they count (a phone number, a
+        support project or a certification can change them without moving any page)."""
+        tables = exports.table_rows(plan.catalogue, plan.config)
+        if tables == plan.tables:
+            return
+        plan.tables.clear()
+        plan.tables.update(tables)
+        pipeline.write_data(plan, self.options.out_dir)
+        stats = statistics.statistics(tables, plan.catalogue.build_date)
+        routes = Routes(plan.catalogue, plan.config, plan.vocab, plan.indexes, stats)
+        for output, page in list(self.pages.items()):
+            if page.template == "statistics.html":
+                page = routes.statistics(page.lang)
+                self.pages[output] = page
+                self.signatures[output] = describe(page, plan)[0]
+                write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
 
     def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
         """New index files (and the service worker naming them) when their content changed; the old

@@ -121,6 +121,8 @@ class Vocabularies:
     product_groups: Vocabulary
     facility_kinds: Vocabulary
     certification_schemes: Vocabulary
+    support_activities: Vocabulary
+    support_statuses: Vocabulary
 
     @cached_property
     def level_order(self) -> list[Term]:
@@ -139,4 +141,6 @@ def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
         product_groups=_vocabulary("product_groups", _load(directory / "product_groups.yaml")),
         facility_kinds=_vocabulary("facility_kinds", _load(directory / "facility_kinds.yaml")),
         certification_schemes=_vocabulary("certification_schemes", _load(directory / "certification_schemes.yaml")),
+        support_activities=_vocabulary("support_activities", _load(directory / "support_activities.yaml")),
+        support_statuses=_vocabulary("support_statuses", _load(directory / "support_statuses.yaml")),
     )

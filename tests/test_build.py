@@ -190,7 +190,7 @@ def test_vocabulary_files_are_well_formed():
     vocab = load_vocabularies()
     assert len(vocab.provinces) == 34
     for name in ("provinces", "countries", "award_levels", "regions", "product_groups", "facility_kinds",
-                 "certification_schemes"):
+                 "certification_schemes", "support_activities", "support_statuses"):
         rows = yaml.safe_load((VOCABULARY_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
         for code, row in rows.items():
             assert isinstance(row.get("vi"), str) and isinstance(row.get("en"), str), (name, code)

@@ -100,7 +100,7 @@ def test_schema_and_validator_both_reject(make_site, field, value):
 def test_every_vocabulary_spelling_in_the_schemas_is_accepted_by_the_validator():
     vocab = load_vocabularies()
     for vocabulary in (vocab.provinces, vocab.product_groups, vocab.award_levels, vocab.certification_schemes,
-                       vocab.facility_kinds, vocab.regions):
+                       vocab.facility_kinds, vocab.regions, vocab.support_activities, vocab.support_statuses):
         for written in vocabulary.spellings():
             assert vocabulary.lookup(written) is not None, (vocabulary.name, written)
 
