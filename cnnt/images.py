@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from . import parallel
-from .write import write_atomic
+from .write import link_or_copy, write_atomic
 
 WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
@@ -324,9 +323,4 @@ def publish(photos: dict[str, PhotoSet], cache_dir: Path, staging: Path) -> None
     for photo in photos.values():
         for rendition in (*photo.webp, *photo.jpeg, photo.preview):
             name = rendition.url.removeprefix("media/")
-            target = media / name
-            if not target.exists():
-                try:
-                    os.link(cache_dir / name, target)
-                except OSError:
-                    shutil.copyfile(cache_dir / name, target)
+            link_or_copy(cache_dir / name, media / name)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import textwrap
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 from . import parallel
 from .config import SiteConfig
 from .model import Catalogue
-from .write import write_atomic
+from .write import link_or_copy, write_atomic
 
 SIZE = (1200, 630)
 OPERATION = "og-v1"  # change when the drawing changes: new names, so old images are never reused
@@ -169,11 +168,5 @@ def publish(urls: dict[str, str], cache_dir: Path, staging: Path) -> None:
     for path in media.glob("og-*.jpg"):
         if path.name not in wanted:
             path.unlink()
-    for url in set(urls.values()):
-        name = url.removeprefix("media/")
-        target = media / name
-        if not target.exists():
-            try:
-                os.link(cache_dir / name, target)
-            except OSError:
-                shutil.copyfile(cache_dir / name, target)
+    for name in wanted:
+        link_or_copy(cache_dir / name, media / name)

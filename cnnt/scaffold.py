@@ -153,7 +153,7 @@ def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, tod
         raise BuildFailed([ContentError(str(target), None, None, *problem)])
     folder.mkdir(parents=True, exist_ok=True)
     if name is None and ask is not None and kind != "decision":
-        name = ask(f"Tên (có dấu), Enter để ghi sau · name, with its marks (Enter: fill in later): ").strip() or None
+        name = ask("Tên (có dấu), Enter để ghi sau · name, with its marks (Enter: fill in later): ").strip() or None
     name = nfc(name.strip()) if name and name.strip() else slug.replace("-", " ").capitalize()
     template = {"product": PRODUCT, "facility": FACILITY, "decision": DECISION}[kind]
     target.write_text(template.format(schema=f"../../schemas/{kind}.schema.json", name=yaml_text(name), slug=slug,

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from . import awards, exports, images, pipeline, search, statistics
+from . import awards, exports, pipeline, search, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award

@@ -186,6 +186,16 @@ def _make_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
 
+def link_or_copy(source: Path, target: Path) -> None:
+    """Publish a cached file: a hard link where the disk allows (no bytes copied), else a copy."""
+    if target.exists():
+        return
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def write_text(root: Path, relative: str, text: str) -> None:
     write_bytes(root, relative, text.encode("utf-8"))
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnt.serve import Preview
-from conftest import ROOT, cli
+from conftest import ROOT
 from test_serve import edit, preview, same_as_full_build  # noqa: F401  (the preview fixture)
 
 PRODUCT = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n{awards}---\nMô tả.\n"

@@ -3,7 +3,6 @@ printable catalogues (printed to PDF and every QR code decoded), fairs abroad an
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import os
 import re
