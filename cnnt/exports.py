@@ -15,7 +15,6 @@ import csv
 import datetime as dt
 import io
 import json
-import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -27,7 +26,6 @@ from .pages import decision_path, facility_path, fair_path, product_path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip entries carry no build time: the same data gives the same bytes
 
 
 @dataclass(frozen=True)
@@ -271,8 +269,8 @@ def to_xlsx(rows_by_table: dict[str, list[dict[str, Any]]], day: dt.date) -> byt
             for number, column in enumerate(table.columns):
                 _xlsx_cell(sheet, line, number, column, row[column.name], dates)
         sheet.freeze_panes(1, 0)
-    book.close()
-    return _fixed_times(stream.getvalue())
+    book.close()  # its zip entries are dated 1980-01-01 and its properties the build day: reproducible
+    return stream.getvalue()
 
 
 def _xlsx_cell(sheet: Any, line: int, number: int, column: Column, value: Any, dates: Any) -> None:
@@ -286,17 +284,6 @@ def _xlsx_cell(sheet: Any, line: int, number: int, column: Column, value: Any, d
         sheet.write_number(line, number, value)
     else:
         sheet.write_string(line, number, str(value))  # a text cell, never a formula
-
-
-def _fixed_times(data: bytes) -> bytes:
-    """The workbook again with every zip entry dated the same: the same data, the same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            fixed = zipfile.ZipInfo(info.filename, FIXED_TIME)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
-    return out.getvalue()
 
 
 def data_files(rows_by_table: dict[str, list[dict[str, Any]]], config: SiteConfig, day: dt.date) -> dict[str, bytes]:

@@ -317,11 +317,12 @@ class Catalogue:
         """Why a product is no longer offered: its own withdrawal, or its facility's closing."""
         return product.withdrawn or self.facility_of(product).withdrawn
 
-    @property
+    @cached_property
     def every_product(self) -> dict[str, Product]:
+        """Offered and withdrawn alike (exports, the record of addresses, ownership)."""
         return {**self.products, **self.withdrawn_products}
 
-    @property
+    @cached_property
     def every_facility(self) -> dict[str, Facility]:
         return {**self.facilities, **self.withdrawn_facilities}
 

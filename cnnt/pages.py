@@ -71,7 +71,7 @@ class BoothCard:
     booth: str | None = None
 
 
-MAX_PRINTED = 300          # a printed brochure of more products than this is narrowed first
+MAX_PRINTED = 100          # a printed brochure of more products than this (34 A4 sheets) is narrowed first
 PAPER_SIZES = ("a4", "a5")  # A4 sheets, or an A5 booklet
 
 

@@ -25,7 +25,7 @@ from .model import Catalogue
 from .write import link_or_copy, write_atomic
 
 SIZE = (1200, 630)
-OPERATION = "og-v1"  # change when the drawing changes: new names, so old images are never reused
+OPERATION = "og-v2"  # change when the drawing changes: new names, so old images are never reused
 DEFAULT_COLOURS = {"brand": "#0b5d3b", "national": "#8a1c1c", "regional": "#6b3fa0", "provincial": "#0b5d3b",
                    "commune": "#3d5a80"}
 
@@ -120,13 +120,13 @@ def _whole(path: Path) -> bool:
 def draw_to_cache(job: tuple[Card, str]) -> None:
     card, folder = job
     target = Path(folder) / f"og-{card.key}.jpg"
-    write_atomic(target, draw(card))
+    write_atomic(target, draw(card), durable=False)  # a cut-short image is drawn again (`_whole`)
 
 
 def draw(card: Card) -> bytes:
     """The image: the site's colour, the name large, the maker's line, the level as a badge."""
     import io
-    image = Image.new("RGB", SIZE, card.background)
+    image = _base(card.site, card.background).copy()
     pen = ImageDraw.Draw(image)
     title_font = _font("RobotoBold", 68)
     y = 70
@@ -143,11 +143,23 @@ def draw(card: Card) -> bytes:
         pen.rounded_rectangle((70, 440, 70 + width + 56, 512), radius=36, fill=card.badge_colour,
                               outline="#ffffff", width=3)
         pen.text((98, 455), card.badge, font=badge_font, fill="#ffffff")
-    pen.rectangle((0, SIZE[1] - 70, SIZE[0], SIZE[1]), fill="#ffffff")
-    pen.text((70, SIZE[1] - 55), textwrap.shorten(card.site, 70), font=_font("Roboto", 32), fill=card.background)
     stream = io.BytesIO()
-    image.save(stream, "JPEG", quality=82, optimize=True)
+    image.save(stream, "JPEG", quality=82)  # (optimize=True saves 5% of bytes for 60% more time)
     return stream.getvalue()
+
+
+_BASES: dict[tuple[str, str], Image.Image] = {}
+
+
+def _base(site: str, background: str) -> Image.Image:
+    """What every card shares, drawn once: the background and the site's name along the bottom."""
+    if (site, background) not in _BASES:
+        image = Image.new("RGB", SIZE, background)
+        pen = ImageDraw.Draw(image)
+        pen.rectangle((0, SIZE[1] - 70, SIZE[0], SIZE[1]), fill="#ffffff")
+        pen.text((70, SIZE[1] - 55), textwrap.shorten(site, 70), font=_font("Roboto", 32), fill=background)
+        _BASES[(site, background)] = image
+    return _BASES[(site, background)]
 
 
 _FONTS: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}

@@ -152,15 +152,17 @@ def disk_error(where: str, code: int | None, reason: str) -> ContentError:
                         f"{en} ({reason}); the previous site is untouched")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace a file whole: written beside it, flushed to disk, then renamed over it. A reader (or
-    a build killed half-way) sees the old content or the new, never a part."""
+    a build killed half-way) sees the old content or the new, never a part. `durable=False` skips
+    the flush to disk, for a cache that checks its files anyway (an fsync costs about half a millisecond)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(partial, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
