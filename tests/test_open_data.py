@@ -175,7 +175,7 @@ def test_awards_expiring_within_a_year_are_listed_for_reminders(sample_site):
 
 def test_charts_are_static_svg_with_a_text_alternative(sample_site):
     page = (sample_site / "en/statistics/index.html").read_text(encoding="utf-8")
-    charts = re.findall(r'<svg viewBox="[^"]+" width="640" height="\d+" role="img" aria-labelledby="([a-z_-]+)-title">\s*'
+    charts = re.findall(r'<svg viewBox="[^"]+" width="360" height="\d+" role="img" aria-labelledby="([a-z_-]+)-title">\s*'
                         r'<title id="\1-title">([^<]+)</title>', page)
     assert len(charts) >= 5
     assert any("Products by award level in force: National level" in title for _, title in charts)
