@@ -10,7 +10,8 @@ entry `products/x`. Each entry is then read as it was at COMMIT and as it is now
   author must maintain every facility an entry belonged to before the change and belongs to after
   it, as the facilities' `maintainers` were at COMMIT (a change cannot make its author a
   maintainer); only a facility the change creates is judged by its new `maintainers`;
-- credentials are the centre's: a product's `awards`, `certifications` and `facility`, and every file
+- credentials are the centre's: a product's `awards`, `certifications` and `facility`, a facility's
+  `support` (the funding and jobs the centre reports), and every file
   that is not a facility's or product's entry (decisions, fairs, the record of published addresses,
   vocabularies, templates, code, site.yaml);
 - entries are plain files: a link or another special file is refused for anyone.
@@ -30,7 +31,9 @@ from .errors import ContentError, ErrorList
 from .frontmatter import Value, read_document
 
 FACILITY_KINDS = ("facilities", "products")  # the kinds whose entries belong to a facility
-CREDENTIALS = ("awards", "certifications", "facility")
+# What only the centre records, by kind of entry: a product's awards, certifications and maker; a
+# facility's khuyến công support (the funding and jobs the centre's statistics report).
+CREDENTIALS = {"products": ("awards", "certifications", "facility"), "facilities": ("support",)}
 REGULAR_MODES = ("100644", "100755")
 
 
@@ -235,9 +238,9 @@ class Judge:
                   for facility in dict.fromkeys(owners) if self.author.lower() not in self.maintainers(facility)]
         if not owners:
             errors.append(centre_only(where, self.author))
-        if kind == "products" and after.exists:
-            errors.extend(self.credentials(where, slug, owners[0] if owners else "?", self.earlier(slug, before, after),
-                                           after))
+        if after.exists:
+            earlier = self.earlier(slug, before, after) if kind == "products" else before
+            errors.extend(self.credentials(kind, where, slug, owners[0] if owners else "?", earlier, after))
         return errors
 
     def earlier(self, slug: str, before: EntryState, after: EntryState) -> EntryState:
@@ -254,15 +257,24 @@ class Judge:
                     return former
         return before
 
-    def credentials(self, where: str, slug: str, facility: str, before: EntryState,
+    def credentials(self, kind: str, where: str, slug: str, facility: str, before: EntryState,
                     after: EntryState) -> list[ContentError]:
         errors = []
-        for field in CREDENTIALS:
+        for field in CREDENTIALS[kind]:
             old = (before.front or {}).get(field)
             new = (after.front or {}).get(field)
             if before.exists and old == new or not before.exists and (field == "facility" or not new):
                 continue
             owner = str(new or old)
+            if kind == "facilities":
+                errors.append(ContentError(
+                    where, None, field,
+                    f"`support` (hỗ trợ khuyến công của cơ sở `{slug}`) là số liệu trung tâm ghi và báo cáo: chỉ người "
+                    f"quản lý của trung tâm được thêm, sửa hoặc xoá; @{self.author} hãy gửi quyết định hỗ trợ cho trung tâm",
+                    f"`support` (facility `{slug}`'s khuyến công support) is what the centre records and reports: only "
+                    f"the centre's maintainers may add, change or remove it; @{self.author}, send the support "
+                    f"decision to the centre"))
+                continue
             errors.append(ContentError(
                 where, None, field,
                 f"`{field}` là thông tin xác nhận (giải thưởng, chứng nhận, cơ sở sản xuất) của sản phẩm `{slug}` "

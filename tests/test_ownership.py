@@ -137,6 +137,17 @@ def award_in_new_product(repo: Repo) -> None:
                                           "  - {level: regional, year: 2025, region: south}\n---\n")
 
 
+def add_own_support(repo: Repo) -> None:  # the funding and jobs the centre reports are the centre's to record
+    repo.edit("content/facilities/htx-a.md", "contact:", "support:\n  - {year: 2025, programme: national, "
+              "activity: Máy sấy, amount_vnd: 900000000, jobs: 300}\ncontact:")
+
+
+def new_facility_with_support(repo: Repo) -> None:
+    repo.write("content/facilities/htx-moi.md", "---\nname: HTX Mới\nkind: household\nprovince: Cà Mau\n"
+                                                "maintainers: [chu-a]\ncontact: {phone: 0900 000 003}\nsupport:\n"
+                                                "  - {year: 2025, programme: local, activity: Máy, amount_vnd: 1}\n---\n")
+
+
 def register_decision(repo: Repo) -> None:
     repo.write("content/decisions/gia.md", "---\nnumber: 9/QĐ-BCT\ndate: 2025-01-02\nissuer: Bộ\nlevel: national\n"
                                            "products: [banh-a]\n---\n")
@@ -203,6 +214,8 @@ REFUSED: list[tuple[Callable[[Repo], None], list[str]]] = [
     (add_certification, ["banh-a.md: certifications:"]),
     (remove_award, ["keo-a.md: awards:"]),
     (award_in_new_product, ["content/products/moi.md: awards:"]),
+    (add_own_support, ["content/facilities/htx-a.md: support:", "is what the centre records and reports"]),
+    (new_facility_with_support, ["content/facilities/htx-moi.md: support:"]),
     (register_decision, ["content/decisions/gia.md:", "only the centre's maintainers"]),
     (change_vocabulary, ["cnnt/vocabularies/regions.yaml:", "only the centre's maintainers"]),
     (link_photo, ["content/facilities/htx-a-anh.png:", "not a regular file"]),
