@@ -123,7 +123,8 @@ class Preview:
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
         pipeline.write_redirects(plan, out)
-        pipeline.write_data(plan, out)
+        if plan.tables != self.plan.tables:  # the workbook alone takes seconds at 10k products
+            pipeline.write_data(plan, out)
         pipeline.write_discovery(plan, self.options, out)
         pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
