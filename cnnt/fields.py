@@ -148,6 +148,18 @@ class Fields:
         self.wrong_type(name, value, "date")
         return None
 
+    def past_date(self, name: str, required: bool = False) -> dt.date | None:
+        """A day that has happened: from MIN_YEAR up to the build date (a decision signed, an entry withdrawn)."""
+        if self.get(name, required) is None:
+            return None
+        day = self.date(name)
+        if day is not None and (day.year < MIN_YEAR or day > self.build_date):
+            self.error(name, self.mapping.get(name),
+                       f"ngày {day:%d/%m/%Y} không hợp lệ: từ năm {MIN_YEAR} đến ngày dựng trang ({self.build_date:%d/%m/%Y})",
+                       f"date {day} is not possible: from {MIN_YEAR} up to the build date ({self.build_date})")
+            return None
+        return day
+
     def term(self, name: str, vocabulary: Vocabulary, vi_name: str, en_name: str,
              required: bool = False) -> Match | None:
         value = self.get(name, required)

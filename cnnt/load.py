@@ -351,14 +351,7 @@ def _parse_withdrawal(fields: Fields) -> Withdrawal | None:
     withdrawn = fields.mapping_field("withdrawn", WITHDRAWN_FIELDS)
     if withdrawn is None:
         return None
-    if withdrawn.get("date", required=True) is None:
-        return None
-    day = withdrawn.date("date")
-    if day is not None and (day.year < MIN_YEAR or day > fields.build_date):
-        withdrawn.error("date", withdrawn.mapping["date"],
-                        f"ngày {day:%d/%m/%Y} không hợp lệ: từ năm {MIN_YEAR} đến ngày dựng trang ({fields.build_date:%d/%m/%Y})",
-                        f"date {day} is not possible: from {MIN_YEAR} up to the build date ({fields.build_date})")
-        return None
+    day = withdrawn.past_date("date", required=True)
     reason = withdrawn.text("reason", max_len=300)
     return Withdrawal(day, Localized(reason or "")) if day else None
 
@@ -367,7 +360,7 @@ def _parse_decision(entry: EntryFiles, source: str, fields: Fields, options: Loa
     """A decision of recognition: the centre's record that makes awards verified."""
     vocab = options.vocab
     number = fields.text("number", required=True, max_len=100)
-    day = _decision_date(fields)
+    day = fields.past_date("date", required=True)  # its year is the award's year
     issuer = fields.text("issuer", required=True, max_len=200)
     level = fields.term("level", vocab.award_levels, "cấp công nhận", "award level", required=True)
     region = fields.term("region", vocab.regions, "khu vực", "region")
@@ -381,19 +374,6 @@ def _parse_decision(entry: EntryFiles, source: str, fields: Fields, options: Loa
                     products=products, name=Localized(f"Quyết định số {number}", f"Decision No. {number}"),
                     region=region.term if region else None, document=document, summary=summary,
                     number_line=fields.mapping["number"].line)
-
-
-def _decision_date(fields: Fields) -> dt.date | None:
-    """The day it was signed: a real date, not after the build date (its year is the award's year)."""
-    if fields.get("date", required=True) is None:
-        return None
-    day = fields.date("date")
-    if day is not None and (day.year < MIN_YEAR or day > fields.build_date):
-        fields.error("date", fields.mapping.get("date"),
-                     f"ngày {day:%d/%m/%Y} không hợp lệ: từ năm {MIN_YEAR} đến ngày dựng trang ({fields.build_date:%d/%m/%Y})",
-                     f"date {day} is not possible: from {MIN_YEAR} up to the build date ({fields.build_date})")
-        return None
-    return day
 
 
 def _decision_products(fields: Fields) -> tuple[str, ...]:

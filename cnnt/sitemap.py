@@ -29,7 +29,7 @@ def sitemap_files(pages: list[Page], config: SiteConfig, changed: dict[str, dt.d
     """File name → XML: `sitemap.xml`, or an index of `sitemap-N.xml` parts for a large site.
     `changed` gives a page path (without language prefix) its last-modified day."""
     paths = sorted({page.path for page in pages if page.template not in NOT_INDEXED and page.lang == config.languages[0]})
-    entries = [_url(config, lang, path, changed.get(path)) for path in paths for lang in config.languages]
+    entries = [entry for path in paths for entry in _urls(config, path, changed.get(path))]
     if len(entries) <= URLS_PER_FILE:
         return {"sitemap.xml": _urlset(entries)}
     parts = {f"sitemap-{n + 1}.xml": _urlset(entries[start:start + URLS_PER_FILE])
@@ -40,12 +40,14 @@ def sitemap_files(pages: list[Page], config: SiteConfig, changed: dict[str, dt.d
                                      f"{index}</sitemapindex>\n")}
 
 
-def _url(config: SiteConfig, lang: str, path: str, day: dt.date | None) -> str:
+def _urls(config: SiteConfig, path: str, day: dt.date | None) -> list[str]:
+    """The `<url>` of a page in each language, each naming all of them as alternates."""
     alternates = "".join(f'<xhtml:link rel="alternate" hreflang="{other}" href={quoteattr(config.base_url + lang_prefix(other) + path)}/>'
                          for other in config.languages)
     alternates += f'<xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(config.base_url + path)}/>'
     lastmod = f"<lastmod>{day.isoformat()}</lastmod>" if day else ""
-    return f"<url><loc>{escape(config.base_url + lang_prefix(lang) + path)}</loc>{lastmod}{alternates}</url>\n"
+    return [f"<url><loc>{escape(config.base_url + lang_prefix(lang) + path)}</loc>{lastmod}{alternates}</url>\n"
+            for lang in config.languages]
 
 
 def _urlset(entries: list[str]) -> str:
