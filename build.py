@@ -17,11 +17,12 @@ import datetime as dt
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from cnnt import ownership, pipeline, review, schema
 from cnnt.config import build_date_from_environment, load_config
-from cnnt.errors import BuildFailed
+from cnnt.errors import BuildFailed, ContentError
 from cnnt.removal import FOLDERS, remove_entry
 from cnnt.scaffold import new_entry
 from cnnt.vocab import load_vocabularies
@@ -81,7 +82,17 @@ def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
     )
 
 
+def report_warnings(warnings: Sequence[ContentError]) -> None:
+    """What a facility should look at, though it does not stop the build (an old name that became several)."""
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for warning in warnings:
+            print(review.annotation(warning), flush=True)
+
+
 def report_errors(failure: BuildFailed) -> None:
+    report_warnings(failure.warnings)
     for error in failure.errors:
         print(error, file=sys.stderr)
     if os.environ.get("GITHUB_ACTIONS") == "true":  # shown on the changed lines of a pull request
@@ -97,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         return contribute(args, options)
     if args.command == "check":
         catalogue = pipeline.check(options)
+        report_warnings(catalogue.warnings)
         counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs), len(catalogue.decisions))
         print("OK: {} sản phẩm, {} cơ sở, {} hội chợ, {} quyết định hợp lệ | "
               "{} products, {} facilities, {} fairs, {} decisions valid".format(*counts, *counts))
@@ -105,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         from cnnt.serve import serve
         return serve(options, args.host, args.port, report_errors)
     report = pipeline.build(options)
+    report_warnings(report.warnings)
     if report.skipped:
         print(f"Không có thay đổi, giữ nguyên {options.out_dir} | Nothing changed, {options.out_dir} is up to date "
               f"({report.seconds:.2f} s)")

@@ -25,13 +25,17 @@ class ContentError:
     field: str | None
     vi: str
     en: str
+    # A warning asks the facility to look (an old commune name that became several): it is
+    # reported like an error but does not stop the build.
+    warning: bool = False
 
     def __str__(self) -> str:
         # a file name that is not UTF-8 (kept by Python as surrogates) is shown, never a crash
         path = self.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         where = f"{path}:{self.line}" if self.line else path
         field = f" {self.field}:" if self.field else ""
-        return " ".join(f"{where}:{field} {self.vi} | {self.en}".split())  # always one line
+        flag = " cảnh báo | warning:" if self.warning else ""
+        return " ".join(f"{where}:{flag}{field} {self.vi} | {self.en}".split())  # always one line
 
     def sort_key(self) -> tuple[str, int, str]:
         return (self.path, self.line or 0, self.field or "")
@@ -44,16 +48,17 @@ class ErrorList(list[ContentError]):
         super().__init__()
         self.path = path
 
-    def add(self, line: int | None, field: str | None, vi: str, en: str) -> None:
-        self.append(ContentError(self.path, line, field, vi, en))
+    def add(self, line: int | None, field: str | None, vi: str, en: str, warning: bool = False) -> None:
+        self.append(ContentError(self.path, line, field, vi, en, warning))
 
 
 class BuildFailed(Exception):
     """Raised once, after every file was read, when any content error was found."""
 
-    def __init__(self, errors: list[ContentError]) -> None:
+    def __init__(self, errors: list[ContentError], warnings: list[ContentError] | None = None) -> None:
         super().__init__(f"{len(errors)} error(s)")
         self.errors = sorted(errors, key=ContentError.sort_key)
+        self.warnings = sorted(warnings or [], key=ContentError.sort_key)
 
 
 def suggest(value: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:

@@ -58,6 +58,9 @@ class Fields:
     def error(self, name: str, value: Value | None, vi: str, en: str) -> None:
         self.errors.add(value.line if value else self.line, self.label(name), vi, en)
 
+    def warn(self, name: str, value: Value | None, vi: str, en: str) -> None:
+        self.errors.add(value.line if value else self.line, self.label(name), vi, en, warning=True)
+
     def wrong_type(self, name: str, value: Value, expected: str) -> None:
         vi, en = TYPE_NAMES[expected]
         self.error(name, value, f"phải là {vi}", f"must be {en}")
@@ -171,6 +174,10 @@ class Fields:
         match = vocabulary.lookup(text)
         if match is None:
             vi, en = f"`{text}` không có trong danh sách {vi_name}", f"`{text}` is not a known {en_name}"
+            explained = vocabulary.explain(text) if vocabulary.explain else None
+            if explained is not None:  # a place name written as a province: say where it is now
+                self.error(name, value, f"{vi}: {explained[0]}", f"{en}: {explained[1]}")
+                return None
             suggestion = vocabulary.suggestion(text)
             if suggestion is None and len(vocabulary) <= SHORT_VOCABULARY:
                 codes = ", ".join(term.code for term in vocabulary)

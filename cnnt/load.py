@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import awards, parallel
+from . import awards, parallel, places
 from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
 from .errors import display_path
 from .fields import MIN_YEAR, Fields
@@ -28,7 +28,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KINDS = ("facilities", "products", "fairs", "decisions")
 IMAGE_FIELDS = ("src", "alt")
 
-FACILITY_FIELDS = ("name", "kind", "province", "address", "location", "founded", "employees", "summary",
+FACILITY_FIELDS = ("name", "kind", "province", "commune", "address", "location", "founded", "employees", "summary",
                    "contact", "maintainers", "support", "images", "aliases", "withdrawn")
 PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
                   "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
@@ -118,13 +118,15 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
     withdrawn_products = {slug: p for slug, p in products.items()
                           if p.withdrawn or p.facility_slug in withdrawn_facilities}
     errors.extend(check_fairs_ahead(fairs, withdrawn_facilities, options.build_date))
+    warnings = [error for error in errors if error.warning]
+    errors = [error for error in errors if not error.warning]
     if errors:
-        raise BuildFailed(errors)
+        raise BuildFailed(errors, warnings)
     facilities = {slug: f for slug, f in facilities.items() if slug not in withdrawn_facilities}
     products = {slug: p for slug, p in products.items() if slug not in withdrawn_products}
     current = awards.current_awards({slug: resolved[slug] for slug in products}, options.build_date)
     return Catalogue(facilities, products, options.build_date, current, fairs, decisions, resolved,
-                     withdrawn_products, withdrawn_facilities)
+                     withdrawn_products, withdrawn_facilities, tuple(sorted(warnings, key=ContentError.sort_key)))
 
 
 def check_fairs_ahead(fairs: dict[str, Fair], closed: dict[str, Facility], on: dt.date) -> list[ContentError]:
@@ -306,7 +308,8 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
         listed = fields.items("products")
         references.extend(Reference(source, value.line, f"products[{number}]", slug, "products")
                           for number, (value, slug) in enumerate(zip(listed, item.products), 1))
-    return (item if not errors else None), list(errors) + translation_errors, references
+    failed = any(not error.warning for error in errors)
+    return (None if failed else item), list(errors) + translation_errors, references
 
 
 def _read_bytes(path: Path, errors: ErrorList) -> bytes:
@@ -408,7 +411,7 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
     contact = _parse_contact(fields)
     optional = dict(  # read even when a required field failed, so every problem is reported
         summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
-        address=fields.text("address", max_len=300),
+        **_locality(fields, province),
         location=_parse_location(fields),
         founded=fields.year("founded", minimum=1800),
         employees=fields.integer("employees", 0, 1_000_000),
@@ -423,6 +426,70 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
         return None
     return Facility(slug=entry.slug, source=source, name=Localized(name), kind=kind.term,
                     province=Province(province.term, province.former), contact=contact, **optional)
+
+
+def _locality(fields: Fields, province: Match | None) -> dict:
+    """`commune` checked against the official 2025 list of the facility's province, and `address`
+    in the 2025 form when it was written the old way and converts without doubt (places.py)."""
+    written = fields.text("commune", max_len=100)
+    address = fields.text("address", max_len=300)
+    if province is None or not (written or address):
+        return {"address": address}
+    code = province.term.extra["official_code"]
+    # `province: Bạc Liêu` (a former name) says which former province the old names are in
+    old_province = places.official().old_province(province.former) if province.former else None
+    commune, commune_former = (_parse_commune(fields, written, province.term, old_province) if written
+                               else (None, None))
+    names = Province(province.term, province.former).names
+    conversion = places.official().convert(code, address, names) if address else None
+    converted = conversion is not None and conversion.former and conversion.address is not None
+    if commune is None and not written and conversion is not None:
+        commune = conversion.commune
+    elif commune is not None and conversion is not None and conversion.commune not in (None, commune):
+        fields.warn("commune", fields.get("commune"),
+                    f"`commune` là {commune.name} nhưng địa chỉ là ở {conversion.commune.name}: sửa một trong hai",
+                    f"`commune` is {commune.name} but the address is in {conversion.commune.name}: correct one of them")
+    return {"address": conversion.address if converted else address,
+            "address_former": address if converted else None, "commune": commune, "commune_former": commune_former}
+
+
+def _parse_commune(fields: Fields, written: str, province: Term,
+                   old_province: str | None) -> tuple[places.Commune | None, str | None]:
+    """The 2025 commune `commune` names (a former name is mapped; one that became several is a
+    warning listing them, for the facility to choose)."""
+    found = places.official().find(province.extra["official_code"], written, old_province)
+    value = fields.get("commune")
+    if found.commune is not None:
+        return found.commune, (written if found.former else None)
+    if found.communes:
+        listed = _choices(found)
+        vi_was, en_was = ("trước 1/7/2025 ", "before 1 July 2025 ") if found.former else ("", "")
+        fields.warn("commune", value,
+                    f"`{written}` {vi_was}ứng với nhiều xã, phường của {province.vi}: {listed}; ghi tên (hoặc mã) "
+                    "xã, phường nơi cơ sở đặt trụ sở",
+                    f"`{written}` {en_was}matches several communes of {province.en}: {listed}; write the name (or "
+                    "code) of the one the facility is in")
+        return None, None
+    vi = f"`{written}` không có trong danh sách xã, phường, đặc khu của {province.vi} (từ 1/7/2025)"
+    en = f"`{written}` is not a commune, ward or special zone of {province.en} (since 1 July 2025)"
+    elsewhere = [places.official_provinces()[code].name for code in places.official().provinces_with(written)]
+    if elsewhere:
+        vi, en = f"{vi}; có ở: {', '.join(elsewhere[:6])}", f"{en}; there is one in: {', '.join(elsewhere[:6])}"
+        fields.error("commune", value, vi, en)
+    else:
+        fields.error("commune", value, *hint(vi, en, places.official().suggest(province.extra["official_code"], written)))
+    return None, None
+
+
+def _choices(found: places.Found) -> str:
+    """The communes to choose from; for former units, which went where (`Phường 8 (Thành phố Bạc Liêu)
+    → Phường Bạc Liêu (31825)`)."""
+    def named(communes: tuple[places.Commune, ...]) -> str:
+        return ", ".join(f"{c.name} ({c.code})" for c in communes[:12]) + (", …" if len(communes) > 12 else "")
+    if not found.former or len(found.former) > 6:
+        return named(found.communes)
+    return "; ".join(f"{unit.ward} ({unit.district}) → {named(places.official().went.get(unit.key, ()))}" if unit.ward
+                     else f"{unit.district} → {named(places.official().went.get(unit.key, ()))}" for unit in found.former)
 
 
 def _parse_contact(fields: Fields) -> Contact | None:

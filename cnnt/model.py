@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from .errors import ContentError
+from .places import Commune
 from .text import sort_key
 from .vocab import Term
 
@@ -155,6 +157,13 @@ class Province:
     term: Term
     former: str | None = None
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name an address may end with for this province (current, official, former)."""
+        extra = self.term.extra
+        return (self.term.vi, extra.get("official_name", self.term.vi), *extra.get("former", ()),
+                *extra.get("aliases", ()))
+
 
 @dataclass(frozen=True)
 class Facility:
@@ -166,7 +175,10 @@ class Facility:
     contact: Contact
     summary: Localized = Localized("")
     description: Localized = Localized("")
-    address: str | None = None
+    address: str | None = None   # in the 2025 form when the facility's could be converted without doubt
+    address_former: str | None = None  # the address as written, when it was converted
+    commune: Commune | None = None     # the 2025 commune, ward or special zone (`commune`, or from `address`)
+    commune_former: str | None = None  # the pre-2025 name written in `commune`, when it was one
     location: Location | None = None
     founded: int | None = None
     employees: int | None = None
@@ -279,6 +291,8 @@ class Catalogue:
     # their own and nothing else; `products` and `facilities` above hold only those still offered.
     withdrawn_products: dict[str, Product] = field(default_factory=dict)
     withdrawn_facilities: dict[str, Facility] = field(default_factory=dict)
+    # What `check` asks facilities to look at without failing (`ContentError.warning`).
+    warnings: tuple[ContentError, ...] = ()
 
     @cached_property
     def sorted_fairs(self) -> list[Fair]:

@@ -6,13 +6,14 @@ pages live at the root and English ones under `en/`, with the same path after th
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
 from .model import Catalogue, Decision, Facility, Fair, Product
+from .places import Commune
 from .search import SearchIndex
 from .text import initial, sort_key
 from .vocab import Term, Vocabularies
@@ -87,6 +88,14 @@ class Selection:
     @property
     def printable(self) -> bool:
         return 0 < len(self.products) <= MAX_PRINTED
+
+
+@dataclass(frozen=True)
+class CommuneCount:
+    """A commune of a province's page: the 2025 unit and how many facilities are in it."""
+
+    commune: Commune
+    count: int
 
 
 @dataclass(frozen=True)
@@ -171,6 +180,15 @@ class Routes:
         return _group(self.catalogue.sorted_products, lambda p: [self.catalogue.facility_of(p).province.term.code])
 
     @cached_property
+    def communes_by_province(self) -> dict[str, list[CommuneCount]]:
+        """Each province's 2025 communes where facilities still offered are, with how many, A–Z."""
+        counts = Counter((f.province.term.code, f.commune) for f in self.catalogue.facilities.values() if f.commune)
+        grouped: dict[str, list[CommuneCount]] = {}
+        for (province, commune), count in sorted(counts.items(), key=lambda item: sort_key(item[0][1].short)):
+            grouped.setdefault(province, []).append(CommuneCount(commune, count))
+        return grouped
+
+    @cached_property
     def by_group(self) -> dict[str, list[Product]]:
         return _group(self.catalogue.sorted_products, lambda p: [p.group.code])
 
@@ -200,7 +218,8 @@ class Routes:
         for facility in self.catalogue.withdrawn_facilities.values():
             yield self.withdrawn_facility(facility, lang)
         yield from self.term_listings(lang, "awards", self.vocab.level_order, self.by_level, "by_level")
-        yield from self.term_listings(lang, "provinces", self._provinces_sorted(lang), self.by_province, "by_province")
+        yield from self.term_listings(lang, "provinces", self._provinces_sorted(lang), self.by_province, "by_province",
+                                      lambda code: {"communes": self.communes_by_province.get(code, [])})
         yield from self.term_listings(lang, "groups", list(self.vocab.product_groups), self.by_group, "by_group")
         markets = sorted((self.vocab.countries.by_code[code] for code in self.by_market),
                          key=lambda term: sort_key(term.name(lang)))
@@ -361,15 +380,17 @@ class Routes:
 
     # -- listings --------------------------------------------------------------------------
 
-    def term_listings(self, lang: str, section: str, terms: Sequence[Term],
-                      grouped: dict[str, list[Product]], title_key: str) -> Iterable[Page]:
-        """An index of terms with counts, and a paginated product listing per non-empty term."""
+    def term_listings(self, lang: str, section: str, terms: Sequence[Term], grouped: dict[str, list[Product]],
+                      title_key: str, more: Callable[[str], dict] | None = None) -> Iterable[Page]:
+        """An index of terms with counts, and a paginated product listing per non-empty term (`more`:
+        what else a term's listing shows, by term code)."""
         lines = _counts(terms, grouped, section)
         yield Page(f"{section}/", lang, "terms.html", {"title_key": title_key, "lines": lines})
         for line in lines:
             if line.path:
+                context = {"title_key": title_key, "term": line.term, "parent": f"{section}/"}
                 yield from self.paginated(lang, line.path, grouped[line.term.code], "listing.html",
-                                          {"title_key": title_key, "term": line.term, "parent": f"{section}/"})
+                                          {**context, **(more(line.term.code) if more else {})})
 
     def alphabetical(self, lang: str, base: str, title_key: str, items: Sequence, template: str) -> Iterable[Page]:
         """A paginated list in Vietnamese alphabetical order, with a jump to each letter."""

@@ -78,6 +78,7 @@ class BuildReport:
     skipped: bool = False
     stages: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[ContentError, ...] = ()
 
 
 class StageTimer:
@@ -238,7 +239,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started:
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
-                       time.perf_counter() - started, stages=timer.stages, cpu=timer.cpu)
+                       time.perf_counter() - started, stages=timer.stages, cpu=timer.cpu,
+                       warnings=site.catalogue.warnings)
 
 
 def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:

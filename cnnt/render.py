@@ -120,7 +120,10 @@ class Renderer:
 
     @jinja2.pass_context
     def translate(self, context: jinja2.runtime.Context, key: str, **values: object) -> str:
-        text = self.strings_by_lang[context["lang"]][key]
+        strings = self.strings_by_lang[context["lang"]]
+        if values.get("count") == 1 and f"{key}_one" in strings:  # `1 facility`, not `1 facilities`
+            key = f"{key}_one"
+        text = strings[key]
         return text.format(**values) if values else text
 
     @jinja2.pass_context

@@ -31,7 +31,8 @@ def annotation(error: ContentError) -> str:
         properties.append(f"line={error.line}")
     if error.field:
         properties.append(f"title={_property(error.field)}")
-    return f"::error {','.join(properties)}::{_data(f'{error.vi} | {error.en}')}"
+    command = "warning" if error.warning else "error"
+    return f"::{command} {','.join(properties)}::{_data(f'{error.vi} | {error.en}')}"
 
 
 def _data(text: str) -> str:

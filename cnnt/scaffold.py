@@ -74,8 +74,12 @@ contact:
   # zalo: 0900 000 000
   # email: lienhe@example.com
   # website: https://example.com
-# Địa chỉ · address
-# address: Ấp 1, xã …, tỉnh …
+# Xã, phường, đặc khu (từ 1/7/2025; tên cũ, kể cả thị trấn, cũng được và được đổi sang tên mới)
+# · commune, ward or special zone (since 1 July 2025; a former name, a town's too, is accepted and mapped)
+# commune: Xã Đầm Dơi
+# Địa chỉ; ghi theo cách cũ cũng được: trang hiện theo đơn vị mới, kèm "trước đây: …"
+# · address; the old form is accepted: pages show the 2025 form with "formerly: …"
+# address: Ấp 1, xã Đầm Dơi, tỉnh Cà Mau
 # Toạ độ để hiện bản đồ · coordinates for a map link
 # location: {{lat: 9.17, lon: 105.15}}
 # Năm thành lập, số lao động · year founded, number of workers

@@ -11,11 +11,14 @@ names, and the aliases and former names of each term.
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 
 from . import load
 from .fields import MIN_YEAR
+from .places import official
 from .vocab import Vocabularies, Vocabulary
 
+COMMUNES_FILE = "communes.json"  # beside the schemas: the official communes, for editors' pick lists
 SCHEMA_DIR = "schemas"
 SLUG = {"type": "string", "pattern": load.SLUG.pattern}
 TEXT = {"type": "string"}
@@ -46,6 +49,23 @@ def spellings(vocabulary: Vocabulary, description: str) -> dict:
     return {"enum": vocabulary.spellings(), "description": description}
 
 
+def provinces(vocabulary: Vocabulary) -> dict:
+    """The provinces, each with its spellings, its name and its official code (`x-official-code`)."""
+    return {"anyOf": [{"enum": vocabulary.spellings(term), "title": term.vi,
+                       "x-official-code": term.extra["official_code"]} for term in vocabulary],
+            "description": "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province"}
+
+
+def communes() -> dict:
+    """The official 2025 communes by province, with their codes: what `commune` is checked against."""
+    places = official()
+    return {"source": f"vietnam-provinces {version('vietnam-provinces')} (Tổng cục Thống kê · "
+                      "National Statistics Office), 1/7/2025",
+            "provinces": [{"code": code, "name": province.name,
+                           "communes": [{"code": c.code, "name": c.name} for c in places.communes[code]]}
+                          for code, province in places.provinces.items()]}
+
+
 def schemas(vocab: Vocabularies) -> dict[str, dict]:
     """name → JSON Schema (draft 2020-12) of the front matter of that kind of file."""
     image = {"anyOf": [TEXT, mapping({"src": TEXT, "alt": text(300, "Mô tả ảnh · alt text")}, ("src",))]}
@@ -59,12 +79,17 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
                          "reason": text(300, "Lý do · why")}, ("date",),
                         "Không còn sản xuất / ngừng hoạt động: trang vẫn mở, rời danh sách · no longer offered: the page "
                         "stays, listings drop it")
-    province = spellings(vocab.provinces, "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province")
+    province = provinces(vocab.provinces)
     facility = {
         **common,
         "kind": spellings(vocab.facility_kinds, "Loại hình · kind of facility"),
         "province": province,
-        "address": text(300, "Địa chỉ · address"),
+        "commune": {**text(100, "Xã, phường, đặc khu (3.321 đơn vị từ 1/7/2025, theo danh sách chính thức; tên hoặc "
+                                "mã; tên cũ được chấp nhận) · commune, ward or special zone since 1 July 2025 (official "
+                                "list; name or code; former names are accepted)"),
+                    "examples": ["Phường Lý Văn Lâm", "Xã Đầm Dơi", "32152"], "x-official-list": COMMUNES_FILE},
+        "address": text(300, "Địa chỉ; viết theo cách cũ cũng được, trang hiển thị theo đơn vị hành chính mới · "
+                             "address; the old form is accepted and shown in the 2025 form"),
         "location": mapping({"lat": {"type": "number", "minimum": -90, "maximum": 90},
                              "lon": {"type": "number", "minimum": -180, "maximum": 180}}, ("lat", "lon"),
                             "Toạ độ WGS84 · coordinates"),
@@ -161,5 +186,7 @@ def _document(name: str, properties: dict, required: tuple[str, ...]) -> dict:
 
 def schema_files(vocab: Vocabularies) -> dict[str, str]:
     """`schemas/<name>.schema.json` → its text, as written to the site and to the repository."""
-    return {f"{SCHEMA_DIR}/{name}.schema.json": json.dumps(schema, ensure_ascii=False, indent=1) + "\n"
-            for name, schema in schemas(vocab).items()}
+    files = {f"{SCHEMA_DIR}/{name}.schema.json": json.dumps(schema, ensure_ascii=False, indent=1) + "\n"
+             for name, schema in schemas(vocab).items()}
+    files[f"{SCHEMA_DIR}/{COMMUNES_FILE}"] = json.dumps(communes(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return files

@@ -167,8 +167,10 @@ class Preview:
                 resolved[item.slug], award_errors = awards.resolve(item, decisions, load_options.declared_awards)
                 current[item.slug] = best_award(resolved[item.slug], catalogue.build_date)
                 errors = errors + award_errors
-            if errors:
-                raise BuildFailed(errors)
+            if any(not error.warning for error in errors):
+                raise BuildFailed([error for error in errors if not error.warning])
+            if errors:  # warnings only: the full path reports them with the rest
+                return None
             old = {Product: catalogue.products, Facility: catalogue.facilities}.get(type(item), {}).get(entry.slug)
             if old is None or not _same_place(old, item, catalogue, current):
                 return None
@@ -274,7 +276,7 @@ def _same_place(old: object, new: object, catalogue: Catalogue, current: dict[st
     if isinstance(new, Product):
         return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug]) == \
             (new.facility_slug, new.group, new.export_markets, current[new.slug])
-    return old.province.term == new.province.term
+    return (old.province.term, old.commune) == (new.province.term, new.commune)  # province pages list communes
 
 
 def _renewed(page: Page, swaps: dict[int, object], routes: Routes) -> Page:

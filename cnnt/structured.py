@@ -15,6 +15,7 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .model import Award, Catalogue, Facility, Fair, Product
 from .pages import Page, facility_path, fair_path, lang_prefix, product_path
+from .places import street_part
 from .vocab import Vocabularies
 
 CONTEXT = "https://schema.org"
@@ -106,7 +107,9 @@ class StructuredData:
         address: dict[str, Any] = {"@type": "PostalAddress", "addressRegion": facility.province.term[lang],
                                    "addressCountry": "VN"}
         if facility.address:
-            address["streetAddress"] = facility.address
+            address["streetAddress"] = street_part(facility.address, facility.commune, facility.province.names)
+        if facility.commune:
+            address["addressLocality"] = facility.commune[lang]
         data: dict[str, Any] = {
             "@context": CONTEXT, "@type": "LocalBusiness", "name": facility.name[lang],
             "url": self.url(lang, facility_path(facility)), "address": address,

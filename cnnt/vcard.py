@@ -5,6 +5,7 @@ Version 3.0 rather than 4.0 because it is the one every phone's contacts app imp
 from __future__ import annotations
 
 from .model import Facility
+from .places import street_part
 
 MAX_LINE_OCTETS = 75
 
@@ -32,7 +33,9 @@ def facility_vcard(facility: Facility, page_url: str) -> bytes:
     if contact.website:
         lines.append(f"URL:{_escape(contact.website)}")
     # ADR: post office box; extended address; street; locality; region; postal code; country
-    lines.append(f"ADR;TYPE=WORK:;;{_escape(facility.address or '')};;{_escape(facility.province.term.vi)};;Việt Nam")
+    street = street_part(facility.address, facility.commune, facility.province.names) if facility.address else ""
+    locality = facility.commune.name if facility.commune else ""
+    lines.append(f"ADR;TYPE=WORK:;;{_escape(street)};{_escape(locality)};{_escape(facility.province.term.vi)};;Việt Nam")
     if facility.location:
         lines.append(f"GEO:{facility.location.lat};{facility.location.lon}")
     lines.append(f"NOTE:{_escape(page_url)}")

@@ -1,6 +1,7 @@
 """Vocabularies (provinces, countries, levels, groups, …) are data files in `vocabularies/`; this reads them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 import re
@@ -9,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from .errors import suggest
+from .places import official_provinces, province_of_place
 from .text import fold, match_key, other_tone_placement
 
 VOCABULARY_DIR = Path(__file__).resolve().parent / "vocabularies"
@@ -43,8 +45,10 @@ class Vocabulary:
 
     `prefixes` are words people write before a name and that do not change it (`Tỉnh Cà Mau`)."""
 
-    def __init__(self, name: str, terms: list[Term], aliases: dict[str, Match], prefixes: tuple[str, ...] = ()) -> None:
+    def __init__(self, name: str, terms: list[Term], aliases: dict[str, Match], prefixes: tuple[str, ...] = (),
+                 explain: Callable[[str], tuple[str, str] | None] | None = None) -> None:
         self.name = name
+        self.explain = explain  # (vi, en) saying what an unknown value is, when it can
         self._prefix = re.compile(r"^(?:%s)\s*" % "|".join(re.escape(fold(p)) for p in prefixes)) if prefixes else None
         self.terms = terms
         self.aliases = aliases
@@ -70,10 +74,13 @@ class Vocabulary:
             match = self._folded.get(bare) if bare != fold(written) else None
         return match
 
-    def spellings(self) -> list[str]:
-        """Every usual way to write a term, for JSON Schema: code, names, aliases and former names, in
-        both tone placements, without marks, in lower and upper case. (The validator accepts still more.)"""
-        written = [form for term in self.terms for form in (term.code, term.vi, term.en)] + list(self.aliases)
+    def spellings(self, only: Term | None = None) -> list[str]:
+        """Every usual way to write a term (or `only` that one), for JSON Schema: code, names, aliases and
+        former names, in both tone placements, without marks, in lower and upper case. (The validator
+        accepts still more.)"""
+        terms = [only] if only else self.terms
+        written = [form for term in terms for form in (term.code, term.vi, term.en)]
+        written += [alias for alias, match in self.aliases.items() if only is None or match.term == only]
         forms = [form for text in written for form in (text, other_tone_placement(text), fold(text).title())]
         return list(dict.fromkeys(form for text in forms for form in (text, text.lower(), text.upper())))
 
@@ -96,7 +103,8 @@ def _load(path: Path) -> dict:
 PROVINCE_PREFIXES = ("tỉnh", "thành phố", "tp.", "tp", "t.")
 
 
-def _vocabulary(name: str, rows: dict, former_key: str | None = None, prefixes: tuple[str, ...] = ()) -> Vocabulary:
+def _vocabulary(name: str, rows: dict, former_key: str | None = None, prefixes: tuple[str, ...] = (),
+                explain: Callable[[str], tuple[str, str] | None] | None = None) -> Vocabulary:
     terms: list[Term] = []
     aliases: dict[str, Match] = {}
     for code, row in rows.items():
@@ -107,7 +115,7 @@ def _vocabulary(name: str, rows: dict, former_key: str | None = None, prefixes: 
             aliases[alias] = Match(term)
         for former in row.get("former", []) if former_key else []:
             aliases[former] = Match(term, former=former)
-    return Vocabulary(name, terms, aliases, prefixes)
+    return Vocabulary(name, terms, aliases, prefixes, explain)
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,27 @@ class Vocabularies:
         return sorted(self.award_levels, key=lambda term: -term.rank)
 
 
+def province_rows(rows: dict) -> dict:
+    """The provinces vocabulary: names, official codes and former provinces from the official lists
+    (`places.official_provinces`), the English names and other spellings from `provinces.yaml`."""
+    official = {province.codename.replace("_", "-"): province for province in official_provinces().values()}
+    merged = {}
+    for code, row in rows.items():
+        province = official[code]
+        vi = row.get("vi") or province.name.removeprefix("Thành phố ")
+        own = {fold(vi), fold(province.name.removeprefix("Thành phố "))}  # its own name before 2025
+        former = [name for name in province.former if fold(name) not in own] + list(row.get("former", []))
+        merged[code] = {"vi": vi, "en": row["en"], "official_code": province.code, "city": province.city,
+                        "official_name": province.name, "former": former,
+                        "aliases": [province.name, *row.get("aliases", [])]}
+    return merged
+
+
 def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
     """Read all vocabulary files; they ship with the package and are trusted."""
     return Vocabularies(
-        provinces=_vocabulary("provinces", _load(directory / "provinces.yaml"), former_key="former",
-                              prefixes=PROVINCE_PREFIXES),
+        provinces=_vocabulary("provinces", province_rows(_load(directory / "provinces.yaml")), former_key="former",
+                              prefixes=PROVINCE_PREFIXES, explain=province_of_place),
         countries=_vocabulary("countries", _load(directory / "countries.yaml")),
         award_levels=_vocabulary("award_levels", _load(directory / "award_levels.yaml")),
         regions=_vocabulary("regions", _load(directory / "regions.yaml")),
