@@ -462,7 +462,7 @@ def _parse_commune(fields: Fields, written: str, province: Term,
     if found.commune is not None:
         return found.commune, (written if found.former else None)
     if found.communes:
-        listed = _choices(found)
+        listed = _choices(found, places.official().units(province.extra["official_code"]))
         vi_was, en_was = ("trước 1/7/2025 ", "before 1 July 2025 ") if found.former else ("", "")
         fields.warn("commune", value,
                     f"`{written}` {vi_was}ứng với nhiều xã, phường của {province.vi}: {listed}; ghi tên (hoặc mã) "
@@ -481,15 +481,15 @@ def _parse_commune(fields: Fields, written: str, province: Term,
     return None, None
 
 
-def _choices(found: places.Found) -> str:
+def _choices(found: places.Found, units: places.ProvinceUnits) -> str:
     """The communes to choose from; for former units, which went where (`Phường 8 (Thành phố Bạc Liêu)
     → Phường Bạc Liêu (31825)`)."""
     def named(communes: tuple[places.Commune, ...]) -> str:
         return ", ".join(f"{c.name} ({c.code})" for c in communes[:12]) + (", …" if len(communes) > 12 else "")
     if not found.former or len(found.former) > 6:
         return named(found.communes)
-    return "; ".join(f"{unit.ward} ({unit.district}) → {named(places.official().went.get(unit.key, ()))}" if unit.ward
-                     else f"{unit.district} → {named(places.official().went.get(unit.key, ()))}" for unit in found.former)
+    return "; ".join(f"{unit.ward} ({unit.district}) → {named(units.went.get(unit.key, ()))}" if unit.ward
+                     else f"{unit.district} → {named(units.went.get(unit.key, ()))}" for unit in found.former)
 
 
 def _parse_contact(fields: Fields) -> Contact | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .text import fold, match_key, nfc
 
+CURRENT_KINDS = ("xã", "phường", "đặc khu")  # since 1 July 2025: towns (thị trấn) and districts are gone
 WARD_KINDS = ("xã", "phường", "thị trấn", "đặc khu")
 DISTRICT_KINDS = ("huyện", "quận", "thị xã", "thành phố")
 
@@ -141,131 +142,111 @@ class OfficialProvince:
     former: tuple[str, ...]  # the pre-2025 provinces now part of it (its own former name included)
 
 
-class Places:
-    """The 2025 units, the former ones, and the map between them, indexed by name."""
+class ProvinceUnits:
+    """One 2025 province's communes, the former units now in it, and where each of those went."""
 
-    def __init__(self, divisions: list[dict], legacy: list[sqlite3.Row], current: list[sqlite3.Row],
-                 converter: dict) -> None:
-        self.provinces = official_provinces()
-        self.communes: dict[str, list[Commune]] = {}
-        for province in divisions:
-            code = f"{province['code']:02d}"
-            self.communes[code] = [Commune(f"{ward['code']:05d}", nfc(ward["name"]), ward["division_type"], code)
-                                   for ward in province["wards"]]
-        self.by_code = {commune.code: commune for communes in self.communes.values() for commune in communes}
-        self._current_names = self._index_current()
-        self._read_former(legacy, current, converter)
-
-    # ---- the 2025 units ----
-
-    def _index_current(self) -> dict[tuple[str, str], list[Commune]]:
-        index: dict[tuple[str, str], list[Commune]] = defaultdict(list)
-        for code, communes in self.communes.items():
-            for commune in communes:
-                index[(code, loose_key(commune.short))].append(commune)
-        return index
-
-    def _current(self, province_code: str, kind: str | None, name: str) -> list[Commune]:
-        candidates = _of_kind(self._current_names.get((province_code, loose_key(name)), []), kind, WARD_KINDS, "kind")
-        return _best(name, candidates, lambda c: c.short)
-
-    # ---- the former units and where each went ----
-
-    def _read_former(self, legacy: list[sqlite3.Row], current: list[sqlite3.Row], converter: dict) -> None:
-        official_of_current = self._match_current_rows(current)
-        province_of_key = {row["provinceKey"]: f"{int(row['provinceCode']):02d}" for row in current}
-        new_province_of_old = {old: province_of_key[new] for new, olds in converter["DICT_PROVINCE"].items()
-                               for old in olds}
-        went: dict[str, set[Commune]] = defaultdict(set)
-        for new_province, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
-            for new_ward, olds in wards.items():
-                for old in olds:
-                    went[old].add(official_of_current[(new_province, new_ward)])
-        for new_province, olds in converter["DICT_PROVINCE_WARD_DIVIDED"].items():
-            for old, new_wards in olds.items():
-                went[old].update(official_of_current[(new_province, ward["newWardKey"])] for ward in new_wards)
-        self.went = {key: tuple(sorted(communes, key=lambda c: c.code)) for key, communes in went.items()}
-        self._former_wards: dict[tuple[str, str], list[FormerUnit]] = defaultdict(list)
-        self._former_districts: dict[tuple[str, str], list[FormerUnit]] = defaultdict(list)
-        self._old_province_names: dict[str, str] = {}  # loose key of an old province's name → converter key
-        districts: dict[str, FormerUnit] = {}
-        district_went: dict[str, set[Commune]] = defaultdict(set, {key: set(communes) for key, communes in went.items()
-                                                                   if key.endswith("_")})  # island districts
+    def __init__(self, code: str, communes: list[Commune], legacy: list[sqlite3.Row], current: list[sqlite3.Row],
+                 converter: dict, new_key: str) -> None:
+        self.code = code
+        self.communes = communes
+        self.by_code = {commune.code: commune for commune in communes}
+        self.current_names: dict[str, list[Commune]] = defaultdict(list)
+        for commune in communes:
+            self.current_names[loose_key(commune.short)].append(commune)
+        self.went = self._where_each_went(current, converter, new_key)
+        self.former_wards: dict[str, list[FormerUnit]] = defaultdict(list)
+        self.former_districts: dict[str, list[FormerUnit]] = defaultdict(list)
+        districts: dict[str, set[Commune]] = defaultdict(set, {key: set(communes) for key, communes in self.went.items()
+                                                               if key.endswith("_")})  # island districts: no wards
+        seen: set[str] = set()
         for row in legacy:
-            province = new_province_of_old[row["provinceKey"]]
-            self._old_province_names[loose_key(row["provinceShort"])] = row["provinceKey"]
             unit = FormerUnit(nfc(row["province"]), nfc(row["district"]), nfc(row["ward"] or ""),
                               nfc(row["wardType"] or "").lower(), nfc(row["districtType"]).lower(),
                               f"{row['provinceKey']}_{row['districtKey']}_{row['wardKey'] or ''}")
             if unit.ward:
-                self._former_wards[(province, loose_key(_ward_short(unit)))].append(unit)
+                self.former_wards[loose_key(_ward_short(unit))].append(unit)
             district_key = f"{row['provinceKey']}_{row['districtKey']}_"
-            if district_key not in districts:
-                districts[district_key] = FormerUnit(unit.province, unit.district, "", "", unit.district_kind,
-                                                     district_key)
-                self._former_districts[(province, loose_key(_district_short(unit)))].append(districts[district_key])
-            district_went[district_key].update(went.get(unit.key, ()))
-        self.went.update((key, tuple(sorted(communes, key=lambda c: c.code))) for key, communes in district_went.items())
+            if district_key not in seen:
+                seen.add(district_key)
+                self.former_districts[loose_key(_district_short(unit))].append(
+                    FormerUnit(unit.province, unit.district, "", "", unit.district_kind, district_key))
+            districts[district_key].update(self.went.get(unit.key, ()))
+        self.went.update((key, _by_code(communes)) for key, communes in districts.items())
 
-    def _match_current_rows(self, current: list[sqlite3.Row]) -> dict[tuple[str, str], Commune]:
-        """The converter names 2025 units by its own keys; find each in the official list by name."""
-        matched = {}
-        for row in current:
-            code = f"{int(row['provinceCode']):02d}"
-            kind, short = split_kind(row["ward"])
-            matched[(row["provinceKey"], row["wardKey"])] = self._current(code, kind, short)[0]
-        return matched
+    def _where_each_went(self, current: list[sqlite3.Row], converter: dict, new_key: str) -> dict[str, tuple[Commune, ...]]:
+        """The converter names 2025 units by its own keys: find each in the official list by name."""
+        official = {row["wardKey"]: self.current(*split_kind(row["ward"]))[0] for row in current}
+        went: dict[str, set[Commune]] = defaultdict(set)
+        for new_ward, olds in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].get(new_key, {}).items():
+            for old in olds:
+                went[old].add(official[new_ward])
+        for old, new_wards in converter["DICT_PROVINCE_WARD_DIVIDED"].get(new_key, {}).items():
+            went[old].update(official[ward["newWardKey"]] for ward in new_wards)
+        return {key: _by_code(communes) for key, communes in went.items()}
 
-    def _former(self, province_code: str, kind: str | None, name: str,
-                old_provinces: set[str] | None = None) -> list[FormerUnit]:
-        """Former units of this name in what is now the province: communes and towns, or districts."""
+    def current(self, kind: str | None, name: str) -> list[Commune]:
+        return _best(name, _of_kind(self.current_names.get(loose_key(name), []), kind, CURRENT_KINDS, "kind"),
+                     lambda c: c.short)
+
+    def former(self, kind: str | None, name: str, old_provinces: set[str] | None = None) -> list[FormerUnit]:
+        """Former units of this name now in the province: communes and towns, or districts."""
         key = loose_key(name)
-        wards = _of_kind(self._former_wards.get((province_code, key), []), kind, WARD_KINDS, "ward_kind")
-        districts = _of_kind(self._former_districts.get((province_code, key), []), kind, DISTRICT_KINDS,
-                             "district_kind")
+        wards = _of_kind(self.former_wards.get(key, []), kind, WARD_KINDS, "ward_kind")
+        districts = _of_kind(self.former_districts.get(key, []), kind, DISTRICT_KINDS, "district_kind")
         units = _best(name, wards, _ward_short) + _best(name, districts, _district_short)
         return [u for u in units if old_provinces is None or u.key.split("_")[0] in old_provinces]
 
-    # ---- what callers ask ----
+    def destinations(self, units: list[FormerUnit] | tuple[FormerUnit, ...]) -> tuple[Commune, ...]:
+        return _by_code({c for unit in units for c in self.went.get(unit.key, ())})
+
+
+class Places:
+    """The 2025 units and the former ones, indexed a province at a time, when one is first asked
+    about: a centre's catalogue is mostly one province, and indexing all 34 takes 0.3 s."""
+
+    def __init__(self) -> None:
+        self.provinces = official_provinces()
+        self._units: dict[str, ProvinceUnits] = {}
+
+    def units(self, province_code: str) -> ProvinceUnits:
+        if province_code not in self._units:
+            self._units[province_code] = _province_units(province_code)
+        return self._units[province_code]
 
     def find(self, province_code: str, written: str, old_province: str | None = None) -> Found:
         """The 2025 commune a facility means by `written`: a 2025 name first, then a former commune,
         town, ward or district of what is now its province. Empty when nothing matches."""
+        units = self.units(province_code)
         if written.strip().isdigit():  # an official code, which tells apart two communes of one name
-            commune = self.by_code.get(f"{int(written):05d}")
-            return Found((commune,) if commune and commune.province_code == province_code else ())
+            commune = units.by_code.get(f"{int(written):05d}")
+            return Found((commune,) if commune else ())
         kind, name = split_kind(written)
-        if kind is None or kind in ("xã", "phường", "đặc khu"):
-            current = self._current(province_code, kind, name)
+        if kind is None or kind in CURRENT_KINDS:
+            current = units.current(kind, name)
             if current:
                 return Found(tuple(current))
-        former = self._former(province_code, kind, name, {old_province} if old_province else None)
-        return Found(self._destinations(former), tuple(former))
-
-    def _destinations(self, units: list[FormerUnit]) -> tuple[Commune, ...]:
-        return tuple(sorted({c for unit in units for c in self.went.get(unit.key, ())}, key=lambda c: c.code))
+        former = units.former(kind, name, {old_province} if old_province else None)
+        return Found(units.destinations(former), tuple(former))
 
     def suggest(self, province_code: str, written: str) -> str | None:
         from .errors import suggest
-        return suggest(split_kind(written)[1], [c.short for c in self.communes.get(province_code, [])])
+        return suggest(split_kind(written)[1], [c.short for c in self.units(province_code).communes])
 
     def provinces_with(self, written: str) -> list[str]:
         """The 2025 provinces where a place of this name is: a former district or a 2025 commune,
         else a former commune (there are many of those): what `province: Long Xuyên` meant."""
         kind, name = split_kind(written)
         key = loose_key(name)
-        found: set[str] = set()
-        for index, kinds in ((self._former_districts, DISTRICT_KINDS), (self._current_names, WARD_KINDS),
-                             (self._former_wards, WARD_KINDS)):
-            if found and index is self._former_wards:
-                break
-            if kind is None or kind in kinds:
-                found.update(province for province in self.communes if (province, key) in index)
+        every = [self.units(code) for code in self.provinces]
+        found = {u.code for u in every if (kind is None or kind in DISTRICT_KINDS) and key in u.former_districts}
+        found |= {u.code for u in every if (kind is None or kind in WARD_KINDS) and key in u.current_names}
+        if not found:
+            found = {u.code for u in every if (kind is None or kind in WARD_KINDS) and key in u.former_wards}
         return sorted(found)
 
     def old_province(self, written: str) -> str | None:
         """The converter's key of a pre-2025 province written by name, if it is one."""
-        return self._old_province_names.get(loose_key(split_kind(written)[1]))
+        return _sources().old_province_keys.get(loose_key(split_kind(written)[1]))
 
     def convert(self, province_code: str, address: str, province_names: tuple[str, ...] = ()) -> Conversion:
         """An address written the pre-2025 way, in the 2025 form, if that can be done without doubt
@@ -329,19 +310,19 @@ def _read_units(places: Places, province_code: str, parts: list[str],
     commune or a (commune, district) pair; None when they end with neither."""
     kind, name = split_kind(parts[-1])
     if kind not in WARD_KINDS and len(parts) >= 2:
-        districts = [u for u in places._former(province_code, kind, name, old_provinces) if not u.ward]
+        districts = [u for u in places.units(province_code).former(kind, name, old_provinces) if not u.ward]
         if districts:
             ward_kind, ward_name = split_kind(parts[-2])
-            wards = [u for u in places._former(province_code, ward_kind, ward_name, old_provinces)
+            wards = [u for u in places.units(province_code).former(ward_kind, ward_name, old_provinces)
                      if u.ward and any(u.key.startswith(d.key) for d in districts)]
             if wards:
-                communes = places._destinations(wards)
+                communes = places.units(province_code).destinations(wards)
                 return parts[:-2], communes[0] if len(communes) == 1 else None, True
-            if ward_kind in WARD_KINDS or places._former(province_code, ward_kind, ward_name, old_provinces):
+            if ward_kind in WARD_KINDS or places.units(province_code).former(ward_kind, ward_name, old_provinces):
                 # a commune that was not in that district: the end is not a district after all
                 # (`xã Tân Hưng, Cà Mau`, the province), or the address is in doubt
                 return None
-            communes = places._destinations(districts)
+            communes = places.units(province_code).destinations(districts)
             return parts[:-1], communes[0] if len(communes) == 1 else None, True
     return _read_commune(places, province_code, parts, old_provinces)
 
@@ -351,16 +332,20 @@ def _read_commune(places: Places, province_code: str, parts: list[str],
     """Parts that end with a commune alone: a 2025 one (the address is already in the new form),
     else a former one."""
     kind, name = split_kind(parts[-1])
-    if kind is None or kind in WARD_KINDS:
-        current = places._current(province_code, kind, name)
+    if kind is None or kind in CURRENT_KINDS:
+        current = places.units(province_code).current(kind, name)
         if len(current) == 1:
             return parts[:-1], current[0], False
     if kind not in DISTRICT_KINDS:
-        wards = [u for u in places._former(province_code, kind, name, old_provinces) if u.ward]
+        wards = [u for u in places.units(province_code).former(kind, name, old_provinces) if u.ward]
         if wards:
-            communes = places._destinations(wards)
+            communes = places.units(province_code).destinations(wards)
             return parts[:-1], communes[0] if len(communes) == 1 else None, True
     return None
+
+
+def _by_code(communes: set[Commune] | frozenset[Commune]) -> tuple[Commune, ...]:
+    return tuple(sorted(communes, key=lambda c: c.code))
 
 
 def _of_kind(units: list, kind: str | None, level: tuple[str, ...], attribute: str) -> list:
@@ -414,9 +399,11 @@ def province_of_place(written: str) -> tuple[str, str] | None:
 
 @dataclass(frozen=True)
 class _Sources:
-    divisions: list[dict]          # vietnam-provinces: 2025 provinces, each with its communes
-    converter: dict                # vietnamadminunits: which 2025 unit each former one became
-    old_provinces: dict[str, str]  # vietnamadminunits: a former province's key → its name
+    divisions: list[dict]              # vietnam-provinces: 2025 provinces, each with its communes
+    converter: dict                    # vietnamadminunits: which 2025 unit each former one became
+    old_provinces: dict[str, str]      # a former province's converter key → its name
+    old_province_keys: dict[str, str]  # loose key of a former province's name → its converter key
+    new_keys: dict[str, str]           # a 2025 province's official code → its converter key
 
 
 @cache
@@ -425,8 +412,31 @@ def _sources() -> _Sources:
     data = _package_data("vietnamadminunits")
     converter = json.loads((data / "converter_2025.json").read_bytes())
     with _database() as database:
-        names = dict(database.execute("SELECT DISTINCT provinceKey, provinceShort FROM admin_units_legacy"))
-    return _Sources(divisions, converter, {key: nfc(name) for key, name in names.items()})
+        names = {key: nfc(name) for key, name in
+                 database.execute("SELECT DISTINCT provinceKey, provinceShort FROM admin_units_legacy")}
+        new_keys = {f"{int(code):02d}": key for code, key in
+                    database.execute("SELECT DISTINCT provinceCode, provinceKey FROM admin_units")}
+    return _Sources(divisions, converter, names, {loose_key(name): key for key, name in names.items()}, new_keys)
+
+
+@cache
+def official_communes() -> dict[str, list[Commune]]:
+    """The 3,321 communes by their province's official code, as the official list has them."""
+    return {f"{province['code']:02d}": [Commune(f"{ward['code']:05d}", nfc(ward["name"]), ward["division_type"],
+                                                f"{province['code']:02d}") for ward in province["wards"]]
+            for province in _sources().divisions}
+
+
+def _province_units(code: str) -> ProvinceUnits:
+    sources = _sources()
+    new_key = sources.new_keys[code]
+    olds = sources.converter["DICT_PROVINCE"][new_key]
+    with _database() as database:
+        legacy = database.execute(
+            "SELECT provinceKey, province, districtKey, district, districtType, wardKey, ward, wardType "
+            f"FROM admin_units_legacy WHERE provinceKey IN ({','.join('?' * len(olds))})", olds).fetchall()
+        current = database.execute("SELECT wardKey, ward FROM admin_units WHERE provinceKey = ?", (new_key,)).fetchall()
+    return ProvinceUnits(code, official_communes()[code], legacy, current, sources.converter, new_key)
 
 
 class _database:
@@ -447,12 +457,10 @@ def official_provinces() -> dict[str, OfficialProvince]:
     """The 34 provinces by their official code, with the former provinces each took in: what the
     provinces vocabulary is made from (fast: the communes are not read)."""
     sources = _sources()
-    with _database() as database:
-        new_keys = dict(database.execute("SELECT DISTINCT provinceCode, provinceKey FROM admin_units"))
     provinces = {}
     for province in sources.divisions:
         code = f"{province['code']:02d}"
-        former = sources.converter["DICT_PROVINCE"][new_keys[code]]
+        former = sources.converter["DICT_PROVINCE"][sources.new_keys[code]]
         provinces[code] = OfficialProvince(code, nfc(province["name"]), province["codename"],
                                            province["division_type"] == "thành phố trung ương",
                                            tuple(sorted(sources.old_provinces[key] for key in former)))
@@ -461,12 +469,5 @@ def official_provinces() -> dict[str, OfficialProvince]:
 
 @cache
 def official() -> Places:
-    """Every unit, former and current, indexed: read once per process (about 0.3 s), when a
-    facility names its commune or address."""
-    sources = _sources()
-    with _database() as database:
-        legacy = database.execute(
-            "SELECT provinceKey, province, provinceShort, districtKey, district, districtShort, districtType, "
-            "wardKey, ward, wardShort, wardType FROM admin_units_legacy").fetchall()
-        current = database.execute("SELECT provinceKey, provinceCode, wardKey, ward FROM admin_units").fetchall()
-    return Places(sources.divisions, legacy, current, sources.converter)
+    """The one index of this process: each province is read when it is first asked about."""
+    return Places()

@@ -15,7 +15,7 @@ from importlib.metadata import version
 
 from . import load
 from .fields import MIN_YEAR
-from .places import official
+from .places import official_communes, official_provinces
 from .vocab import Vocabularies, Vocabulary
 
 COMMUNES_FILE = "communes.json"  # beside the schemas: the official communes, for editors' pick lists
@@ -58,12 +58,12 @@ def provinces(vocabulary: Vocabulary) -> dict:
 
 def communes() -> dict:
     """The official 2025 communes by province, with their codes: what `commune` is checked against."""
-    places = official()
+    communes = official_communes()
     return {"source": f"vietnam-provinces {version('vietnam-provinces')} (Tổng cục Thống kê · "
                       "National Statistics Office), 1/7/2025",
             "provinces": [{"code": code, "name": province.name,
-                           "communes": [{"code": c.code, "name": c.name} for c in places.communes[code]]}
-                          for code, province in places.provinces.items()]}
+                           "communes": [{"code": c.code, "name": c.name} for c in communes[code]]}
+                          for code, province in official_provinces().items()]}
 
 
 def schemas(vocab: Vocabularies) -> dict[str, dict]:
