@@ -34,7 +34,7 @@ def build_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"`{text}`: ngày phải có dạng YYYY-MM-DD | the date must be YYYY-MM-DD")
+        raise argparse.ArgumentTypeError(f"`{text}`: ngày phải có dạng YYYY-MM-DD | the date must be YYYY-MM-DD") from None
 
 
 def positive_int(text: str) -> int:

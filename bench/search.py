@@ -42,6 +42,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 from benchmark import BUILD_DATE, OUT, content_for, run_build  # noqa: E402
+
 from cnnt.text import search_words  # noqa: E402
 
 BASELINE = BENCH / "baseline-search.json"
@@ -131,7 +132,7 @@ def measure_ours(browser, base: str, relevant: dict[str, set[str]]) -> dict:
         context = browser.new_context(service_workers="block")
         page = context.new_page()
         bodies: list[tuple[str, int]] = []
-        page.on("response", lambda r: bodies.append((r.url, gzip_size(r))) if r.ok else None)
+        page.on("response", lambda r, bodies=bodies: bodies.append((r.url, gzip_size(r))) if r.ok else None)
         page.add_init_script(OBSERVE_FIRST_RESULT)
         page.goto(base + "search/?q=" + query.replace(" ", "+"))
         page.wait_for_function("window.__firstResult !== null")
@@ -152,7 +153,7 @@ def measure_pagefind(browser, site: Path, base: str, relevant: dict[str, set[str
         context = browser.new_context()
         page = context.new_page()
         bodies: list[int] = []
-        page.on("response", lambda r: bodies.append(gzip_size(r)) if r.ok else None)
+        page.on("response", lambda r, bodies=bodies: bodies.append(gzip_size(r)) if r.ok else None)
         page.goto(base + "pagefind-bench.html?q=" + query.replace(" ", "+"))
         page.wait_for_function("window.__result !== undefined", timeout=60_000)
         result = page.evaluate("window.__result")
@@ -186,6 +187,7 @@ def build_search_only(content: Path, site: Path) -> None:
     """The search pages, their data and the assets, without the other pages: how `--search-only`
     checks that 50k products still work without building (and making QR codes for) 250k pages."""
     import datetime as dt
+
     from cnnt import pipeline, search
     from cnnt.config import load_config
     from cnnt.load import LoadOptions, load_catalogue

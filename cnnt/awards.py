@@ -17,8 +17,8 @@ edit sees which pages really changed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
 from .errors import ContentError
 from .model import Award, Decision, Product, best_award

@@ -54,12 +54,12 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         errors.add(None, None, f"không đọc được tệp cấu hình: {exc}", f"cannot read the configuration file: {exc}")
-        raise BuildFailed(list(errors))
+        raise BuildFailed(list(errors)) from exc
     root = parse_yaml(source, first_line=1, errors=errors)
     if root is not None and not isinstance(root.data, dict):
         errors.add(1, None, "tệp cấu hình phải là các dòng `trường: giá trị`",
                    "the configuration must be a mapping of `field: value` lines")
-    if errors or root is None:
+    if errors or root is None or not isinstance(root.data, dict):
         raise BuildFailed(list(errors))
     fields = Fields(root.data, 1, errors, build_date, CONFIG_FIELDS)
     if deploy:
@@ -155,5 +155,6 @@ def build_date_from_environment(today: dt.date | None = None) -> dt.date:
         try:
             return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
         except (ValueError, OverflowError, OSError):
-            raise SystemExit(f"SOURCE_DATE_EPOCH={epoch!r} không phải số giây hợp lệ | is not a valid number of seconds")
+            raise SystemExit(f"SOURCE_DATE_EPOCH={epoch!r} không phải số giây hợp lệ | "
+                             "is not a valid number of seconds") from None
     return today or dt.date.today()

@@ -15,8 +15,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import xlsxwriter
 
@@ -97,7 +98,8 @@ def facility_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, An
             "province_official_code": facility.province.term.extra["official_code"],
             "commune_code": facility.commune.code if facility.commune else "",
             "commune": facility.commune.name if facility.commune else "",
-            "address": facility.address or "", "address_as_written": facility.address_former or "", "phone": facility.contact.phone or "",
+            "address": facility.address or "", "address_as_written": facility.address_former or "",
+            "phone": facility.contact.phone or "",
             "zalo": facility.contact.zalo or "", "email": facility.contact.email or "",
             "website": facility.contact.website or "", "founded": facility.founded, "employees": facility.employees,
             "latitude": facility.location.lat if facility.location else None,
@@ -170,7 +172,8 @@ TABLES = (
         _c("certifications", "text", "Chứng nhận còn hiệu lực", "Certifications in force"),
         _c("export_markets", "text", "Thị trường xuất khẩu (mã ISO)", "Export markets (ISO codes)"),
         _c("domestic_channels", "text", "Kênh trong nước", "Domestic channels"),
-        _c("capacity_amount", "number", "Công suất", "Capacity"), _c("capacity_unit", "text", "Đơn vị công suất", "Capacity unit"),
+        _c("capacity_amount", "number", "Công suất", "Capacity"),
+        _c("capacity_unit", "text", "Đơn vị công suất", "Capacity unit"),
         _c("moq", "text", "Đơn hàng tối thiểu", "Minimum order"), _c("hs_code", "text", "Mã HS", "HS code"),
         _c("withdrawn", "date", "Ngừng sản xuất từ (trống: còn)", "No longer offered since (empty: offered)"),
         _c("url", "text", "Trang", "Page"),

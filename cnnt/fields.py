@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Callable, Iterable, TypeVar
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from .errors import ErrorList, hint, suggest
 from .frontmatter import REJECTED, Value
@@ -167,7 +168,7 @@ class Fields:
              required: bool = False) -> Match | None:
         value = self.get(name, required)
         text = self.text_of(name, value) if value else None
-        return self.term_of(name, value, text, vocabulary, vi_name, en_name) if text else None
+        return self.term_of(name, value, text, vocabulary, vi_name, en_name) if value and text else None
 
     def term_of(self, name: str, value: Value, text: str, vocabulary: Vocabulary,
                 vi_name: str, en_name: str) -> Match | None:

@@ -135,6 +135,9 @@ def parse_yaml(source: str, first_line: int, errors: ErrorList) -> Value | None:
     loader = _FAST_LOADER if indicators <= C_LOADER_MAX_INDICATORS else yaml.SafeLoader
     try:
         node = yaml.compose(source, Loader=loader)
+        if node is None:  # only comments
+            errors.add(first_line, None, "phần khai báo đầu tệp trống", "front matter is empty")
+            return None
         return _convert(node, first_line, _Budget(), depth=0, errors=errors)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -108,7 +108,7 @@ def _file_names(key: str, width: int, height: int) -> tuple[list[tuple[str, int,
 
 def _upright_srgb(path: Path, longest: int) -> Image.Image:
     """Decode (at reduced scale where JPEG allows), apply EXIF orientation, convert to sRGB, drop metadata."""
-    image = Image.open(path)
+    image: Image.Image = Image.open(path)
     # JPEG can decode straight at 1/2, 1/4 or 1/8 size, much faster; Pillow keeps both sides at
     # least `longest`, so the widest derivative is never made from fewer pixels than it shows.
     image.draft("RGB", (longest, longest))
@@ -119,7 +119,8 @@ def _upright_srgb(path: Path, longest: int) -> Image.Image:
     if profile:
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            image = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+            converted = ImageCms.profileToProfile(image, source, _SRGB, outputMode=image.mode)
+            image = converted if converted is not None else image  # None only when converting in place
         except (ImageCms.PyCMSError, OSError):
             pass  # a broken profile: keep the pixels as they are rather than refuse the photo
     clean = Image.new(image.mode, image.size)  # a new image carries no EXIF, XMP, IPTC or ICC
@@ -260,7 +261,7 @@ def write_checked(path: Path, lines: list[str]) -> None:
     """An index file, whole, with a digest of its lines as its last line."""
     body = "".join(f"{line}\n" for line in lines)
     digest = hashlib.blake2b(body.encode("utf-8"), digest_size=16).hexdigest()
-    write_atomic(path, f"{body}{CHECK_PREFIX}{digest}\n".encode("utf-8"))
+    write_atomic(path, f"{body}{CHECK_PREFIX}{digest}\n".encode())
 
 
 def read_checked(path: Path) -> list[str]:

@@ -9,18 +9,37 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from . import awards, parallel, places
-from .errors import BuildFailed, ContentError, ErrorList, hint, suggest
-from .errors import display_path
+from .errors import BuildFailed, ContentError, ErrorList, display_path, hint, suggest
 from .fields import MIN_YEAR, Fields
 from .frontmatter import read_document
 from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
-from .model import (Award, Booth, Capacity, Catalogue, Certification, Contact, Decision, Facility, Fair, Image,
-                    Localized, Location, Product, Province, Support, Withdrawal)
+from .model import (
+    Award,
+    Booth,
+    Capacity,
+    Catalogue,
+    Certification,
+    Contact,
+    Decision,
+    Entry,
+    Facility,
+    Fair,
+    Image,
+    Localized,
+    Location,
+    Product,
+    Province,
+    Support,
+    Withdrawal,
+)
 from .text import fold, slugify
 from .vocab import Match, Term, Vocabularies
 
@@ -69,7 +88,7 @@ class Reference:
     entry is read; `kind` is the folder it must be in."""
 
     source: str
-    line: int
+    line: int | None
     field: str
     slug: str
     kind: str = "facilities"
@@ -106,8 +125,8 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
             broken.add((entry.kind, entry.slug))
     facilities, products, fairs, decisions = found[Facility], found[Product], found[Fair], found[Decision]
     errors.extend(check_references(references, {"facilities": facilities, "products": products}, broken))
-    for entries in (facilities, products, fairs):
-        errors.extend(check_aliases(entries))
+    for kind in (facilities, products, fairs):
+        errors.extend(check_aliases(kind))
     errors.extend(awards.check_numbers(decisions.values()))
     index = awards.DecisionIndex.of(decisions.values())
     resolved = {}
@@ -131,9 +150,11 @@ def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | 
 
 def check_fairs_ahead(fairs: dict[str, Fair], closed: dict[str, Facility], on: dt.date) -> list[ContentError]:
     """A fair still to come cannot have a booth for a facility that has closed (a past one keeps its record)."""
+    since = {slug: facility.withdrawn.date for slug, facility in closed.items() if facility.withdrawn}
     return [ContentError(fair.source, booth.line, f"participants[{number}].facility",
-                         f"cơ sở `{booth.facility_slug}` đã ngừng hoạt động (`withdrawn`) từ {closed[booth.facility_slug].withdrawn.date:%d/%m/%Y}",
-                         f"facility `{booth.facility_slug}` closed (`withdrawn`) on {closed[booth.facility_slug].withdrawn.date}")
+                         f"cơ sở `{booth.facility_slug}` đã ngừng hoạt động (`withdrawn`) "
+                         f"từ {since[booth.facility_slug]:%d/%m/%Y}",
+                         f"facility `{booth.facility_slug}` closed (`withdrawn`) on {since[booth.facility_slug]}")
             for fair in fairs.values() if not fair.is_past(on)
             for number, booth in enumerate(fair.participants, 1) if booth.facility_slug in closed]
 
@@ -221,8 +242,8 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
         for slug, paths in translations.items():
             if slug not in mains:
                 errors.append(ContentError(display_path(paths[0], root), None, None,
-                                           "bản dịch không có mục nhập gốc tiếng Việt (`{0}.md` hoặc `{0}/index.md`)".format(slug),
-                                           "translation has no Vietnamese entry (`{0}.md` or `{0}/index.md`)".format(slug)))
+                                           f"bản dịch không có mục nhập gốc tiếng Việt (`{slug}.md` hoặc `{slug}/index.md`)",
+                                           f"translation has no Vietnamese entry (`{slug}.md` or `{slug}/index.md`)"))
             elif len(paths) > 1:
                 errors.append(ContentError(display_path(paths[1], root), None, None,
                                            "có hai bản dịch cho cùng một mục nhập", "two translations of the same entry"))
@@ -267,17 +288,18 @@ def _check_slug(slug: str, paths: list[Path], root: Path) -> list[ContentError]:
 
 # -- parsing one entry -------------------------------------------------------------------------
 
-def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Product | None, list[ContentError], list[Reference]]:
+def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Entry | None, list[ContentError], list[Reference]]:
     """Read one entry and its translation; the item is None when it has errors."""
     options, entry = job
     source = display_path(entry.main, options.display_root)
     errors = ErrorList(source)
     document = read_document(_read_bytes(entry.main, errors), errors)
-    if document is None:
+    if document is None or document.front is None:
         return None, list(errors), []
     fields = Fields(document.front, document.front_line, errors, options.build_date, FIELDS_OF[entry.kind])
-    parse = {"facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair,
-             "decisions": _parse_decision}[entry.kind]
+    parse: Callable[[EntryFiles, str, Fields, LoadOptions], Entry | None] = {
+        "facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair,
+        "decisions": _parse_decision}[entry.kind]
     item = parse(entry, source, fields, options)
     description = render_markdown(document.body)
     translation_errors: list[ContentError] = []
@@ -288,7 +310,7 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Facility | Produc
                            summary=Localized(item.summary.vi, english.summary),
                            description=Localized(description, english.description))
         withdrawn = getattr(item, "withdrawn", None)
-        if withdrawn is not None and english.reason:
+        if item is not None and withdrawn is not None and english.reason:
             item = replace(item, withdrawn=replace(withdrawn, reason=Localized(withdrawn.reason.vi, english.reason)))
         elif english.reason_line is not None and item is not None and withdrawn is None:
             translation_errors.append(ContentError(
@@ -409,32 +431,41 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
     kind = fields.term("kind", vocab.facility_kinds, "loại hình cơ sở", "kind of facility", required=True)
     province = fields.term("province", vocab.provinces, "tỉnh, thành phố", "province", required=True)
     contact = _parse_contact(fields)
-    optional = dict(  # read even when a required field failed, so every problem is reported
-        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
-        **_locality(fields, province),
-        location=_parse_location(fields),
-        founded=fields.year("founded", minimum=1800),
-        employees=fields.integer("employees", 0, 1_000_000),
-        maintainers=fields.github_users("maintainers"),
-        support=tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, lambda item: _parse_support(item, vocab)),
-                             key=lambda s: -s.year)),
-        images=_parse_images(fields, entry),
-        aliases=_parse_aliases(fields, entry.slug),
-        withdrawn=_parse_withdrawal(fields),
-    )
+    # read even when a required field failed, so every problem is reported
+    summary = Localized(fields.text("summary", max_len=SUMMARY_MAX) or "")
+    locality = _locality(fields, province)
+    location = _parse_location(fields)
+    founded = fields.year("founded", minimum=1800)
+    employees = fields.integer("employees", 0, 1_000_000)
+    maintainers = fields.github_users("maintainers")
+    support = tuple(sorted(fields.mapping_list("support", SUPPORT_FIELDS, lambda item: _parse_support(item, vocab)),
+                         key=lambda s: -s.year))
+    images = _parse_images(fields, entry)
+    aliases = _parse_aliases(fields, entry.slug)
+    withdrawn = _parse_withdrawal(fields)
     if not (name and kind and province and contact):
         return None
     return Facility(slug=entry.slug, source=source, name=Localized(name), kind=kind.term,
-                    province=Province(province.term, province.former), contact=contact, **optional)
+                    province=Province(province.term, province.former), contact=contact, summary=summary,
+                    address=locality.address, address_former=locality.address_former, commune=locality.commune,
+                    commune_former=locality.commune_former, location=location, founded=founded, employees=employees,
+                    maintainers=maintainers, support=support, images=images, aliases=aliases, withdrawn=withdrawn)
 
 
-def _locality(fields: Fields, province: Match | None) -> dict:
+class Locality(NamedTuple):
+    address: str | None
+    address_former: str | None = None
+    commune: places.Commune | None = None
+    commune_former: str | None = None
+
+
+def _locality(fields: Fields, province: Match | None) -> Locality:
     """`commune` checked against the official 2025 list of the facility's province, and `address`
     in the 2025 form when it was written the old way and converts without doubt (places.py)."""
     written = fields.text("commune", max_len=100)
     address = fields.text("address", max_len=300)
     if province is None or not (written or address):
-        return {"address": address}
+        return Locality(address)
     code = province.term.extra["official_code"]
     # `province: Bạc Liêu` (a former name) says which former province the old names are in
     old_province = places.official().old_province(province.former) if province.former else None
@@ -442,15 +473,18 @@ def _locality(fields: Fields, province: Match | None) -> dict:
                                else (None, None))
     names = Province(province.term, province.former).names
     conversion = places.official().convert(code, address, names) if address else None
-    converted = conversion is not None and conversion.former and conversion.address is not None
-    if commune is None and not written and conversion is not None:
-        commune = conversion.commune
-    elif commune is not None and conversion is not None and conversion.commune not in (None, commune):
+    if conversion is None:
+        return Locality(address, None, commune, commune_former)
+    found = conversion.commune
+    if commune is None and not written:
+        commune = found
+    elif commune is not None and found is not None and found != commune:
         fields.warn("commune", fields.get("commune"),
-                    f"`commune` là {commune.name} nhưng địa chỉ là ở {conversion.commune.name}: sửa một trong hai",
-                    f"`commune` is {commune.name} but the address is in {conversion.commune.name}: correct one of them")
-    return {"address": conversion.address if converted else address,
-            "address_former": address if converted else None, "commune": commune, "commune_former": commune_former}
+                    f"`commune` là {commune.name} nhưng địa chỉ là ở {found.name}: sửa một trong hai",
+                    f"`commune` is {commune.name} but the address is in {found.name}: correct one of them")
+    if conversion.former and conversion.address is not None:
+        return Locality(conversion.address, address, commune, commune_former)
+    return Locality(address, None, commune, commune_former)
 
 
 def _parse_commune(fields: Fields, written: str, province: Term,
@@ -576,30 +610,31 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
     name = fields.text("name", required=True, max_len=200)
     facility = _facility_slug(fields)
     group = fields.term("group", vocab.product_groups, "nhóm sản phẩm", "product group", required=True)
-    optional = dict(  # read even when a required field failed, so every problem is reported
-        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
-        # newest first, as pages list them
-        awards=tuple(sorted(fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
-                            key=lambda a: (-a.year, -a.level.rank))),
-        export_markets=_parse_markets(fields, vocab),
-        domestic_channels=fields.text_list("domestic_channels"),
-        certifications=fields.mapping_list("certifications", CERTIFICATION_FIELDS,
-                                           lambda item: _parse_certification(item, vocab)),
-        capacity=_parse_capacity(fields),
-        moq=fields.text("moq", max_len=200),
-        packaging=fields.text("packaging", max_len=300),
-        shelf_life=fields.text("shelf_life", max_len=200),
-        hs_code=_parse_hs_code(fields),
-        lead_time=fields.text("lead_time", max_len=200),
-        tags=fields.text_list("tags", max_len=60),
-        images=_parse_images(fields, entry),
-        aliases=_parse_aliases(fields, entry.slug),
-        withdrawn=_parse_withdrawal(fields),
-    )
+    # read even when a required field failed, so every problem is reported
+    summary = Localized(fields.text("summary", max_len=SUMMARY_MAX) or "")
+    # newest first, as pages list them
+    awards = tuple(sorted(fields.mapping_list("awards", AWARD_FIELDS, lambda item: _parse_award(item, vocab)),
+                        key=lambda a: (-a.year, -a.level.rank)))
+    export_markets = _parse_markets(fields, vocab)
+    domestic_channels = fields.text_list("domestic_channels")
+    certifications = fields.mapping_list("certifications", CERTIFICATION_FIELDS,
+                                       lambda item: _parse_certification(item, vocab))
+    capacity = _parse_capacity(fields)
+    moq = fields.text("moq", max_len=200)
+    packaging = fields.text("packaging", max_len=300)
+    shelf_life = fields.text("shelf_life", max_len=200)
+    hs_code = _parse_hs_code(fields)
+    lead_time = fields.text("lead_time", max_len=200)
+    tags = fields.text_list("tags", max_len=60)
+    images = _parse_images(fields, entry)
+    aliases = _parse_aliases(fields, entry.slug)
+    withdrawn = _parse_withdrawal(fields)
     if not (name and facility and group):
         return None
     return Product(slug=entry.slug, source=source, name=Localized(name), facility_slug=facility, group=group.term,
-                   **optional)
+                   summary=summary, awards=awards, export_markets=export_markets, domestic_channels=domestic_channels,
+                   certifications=certifications, capacity=capacity, moq=moq, packaging=packaging, shelf_life=shelf_life,
+                   hs_code=hs_code, lead_time=lead_time, tags=tags, images=images, aliases=aliases, withdrawn=withdrawn)
 
 
 def _facility_slug(fields: Fields) -> str | None:
@@ -624,19 +659,18 @@ def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOpt
     if start and end and end < start:
         fields.error("end", fields.mapping.get("end"), f"ngày kết thúc ({end}) trước ngày bắt đầu ({start})",
                      f"the end ({end}) is before the start ({start})")
-    optional = dict(
-        participants=_parse_participants(fields),
-        website=fields.url("website"),
-        summary=Localized(fields.text("summary", max_len=SUMMARY_MAX) or ""),
-        aliases=_parse_aliases(fields, entry.slug),
-        organiser=fields.text("organiser", max_len=200),
-    )
+    participants = _parse_participants(fields)
+    website = fields.url("website")
+    summary = Localized(fields.text("summary", max_len=SUMMARY_MAX) or "")
+    aliases = _parse_aliases(fields, entry.slug)
+    organiser = fields.text("organiser", max_len=200)
     if not (name and start and end and where and (venue or where[2])):
         return None
     province, (country, city), online = where[0], where[1], where[2]
     return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=venue,
                 province=Province(province.term, province.former) if province else None,
-                country=country, city=city, online=online, **optional)
+                country=country, city=city, online=online, participants=participants, website=website, summary=summary,
+                aliases=aliases, organiser=organiser)
 
 
 PLACE_FIELDS = ("province", "country", "online")
@@ -851,7 +885,7 @@ REFERENCE_NAMES = {"facilities": ("cơ sở", "facility"), "products": ("sản p
 
 
 def check_references(references: list[Reference], entries: dict[str, dict],
-                     broken: set[tuple[str, str]] = frozenset()) -> list[ContentError]:
+                     broken: AbstractSet[tuple[str, str]] = frozenset()) -> list[ContentError]:
     """Every slug an entry names exists in its folder; one written by its name is pointed to its slug.
     An entry that exists but has errors of its own (`broken`) is not reported again as missing: one
     cause, one message, in the file that has it."""

@@ -275,6 +275,9 @@ class Fair:
         return self.end < on
 
 
+Entry = Facility | Product | Fair | Decision  # what one file under content/ describes
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """Everything the pages are made from, validated and cross-referenced."""

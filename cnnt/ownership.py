@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -119,7 +120,7 @@ class Repository:
 
 
 def check_change(content_dir: Path, config_file: Path, author: str, base: str | None,
-                 named: list[str] = ()) -> list[ContentError]:
+                 named: Sequence[str] = ()) -> list[ContentError]:
     """A problem for everything in the change from `base` (default HEAD) to the working tree that
     `author` may not do; `named` are further paths (from the current folder) to judge as changed."""
     author = author.removeprefix("@")

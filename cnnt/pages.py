@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterable, Sequence
 
 from .config import SiteConfig
 from .model import Catalogue, Decision, Facility, Fair, Product
@@ -173,7 +173,11 @@ class Routes:
     @cached_property
     def by_level(self) -> dict[str, list[Product]]:
         current = self.catalogue.current
-        return _group(self.catalogue.sorted_products, lambda p: [current[p.slug].level.code] if current[p.slug] else [])
+
+        def level(product: Product) -> list[str]:
+            award = current[product.slug]
+            return [award.level.code] if award else []
+        return _group(self.catalogue.sorted_products, level)
 
     @cached_property
     def by_province(self) -> dict[str, list[Product]]:
@@ -235,10 +239,10 @@ class Routes:
 
     def home(self, lang: str) -> Page:
         catalogue = self.catalogue
-        recent = [product for product in catalogue.products.values()
-                  if catalogue.current[product.slug] and catalogue.current[product.slug].level.code in RECENT_LEVELS]
-        recent.sort(key=lambda p: (-catalogue.current[p.slug].year, -catalogue.current[p.slug].level.rank,
-                                   sort_key(p.name.vi)))
+        awarded = [(product, award) for product in catalogue.products.values()
+                   if (award := catalogue.current[product.slug]) and award.level.code in RECENT_LEVELS]
+        awarded.sort(key=lambda pair: (-pair[1].year, -pair[1].level.rank, sort_key(pair[0].name.vi)))
+        recent = [product for product, _ in awarded]
         counts = {
             "products": len(catalogue.products),
             "facilities": len(catalogue.facilities),

@@ -13,10 +13,10 @@ from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
 from .load import KINDS, LoadOptions, load_catalogue
-from .model import Catalogue, Facility
+from .model import Catalogue, Entry, Facility, Product
 from .pages import PERMANENT_TEMPLATES, Page, build_pages, decision_path, facility_path, fair_path, product_path
-from .vcard import facility_vcard, vcard_path
 from .render import Renderer
+from .vcard import facility_vcard, vcard_path
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
 from .write import atomic_output, copy_tree, disk_errors, output_lock, write_atomic, write_bytes, write_text
 
@@ -289,7 +289,7 @@ def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:
 
 def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date]:
     """Each entry page's path → the day its entry's files last changed."""
-    entries = [(product_path(p), p) for p in catalogue.products.values()]
+    entries: list[tuple[str, Entry]] = [(product_path(p), p) for p in catalogue.products.values()]
     entries += [(facility_path(f), f) for f in catalogue.facilities.values()]
     entries += [(fair_path(f), f) for f in catalogue.fairs.values()]
     entries += [(decision_path(d.slug), d) for d in catalogue.decisions.values()]
@@ -299,9 +299,9 @@ def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date
             for path, files in files_of.items() if any(file in dates for file in files)}
 
 
-def _entry_files(entry: object, options: BuildOptions) -> list[Path]:
+def _entry_files(entry: Entry, options: BuildOptions) -> list[Path]:
     """An entry's main file, its translation if there is one, and its photos."""
-    main = options.display_root / getattr(entry, "source")
+    main = options.display_root / entry.source
     translation = main.with_name(main.name[: -len(".md")] + ".en.md")
     files = [main, translation] if translation.is_file() else [main]
     return files + [Path(image.file) for image in getattr(entry, "images", ())]
@@ -366,14 +366,19 @@ def _render_cards_ahead(renderer: Renderer, jobs: int | None) -> None:
     renderer.keep_cards(dict(zip(keys, parallel.map_chunks(_card_html, keys, jobs))))
 
 
+def _render_job() -> tuple[Renderer, list[Page], Path]:
+    assert _RENDER_JOB is not None, "set by the pool's parent before the workers fork"
+    return _RENDER_JOB
+
+
 def _card_html(key: tuple[str, str]) -> str:
-    renderer = _RENDER_JOB[0]
+    renderer = _render_job()[0]
     slug, lang = key
     return renderer.card_html(renderer.catalogue.products[slug], lang)
 
 
 def _render_range(indexes: range) -> int:
-    renderer, pages, staging = _RENDER_JOB
+    renderer, pages, staging = _render_job()
     for i in indexes:
         write_bytes(staging, pages[i].output, renderer.render(pages[i]).encode("utf-8"))
     return len(indexes)
@@ -381,7 +386,7 @@ def _render_range(indexes: range) -> int:
 
 def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, images.PhotoSet]:
     """Derivatives of every photo; a photo that passed the checks but cannot be decoded is an error."""
-    entries = [*catalogue.products.values(), *catalogue.facilities.values()]
+    entries: list[Product | Facility] = [*catalogue.products.values(), *catalogue.facilities.values()]
     photos, problems = images.prepare_photos([image.file for entry in entries for image in entry.images],
                                              options.cache_dir, options.jobs)
     if problems:

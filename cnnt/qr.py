@@ -51,7 +51,7 @@ def make_code(url: str) -> QRCode:
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
     image = code.to_image(scale=1, add_quiet_zones=True)  # a byte a module, with the standard 4-module quiet zone
     size = image.shape[0]
-    pixels = bytes(memoryview(image))
+    pixels = bytes(memoryview(image))  # type: ignore[arg-type]  # zxing's Image has the buffer protocol
     svg_uri = "data:image/svg+xml," + _for_data_uri(svg(pixels.translate(_AS_DIGITS).decode("ascii"), size))
     png_uri = "data:image/png;base64," + base64.b64encode(png(pixels, size)).decode("ascii")
     return QRCode(url, size, svg_uri, png_uri)

@@ -8,11 +8,12 @@ still name (a facility's products, a fair's booth, a decision's list), naming th
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import redirects
 from .errors import BuildFailed, ContentError
-from .model import Catalogue
+from .model import Catalogue, Entry
 from .pages import lang_prefix
 
 FOLDERS = {"product": "products", "facility": "facilities", "fair": "fairs"}
@@ -22,8 +23,9 @@ def remove_entry(kind: str, slug: str, catalogue: Catalogue, content_dir: Path, 
                  record_file: Path) -> tuple[list[Path], list[str]]:
     """Delete the entry's files and forget its addresses; (files removed, addresses forgotten)."""
     folder = FOLDERS[kind]
-    entries = {"products": catalogue.every_product, "facilities": catalogue.every_facility,
-               "fairs": catalogue.fairs}[folder]
+    by_folder: dict[str, Mapping[str, Entry]] = {
+        "products": catalogue.every_product, "facilities": catalogue.every_facility, "fairs": catalogue.fairs}
+    entries = by_folder[folder]
     where = str(content_dir / folder / slug)
     entry = entries.get(slug)
     if entry is None:

@@ -13,18 +13,18 @@ from markupsafe import Markup, escape
 try:
     from markupsafe import _escape_inner  # what escape() does to a str, without wrapping it in Markup
 except ImportError:  # another markupsafe than the one tested (jinja2 is pinned, markupsafe comes with it)
-    def _escape_inner(text: str) -> str:
-        return str(escape(text))
+    def _escape_inner(s: str, /) -> str:
+        return str(escape(s))
 
 from .config import SiteConfig
+from .exports import TABLES
 from .images import PhotoSet
 from .model import Catalogue, Facility, Image, Product
 from .pages import Page, lang_prefix, letter_anchor
 from .qr import QRCode
-from .exports import TABLES
 from .structured import StructuredData
-from .vcard import vcard_path
 from .text import initial
+from .vcard import vcard_path
 from .vocab import Vocabularies
 
 # Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
@@ -42,9 +42,9 @@ def html_text(value: object) -> str:
     thrown away at once; making it (a Python-level __new__) was a sixth of all rendering time."""
     kind = type(value)
     if kind is str:
-        return _escape_inner(value)
+        return _escape_inner(value)  # type: ignore[arg-type]  # `type(value) is str`, faster than isinstance
     if kind is Markup:  # safe already (a macro's output, a card): escape() would copy it
-        return value
+        return value  # type: ignore[return-value]
     return escape(value)
 
 
@@ -84,8 +84,8 @@ class Renderer:
                  reuse: Renderer | None = None, drawn: dict[str, str] | None = None) -> None:
         """`reuse`: a renderer of the same templates whose compiled templates this one takes over
         (the preview makes a renderer per edit; compiling every template again would cost more)."""
-        strings = reuse.strings if reuse else load_strings()
-        self.strings = strings
+        strings: dict[str, dict[str, str]] = reuse.strings if reuse else load_strings()
+        self.strings: dict[str, dict[str, str]] = strings
         self.catalogue = catalogue
         self.languages = config.languages
         self.photos = photos or {}
@@ -96,7 +96,7 @@ class Renderer:
         # goes, and each page fills it in at the end.
         self._reusable: dict[tuple, Markup] = {}
         self._fragments: dict[tuple[str, str], Markup] = {}
-        self.env = reuse.env if reuse else _Environment(
+        self.env: _Environment = reuse.env if reuse else _Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -110,7 +110,8 @@ class Renderer:
         self.config_base_url = config.base_url
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture, preview=self.preview,
+            t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture,
+            preview=self.preview,
             url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
             structured_data=self.structured_data, data_tables=TABLES,
         )
@@ -220,10 +221,10 @@ class Renderer:
         # Python for every page, 13% of rendering time). jinja2 is pinned in requirements.txt.
         context = template.new_context({**self.env.globals, **values, **page.context}, shared=True)
         try:
-            html = self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            html = self.env.concat(template.root_render_func(context))
         except Exception:
             self.env.handle_exception()  # re-raised with template file and line, as render() does
-        return html.replace(ROOT_PLACEHOLDER, values["up"])
+        return html.replace(ROOT_PLACEHOLDER, str(values["up"]))
 
 
 def macros(env: jinja2.Environment) -> dict[str, jinja2.runtime.Macro]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import BuildFailed, ContentError, hint
 from .load import SLUG
@@ -146,7 +146,8 @@ def new_entry(kind: str, slug: str, content_dir: Path, facility: str | None, tod
     elif target.exists() or (folder / slug).exists():
         problem = ("đã có mục nhập này", "this entry already exists")
     elif kind == "product":
-        known = sorted(path.name.split(".")[0] for path in (content_dir / "facilities").glob("*") if not path.name.endswith(".en.md"))
+        known = sorted(path.name.split(".")[0] for path in (content_dir / "facilities").glob("*")
+                       if not path.name.endswith(".en.md"))
         if facility is None and ask is not None and known:
             facility = _choose_facility(known, ask)
         if facility is not None and facility not in known:
@@ -177,6 +178,6 @@ def _choose_facility(known: list[str], ask: Ask) -> str | None:
 
 def yaml_text(value: str) -> str:
     """A text as a YAML value: plain where that reads the same, else double-quoted (JSON is YAML)."""
-    if value and not set(value) & set(":#{}[],&*!|>'\"%@`\\") and value == value.strip() and not value[0] in "-?":
+    if value and not set(value) & set(":#{}[],&*!|>'\"%@`\\") and value == value.strip() and value[0] not in "-?":
         return value
     return json.dumps(value, ensure_ascii=False)

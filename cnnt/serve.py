@@ -18,15 +18,16 @@ import html
 import mimetypes
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, cast
 
 from . import awards, exports, pipeline, search, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
-from .model import Award, Catalogue, Decision, Facility, Fair, Product, best_award
 from .load import entry_stamp, parse_entry
+from .model import Award, Catalogue, Decision, Entry, Facility, Fair, Product, best_award
 from .pages import BoothCard, Page, Routes, Selection
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
@@ -49,6 +50,12 @@ class Preview:
         self.search_stale = False
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
+
+    @property
+    def last(self) -> pipeline.Plan:
+        """The last good plan: every path but the first full build has one."""
+        assert self.plan is not None, "a full build comes first"
+        return self.plan
 
     def rebuild(self, changed: Iterable[Path] = ()) -> str:
         """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`."""
@@ -103,13 +110,13 @@ class Preview:
     def _static(self) -> int:
         """Styles or scripts: copied, with the service worker that caches them."""
         copy_tree(self.options.static_dir, self.options.out_dir / "static")
-        pipeline.write_search(self.plan.indexes, self.options.static_dir, self.options.out_dir)
+        pipeline.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
         return 0
 
     def _update(self) -> int:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
         out = self.options.out_dir
-        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.plan)
+        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last)
         described = {page.output: describe(page, plan) for page in plan.pages}
         signatures = {output: signature for output, (signature, _) in described.items()}
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
@@ -117,13 +124,13 @@ class Preview:
             write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
         for gone in set(self.signatures) - set(signatures):
             (out / gone).unlink(missing_ok=True)
-        self._write_search_if_changed(self.plan.indexes, plan.indexes)
-        known = {id(facility) for facility in self.plan.catalogue.facilities.values()}
+        self._write_search_if_changed(self.last.indexes, plan.indexes)
+        known = {id(facility) for facility in self.last.catalogue.facilities.values()}
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
         pipeline.write_redirects(plan, out)
-        if plan.tables != self.plan.tables:  # the workbook alone takes seconds at 10k products
+        if plan.tables != self.last.tables:  # the workbook alone takes seconds at 10k products
             pipeline.write_data(plan, out)
         pipeline.write_discovery(plan, self.options, out)
         pipeline.publish_images(plan, self.options, out)
@@ -148,7 +155,7 @@ class Preview:
         re-parse those files, re-render the pages that show them. The search data follows in
         `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
         removed or renamed entry; another name, group, level, facility, province, photo list…)."""
-        plan = self.plan
+        plan = self.last
         catalogue = plan.catalogue
         cached = self.caches.entries
         mains = {_main_file(path) for path in changed}
@@ -156,7 +163,7 @@ class Preview:
             return None
         load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
         decisions = awards.DecisionIndex.of(catalogue.decisions.values())
-        swaps: dict[int, object] = {}
+        swaps: dict[int, Product | Facility] = {}
         products, facilities = dict(catalogue.products), dict(catalogue.facilities)
         resolved, current = dict(catalogue.awards), dict(catalogue.current)
         for main in mains:
@@ -171,10 +178,14 @@ class Preview:
                 raise BuildFailed([error for error in errors if not error.warning])
             if errors:  # warnings only: the full path reports them with the rest
                 return None
-            old = {Product: catalogue.products, Facility: catalogue.facilities}.get(type(item), {}).get(entry.slug)
+            old: Product | Facility | None = (catalogue.products.get(entry.slug) if isinstance(item, Product) else
+                                              catalogue.facilities.get(entry.slug) if isinstance(item, Facility) else None)
             if old is None or not _same_place(old, item, catalogue, current):
                 return None
-            (products if isinstance(item, Product) else facilities)[item.slug] = item
+            if isinstance(item, Product):
+                products[item.slug] = item
+            elif isinstance(item, Facility):
+                facilities[item.slug] = item
             swaps[id(old)] = item
             self.replaced.append(old)
             cached[main] = (entry_stamp(entry), result, entry)
@@ -203,7 +214,7 @@ class Preview:
         with self.lock:
             if not self.search_stale or self.errors:
                 return
-            plan = self.plan
+            plan = self.last
             indexes = search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos, self.caches.search)
             self._write_search_if_changed(plan.indexes, indexes)
             plan.indexes.clear()
@@ -264,7 +275,8 @@ def _main_file(path: Path) -> Path:
     return path
 
 
-def _same_place(old: object, new: object, catalogue: Catalogue, current: dict[str, Award | None]) -> bool:
+def _same_place(old: Product | Facility, new: Entry | None, catalogue: Catalogue,
+                current: dict[str, Award | None]) -> bool:
     """Whether an edited entry stays where it was in every listing, order, address and search position
     (`current`: the products' levels after the edit)."""
     if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
@@ -273,22 +285,26 @@ def _same_place(old: object, new: object, catalogue: Catalogue, current: dict[st
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
-    if isinstance(new, Product):
+    if isinstance(new, Product) and isinstance(old, Product):
         return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug]) == \
             (new.facility_slug, new.group, new.export_markets, current[new.slug])
-    return (old.province.term, old.commune) == (new.province.term, new.commune)  # province pages list communes
+    if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes
+        return (old.province.term, old.commune) == (new.province.term, new.commune)
+    return False
 
 
-def _renewed(page: Page, swaps: dict[int, object], routes: Routes) -> Page:
+def _renewed(page: Page, swaps: dict[int, Product | Facility], routes: Routes) -> Page:
     """The page again, with edited entries in place of the old ones."""
-    if page.template == "product.html" and id(page.context["product"]) in swaps:
-        return routes.product(swaps[id(page.context["product"])], page.lang)
-    if page.template == "facility.html" and id(page.context["facility"]) in swaps:
-        return routes.facility(swaps[id(page.context["facility"])], page.lang)
-    return Page(page.path, page.lang, page.template, _swap(page.context, swaps))
+    edited = swaps.get(id(page.context.get("product")))
+    if page.template == "product.html" and isinstance(edited, Product):
+        return routes.product(edited, page.lang)
+    edited = swaps.get(id(page.context.get("facility")))
+    if page.template == "facility.html" and isinstance(edited, Facility):
+        return routes.facility(edited, page.lang)
+    return Page(page.path, page.lang, page.template, cast(dict, _swap(page.context, swaps)))
 
 
-def _swap(value: object, swaps: dict[int, object]) -> object:
+def _swap(value: Any, swaps: dict[int, Product | Facility]) -> Any:
     if id(value) in swaps:
         return swaps[id(value)]
     if isinstance(value, BoothCard):
@@ -321,9 +337,8 @@ def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str
     shown: set[tuple[str, str]] = set()
 
     def part(value: object) -> object:
-        kind = ENTRY_KINDS.get(type(value))
-        if kind:
-            shown.add((kind, value.slug))
+        if isinstance(value, (Product, Facility, Fair, Decision)):
+            shown.add((ENTRY_KINDS[type(value)], value.slug))
         if isinstance(value, Product):  # a card shows its facility's name and the product's level
             return id(value), id(facilities.get(value.facility_slug)), current.get(value.slug)
         if isinstance(value, Facility):
@@ -364,7 +379,7 @@ def error_overlay(errors: list[ContentError]) -> bytes:
     lines = "\n".join(html.escape(str(error)) for error in errors)
     title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {len(errors)} error(s), showing the last good build"
     return (f'<pre id="cnnt-preview-errors" role="alert" style="{ERROR_STYLE}"><strong>{html.escape(title)}</strong>\n'
-            f'{lines}</pre>').encode("utf-8")
+            f'{lines}</pre>').encode()
 
 
 def site_app(preview: Preview) -> Callable:
@@ -425,7 +440,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
         def _watch(self, loop: IOLoop) -> None:
             import watchfiles
             for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
-                rebuild(path for _, path in changes)
+                rebuild(Path(path) for _, path in changes)
                 loop.add_callback(LiveReloadHandler.reload_waiters)
                 preview.finish()
 
@@ -444,7 +459,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
         server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)
     except OSError as exc:
         raise SystemExit(f"Không mở được cổng {port} ({exc.strerror}): thử --port khác | "
-                         f"Cannot listen on port {port} ({exc.strerror}): try another --port")
+                         f"Cannot listen on port {port} ({exc.strerror}): try another --port") from exc
     return 0
 
 

@@ -42,7 +42,8 @@ def sitemap_files(pages: list[Page], config: SiteConfig, changed: dict[str, dt.d
 
 def _urls(config: SiteConfig, path: str, day: dt.date | None) -> list[str]:
     """The `<url>` of a page in each language, each naming all of them as alternates."""
-    alternates = "".join(f'<xhtml:link rel="alternate" hreflang="{other}" href={quoteattr(config.base_url + lang_prefix(other) + path)}/>'
+    alternates = "".join(f'<xhtml:link rel="alternate" hreflang="{other}" '
+                         f'href={quoteattr(config.base_url + lang_prefix(other) + path)}/>'
                          for other in config.languages)
     alternates += f'<xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(config.base_url + path)}/>'
     lastmod = f"<lastmod>{day.isoformat()}</lastmod>" if day else ""

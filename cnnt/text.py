@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # Combining marks that carry a tone (huyền, sắc, hỏi, ngã, nặng) versus those that make a
 # different letter (ă, â, ê, ô, ơ, ư). Tone placement differs between the old and new styles
@@ -95,7 +95,7 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
 
 
-@lru_cache(maxsize=None)  # listings sort the same names again and again, in both languages
+@cache  # listings sort the same names again and again, in both languages
 def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Vietnamese dictionary order: letters first (a < ă < â < b …), then tones (a < à < á < ả < ã < ạ)."""
     letters: list[int] = []

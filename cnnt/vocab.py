@@ -1,10 +1,10 @@
 """Vocabularies (provinces, countries, levels, groups, …) are data files in `vocabularies/`; this reads them."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-import re
 from pathlib import Path
 
 import yaml
@@ -49,7 +49,8 @@ class Vocabulary:
                  explain: Callable[[str], tuple[str, str] | None] | None = None) -> None:
         self.name = name
         self.explain = explain  # (vi, en) saying what an unknown value is, when it can
-        self._prefix = re.compile(r"^(?:%s)\s*" % "|".join(re.escape(fold(p)) for p in prefixes)) if prefixes else None
+        alternatives = "|".join(re.escape(fold(p)) for p in prefixes)
+        self._prefix = re.compile(rf"^(?:{alternatives})\s*") if prefixes else None
         self.terms = terms
         self.aliases = aliases
         self.by_code = {term.code: term for term in terms}

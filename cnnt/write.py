@@ -24,9 +24,9 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .errors import BuildFailed, ContentError
 
@@ -106,7 +106,7 @@ def output_lock(out_dir: Path, lock_file: Path) -> Iterator[None]:
     if fcntl is None:
         yield
         return
-    stream = open(lock_file, "a+")
+    stream = open(lock_file, "a+")  # noqa: SIM115 (held open until the lock is released below)
     try:
         try:
             fcntl.flock(stream, fcntl.LOCK_EX | fcntl.LOCK_NB)

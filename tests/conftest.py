@@ -10,8 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import build as cli  # noqa: E402  (the command line, driven in-process)
 from browser import browser, server, visit  # noqa: E402,F401  (fixtures for the browser tests)
+
+import build as cli  # noqa: E402  (the command line, driven in-process)
 
 BUILD_DATE = "2026-11-22"
 

@@ -5,14 +5,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
 import yaml
-
 from conftest import BUILD_DATE, ROOT, cli
 from html_inspect import parse
+
 from cnnt.render import load_strings
 from cnnt.vocab import VOCABULARY_DIR, load_vocabularies, province_rows
 
@@ -290,6 +289,7 @@ def test_output_may_be_an_empty_folder_or_an_earlier_build(make_site, tmp_path):
 
 def test_macros_are_shared_by_name_and_a_name_defined_twice_is_an_error():
     import jinja2
+
     from cnnt.render import macros
 
     env = jinja2.Environment(loader=jinja2.DictLoader({
@@ -321,6 +321,7 @@ def test_fast_escaping_writes_what_jinja_writes(value):
     own escaping writes, in output, macros, captures, filters and autoescape blocks."""
     import jinja2
     from markupsafe import Markup, escape
+
     from cnnt.render import _Environment, html_text
 
     class Html:

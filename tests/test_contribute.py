@@ -16,13 +16,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from conftest import ROOT
 
 import build as cli
 from cnnt import load, review, schema
 from cnnt.errors import ContentError
 from cnnt.vocab import load_vocabularies
-from conftest import ROOT
-
 
 # -- new -------------------------------------------------------------------------------------------
 
@@ -166,7 +165,7 @@ def test_workflows_run_only_commands_that_exist():
         for command in commands(workflow):
             words = shlex.split(re.sub(r"\$\(.*", "", command).replace("$", ""))
             if words[:2] == ["python", "build.py"]:
-                cli.parse_args([w for w in words[2:]] or ["build"])  # exits on an unknown command or option
+                cli.parse_args(list(words[2:]) or ["build"])  # exits on an unknown command or option
                 seen.add(words[2] if len(words) > 2 and not words[2].startswith("-") else "build")
             elif words[:4] == ["python", "-m", "pip", "install"]:
                 requirements = words[words.index("-r") + 1]
@@ -216,7 +215,7 @@ def test_contributing_commands_run_and_succeed(tmp_path):
                     except OSError:
                         assert serve.poll() is None, "serve stopped (is port 8000 in use?)"
                         time.sleep(0.5)
-                assert "Banh tet la cam".encode() in page
+                assert b"Banh tet la cam" in page
             finally:
                 serve.terminate()
                 serve.wait(10)

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from test_serve import edit, preview, same_as_full_build  # noqa: F401  (the preview fixture)
 

@@ -19,9 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from conftest import BUILD_DATE, FACILITY, ROOT
+from PIL import Image
 
 HARNESS = Path(__file__).resolve().parent / "fault_harness.py"
 BUILD = [sys.executable, str(ROOT / "build.py")]
@@ -256,7 +255,7 @@ def paused(*args):
     return write(*args)
 pipeline.write_bytes = paused
 sys.exit(build.main(sys.argv[1:]))
-""" % str(ROOT)
+""" % str(ROOT)  # noqa: UP031 (the script names its folder with repr, quotes and all)
 
 
 def free_port() -> int:
@@ -356,7 +355,7 @@ import build
 from cnnt import pipeline
 args = build.parse_args(sys.argv[1:])
 pipeline.build(build.options_from(args))
-""" % str(ROOT)
+""" % str(ROOT)  # noqa: UP031 (the script names its folder with repr, quotes and all)
 
 
 # -- damaged caches ------------------------------------------------------------------------------------

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
-from PIL import Image
-
 from conftest import BUILD_DATE, ROOT
+from PIL import Image
 from test_qr import decode_all
 
 BASE = "https://catalogue.example.org/"
@@ -65,8 +64,8 @@ def test_indexed_pages_do_not_say_noindex(sample_site):
 
 
 def test_a_preview_is_never_indexed(make_site, tmp_path):
-    from cnnt import pipeline
     import build as cli
+    from cnnt import pipeline
     make_site({}, command="check")
     args = cli.parse_args(["serve", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "preview"),
                            "--date", BUILD_DATE])
@@ -93,8 +92,8 @@ def test_lastmod_is_the_last_commit_or_the_file_time(make_site, tmp_path):
 
 def test_a_large_site_gets_a_sitemap_index(monkeypatch):
     from cnnt import sitemap
-    from cnnt.pages import Page
     from cnnt.config import load_config
+    from cnnt.pages import Page
     config = load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT)
     monkeypatch.setattr(sitemap, "URLS_PER_FILE", 10)
     pages = [Page(f"products/p{number}/", "vi", "product.html") for number in range(12)]

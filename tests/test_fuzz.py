@@ -5,10 +5,8 @@ or re-indented, YAML syntax, anchors, tags and control bytes inserted, files cut
 """
 import random
 import shutil
-from pathlib import Path
 
 import pytest
-
 from conftest import BUILD_DATE, ROOT, cli
 
 SNIPPETS = ["[", "]", "{", "}", ": :", "- -", "&a", "*a", "!!binary AAAA", "!!python/name:os.system", "\t",

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-
 from conftest import ROOT
 
 VNU = ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"

@@ -4,11 +4,10 @@ import re
 import struct
 from pathlib import Path
 
-import pytest
+from html_inspect import parse
 from PIL import Image, ImageCms
 
 from cnnt import images
-from html_inspect import parse
 
 PRODUCT = "---\nname: Bánh phồng tôm\nfacility: htx-mau\ngroup: food\nimages: {images}\n---\nMô tả.\n"
 

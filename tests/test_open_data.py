@@ -12,11 +12,11 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import openpyxl
+from conftest import BUILD_DATE, FACILITY
 from markupsafe import escape
+from test_serve import edit, preview, same_as_full_build  # noqa: F401  (the preview fixture)
 
 from cnnt.exports import TABLES, safe_text
-from conftest import BUILD_DATE, FACILITY
-from test_serve import edit, preview, same_as_full_build  # noqa: F401  (the preview fixture)
 
 TODAY = dt.date.fromisoformat(BUILD_DATE)
 

@@ -8,12 +8,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from cnnt import places
 from cnnt.load import LoadOptions, load_catalogue
 from cnnt.model import Province

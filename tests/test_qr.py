@@ -10,10 +10,10 @@ from urllib.parse import unquote
 import pypdfium2
 import pytest
 import zxingcpp
+from conftest import FACILITY
 from PIL import Image
 
 from cnnt import qr
-from conftest import FACILITY
 
 BASE_URL = "https://catalogue.example.org/"
 PRODUCT = """---

@@ -277,8 +277,8 @@ def test_without_javascript_the_search_falls_back_to_listings(browser, server):
 
 
 def test_hostile_names_show_as_text_in_results(make_site, browser):
-    from test_build import XSS
     from browser import serve_folder
+    from test_build import XSS
     run = make_site({"products/xss.md": XSS})
     assert run.code == 0, run.err
     context = browser.new_context(service_workers="block")

@@ -3,7 +3,6 @@ last good site while an edit has errors, and reloads a real browser."""
 from __future__ import annotations
 
 import filecmp
-import os
 import re
 import shutil
 import socket
@@ -13,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import BUILD_DATE, ROOT
 
 import build as cli
 from cnnt.serve import Preview, site_app
-from conftest import BUILD_DATE, ROOT
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import BUILD_DATE, ROOT, cli
 
 INVALID = Path(__file__).resolve().parent / "invalid"
@@ -101,6 +100,7 @@ def test_bundle_entry_with_translation_and_photo(make_site):
 
 def small_jpeg() -> bytes:
     import io
+
     from PIL import Image
     stream = io.BytesIO()
     Image.new("RGB", (400, 300), (180, 90, 30)).save(stream, "JPEG")

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import FACILITY
 from test_serve import preview  # noqa: F401  (the preview fixture)
 
@@ -140,8 +139,9 @@ def test_new_keeps_the_name_as_given(make_site, tmp_path):
 
 
 def test_new_asks_in_a_terminal(tmp_path):
-    from cnnt.scaffold import new_entry
     import datetime as dt
+
+    from cnnt.scaffold import new_entry
     (tmp_path / "facilities").mkdir()
     for slug in ("htx-a", "htx-b"):
         (tmp_path / f"facilities/{slug}.md").write_text(FACILITY, encoding="utf-8")
