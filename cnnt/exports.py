@@ -21,9 +21,9 @@ from typing import Any
 
 import xlsxwriter
 
+from . import urls
 from .config import SiteConfig
 from .model import Catalogue
-from .pages import decision_path, facility_path, fair_path, product_path
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"
@@ -83,7 +83,7 @@ def product_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, Any
             "capacity_unit": product.capacity.unit if product.capacity else "",
             "moq": product.moq or "", "hs_code": product.hs_code or "",
             "withdrawn": withdrawal.date if withdrawal else None,
-            "url": config.base_url + product_path(product),
+            "url": config.base_url + urls.product(product),
         })
     return rows
 
@@ -105,7 +105,7 @@ def facility_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, An
             "latitude": facility.location.lat if facility.location else None,
             "longitude": facility.location.lon if facility.location else None,
             "withdrawn": facility.withdrawn.date if facility.withdrawn else None,
-            "url": config.base_url + facility_path(facility),
+            "url": config.base_url + urls.facility(facility),
         })
     return rows
 
@@ -127,7 +127,7 @@ def decision_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, An
     return [{"slug": d.slug, "number": d.number, "date": d.date, "issuer": d.issuer, "level": d.level.code,
              "region": d.region.code if d.region else "", "products_count": len(d.products),
              "products": " ".join(d.products), "document": d.document or "",
-             "url": config.base_url + decision_path(d.slug)}
+             "url": config.base_url + urls.decision(d.slug)}
             for d in sorted(catalogue.decisions.values(), key=lambda d: d.slug)]
 
 
@@ -150,7 +150,7 @@ def fair_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, Any]]:
              "province_code": fair.province.term.code if fair.province else "",
              "country": fair.country.code if fair.country else ("" if fair.online else "VN"),
              "city": fair.city or "", "online": fair.online or "", "participants_count": len(fair.participants),
-             "url": config.base_url + fair_path(fair)}
+             "url": config.base_url + urls.fair(fair)}
             for fair in sorted(catalogue.fairs.values(), key=lambda f: f.slug)]
 
 
@@ -306,10 +306,10 @@ def data_files(rows_by_table: dict[str, list[dict[str, Any]]], config: SiteConfi
     """Site path → content: `data/<table>.csv|json`, `data/catalogue.xlsx` and `data.json`."""
     files: dict[str, bytes] = {}
     for table in TABLES:
-        files[f"data/{table.name}.csv"] = to_csv(table, rows_by_table[table.name])
-        files[f"data/{table.name}.json"] = to_json(table, rows_by_table[table.name])
-    files["data/catalogue.xlsx"] = to_xlsx(rows_by_table, day)
-    files["data.json"] = catalogue_description(config, day)
+        files[urls.table(table.name, "csv")] = to_csv(table, rows_by_table[table.name])
+        files[urls.table(table.name, "json")] = to_json(table, rows_by_table[table.name])
+    files[urls.WORKBOOK] = to_xlsx(rows_by_table, day)
+    files[urls.DATA_CATALOGUE] = catalogue_description(config, day)
     return files
 
 
@@ -327,19 +327,20 @@ def catalogue_description(config: SiteConfig, day: dt.date) -> bytes:
                 "mediaType": MEDIA_TYPES[extension], "format": extension.upper()}
 
     datasets = [{
-        "@type": "dcat:Dataset", "identifier": base + f"data/{table.name}", "title": f"{table.vi} · {table.en}",
+        "@type": "dcat:Dataset", "identifier": base + urls.table(table.name, "csv").removesuffix(".csv"),
+        "title": f"{table.vi} · {table.en}",
         "description": "; ".join(f"{c.name}: {c.en}" for c in table.columns),
         "keyword": ["CNNT", "công nghiệp nông thôn", "rural industry", table.name],
         "modified": day.isoformat(), "license": LICENCE,
         "publisher": {"@type": "org:Organization", "name": config.centre.name.vi},
-        "distribution": [distribution(f"data/{table.name}.csv", "CSV (UTF-8)"),
-                         distribution(f"data/{table.name}.json", "JSON"),
-                         distribution("data/catalogue.xlsx", "XLSX (một trang tính mỗi bảng · a sheet per table)")],
+        "distribution": [distribution(urls.table(table.name, "csv"), "CSV (UTF-8)"),
+                         distribution(urls.table(table.name, "json"), "JSON"),
+                         distribution(urls.WORKBOOK, "XLSX (một trang tính mỗi bảng · a sheet per table)")],
     } for table in TABLES]
     catalogue = {"@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld", "@type": "dcat:Catalog",
                  "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
                  "title": f"{config.title.vi} · {config.title.en or config.title.vi}",
                  "description": config.description.vi, "modified": day.isoformat(), "license": LICENCE,
-                 "homepage": base + "data/", "dataset": datasets}
+                 "homepage": base + urls.section("data"), "dataset": datasets}
     return (json.dumps(catalogue, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 

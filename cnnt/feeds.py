@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
+from . import urls
 from .config import SiteConfig
 from .model import Catalogue
-from .pages import decision_path, fair_path, lang_prefix, product_path
+from .urls import lang_prefix
 
 ENTRIES = 100  # the newest ones; a feed is news, not the catalogue
-
-
-def feed_path(lang: str) -> str:
-    return lang_prefix(lang) + "feed.xml"
 
 
 def atom_feed(catalogue: Catalogue, config: SiteConfig, lang: str, strings: dict[str, str],
@@ -32,14 +29,14 @@ def atom_feed(catalogue: Catalogue, config: SiteConfig, lang: str, strings: dict
             summary = (f"{facility.name[lang]}, {facility.province.term[lang]}. "
                        f"{strings['decision_title'].format(number=decision.number)}, {decision.issuer}.")
             entries.append((decision.date, _entry(
-                f"{base}{product_path(product)}#{decision.slug}", title, decision.date, base + product_path(product),
-                summary, base + decision_path(decision.slug))))
+                f"{base}{urls.product(product)}#{decision.slug}", title, decision.date, base + urls.product(product),
+                summary, base + urls.decision(decision.slug))))
     for fair in catalogue.sorted_fairs:
         if fair.is_past(catalogue.build_date):
             continue
-        day = changed.get(fair_path(fair), catalogue.build_date)
+        day = changed.get(urls.fair(fair), catalogue.build_date)
         when = strings["fair_dates"].format(start=fair.start.isoformat(), end=fair.end.isoformat())
-        entries.append((day, _entry(base + fair_path(fair), fair.name[lang], day, base + fair_path(fair),
+        entries.append((day, _entry(base + urls.fair(fair), fair.name[lang], day, base + urls.fair(fair),
                                     f"{when}. {fair.summary[lang]}".strip(), None)))
     entries.sort(key=lambda entry: entry[0], reverse=True)
     entries = entries[:ENTRIES]
@@ -47,10 +44,10 @@ def atom_feed(catalogue: Catalogue, config: SiteConfig, lang: str, strings: dict
     title = f"{config.title[lang]}: {strings['feed_title']}"
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{lang}">\n'
-            f"<id>{escape(config.base_url + feed_path(lang))}</id>\n<title>{escape(title)}</title>\n"
+            f"<id>{escape(config.base_url + urls.feed(lang))}</id>\n<title>{escape(title)}</title>\n"
             f"<updated>{_time(updated)}</updated>\n"
             f"<author><name>{escape(config.centre.name[lang])}</name></author>\n"
-            f'<link rel="self" type="application/atom+xml" href={quoteattr(config.base_url + feed_path(lang))}/>\n'
+            f'<link rel="self" type="application/atom+xml" href={quoteattr(config.base_url + urls.feed(lang))}/>\n'
             f'<link rel="alternate" type="text/html" href={quoteattr(base)}/>\n'
             + "".join(entry for _, entry in entries) + "</feed>\n")
 

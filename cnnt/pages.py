@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from . import urls
 from .config import SiteConfig
-from .model import Catalogue, Decision, Facility, Fair, Product
+from .model import Catalogue, Decision, Facility, Product
 from .places import Commune
 from .search import SearchIndex
 from .text import initial, sort_key
+from .urls import lang_prefix
 from .vocab import Term, Vocabularies
 
 RECENT_AWARDS_ON_HOME = 12
@@ -78,12 +80,20 @@ PAPER_SIZES = ("a4", "a5")  # A4 sheets, or an A5 booklet
 
 @dataclass(frozen=True)
 class Selection:
-    """Products the centre prints together, with the page that prints them."""
+    """Products the centre prints together, with the pages that print them."""
 
-    path: str
+    code: str  # a fair's slug, a term's code
     title: str
     section: str  # fairs, awards, provinces, groups
     products: list[Product] = field(compare=False)
+
+    @property
+    def path(self) -> str:
+        return urls.printed(self.section, self.code)
+
+    @property
+    def path_a5(self) -> str:
+        return urls.printed(self.section, self.code, "a5")
 
     @property
     def printable(self) -> bool:
@@ -119,31 +129,10 @@ def letter_anchor(letter: str) -> str:
     return f"letter-{ord(letter):x}"
 
 
-def lang_prefix(lang: str) -> str:
-    return "" if lang == "vi" else f"{lang}/"
-
-
-def product_path(product: Product) -> str:
-    return f"products/{product.slug}/"
-
-
-def facility_path(facility: Facility) -> str:
-    return f"facilities/{facility.slug}/"
-
-
-def fair_path(fair: Fair) -> str:
-    return f"fairs/{fair.slug}/"
-
-
-def decision_path(slug: str) -> str:
-    """A registered decision's page (award badges link to it by the decision's slug)."""
-    return f"decisions/{slug}/"
-
-
 def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
     """Each product, facility and fair page (the ones QR codes print) with the paths it had before."""
     folders = (("products", catalogue.every_product), ("facilities", catalogue.every_facility), ("fairs", catalogue.fairs))
-    return [(f"{folder}/{entry.slug}/", tuple(f"{folder}/{alias}/" for alias in entry.aliases))
+    return [(urls.entry_path(folder, entry.slug), tuple(urls.entry_path(folder, alias) for alias in entry.aliases))
             for folder, entries in folders for entry in entries.values()]
 
 
@@ -203,13 +192,13 @@ class Routes:
     def pages(self, lang: str) -> Iterable[Page]:
         yield self.home(lang)
         yield Page("404.html", lang, "404.html")
-        yield Page("search/", lang, "search.html", {"index": self.indexes[lang]})
+        yield Page(urls.section("search"), lang, "search.html", {"index": self.indexes[lang]})
         yield from self.fairs(lang)
         yield from self.decisions(lang)
         yield from self.cards(lang)
         yield from self.printables(lang)
         yield self.statistics(lang)
-        yield Page("data/", lang, "data.html")
+        yield Page(urls.section("data"), lang, "data.html")
         for path, former in entry_paths(self.catalogue):
             for old in former:
                 yield Page(old, lang, "redirect.html", {"target": path})
@@ -228,8 +217,8 @@ class Routes:
         markets = sorted((self.vocab.countries.by_code[code] for code in self.by_market),
                          key=lambda term: sort_key(term.name(lang)))
         yield from self.term_listings(lang, "markets", markets, self.by_market, "by_market")
-        yield from self.alphabetical(lang, "a-z/", "a_z", self.catalogue.sorted_products, "listing.html")
-        yield from self.alphabetical(lang, "facilities/", "all_facilities", self.catalogue.sorted_facilities,
+        yield from self.alphabetical(lang, urls.section("a-z"), "a_z", self.catalogue.sorted_products, "listing.html")
+        yield from self.alphabetical(lang, urls.section("facilities"), "all_facilities", self.catalogue.sorted_facilities,
                                      "facilities.html")
 
     def _provinces_sorted(self, lang: str) -> list[Term]:
@@ -253,20 +242,20 @@ class Routes:
         groups = _counts(self.vocab.product_groups, self.by_group, "groups")
         upcoming = sorted((f for f in catalogue.fairs.values() if not f.is_past(catalogue.build_date)),
                           key=lambda f: f.start)
-        return Page("", lang, "home.html", {"counts": counts, "recent": recent[:RECENT_AWARDS_ON_HOME],
+        return Page(urls.HOME, lang, "home.html", {"counts": counts, "recent": recent[:RECENT_AWARDS_ON_HOME],
                                              "levels": levels, "groups": groups, "fairs": upcoming})
 
     def product(self, product: Product, lang: str) -> Page:
         facility = self.catalogue.facility_of(product)
         others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
-        return Page(product_path(product), lang, "product.html", {
+        return Page(urls.product(product), lang, "product.html", {
             "product": product, "facility": facility, "awards": self.catalogue.awards_of(product),
             "current": self.catalogue.current[product.slug], "other_products": others,
         })
 
     def facility(self, facility: Facility, lang: str) -> Page:
         products = self.catalogue.products_by_facility[facility.slug]
-        return Page(facility_path(facility), lang, "facility.html",
+        return Page(urls.facility(facility), lang, "facility.html",
                     {"facility": facility, "products": products, "support": facility.support,
                      "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])})
 
@@ -281,7 +270,7 @@ class Routes:
             instead = catalogue.products_by_facility[facility.slug]
         else:
             instead = self.similar(facility, product.group)
-        return Page(product_path(product), lang, "withdrawn.html", {
+        return Page(urls.product(product), lang, "withdrawn.html", {
             "entry": product, "facility": facility, "withdrawal": catalogue.withdrawal_of(product),
             "awards": catalogue.awards_of(product), "former_products": [], "instead": instead[:SIMILAR_SHOWN],
             "facility_open": facility.slug in catalogue.facilities})
@@ -292,7 +281,7 @@ class Routes:
                         key=lambda p: (sort_key(p.name.vi), p.slug))
         groups = list(dict.fromkeys(p.group for p in former))
         instead = [p for group in groups for p in self.similar(facility, group)] if groups else self.similar(facility)
-        return Page(facility_path(facility), lang, "withdrawn.html", {
+        return Page(urls.facility(facility), lang, "withdrawn.html", {
             "entry": facility, "facility": facility, "withdrawal": facility.withdrawn, "awards": (),
             "former_products": former, "instead": instead[:SIMILAR_SHOWN], "facility_open": False})
 
@@ -306,7 +295,7 @@ class Routes:
     def fairs(self, lang: str) -> Iterable[Page]:
         on = self.catalogue.build_date
         fairs = self.catalogue.sorted_fairs
-        yield Page("fairs/", lang, "fairs.html", {
+        yield Page(urls.section("fairs"), lang, "fairs.html", {
             "upcoming": sorted((f for f in fairs if not f.is_past(on)), key=lambda f: f.start),
             "past": [f for f in fairs if f.is_past(on)],
         })
@@ -314,9 +303,9 @@ class Routes:
             booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants
                       if booth.facility_slug in self.catalogue.facilities]
             products_of = {f.slug: self.catalogue.products_by_facility[f.slug] for _, f in booths}
-            yield Page(fair_path(fair), lang, "fair.html", {"fair": fair, "booths": booths, "products_of": products_of})
-            yield Page(fair_path(fair) + "cards/", lang, "cards.html", {
-                "title_entry": fair, "back": fair_path(fair),
+            yield Page(urls.fair(fair), lang, "fair.html", {"fair": fair, "booths": booths, "products_of": products_of})
+            yield Page(urls.booth_cards_of_fair(fair), lang, "cards.html", {
+                "title_entry": fair, "back": urls.fair(fair),
                 "cards": [card for booth, facility in booths for card in self._cards_of(facility, booth.booth)],
             })
 
@@ -327,11 +316,11 @@ class Routes:
         by_year: dict[int, list[Decision]] = {}
         for decision in self.catalogue.sorted_decisions:
             by_year.setdefault(decision.year, []).append(decision)
-        yield Page("decisions/", lang, "decisions.html", {"years": list(by_year.items())})
+        yield Page(urls.section("decisions"), lang, "decisions.html", {"years": list(by_year.items())})
         for decision in self.catalogue.sorted_decisions:
             listed = sorted((self.catalogue.every_product[slug] for slug in decision.products),
                             key=lambda p: (sort_key(p.name.vi), p.slug))
-            yield Page(decision_path(decision.slug), lang, "decision.html", {
+            yield Page(urls.decision(decision.slug), lang, "decision.html", {
                 "decision": decision, "products": [p for p in listed if p.slug in self.catalogue.products],
                 "withdrawn": [p for p in listed if p.slug not in self.catalogue.products]})
 
@@ -340,7 +329,7 @@ class Routes:
         expiring = [(item, self.catalogue.products[item["product"]],
                      self.catalogue.facility_of(self.catalogue.products[item["product"]]))
                     for item in self.stats.get("expiring", [])]
-        return Page("statistics/", lang, "statistics.html", {"stats": self.stats, "expiring": expiring})
+        return Page(urls.section("statistics"), lang, "statistics.html", {"stats": self.stats, "expiring": expiring})
 
     # -- printable catalogues --------------------------------------------------------------------
 
@@ -351,36 +340,36 @@ class Routes:
         for fair in catalogue.sorted_fairs:
             slugs = dict.fromkeys(booth.facility_slug for booth in fair.participants)
             products = [p for slug in slugs if slug in catalogue.facilities for p in catalogue.products_by_facility[slug]]
-            found.append(Selection(f"print/fairs/{fair.slug}/", fair.name[lang], "fairs", products))
+            found.append(Selection(fair.slug, fair.name[lang], "fairs", products))
         for section, terms, grouped in (("awards", self.vocab.level_order, self.by_level),
                                         ("provinces", self._provinces_sorted(lang), self.by_province),
                                         ("groups", list(self.vocab.product_groups), self.by_group)):
-            found += [Selection(f"print/{section}/{term.code.lower()}/", term[lang], section, grouped[term.code])
+            found += [Selection(term.code, term[lang], section, grouped[term.code])
                       for term in terms if grouped.get(term.code)]
         return found
 
     def printables(self, lang: str) -> Iterable[Page]:
         """An A4 and an A5 print-ready catalogue per selection small enough to print (see MAX_PRINTED)."""
         selections = self.selections(lang)
-        yield Page("print/", lang, "print-index.html", {"selections": selections, "most": MAX_PRINTED})
+        yield Page(urls.section("print"), lang, "print-index.html", {"selections": selections, "most": MAX_PRINTED})
         for selection in selections:
             if selection.printable:
                 for paper in PAPER_SIZES:
-                    yield Page(selection.path + ("" if paper == "a4" else f"{paper}/"), lang, "print.html", {
+                    yield Page(urls.printed(selection.section, selection.code, paper), lang, "print.html", {
                         "selection": selection, "paper": paper,
                         "makers": [self.catalogue.facility_of(product) for product in selection.products]})
 
     def cards(self, lang: str) -> Iterable[Page]:
         """A printable sheet of booth cards per facility: one for the facility, one per product."""
         for facility in self.catalogue.facilities.values():
-            yield Page(f"cards/{facility.slug}/", lang, "cards.html", {
-                "title_entry": facility, "back": facility_path(facility), "cards": self._cards_of(facility, None),
+            yield Page(urls.booth_cards(facility), lang, "cards.html", {
+                "title_entry": facility, "back": urls.facility(facility), "cards": self._cards_of(facility, None),
             })
 
     def _cards_of(self, facility: Facility, booth: str | None) -> list[BoothCard]:
         products = self.catalogue.products_by_facility[facility.slug]
-        return ([BoothCard(facility, None, facility_path(facility), booth)] +
-                [BoothCard(facility, product, product_path(product), booth) for product in products])
+        return ([BoothCard(facility, None, urls.facility(facility), booth)] +
+                [BoothCard(facility, product, urls.product(product), booth) for product in products])
 
     # -- listings --------------------------------------------------------------------------
 
@@ -389,10 +378,10 @@ class Routes:
         """An index of terms with counts, and a paginated product listing per non-empty term (`more`:
         what else a term's listing shows, by term code)."""
         lines = _counts(terms, grouped, section)
-        yield Page(f"{section}/", lang, "terms.html", {"title_key": title_key, "lines": lines})
+        yield Page(urls.section(section), lang, "terms.html", {"title_key": title_key, "lines": lines})
         for line in lines:
             if line.path:
-                context = {"title_key": title_key, "term": line.term, "parent": f"{section}/"}
+                context = {"title_key": title_key, "term": line.term, "parent": urls.section(section)}
                 yield from self.paginated(lang, line.path, grouped[line.term.code], "listing.html",
                                           {**context, **(more(line.term.code) if more else {})})
 
@@ -421,13 +410,13 @@ class Routes:
 def _counts(terms: Iterable[Term], grouped: dict[str, list[Product]], section: str) -> list[TermCount]:
     """Each term with its number of products, and a link only where there is a listing."""
     return [TermCount(term, len(grouped.get(term.code, [])),
-                      f"{section}/{term.code.lower()}/" if grouped.get(term.code) else None)
+                      urls.term(section, term.code) if grouped.get(term.code) else None)
             for term in terms]
 
 
 def _page_paths(base: str, count: int, per_page: int) -> list[str]:
     pages = max(1, math.ceil(count / per_page))
-    return [base] + [f"{base}page/{number}/" for number in range(2, pages + 1)]
+    return [urls.page(base, number) for number in range(1, pages + 1)]
 
 
 def _group(products: Iterable[Product], keys: Callable[[Product], list[str]]) -> dict[str, list[Product]]:

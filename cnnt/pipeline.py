@@ -8,15 +8,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import exports, feeds, images, parallel, previews, qr, redirects, schema, search, sitemap, statistics
+from . import exports, feeds, images, parallel, previews, qr, redirects, schema, search, sitemap, statistics, urls
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
 from .load import KINDS, LoadOptions, load_catalogue
 from .model import Catalogue, Entry, Facility, Product
-from .pages import PERMANENT_TEMPLATES, Page, build_pages, decision_path, facility_path, fair_path, product_path
+from .pages import PERMANENT_TEMPLATES, Page, build_pages
 from .render import Renderer
-from .vcard import facility_vcard, vcard_path
+from .vcard import facility_vcard
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
 from .write import atomic_output, copy_tree, disk_errors, output_lock, write_atomic, write_bytes, write_text
 
@@ -283,16 +283,16 @@ def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:
         write_text(root, name, text)
     write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
     for lang in site.config.languages:
-        write_text(root, feeds.feed_path(lang),
+        write_text(root, urls.feed(lang),
                    feeds.atom_feed(site.catalogue, site.config, lang, site.renderer.strings_by_lang[lang], changed))
 
 
 def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date]:
     """Each entry page's path → the day its entry's files last changed."""
-    entries: list[tuple[str, Entry]] = [(product_path(p), p) for p in catalogue.products.values()]
-    entries += [(facility_path(f), f) for f in catalogue.facilities.values()]
-    entries += [(fair_path(f), f) for f in catalogue.fairs.values()]
-    entries += [(decision_path(d.slug), d) for d in catalogue.decisions.values()]
+    entries: list[tuple[str, Entry]] = [(urls.product(p), p) for p in catalogue.products.values()]
+    entries += [(urls.facility(f), f) for f in catalogue.facilities.values()]
+    entries += [(urls.fair(f), f) for f in catalogue.fairs.values()]
+    entries += [(urls.decision(d.slug), d) for d in catalogue.decisions.values()]
     files_of = {path: _entry_files(entry, options) for path, entry in entries}
     dates = sitemap.change_dates([file for files in files_of.values() for file in files])
     return {path: max(dates[file] for file in files if file in dates)
@@ -308,7 +308,7 @@ def _entry_files(entry: Entry, options: BuildOptions) -> list[Path]:
 
 
 def write_vcard(site: Plan, facility: Facility, root: Path) -> None:
-    write_bytes(root, vcard_path(facility), facility_vcard(facility, site.config.base_url + f"facilities/{facility.slug}/"))
+    write_bytes(root, urls.vcard(facility), facility_vcard(facility, site.config.base_url + urls.facility(facility)))
 
 
 def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import font_roboto
 from PIL import Image, ImageDraw, ImageFont
 
-from . import parallel
+from . import parallel, urls
 from .config import SiteConfig
 from .model import Catalogue
 from .write import link_or_copy, write_atomic
@@ -63,7 +63,7 @@ def stylesheet_colours(static_dir: Path) -> dict[str, str]:
 
 
 def cards_for(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str]) -> dict[str, Card]:
-    """`kind/slug` → the card of each product, facility and fair that has no photo of its own."""
+    """An entry's page path → the card of each product, facility and fair that has no photo of its own."""
     site = config.title.vi
     cards: dict[str, Card] = {}
     for product in catalogue.every_product.values():
@@ -72,18 +72,18 @@ def cards_for(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str])
         facility = catalogue.facility_of(product)
         award = catalogue.current.get(product.slug)
         badge = f"{award.level.vi} {award.year} · {award.level.en}" if award else ""
-        cards[f"products/{product.slug}"] = Card(
+        cards[urls.product(product)] = Card(
             product.name.vi, _other(product.name.vi, product.name.en),
             f"{facility.name.vi} · {facility.province.term.vi}", badge,
             colours.get(award.level.code, colours["brand"]) if award else "", site, colours["brand"])
     for facility in catalogue.every_facility.values():
         if not facility.images:
-            cards[f"facilities/{facility.slug}"] = Card(
+            cards[urls.facility(facility)] = Card(
                 facility.name.vi, _other(facility.name.vi, facility.name.en),
                 f"{facility.kind.vi} · {facility.province.term.vi}", "", "", site, colours["brand"])
     for fair in catalogue.fairs.values():
         place = fair.city or (fair.province.term.vi if fair.province else "") or "Online"
-        cards[f"fairs/{fair.slug}"] = Card(fair.name.vi, _other(fair.name.vi, fair.name.en),
+        cards[urls.fair(fair)] = Card(fair.name.vi, _other(fair.name.vi, fair.name.en),
                                            f"{fair.start:%d/%m/%Y} – {fair.end:%d/%m/%Y} · {place}", "", "", site,
                                            colours["brand"])
     return cards

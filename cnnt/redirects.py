@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 from .config import SiteConfig
 from .errors import ContentError, display_path, hint
 from .model import Catalogue
-from .pages import entry_paths, lang_prefix
+from .pages import entry_paths
+from .urls import lang_prefix
 from .write import write_atomic
 
 RECORD_FILE = "published-urls.txt"

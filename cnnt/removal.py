@@ -11,10 +11,10 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import redirects
+from . import redirects, urls
 from .errors import BuildFailed, ContentError
 from .model import Catalogue, Entry
-from .pages import lang_prefix
+from .urls import lang_prefix
 
 FOLDERS = {"product": "products", "facility": "facilities", "fair": "fairs"}
 
@@ -38,7 +38,7 @@ def remove_entry(kind: str, slug: str, catalogue: Catalogue, content_dir: Path, 
                                         f"this entry still names `{slug}`: change or remove it first (or use `withdrawn:`)")
                            for source, field in users])
     files = entry_files(content_dir / folder, slug)
-    paths = [f"{lang_prefix(lang)}{folder}/{name}/" for lang in languages for name in (slug, *entry.aliases)]
+    paths = [lang_prefix(lang) + urls.entry_path(folder, name) for lang in languages for name in (slug, *entry.aliases)]
     for path in files:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     return files, redirects.forget(record_file, paths)

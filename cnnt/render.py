@@ -16,15 +16,16 @@ except ImportError:  # another markupsafe than the one tested (jinja2 is pinned,
     def _escape_inner(s: str, /) -> str:
         return str(escape(s))
 
+from . import urls
 from .config import SiteConfig
 from .exports import TABLES
 from .images import PhotoSet
-from .model import Catalogue, Facility, Image, Product
-from .pages import Page, lang_prefix, letter_anchor
+from .model import Catalogue, Facility, Fair, Image, Product
+from .pages import Page, letter_anchor
 from .qr import QRCode
 from .structured import StructuredData
 from .text import initial
-from .vcard import vcard_path
+from .urls import lang_prefix
 from .vocab import Vocabularies
 
 # Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
@@ -73,9 +74,6 @@ def load_strings(path: Path = STRINGS_FILE) -> dict[str, dict[str, str]]:
         return yaml.safe_load(stream)
 
 
-# Where each kind of entry lives, as the drawn link previews are keyed (`previews.cards_for`).
-ENTRY_FOLDERS = {"Product": "products", "Facility": "facilities", "Fair": "fairs"}
-
 class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
@@ -112,7 +110,7 @@ class Renderer:
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
             t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture,
             preview=self.preview,
-            url=relative_url, lang_prefix=lang_prefix, qr=self.qr_code, vcard_path=vcard_path, date_in=date_in,
+            url=relative_url, urls=urls, lang_prefix=lang_prefix, qr=self.qr_code, date_in=date_in,
             structured_data=self.structured_data, data_tables=TABLES,
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
@@ -199,7 +197,9 @@ class Renderer:
         images = getattr(entry, "images", ())
         if images:
             return self.config_base_url + self.photos[images[0].file].preview.url
-        drawn = self.drawn.get(f"{ENTRY_FOLDERS.get(type(entry).__name__)}/{getattr(entry, 'slug', '')}")
+        path = (urls.product(entry) if isinstance(entry, Product) else urls.facility(entry) if isinstance(entry, Facility)
+                else urls.fair(entry) if isinstance(entry, Fair) else None)
+        drawn = self.drawn.get(path) if path else None  # drawn link previews are keyed by page path
         return self.config_base_url + drawn if drawn else None
 
     def page_values(self, page: Page) -> dict[str, object]:

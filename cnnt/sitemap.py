@@ -17,7 +17,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from .config import SiteConfig
-from .pages import Page, lang_prefix
+from .pages import Page
+from .urls import lang_prefix
 
 # Pages of these templates are not for search engines (each also says `noindex`).
 NOT_INDEXED = frozenset({"404.html", "redirect.html", "cards.html", "withdrawn.html", "print.html", "print-index.html",

@@ -12,10 +12,12 @@ from typing import Any
 
 from markupsafe import Markup
 
+from . import urls
 from .config import SiteConfig
 from .model import Award, Catalogue, Facility, Fair, Product
-from .pages import Page, facility_path, fair_path, lang_prefix, product_path
+from .pages import Page
 from .places import street_part
+from .urls import lang_prefix
 from .vocab import Vocabularies
 
 CONTEXT = "https://schema.org"
@@ -40,21 +42,23 @@ class StructuredData:
     def of(self, page: Page) -> list[dict] | None:
         context = page.context
         if page.template == "product.html":
-            return [self.product(context["product"], context["facility"], context["awards"], page.lang),
-                    self.breadcrumb(page.lang, [(context["product"].group[page.lang], f"groups/{context['product'].group.code}/"),
-                                                (context["product"].name[page.lang], page.path)])]
+            product = context["product"]
+            return [self.product(product, context["facility"], context["awards"], page.lang),
+                    self.breadcrumb(page.lang, [(product.group[page.lang], urls.term("groups", product.group.code)),
+                                                (product.name[page.lang], page.path)])]
         if page.template == "facility.html":
             facility = context["facility"]
             return [self.facility(facility, context["products"], page.lang),
-                    self.breadcrumb(page.lang, [(self.strings[page.lang]["all_facilities"], "facilities/"),
+                    self.breadcrumb(page.lang, [(self.strings[page.lang]["all_facilities"], urls.section("facilities")),
                                                 (facility.name[page.lang], page.path)])]
         if page.template == "fair.html":
             fair = context["fair"]
             return [self.fair(fair, page.lang),
-                    self.breadcrumb(page.lang, [(self.strings[page.lang]["fairs"], "fairs/"), (fair.name[page.lang], page.path)])]
+                    self.breadcrumb(page.lang, [(self.strings[page.lang]["fairs"], urls.section("fairs")),
+                                                (fair.name[page.lang], page.path)])]
         if page.template == "decision.html":
             decision = context["decision"]
-            return [self.breadcrumb(page.lang, [(self.strings[page.lang]["decisions"], "decisions/"),
+            return [self.breadcrumb(page.lang, [(self.strings[page.lang]["decisions"], urls.section("decisions")),
                                                 (decision.name[page.lang], page.path)])]
         return None
 
@@ -62,10 +66,10 @@ class StructuredData:
         return self.base_url + lang_prefix(lang) + path
 
     def product(self, product: Product, facility: Facility, awards: tuple[Award, ...], lang: str) -> dict:
-        maker = {"@type": "Organization", "name": facility.name[lang], "url": self.url(lang, facility_path(facility))}
+        maker = {"@type": "Organization", "name": facility.name[lang], "url": self.url(lang, urls.facility(facility))}
         data: dict[str, Any] = {
             "@context": CONTEXT, "@type": "Product", "name": product.name[lang],
-            "url": self.url(lang, product_path(product)), "sku": product.slug,
+            "url": self.url(lang, urls.product(product)), "sku": product.slug,
             "category": product.group[lang], "brand": {"@type": "Brand", "name": facility.name[lang]},
             "manufacturer": maker,
             "countryOfOrigin": {"@type": "Country", "name": self.vocab.countries.by_code["VN"][lang]},
@@ -112,7 +116,7 @@ class StructuredData:
             address["addressLocality"] = facility.commune[lang]
         data: dict[str, Any] = {
             "@context": CONTEXT, "@type": "LocalBusiness", "name": facility.name[lang],
-            "url": self.url(lang, facility_path(facility)), "address": address,
+            "url": self.url(lang, urls.facility(facility)), "address": address,
         }
         if facility.summary:
             data["description"] = facility.summary[lang]
@@ -135,14 +139,14 @@ class StructuredData:
             data["image"] = image
         if products:
             data["makesOffer"] = [{"@type": "Offer", "itemOffered": {
-                "@type": "Product", "name": product.name[lang], "url": self.url(lang, product_path(product))}}
+                "@type": "Product", "name": product.name[lang], "url": self.url(lang, urls.product(product))}}
                 for product in products]
         return data
 
     def fair(self, fair: Fair, lang: str) -> dict:
         data: dict[str, Any] = {
             "@context": CONTEXT, "@type": "Event", "name": fair.name[lang],
-            "url": self.url(lang, fair_path(fair)), "startDate": fair.start.isoformat(), "endDate": fair.end.isoformat(),
+            "url": self.url(lang, urls.fair(fair)), "startDate": fair.start.isoformat(), "endDate": fair.end.isoformat(),
             "eventStatus": "https://schema.org/EventScheduled",
             "location": self.place(fair, lang),
             "eventAttendanceMode": ("https://schema.org/OnlineEventAttendanceMode" if fair.online

@@ -10,11 +10,6 @@ from .places import street_part
 MAX_LINE_OCTETS = 75
 
 
-def vcard_path(facility: Facility) -> str:
-    """Named after the facility, so a saved file says whose card it is."""
-    return f"facilities/{facility.slug}/{facility.slug}.vcf"
-
-
 def facility_vcard(facility: Facility, page_url: str) -> bytes:
     contact = facility.contact
     lines = [

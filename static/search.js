@@ -34,6 +34,9 @@
   var more = root.querySelector('[data-more]');
   var strings = JSON.parse(root.querySelector('[data-strings]').textContent);
   var links = root.dataset.root, assets = root.dataset.assets;
+  // entry addresses come from the page (cnnt/urls.py), with `{slug}` to fill in
+  var productUrl = root.dataset.productUrl, facilityUrl = root.dataset.facilityUrl;
+  function entryUrl(pattern, slug) { return links + pattern.split('{slug}').join(slug); }
   var data, docs, facets, text = null, wordCache = {};
   var shown = PAGE_SIZE;
 
@@ -171,9 +174,9 @@
       : '<img src="' + escapeHtml(assets) + 'static/placeholder.svg" alt="" width="72" height="72">';
     var level = doc.level < 0 ? '<span class="badge badge-none">' + escapeHtml(strings.no_award) + '</span>'
       : '<span class="badge badge-' + escapeHtml(data.levels[doc.level][0]) + '">' + escapeHtml(data.levels[doc.level][1]) + '</span>';
-    return '<li class="result">' + thumb + '<div><a class="result-title" href="' + escapeHtml(links + 'products/' + doc.slug + '/') + '">'
+    return '<li class="result">' + thumb + '<div><a class="result-title" href="' + escapeHtml(entryUrl(productUrl, doc.slug)) + '">'
       + escapeHtml(doc.name) + '</a>' + (doc.other ? ' <span class="result-other" lang="vi">' + escapeHtml(doc.other) + '</span>' : '')
-      + '<p class="result-meta"><a href="' + escapeHtml(links + 'facilities/' + facility[0] + '/') + '">' + escapeHtml(facility[1])
+      + '<p class="result-meta"><a href="' + escapeHtml(entryUrl(facilityUrl, facility[0])) + '">' + escapeHtml(facility[1])
       + '</a> · ' + escapeHtml(data.provinces[facility[2]][1]) + '</p>' + level + '</div></li>';
   }
 
