@@ -14,6 +14,7 @@ needs few bytes on a weak connection:
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
@@ -23,7 +24,7 @@ from .config import SiteConfig
 from .images import PhotoSet
 from .markdown import plain_text
 from .model import Catalogue, Product
-from .text import distinct_words, sort_key
+from .text import distinct_words, fold, sort_key
 from .vocab import Term, Vocabularies
 
 COMMON_WORD_SHARE = 0.25
@@ -88,23 +89,59 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
     markets = sorted({m.code: m for p in products for m in p.export_markets}.values(),
                      key=lambda term: sort_key(term.name(lang)))
     groups = list(vocab.product_groups)
-    level_at, province_at, group_at, market_at = (_positions(terms) for terms in (levels, provinces, groups, markets))
+    kinds = list(vocab.facility_kinds)
+    on = catalogue.build_date
+    schemes = [t for t in vocab.certification_schemes
+               if any(c.scheme == t and not c.is_expired(on) for p in products for c in p.certifications)]
+    channels = channel_terms(products)
+    level_at, province_at, group_at, market_at, kind_at, scheme_at = (
+        _positions(terms) for terms in (levels, provinces, groups, markets, kinds, schemes))
+    channel_at = {fold(term.vi): number for number, term in enumerate(channels)}
+    stars = sorted({s for p in products if (s := ocop_stars(p, on))}, reverse=True)
     data = {
         "levels": [[t.code, t.name(lang), t.rank] for t in levels],
+        "ocop": [[str(n), f"{n} ★"] for n in stars],
+        "certifications": _terms(schemes, lang),
         "provinces": _terms(provinces, lang),
         "groups": _terms(groups, lang),
+        "kinds": _terms(kinds, lang),
+        "channels": _terms(channels, lang),
         "markets": _terms(markets, lang),
-        "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code]] for f in facilities],
+        "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code], kind_at[f.kind.code]]
+                       for f in facilities],
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
+                     + [stars.index(s) if (s := ocop_stars(p, on)) else -1,
+                        sorted({scheme_at[c.scheme.code] for c in p.certifications if not c.is_expired(on)}),
+                        sorted({channel_at[fold(name)] for name in p.domestic_channels})]
                      for p in products],
     }
     return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)))
 
 
+def ocop_stars(product: Product, on: dt.date) -> int | None:
+    """A product's OCOP rating in force: the most stars of its unexpired OCOP certificates."""
+    stars = [c.stars for c in product.certifications if c.scheme.code == "ocop" and c.stars and not c.is_expired(on)]
+    return max(stars, default=None)
+
+
+def channel_terms(products: list[Product]) -> list[Term]:
+    """Where to buy: every domestic channel products name, as written first, told apart without
+    marks or case, the most used first."""
+    counts: dict[str, int] = defaultdict(int)
+    written: dict[str, str] = {}
+    for product in products:
+        for name in dict.fromkeys(product.domestic_channels):
+            counts[fold(name)] += 1
+            written.setdefault(fold(name), name)
+    ranked = sorted(counts, key=lambda key: (-counts[key], sort_key(written[key])))
+    return [Term(key, written[key], written[key]) for key in ranked]
+
+
 def _product_row(product: Product, lang: str, catalogue: Catalogue, facility_index: dict[str, int],
                  level_at: dict[str, int], group_at: dict[str, int], market_at: dict[str, int],
                  photos: dict[str, PhotoSet]) -> list:
-    """[slug, name, other name, facility, level or -1, group, [markets], thumbnail or "", tags]."""
+    """[slug, name, other name, facility, level or -1, group, [markets], thumbnail or "", tags]; the
+    caller adds [OCOP stars or -1, [certifications in force], [domestic channels]]."""
     award = catalogue.current_award(product)
     name = product.name[lang]
     other = product.name.vi if product.name.vi != name else ""  # English pages also find Vietnamese names

@@ -10,7 +10,10 @@
   // How much a query word counts for, by where it is found: names first, then facility names,
   // tags, descriptions. A word typed with its marks that matches them exactly counts extra.
   var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5 };
-  var FACETS = ['level', 'province', 'group', 'market'];
+  // in the order of the page's fieldsets; each doc's `values` follow it
+  var FACETS = ['level', 'ocop', 'certification', 'province', 'group', 'kind', 'channel', 'market'];
+  var TERMS = { level: 'levels', ocop: 'ocop', certification: 'certifications', province: 'provinces',
+    group: 'groups', kind: 'kinds', channel: 'channels', market: 'markets' };
   // What a description word matches: every product when the word is in most descriptions, none
   // until the description index has arrived.
   var ALL = { has: function () { return true; } }, NONE = { has: function () { return false; } };
@@ -33,6 +36,15 @@
   var list = root.querySelector('[data-results]');
   var more = root.querySelector('[data-more]');
   var strings = JSON.parse(root.querySelector('[data-strings]').textContent);
+  // On a phone the filters are a panel opened from a button that says how many are ticked.
+  var toggle = root.querySelector('[data-filters-toggle]'), panel = root.querySelector('[data-filters]');
+  var activeCount = root.querySelector('[data-active]'), doneButton = root.querySelector('[data-filters-done]');
+  var clearButton = root.querySelector('[data-filters-clear]');
+  function openFilters(open) {
+    root.classList.toggle('filters-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) panel.focus(); else toggle.focus();
+  }
   var links = root.dataset.root, assets = root.dataset.assets;
   // entry addresses come from the page (cnnt/urls.py), with `{slug}` to fill in
   var productUrl = root.dataset.productUrl, facilityUrl = root.dataset.facilityUrl;
@@ -55,14 +67,13 @@
         nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
         facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
         marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
-        values: [row[4] < 0 ? [] : [row[4]], [facility[2]], [row[5]], row[6]]  // in the order of FACETS
+        // in the order of FACETS
+        values: [row[4] < 0 ? [] : [row[4]], row[9] < 0 ? [] : [row[9]], row[10], [facility[2]], [row[5]],
+                 [facility[3]], row[11], row[6]]
       };
     });
-    facets = {
-      level: { terms: data.levels }, province: { terms: data.provinces },
-      group: { terms: data.groups }, market: { terms: data.markets }
-    };
-    FACETS.forEach(function (name) { facets[name].selected = new Set(); });
+    facets = {};
+    FACETS.forEach(function (name) { facets[name] = { terms: data[TERMS[name]], selected: new Set() }; });
   }
 
   // -- descriptions: an inverted index, sorted, searched by prefix -------------------------------
@@ -180,23 +191,37 @@
       + '</a> · ' + escapeHtml(data.provinces[facility[2]][1]) + '</p>' + level + '</div></li>';
   }
 
+  // Within a facet, values with results come first, in their usual order; values without results
+  // fold away unless ticked; a facet with nothing to offer is hidden whole.
   function render(results, counts) {
     list.innerHTML = results.slice(0, shown).map(resultHtml).join('');
     more.hidden = results.length <= shown;
     status.textContent = results.length ? strings.found.replace('{count}', results.length) : strings.none;
+    var active = 0;
     FACETS.forEach(function (name, f) {
-      facets[name].boxes.forEach(function (box, value) {
-        var count = counts[f][value];
+      var facet = facets[name], empty = [], visible = 0;
+      facet.boxes.forEach(function (box, value) {
+        var count = counts[f][value], checked = box.input.checked;
         box.count.textContent = count;
-        box.input.disabled = count === 0 && !box.input.checked;
+        box.label.hidden = count === 0 && !checked;
         box.label.classList.toggle('facet-empty', count === 0);
+        if (checked) active++;
+        if (count || checked) { facet.container.append(box.label); visible++; } else empty.push(box.label);
       });
+      empty.forEach(function (label) { facet.container.append(label); });
+      facet.fieldset.hidden = visible === 0;
     });
+    activeCount.textContent = active ? strings.active.replace('{count}', active) : '';
+    activeCount.hidden = !active;
+    clearButton.style.visibility = active ? 'visible' : 'hidden';  // kept in place: nothing moves
+    doneButton.textContent = strings.done + (results.length ? ' (' + results.length + ')' : '');
   }
 
   function buildFacets() {
     FACETS.forEach(function (name) {
       var container = root.querySelector('[data-facet="' + name + '"]');
+      facets[name].container = container;
+      facets[name].fieldset = container.closest('fieldset');
       facets[name].boxes = facets[name].terms.map(function (term, value) {
         var label = document.createElement('label');
         var box = document.createElement('input');
@@ -264,6 +289,16 @@
     sortSelect.addEventListener('change', function () { update(true); });
     form.addEventListener('submit', function (event) { event.preventDefault(); update(true); });
     more.addEventListener('click', function () { shown += PAGE_SIZE; run(); });
+    toggle.addEventListener('click', function () { openFilters(!root.classList.contains('filters-open')); });
+    doneButton.addEventListener('click', function () { openFilters(false); });
+    panel.addEventListener('keydown', function (event) { if (event.key === 'Escape') openFilters(false); });
+    clearButton.addEventListener('click', function () {
+      FACETS.forEach(function (name) {
+        facets[name].selected.clear();
+        facets[name].boxes.forEach(function (box) { box.input.checked = false; });
+      });
+      update(true);
+    });
     window.addEventListener('popstate', function () { readState(); run(); });
     // Descriptions come second: the first results never wait for them.
     fetch(root.dataset.text).then(function (r) { return r.json(); }).then(function (loadedText) {

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from conftest import ROOT
 
 from cnnt.text import fold, search_words
 
@@ -89,13 +91,22 @@ def type_query(page, text: str) -> None:
     box.press_sequentially(text)
 
 
+def open_filters(page) -> None:
+    """On a phone the filters wait behind their button: open the panel (a wide screen shows them)."""
+    toggle = page.locator("[data-filters-toggle]")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+
+
 def facet(page, legend: str, option: str):
+    open_filters(page)
     return page.locator("fieldset", has_text=legend).get_by_role("checkbox", name=option)
 
 
 def facet_count(page, legend: str, option: str) -> int:
+    open_filters(page)
     label = page.locator("fieldset", has_text=legend).locator("label", has_text=option)
-    return int(label.locator(".facet-count").inner_text())
+    return int(label.locator(".facet-count").text_content())
 
 
 @pytest.mark.parametrize("query,expected", [
@@ -173,11 +184,15 @@ def test_facets_count_live_and_combine(visit, server):
     regional = facet_count(page, "Cấp công nhận", "Cấp khu vực")
     facet(page, "Cấp công nhận", "Cấp khu vực").check()
     page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=national + regional)
-    # AND across facets: province counts reflect the chosen levels, and empty values are disabled
+    # AND across facets: province counts reflect the chosen levels, and empty values fold away, after
+    # the values that have results
     ca_mau = facet_count(page, "Tỉnh, thành phố", "Cà Mau")
     assert 0 < ca_mau < national + regional
     ha_tinh = facet(page, "Tỉnh, thành phố", "Hà Tĩnh")
-    assert ha_tinh.is_disabled() and facet_count(page, "Tỉnh, thành phố", "Hà Tĩnh") == 0
+    assert ha_tinh.is_hidden() and facet_count(page, "Tỉnh, thành phố", "Hà Tĩnh") == 0
+    shown = page.locator("[data-facet=province] label").evaluate_all(
+        "labels => labels.map(l => [l.hidden, +l.querySelector('.facet-count').textContent])")
+    assert shown == sorted(shown, key=lambda row: row[0]) and all(count > 0 for hidden, count in shown if not hidden)
     facet(page, "Tỉnh, thành phố", "Cà Mau").check()
     page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=ca_mau)
     # the level counts now reflect the province, not the levels chosen
@@ -232,15 +247,23 @@ def test_header_search_box_leads_to_search_and_keyboard_works(visit, server):
     assert all("Nước mắm" in name or "nước mắm" in name.lower() for name in results(page)[:1])
     status = page.locator("[role=status]")
     assert status.get_attribute("aria-live") == "polite" and "sản phẩm" in status.inner_text()
-    # keyboard: Tab from the query reaches the sort menu, then a facet; Space ticks it; focus is visible
+    # keyboard: Tab from the query reaches the sort menu, then the filters button; Enter opens the
+    # panel, Tab reaches a facet; Escape closes it and gives focus back; focus is visible
     page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá").focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "search-sort"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "search-filters"
+    page.keyboard.press("Enter")
+    assert page.locator("#search-filters").is_visible()
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.name")
     assert focused == "level"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+    page.keyboard.press("Escape")
+    assert page.locator("#search-filters").is_hidden()
+    assert page.evaluate("document.activeElement.getAttribute('aria-controls')") == "search-filters"
 
 
 def test_search_works_offline_after_one_visit(browser, server):
@@ -306,3 +329,67 @@ def test_search_page_is_accessible(visit, server, width, height):
     unlabelled = page.eval_on_selector_all(
         "input:not([type=hidden]), select", "els => els.filter(e => !e.labels || !e.labels.length).length")
     assert unlabelled == 0
+
+
+def test_on_a_phone_results_come_first_and_filters_open_in_a_panel(visit, server):
+    page = visit(360, 640)
+    page.goto(server + "search/")
+    page.wait_for_selector(".search-ready .result")
+    first = page.locator(".result").first.bounding_box()
+    assert first["y"] + first["height"] < 640  # a result on the first screen, no scrolling
+    assert page.locator("#search-filters").is_hidden()
+    toggle = page.locator("[data-filters-toggle]")
+    assert toggle.get_attribute("aria-expanded") == "false" and page.locator("[data-active]").is_hidden()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and page.locator("#search-filters").is_visible()
+    facet(page, "Sao OCOP", "4 ★").check()
+    facet(page, "Tỉnh, thành phố", "Cà Mau").check()
+    done = page.locator("[data-filters-done]")
+    page.wait_for_function("document.querySelector('[data-filters-done]').textContent.includes('(')")
+    count = len(page.locator(".result").all())
+    assert done.inner_text() == f"Xem kết quả ({count})"
+    done.click()
+    assert page.locator("#search-filters").is_hidden() and page.locator("[data-active]").inner_text() == "2 đang chọn"
+    page.locator("[data-filters-toggle]").click()
+    page.locator("[data-filters-clear]").click()
+    page.wait_for_function("!location.search.includes('ocop')")
+    assert page.locator("[data-active]").is_hidden() and page.locator("[data-filters-clear]").is_hidden()
+
+
+@pytest.mark.parametrize("facet_name, option, check", [
+    ("Sao OCOP", "5 ★", lambda text: "ocop" in text),
+    ("Chứng nhận", "HACCP", lambda text: "haccp" in text),
+    ("Loại hình cơ sở", "Hợp tác xã", lambda text: "cooperative" in text),
+    ("Nơi bán trong nước", "Co.opmart", lambda text: "Co.opmart" in text),
+])
+def test_the_filters_buyers_ask_for(visit, server, sample_site, facet_name, option, check):
+    """OCOP stars, certifications in force, the kind of maker and where to buy: each filter keeps
+    exactly the products whose entries say so."""
+    page = visit(1280, 900)
+    page.goto(server + "search/")
+    page.wait_for_selector(".search-ready")
+    expected = facet_count(page, facet_name, option)
+    assert expected > 0
+    facet(page, facet_name, option).check()
+    page.wait_for_function("n => document.querySelectorAll('.result').length === n", arg=expected)
+    for href in page.locator(".result-title").evaluate_all("links => links.map(a => a.getAttribute('href'))"):
+        slug = href.rstrip("/").rsplit("/", 1)[-1]
+        files = [p for p in (ROOT / "content/products").glob(f"{slug}*") if not p.name.endswith(".en.md")]
+        entry = (files[0] / "index.md" if files[0].is_dir() else files[0]).read_text(encoding="utf-8")
+        if facet_name == "Loại hình cơ sở":
+            facility = re.search(r"^facility: (\S+)", entry, re.M).group(1)
+            folder = ROOT / "content/facilities"
+            found = list(folder.glob(f"{facility}.md")) + list(folder.glob(f"{facility}/index.md"))
+            entry = found[0].read_text(encoding="utf-8")
+        assert check(entry), slug
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_search_page_does_not_shift_as_data_arrives(visit, server, width):
+    page = visit(width, 800)
+    page.add_init_script("""window.__shift = 0; new PerformanceObserver(list => { for (const e of list.getEntries())
+        if (!e.hadRecentInput) window.__shift += e.value; }).observe({type: 'layout-shift', buffered: true});""")
+    page.goto(server + "search/?province=ca-mau")
+    page.wait_for_selector(".search-ready")
+    page.wait_for_timeout(800)  # the description index arrives after the first results
+    assert page.evaluate("window.__shift") == 0
