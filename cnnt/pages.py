@@ -15,8 +15,8 @@ from . import urls
 from .config import SiteConfig
 from .model import Catalogue, Decision, Facility, Product
 from .places import Commune
-from .search import SearchIndex
-from .text import initial, sort_key
+from .search import SearchIndex, channel_terms, ocop_stars
+from .text import initial, slugify, sort_key
 from .urls import lang_prefix
 from .vocab import Term, Vocabularies
 
@@ -182,6 +182,32 @@ class Routes:
         return grouped
 
     @cached_property
+    def by_ocop(self) -> dict[str, list[Product]]:
+        on = self.catalogue.build_date
+        return _group(self.catalogue.sorted_products, lambda p: [str(s)] if (s := ocop_stars(p, on)) else [])
+
+    @cached_property
+    def by_certification(self) -> dict[str, list[Product]]:
+        on = self.catalogue.build_date
+        return _group(self.catalogue.sorted_products,
+                      lambda p: list(dict.fromkeys(c.scheme.code for c in p.certifications if not c.is_expired(on))))
+
+    @cached_property
+    def by_kind(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products, lambda p: [self.catalogue.facility_of(p).kind.code])
+
+    @cached_property
+    def by_channel(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products,
+                      lambda p: list(dict.fromkeys(s for name in p.domestic_channels if (s := slugify(name)))))
+
+    def ocop_terms(self) -> list[Term]:
+        """OCOP ratings, most stars first, as terms of a listing."""
+        scheme = self.vocab.certification_schemes.by_code["ocop"]
+        return [Term(str(n), f"{n} sao OCOP", f"{n}-star OCOP", n)
+                for n in range(int(scheme.extra.get("max", 5)), int(scheme.extra.get("min", 3)) - 1, -1)]
+
+    @cached_property
     def by_group(self) -> dict[str, list[Product]]:
         return _group(self.catalogue.sorted_products, lambda p: [p.group.code])
 
@@ -199,6 +225,7 @@ class Routes:
         yield from self.printables(lang)
         yield self.statistics(lang)
         yield Page(urls.section("data"), lang, "data.html")
+        yield Page(urls.section("shortlist"), lang, "shortlist.html")
         for path, former in entry_paths(self.catalogue):
             for old in former:
                 yield Page(old, lang, "redirect.html", {"target": path})
@@ -217,6 +244,13 @@ class Routes:
         markets = sorted((self.vocab.countries.by_code[code] for code in self.by_market),
                          key=lambda term: sort_key(term.name(lang)))
         yield from self.term_listings(lang, "markets", markets, self.by_market, "by_market")
+        # the filters buyers ask for, as listings too
+        yield from self.term_listings(lang, "ocop", self.ocop_terms(), self.by_ocop, "by_ocop")
+        yield from self.term_listings(lang, "certifications", list(self.vocab.certification_schemes),
+                                      self.by_certification, "by_certification")
+        yield from self.term_listings(lang, "kinds", list(self.vocab.facility_kinds), self.by_kind, "by_kind")
+        yield from self.term_listings(lang, "channels", channel_terms(self.catalogue.products.values()),
+                                      self.by_channel, "by_channel")
         yield from self.alphabetical(lang, urls.section("a-z"), "a_z", self.catalogue.sorted_products, "listing.html")
         yield from self.alphabetical(lang, urls.section("facilities"), "all_facilities", self.catalogue.sorted_facilities,
                                      "facilities.html")

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import exports, feeds, images, parallel, previews, qr, redirects, schema, search, sitemap, statistics, urls
+from . import exports, feeds, images, inquiry, parallel, previews, qr, redirects, schema, search, sitemap, statistics, urls
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -264,6 +264,8 @@ def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
 def write_data(site: Plan, root: Path) -> None:
     """The open-data files: tables as CSV, JSON and one workbook, and their catalogue."""
     for path, content in exports.data_files(site.tables, site.config, site.catalogue.build_date).items():
+        write_bytes(root, path, content)
+    for path, content in inquiry.shortlist_files(site.tables, site.config.languages).items():
         write_bytes(root, path, content)
 
 

@@ -16,7 +16,7 @@ except ImportError:  # another markupsafe than the one tested (jinja2 is pinned,
     def _escape_inner(s: str, /) -> str:
         return str(escape(s))
 
-from . import urls
+from . import inquiry, urls
 from .config import SiteConfig
 from .exports import TABLES
 from .images import PhotoSet
@@ -111,6 +111,7 @@ class Renderer:
             t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture,
             preview=self.preview,
             url=relative_url, urls=urls, lang_prefix=lang_prefix, qr=self.qr_code, date_in=date_in,
+            quote_message=inquiry.quote_message, sms_link=inquiry.sms_link, mail_link=inquiry.mail_link,
             structured_data=self.structured_data, data_tables=TABLES,
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)

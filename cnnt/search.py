@@ -18,13 +18,14 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import SiteConfig
 from .images import PhotoSet
 from .markdown import plain_text
 from .model import Catalogue, Product
-from .text import distinct_words, fold, sort_key
+from .text import distinct_words, slugify, sort_key
 from .vocab import Term, Vocabularies
 
 COMMON_WORD_SHARE = 0.25
@@ -96,7 +97,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
     channels = channel_terms(products)
     level_at, province_at, group_at, market_at, kind_at, scheme_at = (
         _positions(terms) for terms in (levels, provinces, groups, markets, kinds, schemes))
-    channel_at = {fold(term.vi): number for number, term in enumerate(channels)}
+    channel_at = {term.code: number for number, term in enumerate(channels)}
     stars = sorted({s for p in products if (s := ocop_stars(p, on))}, reverse=True)
     data = {
         "levels": [[t.code, t.name(lang), t.rank] for t in levels],
@@ -112,7 +113,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
                      + [stars.index(s) if (s := ocop_stars(p, on)) else -1,
                         sorted({scheme_at[c.scheme.code] for c in p.certifications if not c.is_expired(on)}),
-                        sorted({channel_at[fold(name)] for name in p.domestic_channels})]
+                        sorted({channel_at[slugify(name)] for name in p.domestic_channels if slugify(name)})]
                      for p in products],
     }
     return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)))
@@ -124,15 +125,16 @@ def ocop_stars(product: Product, on: dt.date) -> int | None:
     return max(stars, default=None)
 
 
-def channel_terms(products: list[Product]) -> list[Term]:
-    """Where to buy: every domestic channel products name, as written first, told apart without
-    marks or case, the most used first."""
+def channel_terms(products: Iterable[Product]) -> list[Term]:
+    """Where to buy: every domestic channel products name, as first written, told apart by slug (so
+    `Co.opmart` and `coopmart` are one), the most used first."""
     counts: dict[str, int] = defaultdict(int)
     written: dict[str, str] = {}
     for product in products:
-        for name in dict.fromkeys(product.domestic_channels):
-            counts[fold(name)] += 1
-            written.setdefault(fold(name), name)
+        for slug, name in {slugify(name): name for name in reversed(product.domestic_channels)}.items():
+            if slug:
+                counts[slug] += 1
+                written.setdefault(slug, name)
     ranked = sorted(counts, key=lambda key: (-counts[key], sort_key(written[key])))
     return [Term(key, written[key], written[key]) for key in ranked]
 

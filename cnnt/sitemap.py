@@ -22,7 +22,7 @@ from .urls import lang_prefix
 
 # Pages of these templates are not for search engines (each also says `noindex`).
 NOT_INDEXED = frozenset({"404.html", "redirect.html", "cards.html", "withdrawn.html", "print.html", "print-index.html",
-                         "search.html"})
+                         "search.html", "shortlist.html"})
 URLS_PER_FILE = 50_000  # the sitemap protocol's limit; a larger site gets an index of several files
 
 

@@ -12,8 +12,9 @@ from typing import Protocol
 
 HOME = ""
 # The sections of the site: an index page each, and for the term sections a listing per term.
-TERM_SECTIONS = ("awards", "provinces", "groups", "markets")
-SECTIONS = (*TERM_SECTIONS, "a-z", "facilities", "fairs", "decisions", "search", "statistics", "data", "print")
+TERM_SECTIONS = ("awards", "provinces", "groups", "markets", "ocop", "certifications", "kinds", "channels")
+SECTIONS = (*TERM_SECTIONS, "a-z", "facilities", "fairs", "decisions", "search", "statistics", "data", "print",
+            "shortlist")
 
 
 class Named(Protocol):
@@ -104,6 +105,11 @@ DATA_CATALOGUE = "data.json"  # the DCAT description of the tables
 def table(name: str, extension: str) -> str:
     """An open-data table as CSV or JSON: `data/products.csv`."""
     return f"data/{name}.{extension}"
+
+
+def shortlist_data(lang: str) -> str:
+    """What the inquiry list shows, for one language (made from the open-data rows)."""
+    return f"{section('shortlist')}data-{lang}.json"
 
 
 def patterns() -> dict[str, str]:

@@ -169,11 +169,14 @@ def test_content_cannot_run_script(make_site):
     assert run.code == 0, run.err
     for page in run.site.rglob("*.html"):
         parsed = parse(page)
-        # the only scripts: the search page's own code and its strings as JSON, and structured data (never run)
+        # the only scripts: the project's own (search; asking for quotes on product pages and the inquiry
+        # list), their strings as JSON, and structured data (never run)
         scripts = [attrs for attrs in parsed.all("script") if attrs != {"type": "application/ld+json"}]
-        assert all(attrs in ({"src": "../static/search.js", "defer": ""}, {"src": "../../static/search.js", "defer": ""},
-                             {"type": "application/json", "data-strings": ""}) for attrs in scripts), (page, scripts)
-        assert len(scripts) == (2 if page.parent.name == "search" else 0) and not parsed.all("iframe"), page
+        allowed = [{"src": up + f"static/{name}.js", "defer": ""} for up in ("../", "../../", "../../../")
+                   for name in ("search", "inquiry")] + [{"type": "application/json", "data-strings": ""}]
+        assert all(attrs in allowed for attrs in scripts), (page, scripts)
+        expected = {"search": 2, "shortlist": 2}.get(page.parent.name, 1 if page.parent.parent.name == "products" else 0)
+        assert len(scripts) == expected and not parsed.all("iframe"), page
         for data in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.read_text(), re.S):
             assert "<" not in data and ">" not in data  # written as \u003c: no way out of the element
             json.loads(data)
