@@ -81,7 +81,7 @@ def product_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, Any
             "domestic_channels": "; ".join(product.domestic_channels),
             "capacity_amount": product.capacity.amount if product.capacity else None,
             "capacity_unit": product.capacity.unit if product.capacity else "",
-            "moq": product.moq or "", "hs_code": product.hs_code or "",
+            "moq": product.moq.vi, "hs_code": product.hs_code or "",
             "withdrawn": withdrawal.date if withdrawal else None,
             "url": config.base_url + urls.product(product),
         })
@@ -146,7 +146,7 @@ def support_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, Any
 
 def fair_rows(catalogue: Catalogue, config: SiteConfig) -> list[dict[str, Any]]:
     return [{"slug": fair.slug, "name_vi": fair.name.vi, "name_en": fair.name.en or "", "start": fair.start,
-             "end": fair.end, "venue": fair.venue or "",
+             "end": fair.end, "venue": fair.venue.vi,
              "province_code": fair.province.term.code if fair.province else "",
              "country": fair.country.code if fair.country else ("" if fair.online else "VN"),
              "city": fair.city or "", "online": fair.online or "", "participants_count": len(fair.participants),

@@ -18,7 +18,7 @@ from .model import Facility, Product
 
 def quote_message(product: Product, facility: Facility, lang: str, strings: dict[str, str], url: str) -> str:
     """`Chào HTX …, tôi quan tâm đến sản phẩm “…” … Xin cho tôi báo giá (đơn hàng tối thiểu: …).`"""
-    moq = strings["quote_moq"].format(moq=product.moq) if product.moq else ""
+    moq = strings["quote_moq"].format(moq=product.moq[lang]) if product.moq else ""
     return strings["quote_message"].format(facility=facility.name[lang], product=product.name[lang], url=url, moq=moq)
 
 

@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -59,7 +59,10 @@ DECISION_FIELDS = ("number", "date", "issuer", "level", "region", "products", "d
 FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS,
              "decisions": DECISION_FIELDS}
 FAIR_YEARS_AHEAD = 5
-TRANSLATION_FIELDS = ("name", "summary", "withdrawn")
+# Words of the entry in English; everything else (numbers, codes, dates, places' names) comes from the
+# Vietnamese file. `moq`, `packaging`, `shelf_life`, `lead_time` for a product; `venue`, `organiser` for a fair.
+TRANSLATED_TEXTS = {"moq": 200, "packaging": 300, "shelf_life": 200, "lead_time": 200, "venue": 300, "organiser": 200}
+TRANSLATION_FIELDS = ("name", "summary", "withdrawn", *TRANSLATED_TEXTS)
 WITHDRAWN_FIELDS = ("date", "reason")
 AWARD_FIELDS = ("level", "year", "decision", "issuer", "region")
 CERTIFICATION_FIELDS = ("scheme", "grade", "number", "year", "expires")
@@ -309,6 +312,10 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Entry | None, lis
             item = replace(item, name=Localized(item.name.vi, english.name),
                            summary=Localized(item.summary.vi, english.summary),
                            description=Localized(description, english.description))
+            item, misplaced = _translated_texts(item, english)
+            translation_errors += [ContentError(display_path(entry.translation, options.display_root), english.lines[name],
+                                                name, f"`{name}` không có ở mục nhập này", f"this entry has no `{name}`")
+                                   for name in misplaced]
         withdrawn = getattr(item, "withdrawn", None)
         if item is not None and withdrawn is not None and english.reason:
             item = replace(item, withdrawn=replace(withdrawn, reason=Localized(withdrawn.reason.vi, english.reason)))
@@ -351,6 +358,8 @@ class English:
     description: str | None = None
     reason: str | None = None          # `withdrawn: {reason: …}`: why it is no longer offered, in English
     reason_line: int | None = None
+    texts: dict[str, str] = field(default_factory=dict)  # TRANSLATED_TEXTS given, by field
+    lines: dict[str, int | None] = field(default_factory=dict)
 
 
 def _parse_translation(path: Path, options: LoadOptions) -> tuple[English, list[ContentError]]:
@@ -359,16 +368,35 @@ def _parse_translation(path: Path, options: LoadOptions) -> tuple[English, list[
     if document is None:
         return English(), list(errors)
     fields = Fields(document.front or {}, document.front_line, errors, options.build_date, TRANSLATION_FIELDS,
-                    unknown=("bản dịch chỉ được ghi `name`, `summary` và `withdrawn: {reason: …}`; các trường khác "
-                             "lấy từ bản tiếng Việt",
-                             "a translation may only set `name`, `summary` and `withdrawn: {reason: …}`; other fields "
-                             "come from the Vietnamese entry"))
+                    unknown=("bản dịch chỉ được ghi `name`, `summary`, `withdrawn: {reason: …}` và chữ của "
+                             f"{', '.join(f'`{name}`' for name in TRANSLATED_TEXTS)}; các trường khác lấy từ bản tiếng Việt",
+                             "a translation may only set `name`, `summary`, `withdrawn: {reason: …}` and the words of "
+                             f"{', '.join(f'`{name}`' for name in TRANSLATED_TEXTS)}; other fields come from the "
+                             "Vietnamese entry"))
     withdrawn = fields.mapping_field("withdrawn", ("reason",))
     english = English(name=fields.text("name", max_len=200), summary=fields.text("summary", max_len=SUMMARY_MAX),
                       description=render_markdown(document.body) if document.body.strip() else None,
                       reason=withdrawn.text("reason", required=True, max_len=300) if withdrawn else None,
-                      reason_line=withdrawn.line if withdrawn else None)
+                      reason_line=withdrawn.line if withdrawn else None,
+                      texts={name: text for name, limit in TRANSLATED_TEXTS.items()
+                             if (text := fields.text(name, max_len=limit))},
+                      lines={name: value.line for name in TRANSLATED_TEXTS if (value := fields.get(name))})
     return english, list(errors)
+
+
+def _translated_texts(item: Entry, english: English) -> tuple[Entry, list[str]]:
+    """The entry with the English words its translation gives; the names given that it has no field
+    for, or whose Vietnamese is not written (an English word for nothing), to report."""
+    words: dict[str, Localized] = {}
+    misplaced = []
+    for name, text in english.texts.items():
+        vietnamese = getattr(item, name, None)
+        if isinstance(vietnamese, Localized) and vietnamese.vi:
+            words[name] = Localized(vietnamese.vi, text)
+        else:
+            misplaced.append(name)
+    # the names were read from `item` itself just above, each a Localized field of its kind
+    return (replace(item, **words) if words else item), misplaced  # type: ignore[arg-type]
 
 
 def _parse_withdrawal(fields: Fields) -> Withdrawal | None:
@@ -620,11 +648,11 @@ def _parse_product(entry: EntryFiles, source: str, fields: Fields, options: Load
     certifications = fields.mapping_list("certifications", CERTIFICATION_FIELDS,
                                        lambda item: _parse_certification(item, vocab))
     capacity = _parse_capacity(fields)
-    moq = fields.text("moq", max_len=200)
-    packaging = fields.text("packaging", max_len=300)
-    shelf_life = fields.text("shelf_life", max_len=200)
+    moq = Localized(fields.text("moq", max_len=200) or "")
+    packaging = Localized(fields.text("packaging", max_len=300) or "")
+    shelf_life = Localized(fields.text("shelf_life", max_len=200) or "")
     hs_code = _parse_hs_code(fields)
-    lead_time = fields.text("lead_time", max_len=200)
+    lead_time = Localized(fields.text("lead_time", max_len=200) or "")
     tags = fields.text_list("tags", max_len=60)
     images = _parse_images(fields, entry)
     aliases = _parse_aliases(fields, entry.slug)
@@ -667,10 +695,10 @@ def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOpt
     if not (name and start and end and where and (venue or where[2])):
         return None
     province, (country, city), online = where[0], where[1], where[2]
-    return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=venue,
+    return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=Localized(venue or ""),
                 province=Province(province.term, province.former) if province else None,
                 country=country, city=city, online=online, participants=participants, website=website, summary=summary,
-                aliases=aliases, organiser=organiser)
+                aliases=aliases, organiser=Localized(organiser or ""))
 
 
 PLACE_FIELDS = ("province", "country", "online")

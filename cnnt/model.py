@@ -203,11 +203,12 @@ class Product:
     domestic_channels: tuple[str, ...] = ()
     certifications: tuple[Certification, ...] = ()
     capacity: Capacity | None = None
-    moq: str | None = None
-    packaging: str | None = None
-    shelf_life: str | None = None
+    # words a translation may give in English (`<slug>.en.md`); empty when not written
+    moq: Localized = Localized("")
+    packaging: Localized = Localized("")
+    shelf_life: Localized = Localized("")
     hs_code: str | None = None
-    lead_time: str | None = None
+    lead_time: Localized = Localized("")
     tags: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
     aliases: tuple[str, ...] = ()  # former slugs: their URLs keep working (printed QR codes)
@@ -259,7 +260,7 @@ class Fair:
     name: Localized
     start: dt.date
     end: dt.date
-    venue: str | None = None           # required but for an online fair
+    venue: Localized = Localized("")   # required but for an online fair; English in the translation
     province: Province | None = None   # a fair in Viet Nam
     participants: tuple[Booth, ...] = ()
     website: str | None = None
@@ -269,7 +270,7 @@ class Fair:
     country: Term | None = None        # a fair abroad: its country (not VN) and city
     city: str | None = None
     online: str | None = None          # an online fair: where it takes place
-    organiser: str | None = None
+    organiser: Localized = Localized("")
 
     def is_past(self, on: dt.date) -> bool:
         return self.end < on

@@ -115,7 +115,8 @@ class Renderer:
             structured_data=self.structured_data, data_tables=TABLES,
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
-        self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor)
+        self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor,
+                                unit=jinja2.pass_context(lambda context, text: vocab.unit_in(text, context["lang"])))
         self.env.globals.update(macros(self.env))
 
     @jinja2.pass_context

@@ -169,7 +169,9 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "fair": (fair, load.FAIR_FIELDS, ("name", "start", "end")),
         "decision": (decision, load.DECISION_FIELDS, ("number", "date", "issuer", "level", "products")),
         "translation": ({"name": common["name"], "summary": common["summary"],
-                         "withdrawn": mapping({"reason": text(300, "Lý do, tiếng Anh · why, in English")}, ("reason",))},
+                         "withdrawn": mapping({"reason": text(300, "Lý do, tiếng Anh · why, in English")}, ("reason",)),
+                         **{name: text(limit, f"`{name}` bằng tiếng Anh (sản phẩm, hội chợ) · `{name}` in English")
+                            for name, limit in load.TRANSLATED_TEXTS.items()}},
                         load.TRANSLATION_FIELDS, ()),
     }
     return {name: _document(name, {field: properties[field] for field in fields}, required)

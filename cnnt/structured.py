@@ -152,7 +152,7 @@ class StructuredData:
             "eventAttendanceMode": ("https://schema.org/OnlineEventAttendanceMode" if fair.online
                                     else "https://schema.org/OfflineEventAttendanceMode"),
             # the organiser as the fair's entry names it; else the centre that publishes it
-            "organizer": {"@type": "Organization", "name": fair.organiser or self.centre.name[lang]},
+            "organizer": {"@type": "Organization", "name": fair.organiser[lang] or self.centre.name[lang]},
         }
         if fair.website:
             data["organizer"]["url"] = fair.website
@@ -172,7 +172,7 @@ class StructuredData:
             address["addressCountry"] = "VN"
             if fair.province:
                 address["addressRegion"] = fair.province.term[lang]
-        return {"@type": "Place", "name": fair.venue or fair.name[lang], "address": address}
+        return {"@type": "Place", "name": fair.venue[lang] or fair.name[lang], "address": address}
 
     def breadcrumb(self, lang: str, trail: list[tuple[str, str]]) -> dict:
         items = [(self.strings[lang]["home"], "")] + trail

@@ -132,6 +132,13 @@ class Vocabularies:
     certification_schemes: Vocabulary
     support_activities: Vocabulary
     support_statuses: Vocabulary
+    units: Vocabulary  # the words of capacity units, read part by part (`unit_in`)
+
+    def unit_in(self, written: str, lang: str) -> str:
+        """A capacity unit in the reader's language: `t/year` → `tấn/năm`; words not known stay as written."""
+        parts = re.split(r"(\s*/\s*)", written)
+        return "".join(part if index % 2 else (match.term.name(lang) if (match := self.units.lookup(part)) else part)
+                       for index, part in enumerate(parts))
 
     @cached_property
     def level_order(self) -> list[Term]:
@@ -168,4 +175,5 @@ def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
         certification_schemes=_vocabulary("certification_schemes", _load(directory / "certification_schemes.yaml")),
         support_activities=_vocabulary("support_activities", _load(directory / "support_activities.yaml")),
         support_statuses=_vocabulary("support_statuses", _load(directory / "support_statuses.yaml")),
+        units=_vocabulary("units", _load(directory / "units.yaml")),
     )

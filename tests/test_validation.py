@@ -146,3 +146,43 @@ def test_facility_written_by_name_suggests_its_slug(make_site):
 def test_uppercase_extension_is_reported_not_ignored(make_site):
     run = make_site({"products/banh.MD": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}, command="check")
     assert run.code == 1 and "the file extension must be lowercase: `.md`" in run.err
+
+
+def test_a_translation_gives_the_english_words_of_a_product_and_a_fair(make_site):
+    run = make_site({
+        "products/p.md": "---\nname: Khô cá\nfacility: htx-mau\ngroup: food\nmoq: 100 kg\npackaging: Túi 500 g\n"
+                         "shelf_life: 12 tháng\nlead_time: 2 tuần\ncapacity: {amount: 300, unit: t/year}\n---\n",
+        "products/p.en.md": "---\nname: Dried fish\npackaging: Bags of 500 g\nshelf_life: 12 months\nlead_time: 2 weeks\n---\n",
+        "fairs/f.md": "---\nname: Hội chợ\nstart: 2026-12-10\nend: 2026-12-12\nvenue: Nhà văn hoá tỉnh\nprovince: Cà Mau\n"
+                      "organiser: Trung tâm Khuyến công\n---\n",
+        "fairs/f.en.md": "---\nname: Fair\nvenue: Provincial Culture House\norganiser: Industrial Extension Centre\n---\n",
+    })
+    assert run.code == 0, run.err
+    vi = (run.site / "products/p/index.html").read_text(encoding="utf-8")
+    en = (run.site / "en/products/p/index.html").read_text(encoding="utf-8")
+    assert "<dd>Túi 500 g</dd>" in vi and "<dd>12 tháng</dd>" in vi and "<dd>300 tấn/năm</dd>" in vi
+    assert "<dd>Bags of 500 g</dd>" in en and "<dd>12 months</dd>" in en and "<dd>2 weeks</dd>" in en
+    assert "<dd>300 t/year</dd>" in en and "<dd>100 kg</dd>" in en  # not translated: the Vietnamese words
+    fair = (run.site / "en/fairs/f/index.html").read_text(encoding="utf-8")
+    assert "<dd>Provincial Culture House</dd>" in fair and "<dd>Industrial Extension Centre</dd>" in fair
+    assert "Nhà văn hoá tỉnh" in (run.site / "fairs/f/index.html").read_text(encoding="utf-8")
+
+
+def test_a_translated_word_the_entry_does_not_have_is_an_error(make_site):
+    run = make_site({
+        "products/p.md": "---\nname: Khô cá\nfacility: htx-mau\ngroup: food\n---\n",
+        "products/p.en.md": "---\nname: Dried fish\nvenue: Hall\nmoq: 100 kg\n---\n",
+    }, command="check")
+    assert run.code == 1
+    assert "content/products/p.en.md:3: venue: `venue` không có ở mục nhập này | this entry has no `venue`" in run.err
+    assert "content/products/p.en.md:4: moq: `moq` không có ở mục nhập này | this entry has no `moq`" in run.err
+
+
+@pytest.mark.parametrize("written, vi, en", [
+    ("t/year", "tấn/năm", "t/year"), ("tấn/năm", "tấn/năm", "t/year"), ("chiếc / tháng", "chiếc / tháng", "pieces / month"),
+    ("máy/năm", "máy/năm", "machines/year"), ("thùng/năm", "thùng/năm", "thùng/year"),
+])
+def test_capacity_units_read_in_the_page_language(written, vi, en):
+    from cnnt.vocab import load_vocabularies
+    vocab = load_vocabularies()
+    assert vocab.unit_in(written, "vi") == vi and vocab.unit_in(written, "en") == en
