@@ -5,6 +5,7 @@ pages live at the root and English ones under `en/`, with the same path after th
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -184,13 +185,12 @@ class Routes:
     @cached_property
     def by_ocop(self) -> dict[str, list[Product]]:
         on = self.catalogue.build_date
-        return _group(self.catalogue.sorted_products, lambda p: [str(s)] if (s := ocop_stars(p, on)) else [])
+        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, on)["ocop"])
 
     @cached_property
     def by_certification(self) -> dict[str, list[Product]]:
         on = self.catalogue.build_date
-        return _group(self.catalogue.sorted_products,
-                      lambda p: list(dict.fromkeys(c.scheme.code for c in p.certifications if not c.is_expired(on))))
+        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, on)["certifications"])
 
     @cached_property
     def by_kind(self) -> dict[str, list[Product]]:
@@ -198,8 +198,7 @@ class Routes:
 
     @cached_property
     def by_channel(self) -> dict[str, list[Product]]:
-        return _group(self.catalogue.sorted_products,
-                      lambda p: list(dict.fromkeys(s for name in p.domestic_channels if (s := slugify(name)))))
+        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, self.catalogue.build_date)["channels"])
 
     def ocop_terms(self) -> list[Term]:
         """OCOP ratings, most stars first, as terms of a listing."""
@@ -446,6 +445,15 @@ def _counts(terms: Iterable[Term], grouped: dict[str, list[Product]], section: s
     return [TermCount(term, len(grouped.get(term.code, [])),
                       urls.term(section, term.code) if grouped.get(term.code) else None)
             for term in terms]
+
+
+def filter_keys(product: Product, on: dt.date) -> dict[str, list[str]]:
+    """The listings of the buyers' filters a product is in: OCOP stars, certifications in force, where to
+    buy. The preview compares these before and after an edit to know whether listings move."""
+    stars = ocop_stars(product, on)
+    return {"ocop": [str(stars)] if stars else [],
+            "certifications": list(dict.fromkeys(c.scheme.code for c in product.certifications if not c.is_expired(on))),
+            "channels": list(dict.fromkeys(s for name in product.domestic_channels if (s := slugify(name))))}
 
 
 def _page_paths(base: str, count: int, per_page: int) -> list[str]:

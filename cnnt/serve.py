@@ -28,7 +28,7 @@ from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .load import entry_stamp, parse_entry
 from .model import Award, Catalogue, Decision, Entry, Facility, Fair, Product, best_award
-from .pages import BoothCard, Page, Routes, Selection
+from .pages import BoothCard, Page, Routes, Selection, filter_keys
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
 from .write import atomic_output, copy_tree, disk_errors, output_lock, write_bytes, write_text
@@ -285,11 +285,12 @@ def _same_place(old: Product | Facility, new: Entry | None, catalogue: Catalogue
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
+    on = catalogue.build_date
     if isinstance(new, Product) and isinstance(old, Product):
-        return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug]) == \
-            (new.facility_slug, new.group, new.export_markets, current[new.slug])
-    if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes
-        return (old.province.term, old.commune) == (new.province.term, new.commune)
+        return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug], filter_keys(old, on)) == \
+            (new.facility_slug, new.group, new.export_markets, current[new.slug], filter_keys(new, on))
+    if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes; /kinds/ the kind
+        return (old.province.term, old.commune, old.kind) == (new.province.term, new.commune, new.kind)
     return False
 
 

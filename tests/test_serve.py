@@ -171,3 +171,26 @@ def test_errors_show_even_before_a_first_good_build(tmp_path):
     assert preview.errors and preview.plan is None
     body = b"".join(site_app(preview)({"PATH_INFO": "/"}, lambda *a: None)).decode("utf-8")
     assert "products/x.md:3: facility" in body and 'id="cnnt-preview-errors"' in body
+
+
+def test_edits_that_change_the_new_listings_rebuild_them(preview, tmp_path):
+    """OCOP stars, certifications, where to buy and a facility's kind decide listings too (/ocop/,
+    /certifications/, /channels/, /kinds/): an edit to them is not a quick one."""
+    content = preview.options.content_dir
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "domestic_channels: [Organica]", "domestic_channels: [Organica, Chợ Nổi Cái Răng]")])
+    preview.finish()
+    assert not preview.errors, preview.errors
+    assert (preview.options.out_dir / "channels/cho-noi-cai-rang/index.html").is_file()
+    same_as_full_build(preview, tmp_path)
+    preview.rebuild([edit(product, "group: food", "group: food\ncertifications:\n  - {scheme: vietgap, year: 2024}")])
+    preview.finish()
+    assert "Muối tôm" in (preview.options.out_dir / "certifications/vietgap/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+    facility = next((content / "facilities").glob("tan-phat-loi*"))
+    facility = facility / "index.md" if facility.is_dir() else facility
+    text = facility.read_text(encoding="utf-8")
+    kind = re.search(r"^kind: (\S+)", text, re.M).group(1)
+    preview.rebuild([edit(facility, f"kind: {kind}", "kind: company" if kind != "company" else "kind: household")])
+    preview.finish()
+    same_as_full_build(preview, tmp_path)
