@@ -22,13 +22,18 @@ def quote_message(product: Product, facility: Facility, lang: str, strings: dict
     return strings["quote_message"].format(facility=facility.name[lang], product=product.name[lang], url=url, moq=moq)
 
 
-def sms_link(number: str, message: str) -> str:
-    """An SMS with the message written in: `?&body=` is read by both Android and iOS."""
-    return f"sms:{_dial(number)}?&body={quote(message)}"
+def encoded(message: str) -> str:
+    """A message as a link carries it; encoded once for both links (it is the costly part)."""
+    return quote(message)
 
 
-def mail_link(address: str, subject: str, message: str) -> str:
-    return f"mailto:{address}?subject={quote(subject)}&body={quote(message)}"
+def sms_link(number: str, body: str) -> str:
+    """An SMS with the (encoded) message written in: `?&body=` is read by both Android and iOS."""
+    return f"sms:{_dial(number)}?&body={body}"
+
+
+def mail_link(address: str, subject: str, body: str) -> str:
+    return f"mailto:{address}?subject={quote(subject)}&body={body}"
 
 
 def _dial(number: str) -> str:

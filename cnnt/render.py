@@ -111,7 +111,8 @@ class Renderer:
             t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture,
             preview=self.preview,
             url=relative_url, urls=urls, lang_prefix=lang_prefix, qr=self.qr_code, date_in=date_in,
-            quote_message=inquiry.quote_message, sms_link=inquiry.sms_link, mail_link=inquiry.mail_link,
+            quote_message=inquiry.quote_message, encoded=inquiry.encoded, sms_link=inquiry.sms_link,
+            mail_link=inquiry.mail_link,
             structured_data=self.structured_data, data_tables=TABLES,
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
