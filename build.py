@@ -24,6 +24,7 @@ from cnnt import ownership, pipeline, review, schema
 from cnnt.config import build_date_from_environment, load_config
 from cnnt.errors import BuildFailed, ContentError
 from cnnt.removal import FOLDERS, remove_entry
+from cnnt.scaffold import FOLDERS as SCAFFOLDED
 from cnnt.scaffold import new_entry
 from cnnt.vocab import load_vocabularies
 
@@ -131,11 +132,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def named(kinds: dict[str, str]) -> str:
+    """`product|facility|…`: the kinds a command takes, products (the usual case) first."""
+    return "|".join(sorted(kinds, key=lambda name: name != "product"))
+
+
 def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
     """The commands for contributors and reviewers."""
     if args.command == "new":
-        if len(args.arguments) != 2 or args.arguments[0] not in ("product", "facility", "decision"):
-            raise SystemExit("dùng | usage: python build.py new product|facility|decision <slug> [--facility <slug>]")
+        if len(args.arguments) != 2 or args.arguments[0] not in SCAFFOLDED:
+            raise SystemExit(f"dùng | usage: python build.py new {named(SCAFFOLDED)} <slug> [--facility <slug>]")
         ask = input if sys.stdin.isatty() else None  # asked in a terminal; never guessed
         path = new_entry(args.arguments[0], args.arguments[1], options.content_dir, args.facility, options.build_date,
                          args.name, ask)
@@ -160,7 +166,7 @@ def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
     if args.command == "remove":
         if len(args.arguments) != 2 or args.arguments[0] not in FOLDERS:
-            raise SystemExit("dùng | usage: python build.py remove product|facility|fair <slug>")
+            raise SystemExit(f"dùng | usage: python build.py remove {named(FOLDERS)} <slug>")
         files, forgotten = remove_entry(args.arguments[0], args.arguments[1], catalogue, options.content_dir,
                                         config.languages, options.record_file)
         for path in files:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from . import awards, parallel, places
+from . import awards, kinds, parallel, places
 from .errors import BuildFailed, ContentError, ErrorList, display_path, hint, suggest
 from .fields import MIN_YEAR, Fields
 from .frontmatter import read_document
@@ -44,20 +44,9 @@ from .text import fold, slugify
 from .vocab import Match, Term, Vocabularies
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KINDS = ("facilities", "products", "fairs", "decisions")
+KINDS = tuple(kind.folder for kind in kinds.KINDS)  # the folders under content/, in reading order
 IMAGE_FIELDS = ("src", "alt")
-
-FACILITY_FIELDS = ("name", "kind", "province", "commune", "address", "location", "founded", "employees", "summary",
-                   "contact", "maintainers", "support", "images", "aliases", "withdrawn")
-PRODUCT_FIELDS = ("name", "facility", "group", "awards", "export_markets", "domestic_channels",
-                  "certifications", "summary", "capacity", "moq", "packaging", "shelf_life", "hs_code",
-                  "lead_time", "tags", "images", "aliases", "withdrawn")
-FAIR_FIELDS = ("name", "start", "end", "venue", "province", "country", "city", "online", "organiser", "participants",
-               "website", "summary", "aliases")
 BOOTH_FIELDS = ("facility", "booth")
-DECISION_FIELDS = ("number", "date", "issuer", "level", "region", "products", "document", "summary")
-FIELDS_OF = {"facilities": FACILITY_FIELDS, "products": PRODUCT_FIELDS, "fairs": FAIR_FIELDS,
-             "decisions": DECISION_FIELDS}
 FAIR_YEARS_AHEAD = 5
 # Words of the entry in English; everything else (numbers, codes, dates, places' names) comes from the
 # Vietnamese file. `moq`, `packaging`, `shelf_life`, `lead_time` for a product; `venue`, `organiser` for a fair.
@@ -299,11 +288,9 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Entry | None, lis
     document = read_document(_read_bytes(entry.main, errors), errors)
     if document is None or document.front is None:
         return None, list(errors), []
-    fields = Fields(document.front, document.front_line, errors, options.build_date, FIELDS_OF[entry.kind])
-    parse: Callable[[EntryFiles, str, Fields, LoadOptions], Entry | None] = {
-        "facilities": _parse_facility, "products": _parse_product, "fairs": _parse_fair,
-        "decisions": _parse_decision}[entry.kind]
-    item = parse(entry, source, fields, options)
+    kind = kinds.BY_FOLDER[entry.kind]
+    fields = Fields(document.front, document.front_line, errors, options.build_date, kind.fields)
+    item = PARSERS[kind.name](entry, source, fields, options)
     description = render_markdown(document.body)
     translation_errors: list[ContentError] = []
     if entry.translation is not None:
@@ -929,3 +916,8 @@ def check_references(references: list[Reference], entries: dict[str, dict],
                           by_name[ref.kind].get(fold(ref.slug)) or suggest(ref.slug, list(found)))
             errors.append(ContentError(ref.source, ref.line, ref.field, vi, en))
     return errors
+
+
+# Each kind's parser, by the name the registry (kinds.py) gives it; tests/test_kinds.py holds the two together.
+PARSERS: dict[str, Callable[[EntryFiles, str, Fields, LoadOptions], Entry | None]] = {
+    "facility": _parse_facility, "product": _parse_product, "fair": _parse_fair, "decision": _parse_decision}

@@ -28,13 +28,14 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
+from . import kinds
 from .errors import ContentError, ErrorList
 from .frontmatter import Value, read_document
 
-FACILITY_KINDS = ("facilities", "products")  # the kinds whose entries belong to a facility
-# What only the centre records, by kind of entry: a product's awards, certifications and maker; a
-# facility's khuyến công support (the funding and jobs the centre's statistics report).
-CREDENTIALS = {"products": ("awards", "certifications", "facility"), "facilities": ("support",)}
+FACILITY_KINDS = tuple(kind.folder for kind in kinds.KINDS if kind.facility_owned)  # a facility's own entries
+# What only the centre records, by kind of entry (see kinds.py): a product's awards, certifications and
+# maker; a facility's khuyến công support (the funding and jobs the centre's statistics report).
+CREDENTIALS = {kind.folder: kind.credentials for kind in kinds.KINDS if kind.credentials}
 REGULAR_MODES = ("100644", "100755")
 
 

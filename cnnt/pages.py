@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import urls
+from . import kinds, urls
 from .config import SiteConfig
 from .model import Catalogue, Decision, Facility, Product
 from .places import Commune
@@ -138,7 +138,7 @@ def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
 
 
 # The pages a printed QR code or booth card may point to: their addresses must never break.
-PERMANENT_TEMPLATES = ("product.html", "facility.html", "fair.html")
+PERMANENT_TEMPLATES = tuple(kind.template for kind in kinds.KINDS if kind.permanent)
 
 
 def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,

@@ -11,12 +11,12 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import redirects, urls
+from . import kinds, redirects, urls
 from .errors import BuildFailed, ContentError
 from .model import Catalogue, Entry
 from .urls import lang_prefix
 
-FOLDERS = {"product": "products", "facility": "facilities", "fair": "fairs"}
+FOLDERS = {kind.name: kind.folder for kind in kinds.KINDS if kind.removable}
 
 
 def remove_entry(kind: str, slug: str, catalogue: Catalogue, content_dir: Path, languages: tuple[str, ...],

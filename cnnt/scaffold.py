@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from . import kinds
 from .errors import BuildFailed, ContentError, hint
 from .load import SLUG
 from .text import nfc, slugify
@@ -125,7 +126,7 @@ products: []
 ---
 Kỳ bình chọn: hội đồng, số sản phẩm dự thi, tiêu chí. (Describe the round in Vietnamese; English in {slug}.en.md.)
 """
-FOLDERS = {"product": "products", "facility": "facilities", "decision": "decisions"}
+FOLDERS = {kind.name: kind.folder for kind in kinds.KINDS if kind.scaffold}
 
 
 Ask = Callable[[str], str]  # shows a question in the terminal, returns the answer

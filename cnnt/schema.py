@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 
-from . import load
+from . import kinds, load
 from .fields import MIN_YEAR
 from .places import official_communes, official_provinces
 from .vocab import Vocabularies, Vocabulary
@@ -163,11 +163,9 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "document": {**WEB_URL, "description": "Liên kết bản quyết định đã ký · link to the signed scan"},
         "summary": common["summary"],
     }
-    kinds = {
-        "facility": (facility, load.FACILITY_FIELDS, ("name", "kind", "province", "contact")),
-        "product": (product, load.PRODUCT_FIELDS, ("name", "facility", "group")),
-        "fair": (fair, load.FAIR_FIELDS, ("name", "start", "end")),
-        "decision": (decision, load.DECISION_FIELDS, ("number", "date", "issuer", "level", "products")),
+    documents = {
+        **{kind.name: ({"facility": facility, "product": product, "fair": fair, "decision": decision}[kind.name],
+                       kind.fields, kind.required) for kind in kinds.KINDS},
         "translation": ({"name": common["name"], "summary": common["summary"],
                          "withdrawn": mapping({"reason": text(300, "Lý do, tiếng Anh · why, in English")}, ("reason",)),
                          **{name: text(limit, f"`{name}` bằng tiếng Anh (sản phẩm, hội chợ) · `{name}` in English")
@@ -175,7 +173,7 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
                         load.TRANSLATION_FIELDS, ()),
     }
     return {name: _document(name, {field: properties[field] for field in fields}, required)
-            for name, (properties, fields, required) in kinds.items()}
+            for name, (properties, fields, required) in documents.items()}
 
 
 def _document(name: str, properties: dict, required: tuple[str, ...]) -> dict:

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from . import awards, exports, pipeline, search, statistics
+from . import awards, exports, kinds, pipeline, search, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .load import entry_stamp, parse_entry
@@ -323,7 +323,7 @@ def _swap(value: Any, swaps: dict[int, Product | Facility]) -> Any:
 
 # -- what a page shows ---------------------------------------------------------------------------------
 
-ENTRY_KINDS = {Product: "product", Facility: "facility", Fair: "fair", Decision: "decision"}
+ENTRY_KINDS = {model: kind.name for model, kind in kinds.BY_MODEL.items()}
 
 
 def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str]]]:

@@ -19,7 +19,7 @@ import yaml
 from conftest import ROOT
 
 import build as cli
-from cnnt import load, review, schema
+from cnnt import kinds, load, review, schema
 from cnnt.errors import ContentError
 from cnnt.vocab import load_vocabularies
 
@@ -29,11 +29,11 @@ def test_new_entries_are_valid_and_explain_every_field(make_site, tmp_path):
     assert make_site({}, command="new", extra=("product", "banh-tet", "--facility", "htx-mau")).code == 0
     assert make_site({}, command="new", extra=("facility", "co-so-moi")).code == 0
     product = (tmp_path / "content/products/banh-tet.md").read_text(encoding="utf-8")
-    for field in load.PRODUCT_FIELDS:
+    for field in kinds.PRODUCT.fields:
         assert re.search(rf"^#? ?{field}:", product, re.M), field  # every field is there, most commented out
     assert "yaml-language-server: $schema=../../schemas/product.schema.json" in product
     facility = (tmp_path / "content/facilities/co-so-moi.md").read_text(encoding="utf-8")
-    assert all(re.search(rf"^ *#? ?{field}:", facility, re.M) for field in load.FACILITY_FIELDS)
+    assert all(re.search(rf"^ *#? ?{field}:", facility, re.M) for field in kinds.FACILITY.fields)
     run = make_site({}, command="check")
     assert run.code == 0 and "2 cơ sở" in run.out and "1 sản phẩm" in run.out
 
@@ -61,9 +61,7 @@ def test_committed_schemas_are_up_to_date():
 
 def test_schemas_name_exactly_the_fields_the_loader_reads():
     made = schemas()
-    for kind, fields in (("facility", load.FACILITY_FIELDS), ("product", load.PRODUCT_FIELDS),
-                         ("fair", load.FAIR_FIELDS), ("decision", load.DECISION_FIELDS),
-                         ("translation", load.TRANSLATION_FIELDS)):
+    for kind, fields in [*((k.name, k.fields) for k in kinds.KINDS), ("translation", load.TRANSLATION_FIELDS)]:
         assert set(made[kind]["properties"]) == set(fields), kind
         jsonschema.Draft202012Validator.check_schema(made[kind])
 

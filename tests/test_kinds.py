@@ -1,0 +1,46 @@
+"""The registry of content kinds (cnnt/kinds.py) is the one list: loading, schemas, `new`, `remove`,
+ownership and pages follow it, and each kind has its parser."""
+from __future__ import annotations
+
+from conftest import BUILD_DATE, ROOT
+
+from cnnt import kinds, load, ownership, removal, scaffold, schema
+from cnnt.pages import PERMANENT_TEMPLATES
+from cnnt.vocab import load_vocabularies
+
+
+def test_every_kind_has_a_parser_and_no_parser_is_left_over():
+    assert set(load.PARSERS) == set(kinds.BY_NAME)
+    assert tuple(kind.folder for kind in kinds.KINDS) == load.KINDS
+
+
+def test_each_kind_is_declared_consistently():
+    for kind in kinds.KINDS:
+        assert set(kind.required) <= set(kind.fields), kind.name
+        assert len(set(kind.fields)) == len(kind.fields), kind.name
+        assert (ROOT / "templates" / kind.template).is_file(), kind.name
+        assert set(kind.credentials) <= set(kind.fields), kind.name
+
+
+def test_the_modules_read_the_registry():
+    made = schema.schemas(load_vocabularies())
+    for kind in kinds.KINDS:
+        assert list(made[kind.name]["properties"]) == list(kind.fields)
+        assert made[kind.name].get("required", []) == list(kind.required)
+    assert set(scaffold.FOLDERS) == {k.name for k in kinds.KINDS if k.scaffold}
+    assert set(removal.FOLDERS) == {k.name for k in kinds.KINDS if k.removable}
+    assert set(ownership.FACILITY_KINDS) == {"facilities", "products"}
+    assert ownership.CREDENTIALS == {"products": ("awards", "certifications", "facility"), "facilities": ("support",)}
+    assert set(PERMANENT_TEMPLATES) == {"product.html", "facility.html", "fair.html"}
+
+
+def test_the_sample_loads_into_the_declared_models(sample_site):
+    import datetime as dt
+
+    from cnnt.load import LoadOptions, load_catalogue
+    catalogue = load_catalogue(LoadOptions(ROOT / "content", ROOT, dt.date.fromisoformat(BUILD_DATE), load_vocabularies()))
+    for kind, entries in ((kinds.FACILITY, catalogue.every_facility), (kinds.PRODUCT, catalogue.every_product),
+                          (kinds.FAIR, catalogue.fairs), (kinds.DECISION, catalogue.decisions)):
+        assert entries and all(isinstance(entry, kind.model) for entry in entries.values()), kind.name
+        entry = next(iter(entries.values()))
+        assert (sample_site / kind.path(entry) / "index.html").is_file(), kind.name
