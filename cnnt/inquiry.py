@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import urls
-from .model import Facility, Product
+from .model import Facility, Product, dial
 
 
 def quote_message(product: Product, facility: Facility, lang: str, strings: dict[str, str], url: str) -> str:
@@ -29,15 +29,11 @@ def encoded(message: str) -> str:
 
 def sms_link(number: str, body: str) -> str:
     """An SMS with the (encoded) message written in: `?&body=` is read by both Android and iOS."""
-    return f"sms:{_dial(number)}?&body={body}"
+    return f"sms:{dial(number)}?&body={body}"
 
 
 def mail_link(address: str, subject: str, body: str) -> str:
     return f"mailto:{address}?subject={quote(subject)}&body={body}"
-
-
-def _dial(number: str) -> str:
-    return "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
 def shortlist_files(tables: dict[str, list[dict[str, Any]]], languages: tuple[str, ...]) -> dict[str, bytes]:

@@ -90,14 +90,14 @@ class Contact:
 
     @property
     def tel_link(self) -> str | None:
-        return "tel:" + _dial(self.phone) if self.phone else None
+        return "tel:" + dial(self.phone) if self.phone else None
 
     @property
     def zalo_link(self) -> str | None:
-        return "https://zalo.me/" + _dial(self.zalo).lstrip("+") if self.zalo else None
+        return "https://zalo.me/" + dial(self.zalo).lstrip("+") if self.zalo else None
 
 
-def _dial(number: str) -> str:
+def dial(number: str) -> str:
     """The digits (and a leading +) of a phone number as written: `0290 3 831 234` → `02903831234`."""
     return ("+" if number.strip().startswith("+") else "") + "".join(ch for ch in number if ch.isdigit())
 
