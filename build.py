@@ -126,7 +126,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{report.pages} trang ({report.products} sản phẩm, {report.facilities} cơ sở) → {options.out_dir} | "
               f"{report.pages} pages ({report.products} products, {report.facilities} facilities) "
               f"in {report.seconds:.2f} s")
+        if report.rendered < report.pages:
+            print(f"  {report.rendered} trang có thay đổi được dựng lại, số còn lại giữ từ lần trước | "
+                  f"{report.rendered} changed pages rendered, the others kept from the last build")
         if args.timings:
+            if report.clean:
+                print(f"  clean build: {report.clean}")
             print("  " + ", ".join(f"{stage} {seconds:.2f} s ({report.cpu.get(stage, 0):.2f} CPU)"
                                    for stage, seconds in report.stages.items()))
     return 0

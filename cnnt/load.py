@@ -7,6 +7,7 @@ in worker processes (Markdown rendering is most of the cost).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -167,20 +168,30 @@ def parse_entry(options: LoadOptions, entry: EntryFiles) -> tuple:
 
 
 def entry_stamp(entry: EntryFiles) -> tuple:
-    """What says an entry's files changed: size and modification time of the file, its translation,
-    and, for a bundle, of every file in its folder (photos)."""
-    files = [entry.main, entry.translation]
+    """What says an entry's files changed: the content of its text and its translation (an edit
+    within the clock's tick, keeping the size, still counts) and, for a bundle, the size, time and
+    inode of every other file in its folder (photos: reading them all would cost more than it saves;
+    a photo replaced whole, as editors and git do, is a new inode)."""
+    stamp: list = [_text_stamp(entry.main), _text_stamp(entry.translation) if entry.translation else None]
     if entry.main.name == "index.md":
-        files += sorted(entry.folder.iterdir())
-    return tuple((path.name, *_size_and_time(path)) if path else None for path in files)
+        stamp += [(path.name, *_file_stamp(path)) for path in sorted(entry.folder.iterdir())
+                  if path != entry.main and path != entry.translation]
+    return tuple(stamp)
 
 
-def _size_and_time(path: Path) -> tuple[int, int]:
+def _text_stamp(path: Path) -> tuple[str, str]:
+    try:
+        return path.name, hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError:
+        return path.name, "?"
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int]:
     try:
         stat = path.stat()
-        return stat.st_size, stat.st_mtime_ns
+        return stat.st_size, stat.st_mtime_ns, stat.st_ino
     except OSError:
-        return -1, -1
+        return -1, -1, -1
 
 
 # -- finding entries ---------------------------------------------------------------------------

@@ -8,7 +8,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import exports, feeds, images, inquiry, parallel, previews, qr, redirects, schema, search, sitemap, statistics, urls
+from . import (
+    engine,
+    exports,
+    feeds,
+    images,
+    inquiry,
+    parallel,
+    previews,
+    qr,
+    redirects,
+    schema,
+    search,
+    sitemap,
+    statistics,
+    urls,
+)
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .images import IMAGE_SUFFIXES
@@ -18,7 +33,7 @@ from .pages import PERMANENT_TEMPLATES, Page, build_pages
 from .render import Renderer
 from .vcard import facility_vcard
 from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
-from .write import atomic_output, copy_tree, disk_errors, output_lock, write_atomic, write_bytes, write_text
+from .write import atomic_output, copy_tree, disk_errors, link_into, output_lock, write_atomic, write_bytes, write_text
 
 try:
     import resource
@@ -61,6 +76,11 @@ class BuildOptions:
         return self.cache_dir.parent / "lock"
 
     @property
+    def engine_file(self) -> Path:
+        """What the engine keeps between builds (see engine.py)."""
+        return self.cache_dir.parent / "engine.pickle"
+
+    @property
     def qr_cache(self) -> Path:
         return self.cache_dir.parent / "qr-codes.sqlite"
 
@@ -76,6 +96,8 @@ class BuildReport:
     facilities: int
     seconds: float
     skipped: bool = False
+    rendered: int = 0  # pages rendered; the others were the previous build's, unchanged
+    clean: str = ""  # why the build reused nothing of the previous one, if it did not
     stages: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     warnings: tuple[ContentError, ...] = ()
@@ -151,7 +173,8 @@ def check(options: BuildOptions) -> Catalogue:
 
 
 def build(options: BuildOptions) -> BuildReport:
-    """Build the site into `out_dir`; an unchanged input set leaves the previous output as it is."""
+    """Build the site into `out_dir`: an unchanged input set leaves the previous output as it is, a
+    changed one renders only the pages that changed (engine.py); `force` builds everything anew."""
     started = time.perf_counter()
     check_folders(options)
     check_output(options)
@@ -159,11 +182,12 @@ def build(options: BuildOptions) -> BuildReport:
                          options.deploy)
     with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file):
         fingerprint = input_fingerprint(options)
-        previous = options.out_dir / FINGERPRINT_FILE
-        if not options.force and previous.is_file() and previous.read_text() == fingerprint:
+        stamp_file = options.out_dir / FINGERPRINT_FILE
+        site_stamp = stamp_file.read_text(errors="replace") if stamp_file.is_file() else None
+        if not options.force and site_stamp == fingerprint:
             return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
         with parallel.batch_memory():
-            return _build(options, config, fingerprint, started)
+            return _build(options, config, fingerprint, site_stamp, started)
 
 
 @dataclass
@@ -222,29 +246,70 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn, tables)
 
 
-def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, started: float) -> BuildReport:
+def engine_keys(options: BuildOptions, config: SiteConfig) -> tuple[str, str]:
+    """(load_key, page_key): what parse results, and what every page, depend on besides the content."""
+    vocabularies = folder_digest([VOCABULARY_DIR])
+    load_key = engine.key(engine.code_version(), vocabularies, options.build_date, config.declared_awards,
+                          str(options.display_root), str(options.content_dir.resolve()))
+    page_key = engine.key(load_key, folder_digest([options.templates_dir, options.static_dir]),
+                          options.config_file.read_bytes(), options.preview_url, options.deploy)
+    return load_key, page_key
+
+
+def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_stamp: str | None,
+           started: float) -> BuildReport:
     timer = StageTimer()
-    site = plan(options, config, timer)
+    load_key, page_key = engine_keys(options, config)
+    if options.force:
+        reuse = engine.Reuse(why_clean="--force")
+    else:
+        reuse = engine.reusable(engine.read_state(options.engine_file), options.content_dir, site_stamp,
+                                load_key, page_key)
+    caches = Caches(entries=reuse.entries, search=reuse.search)
+    site = plan(options, config, timer, caches)
+    described = engine.Describer(site.catalogue, site.photos, engine.entry_tokens(caches.entries)).signatures(site.pages)
+    timer.lap("signatures")
     with atomic_output(options.out_dir) as staging:
-        render_all(site.renderer, site.pages, staging, options.jobs)
+        fresh = keep_unchanged(site.pages, described, reuse.signatures, options.out_dir, staging)
+        render_all(site.renderer, fresh, staging, options.jobs)
         timer.lap("render")
-        write_extras(site, options, staging)
+        data = write_extras(site, options, staging, reuse.data, options.out_dir, page_key)
         publish_images(site, options, staging)
         # Stamped "pending" until the record of addresses holds everything this site publishes: a
         # build killed in between leaves a stamp that matches nothing, so the next build is not
-        # skipped as unchanged and completes the record.
+        # skipped as unchanged and completes the record (and the engine's cache, which describes a
+        # site by its stamp, is not trusted).
         write_text(staging, FINGERPRINT_FILE, PENDING)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
+    state = engine.State(engine.code_version(), str(options.content_dir.resolve()), load_key, page_key,
+                         caches.entries, caches.search, {output: sig for output, (sig, _) in described.items()},
+                         data, fingerprint)
+    write_atomic(options.engine_file, engine.state_bytes(state), durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
-                       time.perf_counter() - started, stages=timer.stages, cpu=timer.cpu,
-                       warnings=site.catalogue.warnings)
+                       time.perf_counter() - started, rendered=len(fresh), clean=reuse.why_clean,
+                       stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
 
 
-def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
-    """Everything but the pages and photos: static files, search data, vCards, redirects."""
+def keep_unchanged(pages: list[Page], described: dict[str, tuple[str, set]], before: dict[str, str],
+                   old_site: Path, staging: Path) -> list[Page]:
+    """Link into staging each page of the previous site whose signature is the same; the pages left
+    to render."""
+    fresh = []
+    for page in pages:
+        if before.get(page.output) == described[page.output][0] and link_into(old_site, staging, page.output):
+            continue
+        fresh.append(page)
+    return fresh
+
+
+def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
+                 old_site: Path | None = None, page_key: str = "") -> tuple[str, tuple[str, ...]]:
+    """Everything but the pages and photos: static files, search data, vCards, redirects. The
+    open-data files are taken from `old_site` when `data` says they were made from the same tables;
+    returns what says which they are now."""
     copy_tree(options.static_dir, root / "static")
     write_search(site.indexes, options.static_dir, root)
     for facility in site.catalogue.facilities.values():
@@ -252,8 +317,9 @@ def write_extras(site: Plan, options: BuildOptions, root: Path) -> None:
     write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
-    write_data(site, root)
+    data = write_data(site, root, data, old_site, page_key)
     write_discovery(site, options, root)
+    return data
 
 
 def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
@@ -261,12 +327,18 @@ def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
     previews.publish(site.drawn, options.previews_dir, root)
 
 
-def write_data(site: Plan, root: Path) -> None:
-    """The open-data files: tables as CSV, JSON and one workbook, and their catalogue."""
-    for path, content in exports.data_files(site.tables, site.config, site.catalogue.build_date).items():
+def write_data(site: Plan, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()), old_site: Path | None = None,
+               page_key: str = "") -> tuple[str, tuple[str, ...]]:
+    """The open-data files: tables as CSV, JSON and one workbook, and their catalogue, unless
+    `old_site` has them, made from the same tables (`data`: their digest and the files)."""
+    digest = engine.key(page_key, site.tables) if page_key else ""
+    if digest and digest == data[0] and old_site is not None and all(link_into(old_site, root, path) for path in data[1]):
+        return data
+    files = {**exports.data_files(site.tables, site.config, site.catalogue.build_date),
+             **inquiry.shortlist_files(site.tables, site.config.languages)}
+    for path, content in files.items():
         write_bytes(root, path, content)
-    for path, content in inquiry.shortlist_files(site.tables, site.config.languages).items():
-        write_bytes(root, path, content)
+    return digest, tuple(files)
 
 
 def write_redirects(site: Plan, root: Path) -> None:
@@ -388,7 +460,8 @@ def _render_range(indexes: range) -> int:
 
 def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, images.PhotoSet]:
     """Derivatives of every photo; a photo that passed the checks but cannot be decoded is an error."""
-    entries: list[Product | Facility] = [*catalogue.products.values(), *catalogue.facilities.values()]
+    # withdrawn entries too: their pages stay, and their link previews are their first photo
+    entries: list[Product | Facility] = [*catalogue.every_product.values(), *catalogue.every_facility.values()]
     photos, problems = images.prepare_photos([image.file for entry in entries for image in entry.images],
                                              options.cache_dir, options.jobs)
     if problems:
@@ -401,19 +474,31 @@ def _prepare_photos(catalogue: Catalogue, options: BuildOptions) -> dict[str, im
 
 def input_fingerprint(options: BuildOptions) -> str:
     """A digest of everything a build reads: content, templates, static files, code, vocabularies,
-    configuration and the build date (award validity depends on it). Photos count by size and
-    modification time, as make and rsync do: reading gigabytes of them on every build would cost
-    more than the build it saves."""
+    configuration and the build date (award validity depends on it)."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
-    for folder in (options.content_dir, options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR):
+    digest.update(folder_digest([options.content_dir], days=True).encode())
+    digest.update(folder_digest([options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR]).encode())
+    return digest.hexdigest()
+
+
+def folder_digest(folders: list[Path], days: bool = False) -> str:
+    """A digest of every file under `folders`. Photos count by size and modification time, as make
+    and rsync do: reading gigabytes of them on every build would cost more than the build it saves.
+    `days`: each file's day of last change counts too, as the sitemap and feeds show it where git
+    cannot say (a file saved again unchanged on another day moves its page's date)."""
+    digest = hashlib.blake2b(digest_size=20)
+    for folder in folders:
+        digest.update(f"{folder}\0".encode())
         for path, relative in _files(folder):
             if relative == redirects.RECORD_FILE:
                 continue  # the build writes it; it changes no page
             digest.update(relative.encode() + b"\0")
+            stat = os.stat(path)
+            if days:
+                digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
             if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:
-                stat = os.stat(path)
-                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}".encode())
             else:
                 with open(path, "rb") as stream:
                     digest.update(stream.read())

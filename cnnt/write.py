@@ -198,6 +198,24 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def link_into(old_root: Path, root: Path, relative: str) -> bool:
+    """Put `relative` of a previous site into the one being made, as a hard link where the disk
+    allows (no bytes copied), else a copy; False when the previous site lacks it. (Files are never
+    written in place afterwards: a linked file is shared with the previous site until it is swapped.)"""
+    source, target = os.path.join(old_root, relative), os.path.join(root, relative)
+    _make_folder(os.path.dirname(target))
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+        except FileNotFoundError:
+            return False
+    return True
+
+
 def write_text(root: Path, relative: str, text: str) -> None:
     write_bytes(root, relative, text.encode("utf-8"))
 

@@ -1,0 +1,212 @@
+"""The engine: bring an output folder up to date by writing only what changed. `build` and `serve` both
+run it.
+
+A build keeps what it learnt in `.cache/<out>/engine.pickle` (`State`): every entry's parse result
+with a stamp of its files, the search words, and a signature of each page it wrote. The next build
+- re-reads only the entries whose files changed (`load.entry_stamp`: content of the text files, size,
+  time and inode of photos);
+- plans every page as a clean build does (the checks, listings and search run over the whole
+  catalogue, so a build that passes is a build a clean one would pass);
+- renders only the pages whose signature changed, and takes the others from the previous site as
+  hard links (no bytes copied) into the staging folder, which then replaces the output in one step
+  as a clean build does (`write.atomic_output`): a failed or killed build leaves the old site;
+- writes every other file again (search data, sitemaps, vCards…), except the open-data files, which
+  are kept while the tables they are made from are the same (the workbook alone takes seconds).
+
+A page's signature (`describe`) is what it shows: its template and context, with each entry stood for
+by the stamp of its files (and, for a product, its facility's and its current award, which its card
+shows). Anything outside the content (templates, static files, vocabularies, settings, the build
+date, this code and the libraries it renders with) is in `page_key`: when it changes, every page is
+rendered again; `load_key` does the same for the parse results.
+
+The cache is trusted only when all of these hold, else the build is a clean one: it reads whole (a
+digest of its bytes), it was written by this version of the code, for this content folder, and the
+output folder still holds the site it describes (the stamp in `.build-fingerprint`). Tests prove the
+result byte for byte against clean builds after random sequences of edits (tests/test_engine.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import pickle
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import kinds
+from .images import PhotoSet
+from .model import Catalogue, Decision, Facility, Fair, Product
+from .pages import BoothCard, Page, Selection
+from .search import SearchCache, SearchIndex
+
+MAGIC = b"CNNT-ENGINE-1\n"
+DIGEST_SIZE = 32
+# What renders and parses besides this package: a new version of one may change a page.
+LIBRARIES = ("jinja2", "markupsafe", "markdown", "pyyaml", "pillow", "nh3", "zxing-cpp", "xlsxwriter",
+             "vietnam-provinces", "vietnamadminunits")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class State:
+    """What one build leaves for the next."""
+
+    code: str                      # `code_version()` of the build that wrote it
+    content_dir: str               # the content folder it read, resolved
+    load_key: str                  # the inputs the parse results depend on besides their own files
+    page_key: str                  # the inputs every page depends on besides the content
+    entries: dict                  # entry file → (stamp, parse result, EntryFiles), as `load` keeps them
+    search: SearchCache
+    signatures: dict[str, str]     # page output path → digest of what it shows
+    data: tuple[str, tuple[str, ...]] = ("", ())  # digest of the open-data tables, the files made from them
+    stamp: str = ""                # the `.build-fingerprint` of the site it describes
+
+
+@dataclass
+class Reuse:
+    """What a build may take from the previous one (all empty for a clean build)."""
+
+    entries: dict = field(default_factory=dict)
+    search: SearchCache = field(default_factory=SearchCache)
+    signatures: dict[str, str] = field(default_factory=dict)
+    data: tuple[str, tuple[str, ...]] = ("", ())
+    why_clean: str = ""            # why nothing of the old site is reused, for --timings
+
+
+_CODE: str | None = None
+
+
+def code_version() -> str:
+    """A digest of this package's source and the versions of the libraries it renders with."""
+    global _CODE
+    if _CODE is None:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(sys.version.encode())
+        for name in LIBRARIES:
+            try:
+                digest.update(f"{name}={importlib.metadata.version(name)}\0".encode())
+            except importlib.metadata.PackageNotFoundError:
+                digest.update(f"{name}=?\0".encode())
+        for path in sorted(PACKAGE_DIR.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+        _CODE = digest.hexdigest()
+    return _CODE
+
+
+def key(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+# -- the cache file -----------------------------------------------------------------------------------
+
+def read_state(path: Path) -> State | None:
+    """The state a previous build saved, or None if there is none or it is damaged in any way."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = len(MAGIC) + DIGEST_SIZE
+    if not raw.startswith(MAGIC) or len(raw) <= head:
+        return None
+    payload = raw[head:]
+    if hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest() != raw[len(MAGIC):head]:
+        return None
+    try:
+        state = pickle.loads(payload)
+    except Exception:  # any damage the digest let through, or classes that changed shape
+        return None
+    return state if isinstance(state, State) else None
+
+
+def state_bytes(state: State) -> bytes:
+    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    return MAGIC + hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest() + payload
+
+
+def reusable(state: State | None, content_dir: Path, site_stamp: str | None, load_key: str, page_key: str) -> Reuse:
+    """What of `state` a build of `content_dir` may use, given the stamp its output folder holds."""
+    if state is None:
+        return Reuse(why_clean="no cache")
+    if state.code != code_version():
+        return Reuse(why_clean="cache from another version")
+    if state.content_dir != str(content_dir.resolve()):
+        return Reuse(why_clean="cache from another content folder")
+    if site_stamp is None or state.stamp != site_stamp:
+        return Reuse(why_clean="the output is not the site the cache describes")
+    entries = state.entries if state.load_key == load_key else {}
+    if state.page_key != page_key:
+        return Reuse(entries=entries, search=state.search, why_clean="templates, settings or date changed")
+    return Reuse(entries, state.search, state.signatures, state.data)
+
+
+# -- what a page shows -------------------------------------------------------------------------------
+
+ENTRY_KINDS = {model: kind.name for model, kind in kinds.BY_MODEL.items()}
+
+
+def entry_tokens(entries: dict) -> dict[int, str]:
+    """Each parsed entry (by identity) → a digest of its files' stamp: the same while its files are."""
+    return {id(result[0]): key(stamp) for stamp, result, _ in entries.values() if result[0] is not None}
+
+
+class Describer:
+    """Signatures of pages, from the parts of a plan that every page may read."""
+
+    def __init__(self, catalogue: Catalogue, photos: dict[str, PhotoSet], tokens: dict[int, str]) -> None:
+        self.facilities = catalogue.facilities
+        self.by_facility = catalogue.products_by_facility
+        self.current = catalogue.current
+        self.photos = photos
+        self.tokens = tokens
+
+    def token(self, entry: object) -> str:
+        """An entry parsed outside the cache (none should be) counts as changed every time."""
+        return self.tokens.get(id(entry)) or f"unstamped-{id(entry)}-{os.getpid()}"
+
+    def describe(self, page: Page) -> tuple[str, set[tuple[str, str]]]:
+        """What a page shows, in one walk over its context:
+        - a signature (a digest) that changes when anything the page shows changes;
+        - the entries it shows, as (kind, slug), to find the pages an edited entry is on."""
+        shown: set[tuple[str, str]] = set()
+        part = self._walker(shown)
+        signature = page.template, page.path, page.lang, tuple((name, part(value)) for name, value in page.context.items())
+        return key(signature), shown
+
+    def _walker(self, shown: set[tuple[str, str]]) -> Callable[[object], object]:
+        facilities, by_facility, current = self.facilities, self.by_facility, self.current
+
+        def photos_of(entry: Product | Facility) -> tuple:
+            return tuple(self.photos.get(image.file) for image in entry.images)
+
+        def part(value: object) -> object:
+            if isinstance(value, (Product, Facility, Fair, Decision)):
+                shown.add((ENTRY_KINDS[type(value)], value.slug))
+            if isinstance(value, Product):  # a card shows its facility's name and the product's level
+                facility = facilities.get(value.facility_slug)
+                return (self.token(value), self.token(facility) if facility else None, current.get(value.slug),
+                        photos_of(value))
+            if isinstance(value, Facility):  # and a facility's card, how many products it has
+                return self.token(value), len(by_facility.get(value.slug, ())), photos_of(value)
+            if isinstance(value, (Fair, Decision)):
+                return self.token(value)
+            if isinstance(value, SearchIndex):  # its files are named by a digest of their content
+                return value.data.path, value.text.path
+            if isinstance(value, BoothCard):
+                return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
+            if isinstance(value, Selection):  # a printable catalogue: what it shows is its products
+                return value.path, value.title, part(value.products)
+            if isinstance(value, (list, tuple)):
+                return tuple(part(item) for item in value)
+            if isinstance(value, dict):
+                return tuple((name, part(item)) for name, item in value.items())
+            return value
+
+        return part
+
+    def signatures(self, pages: Iterable[Page]) -> dict[str, tuple[str, set[tuple[str, str]]]]:
+        """Each page's output path → (signature, the entries it shows). (A link-preview image drawn for
+        an entry is made from its name, its facility's and its award, which the signature holds.)"""
+        return {page.output: self.describe(page) for page in pages}

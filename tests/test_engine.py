@@ -1,0 +1,373 @@
+"""The engine (cnnt/engine.py): a build that renders only what changed makes, byte for byte, the site a
+clean build makes, after any sequence of changes; a cache it cannot trust is never used.
+
+The differential test applies seeded random sequences of changes to a copy of the sample catalogue
+(entries of every kind added, edited, renamed, withdrawn and removed; translations; photos;
+templates; static files; settings; the build date; broken edits that fail and are then fixed), and
+after each one compares the incremental build with a clean build of the same inputs. Each seed applies
+every kind of change once, so each run covers the same ground in the same time."""
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import BUILD_DATE, ROOT
+from PIL import Image
+
+import build as cli
+from cnnt import engine, pipeline
+from cnnt.errors import BuildFailed
+from cnnt.removal import remove_entry
+
+SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
+
+
+class Work:
+    """A copy of the sample catalogue, its templates, static files and settings, built incrementally
+    into `site/` and cleanly into `clean/`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        shutil.copytree(ROOT / "content", root / "content")
+        shutil.copytree(ROOT / "templates", root / "templates")
+        shutil.copytree(ROOT / "static", root / "static")
+        shutil.copyfile(ROOT / "site.yaml", root / "site.yaml")
+        self.date = BUILD_DATE
+        self.counter = 0
+
+    @property
+    def content(self) -> Path:
+        return self.root / "content"
+
+    def options(self, out: str, *extra: str) -> pipeline.BuildOptions:
+        args = cli.parse_args(["build", "--content", str(self.content), "--out", str(self.root / out),
+                               "--templates", str(self.root / "templates"), "--static", str(self.root / "static"),
+                               "--config", str(self.root / "site.yaml"), "--date", self.date, "--jobs", "1", *extra])
+        return cli.options_from(args)
+
+    def build(self) -> pipeline.BuildReport:
+        try:
+            return pipeline.build(self.options("site"))
+        except BuildFailed as failure:
+            pytest.fail("\n".join(str(error) for error in failure.errors))
+
+    def clean(self) -> dict[str, bytes]:
+        pipeline.build(self.options("clean", "--force"))
+        return snapshot(self.root / "clean")
+
+    def fresh_name(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}-{self.counter}"
+
+
+def snapshot(site: Path) -> dict[str, bytes]:
+    return {path.relative_to(site).as_posix(): path.read_bytes() for path in sorted(site.rglob("*"))
+            if path.is_file() and path.name != pipeline.FINGERPRINT_FILE}
+
+
+def photo(rng: random.Random) -> bytes:
+    stream = io.BytesIO()
+    Image.new("RGB", (rng.randint(300, 500), rng.randint(200, 400)),
+              (rng.randrange(256), rng.randrange(256), rng.randrange(256))).save(stream, "JPEG")
+    return stream.getvalue()
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """As an editor or git writes a file: whole, under a new inode."""
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def edit_text(path: Path, change) -> None:
+    replace_file(path, change(path.read_text(encoding="utf-8")).encode("utf-8"))
+
+
+def set_field(text: str, name: str, value: str) -> str:
+    """Front matter `name: value`, replacing the line if there is one."""
+    head, sep, body = text[4:].partition("\n---\n")
+    lines, inside = [], False
+    for line in head.split("\n"):
+        inside = line.startswith(f"{name}:") or (inside and line.startswith((" ", "-")))
+        if not inside:
+            lines.append(line)
+    return "---\n" + "\n".join([*lines, f"{name}: {value}"]) + sep + body
+
+
+def mains(work: Work, kind: str) -> list[Path]:
+    folder = work.content / kind
+    found = [path for path in folder.glob("*.md") if not path.name.endswith(".en.md")]
+    return sorted(found + list(folder.glob("*/index.md")))
+
+
+def live(work: Work, kind: str) -> list[Path]:
+    return [path for path in mains(work, kind) if "withdrawn:" not in path.read_text(encoding="utf-8")]
+
+
+def slug_of(main: Path) -> str:
+    return main.parent.name if main.name == "index.md" else main.name[: -len(".md")]
+
+
+# -- the changes -------------------------------------------------------------------------------------
+
+def edit_description(work: Work, rng: random.Random) -> None:
+    main = rng.choice(mains(work, rng.choice(["products", "facilities", "fairs", "decisions"])))
+    edit_text(main, lambda text: text.rstrip("\n") + f"\n\nThêm một câu số {rng.randrange(1000)}.\n")
+
+
+def edit_summary(work: Work, rng: random.Random) -> None:
+    main = rng.choice(live(work, "products"))
+    edit_text(main, lambda text: set_field(text, "summary", f"Tóm tắt mới số {rng.randrange(1000)}."))
+
+
+def rename_product_name(work: Work, rng: random.Random) -> None:
+    main = rng.choice(live(work, "products"))
+    edit_text(main, lambda text: set_field(text, "name", f"{rng.choice('ABCĐXƯ')} sản phẩm {rng.randrange(1000)}"))
+
+
+def change_group(work: Work, rng: random.Random) -> None:
+    main = rng.choice(live(work, "products"))
+    edit_text(main, lambda text: set_field(text, "group", rng.choice(["food", "handicraft", "machinery", "other"])))
+
+
+def edit_facility(work: Work, rng: random.Random) -> None:
+    main = rng.choice(live(work, "facilities"))
+    number = f"09{rng.randrange(10**8):08d}"
+    edit_text(main, lambda text: set_field(set_field(text, "name", f"Cơ sở {rng.randrange(1000)}"),
+                                           "contact", f"{{phone: {number}, zalo: {number}}}"))
+
+
+def add_product(work: Work, rng: random.Random) -> None:
+    facility = slug_of(rng.choice(live(work, "facilities")))
+    slug = work.fresh_name("san-pham-moi")
+    awards = rng.choice(["", "awards:\n  - {level: commune, year: 2025}\n", "awards:\n  - {level: provincial, year: 2024}\n"])
+    text = (f"---\nname: Sản phẩm mới {slug}\nfacility: {facility}\ngroup: food\nsummary: Mới làm.\n{awards}"
+            f"export_markets: [{rng.choice(['JP', 'KR', 'US'])}]\n---\nMô tả.\n")
+    if rng.random() < 0.5:
+        (work.content / "products" / slug).mkdir()
+        replace_file(work.content / "products" / slug / "anh.jpg", photo(rng))
+        replace_file(work.content / "products" / slug / "index.md",
+                     text.replace("group: food\n", "group: food\nimages: [anh.jpg]\n").encode())
+    else:
+        replace_file(work.content / "products" / f"{slug}.md", text.encode())
+
+
+def rename_product(work: Work, rng: random.Random) -> None:
+    """A new file name, the old one in `aliases` (its translation and bundle move with it)."""
+    main = rng.choice(live(work, "products"))
+    old, new = slug_of(main), work.fresh_name(slug_of(main)[:20])
+    text = main.read_text(encoding="utf-8")
+    aliases = re.search(r"^aliases: \[(.*)\]$", text, re.M)
+    names = [name.strip() for name in aliases.group(1).split(",")] if aliases else []
+    text = set_field(text, "aliases", f"[{', '.join([*names, old])}]")
+    for decision in mains(work, "decisions"):  # the centre lists it by its new name
+        text_of = decision.read_text(encoding="utf-8")
+        renamed = re.sub(rf"(?<=[\[ ,]){re.escape(old)}(?=[\],])", new, text_of)
+        if renamed != text_of:
+            replace_file(decision, renamed.encode())
+    if main.name == "index.md":
+        main.parent.rename(main.parent.with_name(new))
+        replace_file(main.parent.with_name(new) / "index.md", text.encode())
+    else:
+        translation = main.with_name(f"{old}.en.md")
+        if translation.is_file():
+            translation.rename(main.with_name(f"{new}.en.md"))
+        main.unlink()
+        replace_file(main.with_name(f"{new}.md"), text.encode())
+
+
+def withdraw(work: Work, rng: random.Random) -> None:
+    main = rng.choice(live(work, "products"))
+    edit_text(main, lambda text: set_field(text, "withdrawn", "{date: 2025-12-01, reason: Ngừng sản xuất}"))
+
+
+def remove_added(work: Work, rng: random.Random) -> None:
+    """`build.py remove` of a product this sequence added (a published sample one must be withdrawn)."""
+    added = [main for main in mains(work, "products") if slug_of(main).startswith("san-pham-moi")]
+    if not added:
+        return add_product(work, rng)
+    catalogue = pipeline.check(work.options("site"))
+    remove_entry("product", slug_of(rng.choice(added)), catalogue, work.content, ("vi", "en"),
+                 work.content / "published-urls.txt")
+
+
+def translate(work: Work, rng: random.Random) -> None:
+    """Add, change or take away an English translation."""
+    main = rng.choice(live(work, "products"))
+    translation = main.with_name("index.en.md" if main.name == "index.md" else f"{slug_of(main)}.en.md")
+    if translation.is_file() and rng.random() < 0.4:
+        translation.unlink()
+    else:
+        replace_file(translation, f"---\nname: English name {rng.randrange(1000)}\n---\nIn English.\n".encode())
+
+
+def change_photo(work: Work, rng: random.Random) -> None:
+    """A bundle's photo replaced by another picture, under the same name."""
+    bundles = [main for main in live(work, "products") + live(work, "facilities")
+               if main.name == "index.md" and "images:" in main.read_text(encoding="utf-8")]
+    main = rng.choice(bundles)
+    name = re.search(r"^images: \[([^,\]]+)", main.read_text(encoding="utf-8"), re.M).group(1).strip()
+    replace_file(main.parent / name, photo(rng))
+
+
+def edit_fair(work: Work, rng: random.Random) -> None:
+    main = rng.choice(mains(work, "fairs"))
+    edit_text(main, lambda text: set_field(text, "venue", f"Nhà văn hoá số {rng.randrange(100)}"))
+
+
+def add_decision(work: Work, rng: random.Random) -> None:
+    product = slug_of(rng.choice(live(work, "products")))
+    slug = work.fresh_name("quyet-dinh")
+    replace_file(work.content / "decisions" / f"{slug}.md",
+                 (f"---\nnumber: \"{rng.randrange(10000)}/QĐ-UBND-{slug}\"\ndate: 2025-03-0{rng.randint(1, 9)}\n"
+                  f"issuer: UBND tỉnh Cà Mau\nlevel: provincial\nproducts: [{product}]\n---\nQuyết định.\n").encode())
+
+
+def edit_template(work: Work, rng: random.Random) -> None:
+    edit_text(work.root / "templates" / "base.html", lambda text: text + f"{{# edit {rng.randrange(1000)} #}}\n<!-- {rng.randrange(1000)} -->\n")
+
+
+def edit_static(work: Work, rng: random.Random) -> None:
+    edit_text(work.root / "static" / "style.css", lambda text: text + f"\n/* {rng.randrange(1000)} */\n")
+
+
+def edit_settings(work: Work, rng: random.Random) -> None:
+    edit_text(work.root / "site.yaml", lambda text: re.sub(r"per_page: \d+", f"per_page: {rng.choice([12, 24, 48])}", text))
+
+
+def change_date(work: Work, rng: random.Random) -> None:
+    work.date = rng.choice(["2026-11-22", "2026-01-02", "2027-03-04"])
+
+
+CHANGES = [edit_description, edit_summary, rename_product_name, change_group, edit_facility, add_product,
+           rename_product, withdraw, remove_added, translate, change_photo, edit_fair, add_decision,
+           edit_template, edit_static, edit_settings, change_date]
+CONTENT_CHANGES = {edit_description, edit_summary, rename_product_name, edit_facility, translate, edit_fair}
+
+
+def break_and_fix(work: Work, rng: random.Random) -> None:
+    """An edit with an error: the build fails and leaves the site as it was; the fix builds."""
+    main = rng.choice(live(work, "products"))
+    before_text, before_site = main.read_bytes(), snapshot(work.root / "site")
+    edit_text(main, lambda text: set_field(text, "group", "khong-co-nhom-nay"))
+    with pytest.raises(BuildFailed):
+        pipeline.build(work.options("site"))
+    assert snapshot(work.root / "site") == before_site
+    replace_file(main, before_text)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_changes_build_what_a_clean_build_builds(tmp_path, seed):
+    rng = random.Random(seed)
+    work = Work(tmp_path)
+    work.build()
+    incremental = 0
+    changes = rng.sample(CHANGES, len(CHANGES))  # every kind of change, in an order of the seed's
+    changes.insert(len(changes) // 2, break_and_fix)
+    for step, change in enumerate(changes):
+        change(work, rng)
+        report = work.build()
+        incremental += report.rendered < report.pages
+        if change in CONTENT_CHANGES:
+            assert report.clean == "" and report.rendered < report.pages, (change.__name__, report.clean)
+        site, clean = snapshot(tmp_path / "site"), work.clean()
+        assert site.keys() == clean.keys(), (step, change.__name__, site.keys() ^ clean.keys())
+        differing = [path for path in site if site[path] != clean[path]]
+        assert differing == [], (step, change.__name__, differing[:10], first_difference(site, clean, differing))
+    assert incremental >= len(CONTENT_CHANGES), "content changes reuse the previous build"
+
+
+def first_difference(site: dict[str, bytes], clean: dict[str, bytes], differing: list[str]) -> str:
+    """The first lines that differ in the first file that does, to say what went stale."""
+    mine, theirs = site[differing[0]].decode(errors="replace"), clean[differing[0]].decode(errors="replace")
+    lines = list(difflib.unified_diff(theirs.splitlines(), mine.splitlines(), "clean", "incremental", lineterm="", n=1))
+    return "\n".join(lines[:20])
+
+
+# -- a cache that cannot be trusted ------------------------------------------------------------------
+
+def truncated(path: Path, work: Work) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def flipped(path: Path, work: Work) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def garbage(path: Path, work: Work) -> None:
+    path.write_bytes(b"not a cache at all")
+
+
+def other_version(path: Path, work: Work) -> None:
+    state = engine.read_state(path)
+    assert state is not None
+    state.code = "an older version"
+    path.write_bytes(engine.state_bytes(state))
+
+
+def other_content(path: Path, work: Work) -> None:
+    state = engine.read_state(path)
+    assert state is not None
+    state.content_dir = str(work.root / "elsewhere")
+    path.write_bytes(engine.state_bytes(state))
+
+
+def other_site(path: Path, work: Work) -> None:
+    """The output folder was rebuilt by something else (a preview, another build) since."""
+    (work.root / "site" / pipeline.FINGERPRINT_FILE).write_text("preview")
+
+
+def lying_signatures(path: Path, work: Work) -> None:
+    """A cache that reads whole but describes another site than the one in the output folder."""
+    state = engine.read_state(path)
+    assert state is not None
+    state.stamp = "some other build"
+    path.write_bytes(engine.state_bytes(state))
+
+
+DAMAGES = [truncated, flipped, garbage, other_version, other_content, other_site, lying_signatures]
+REASONS = {truncated: "no cache", flipped: "no cache", garbage: "no cache", other_version: "another version",
+           other_content: "another content folder", other_site: "not the site", lying_signatures: "not the site"}
+
+
+@pytest.mark.parametrize("damage", DAMAGES, ids=[d.__name__ for d in DAMAGES])
+def test_a_cache_that_cannot_be_trusted_gives_a_clean_build(tmp_path, damage):
+    work = Work(tmp_path)
+    work.build()
+    cache = work.options("site").engine_file
+    assert engine.read_state(cache) is not None
+    # the site's pages are made wrong on purpose: only a build that trusts nothing puts them right
+    (tmp_path / "site" / "index.html").write_text("stale")
+    edit_summary(work, random.Random(0))
+    damage(cache, work)
+    report = work.build()
+    assert REASONS[damage] in report.clean and report.rendered == report.pages
+    assert snapshot(tmp_path / "site") == work.clean()
+    after = work.build()  # and the cache it wrote is good again
+    assert after.skipped
+
+
+def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
+    work = Work(tmp_path)
+    work.build()
+    before = (tmp_path / "site" / "404.html").stat().st_ino
+    edit_summary(work, random.Random(5))
+    report = work.build()
+    assert report.clean == "" and 0 < report.rendered < report.pages // 5, report
+    assert (tmp_path / "site" / "404.html").stat().st_ino == before, "an unchanged page is the same file, linked"
+
+
+def test_force_builds_everything_anew(tmp_path):
+    work = Work(tmp_path)
+    work.build()
+    report = pipeline.build(work.options("site", "--force"))
+    assert report.clean == "--force" and report.rendered == report.pages
