@@ -11,7 +11,9 @@ process each time:
   cold       no previous output, with the cache of QR codes and photo derivatives that every build
              after the first has (kept in .cache/ beside the output; the deploy workflow keeps it
              with actions/cache): parse, validate, render and write everything;
-  unchanged  the same inputs again: the build sees nothing changed and leaves the output as is.
+  unchanged  the same inputs again: the build sees nothing changed and leaves the output as is;
+  edited     one product's summary changed (and then changed back, a second edit): the engine
+             re-reads that entry and renders only the pages that show it (cnnt/engine.py).
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
 goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
@@ -76,6 +78,7 @@ def run_build(content: Path, site: Path, force: bool) -> dict:
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-3000:]}")
     pages = re.search(r"\| (\d+) pages", result.stdout)
+    rendered = re.search(r"\| (\d+) changed pages rendered", result.stdout)
     stages = dict(re.findall(r"(\w+) ([\d.]+) s", result.stdout.splitlines()[-1])) if "load" in result.stdout else {}
     return {
         "wall": wall,
@@ -83,6 +86,7 @@ def run_build(content: Path, site: Path, force: bool) -> dict:
         "peak_mb": after.ru_maxrss / 1024,
         "pages": int(pages.group(1)) if pages else 0,
         "skipped": "Nothing changed" in result.stdout,
+        "rendered": int(rendered.group(1)) if rendered else int(pages.group(1)) if pages else 0,
         "stages": {stage: float(seconds) for stage, seconds in stages.items()},
     }
 
@@ -117,7 +121,7 @@ def machine_speed() -> float:
 
 def measure(size: int, repeat: int) -> dict:
     content = content_for(size)
-    firsts, colds, unchanged = [], [], []
+    firsts, colds, unchanged, edited = [], [], [], []
     speed_before = machine_speed()
     for run in range(repeat):
         first_site = RUNS / f"first-{size}-{run}"
@@ -129,6 +133,7 @@ def measure(size: int, repeat: int) -> dict:
         colds.append(run_build(content, site, force=True))
         unchanged.append(run_build(content, site, force=False))
         assert unchanged[-1]["skipped"], "an unchanged rebuild should do no work"
+        edited.extend(edit_and_build(content, site))
     cold_wall = statistics.median(run["wall"] for run in colds)
     pages = colds[0]["pages"]
     return {
@@ -143,8 +148,26 @@ def measure(size: int, repeat: int) -> dict:
         "cold_peak_mb": round(max(run["peak_mb"] for run in colds)),
         "cold_stages_s": median_stages(colds),
         "unchanged_s": round(statistics.median(run["wall"] for run in unchanged), 2),
+        "edited_s": round(statistics.median(run["wall"] for run in edited), 2),
+        "edited_rendered": round(statistics.median(run["rendered"] for run in edited)),
+        "edited_stages_s": median_stages(edited),
         "runs": repeat,
     }
+
+
+def edit_and_build(content: Path, site: Path) -> list[dict]:
+    """Two one-entry edits, each built: a product's summary changed, then put back as it was."""
+    entry = sorted((content / "products").glob("*.md"))[1]
+    original = entry.read_bytes()
+    runs = []
+    try:
+        for text in (original.replace(b"\nsummary: ", b"\nsummary: (edited) ", 1), original):
+            entry.write_bytes(text)
+            runs.append(run_build(content, site, force=False))
+            assert 0 < runs[-1]["rendered"] < runs[-1]["pages"], "an edit should render only what it changed"
+    finally:
+        entry.write_bytes(original)
+    return runs
 
 
 def cache_of(site: Path) -> Path:
@@ -174,7 +197,7 @@ def compare(figures: dict, baseline: dict | None) -> str:
     if not baseline:
         return ""
     parts = []
-    for key in ("first_s", "cold_s", "unchanged_s"):
+    for key in ("first_s", "cold_s", "unchanged_s", "edited_s"):
         if key in baseline and baseline[key]:
             change = (figures[key] - baseline[key]) / baseline[key] * 100
             parts.append(f"{key} {change:+.0f}% ({baseline[key]})")
@@ -197,6 +220,8 @@ def report(size: int, figures: dict, baseline: dict | None) -> str:
             f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
             f"                    ({stages('cold_stages_s')})\n"
             f"    unchanged       {figures['unchanged_s']:6.2f} s\n"
+            f"    one entry edited {figures['edited_s']:5.2f} s wall, {figures['edited_rendered']} pages rendered\n"
+            f"                    ({stages('edited_stages_s')})\n"
             f"    machine speed   {seconds_list(figures['machine_s'])} "
             f"(a fixed piece of Python work, before and after; lower is faster)"
             f"{compare(figures, baseline)}")

@@ -161,6 +161,7 @@ class Describer:
         self.current = catalogue.current
         self.photos = photos
         self.tokens = tokens
+        self._memo: dict[int, str] = {}
 
     def token(self, entry: object) -> str:
         """An entry parsed outside the cache (none should be) counts as changed every time."""
@@ -176,22 +177,15 @@ class Describer:
         return key(signature), shown
 
     def _walker(self, shown: set[tuple[str, str]]) -> Callable[[object], object]:
-        facilities, by_facility, current = self.facilities, self.by_facility, self.current
-
-        def photos_of(entry: Product | Facility) -> tuple:
-            return tuple(self.photos.get(image.file) for image in entry.images)
+        entry_part, memo = self._entry_part, self._memo
 
         def part(value: object) -> object:
             if isinstance(value, (Product, Facility, Fair, Decision)):
                 shown.add((ENTRY_KINDS[type(value)], value.slug))
-            if isinstance(value, Product):  # a card shows its facility's name and the product's level
-                facility = facilities.get(value.facility_slug)
-                return (self.token(value), self.token(facility) if facility else None, current.get(value.slug),
-                        photos_of(value))
-            if isinstance(value, Facility):  # and a facility's card, how many products it has
-                return self.token(value), len(by_facility.get(value.slug, ())), photos_of(value)
-            if isinstance(value, (Fair, Decision)):
-                return self.token(value)
+                found = memo.get(id(value))
+                if found is None:
+                    found = memo[id(value)] = key(entry_part(value))
+                return found
             if isinstance(value, SearchIndex):  # its files are named by a digest of their content
                 return value.data.path, value.text.path
             if isinstance(value, BoothCard):
@@ -205,6 +199,19 @@ class Describer:
             return value
 
         return part
+
+    def _entry_part(self, entry: Product | Facility | Fair | Decision) -> tuple:
+        """What any page shows of an entry (worked out once per entry, as most pages show many)."""
+        if isinstance(entry, Product):  # a card shows its facility's name and the product's level
+            facility = self.facilities.get(entry.facility_slug)
+            return (self.token(entry), self.token(facility) if facility else None, self.current.get(entry.slug),
+                    self._photos_of(entry))
+        if isinstance(entry, Facility):  # and a facility's card, how many products it has
+            return self.token(entry), len(self.by_facility.get(entry.slug, ())), self._photos_of(entry)
+        return (self.token(entry),)
+
+    def _photos_of(self, entry: Product | Facility) -> tuple:
+        return tuple(self.photos.get(image.file) for image in entry.images)
 
     def signatures(self, pages: Iterable[Page]) -> dict[str, tuple[str, set[tuple[str, str]]]]:
         """Each page's output path → (signature, the entries it shows). (A link-preview image drawn for

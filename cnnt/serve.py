@@ -23,11 +23,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from . import awards, exports, kinds, pipeline, search, statistics
+from . import awards, engine, exports, pipeline, search, statistics
 from .config import SiteConfig, load_config
 from .errors import BuildFailed, ContentError
 from .load import entry_stamp, parse_entry
-from .model import Award, Catalogue, Decision, Entry, Facility, Fair, Product, best_award
+from .model import Award, Catalogue, Entry, Facility, Product, best_award
 from .pages import BoothCard, Page, Routes, Selection, filter_keys
 from .render import Renderer
 from .vocab import VOCABULARY_DIR
@@ -43,7 +43,7 @@ class Preview:
         self.options = options
         self.caches = pipeline.Caches()
         self.plan: pipeline.Plan | None = None
-        self.signatures: dict[str, tuple] = {}
+        self.signatures: dict[str, str] = {}
         self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
         self.pages: dict[str, Page] = {}
         self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
@@ -117,7 +117,7 @@ class Preview:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
         out = self.options.out_dir
         plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last)
-        described = {page.output: describe(page, plan) for page in plan.pages}
+        described = self._describer(plan).signatures(plan.pages)
         signatures = {output: signature for output, (signature, _) in described.items()}
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
         for page in stale:
@@ -137,9 +137,13 @@ class Preview:
         self._keep(plan, described)
         return len(stale)
 
-    def _keep(self, plan: pipeline.Plan, described: dict[str, tuple] | None = None) -> None:
+    def _describer(self, plan: pipeline.Plan) -> engine.Describer:
+        """What pages show, by the rule the build uses (engine.py)."""
+        return engine.Describer(plan.catalogue, plan.photos, engine.entry_tokens(self.caches.entries))
+
+    def _keep(self, plan: pipeline.Plan, described: dict[str, tuple[str, set]] | None = None) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry."""
-        described = described or {page.output: describe(page, plan) for page in plan.pages}
+        described = described or self._describer(plan).signatures(plan.pages)
         self.plan = plan
         self.pages = {page.output: page for page in plan.pages}
         self.signatures = {output: signature for output, (signature, _) in described.items()}
@@ -194,12 +198,13 @@ class Preview:
                             reuse=plan.renderer, drawn=plan.drawn)
         plan = replace(plan, catalogue=catalogue, renderer=renderer)
         routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
-        keys = {(ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
+        keys = {(engine.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
         outputs = set().union(*(self.containing.get(key, set()) for key in keys))
+        describer = self._describer(plan)
         for output in outputs:
             page = _renewed(self.pages[output], swaps, routes)
             self.pages[output] = page
-            self.signatures[output] = describe(page, plan)[0]
+            self.signatures[output] = describer.describe(page)[0]
             write_bytes(self.options.out_dir, output, renderer.render(page).encode("utf-8"))
         for item in swaps.values():
             if isinstance(item, Facility):
@@ -244,7 +249,7 @@ class Preview:
             if page.template == "statistics.html":
                 page = routes.statistics(page.lang)
                 self.pages[output] = page
-                self.signatures[output] = describe(page, plan)[0]
+                self.signatures[output] = self._describer(plan).describe(page)[0]
                 write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
 
     def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
@@ -319,53 +324,6 @@ def _swap(value: Any, swaps: dict[int, Product | Facility]) -> Any:
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(_swap(item, swaps) for item in value)
     return value
-
-
-# -- what a page shows ---------------------------------------------------------------------------------
-
-ENTRY_KINDS = {model: kind.name for model, kind in kinds.BY_MODEL.items()}
-
-
-def describe(page: Page, plan: pipeline.Plan) -> tuple[tuple, set[tuple[str, str]]]:
-    """What a page shows, in one walk over its context:
-    - a signature, a value that changes when anything the page shows changes. Entries count by
-      identity: the preview keeps the parsed object of an unchanged entry, so an edited entry is a
-      new object;
-    - the entries it shows, as (kind, slug), to find the pages an edited entry is on."""
-    by_facility = plan.catalogue.products_by_facility
-    facilities = plan.catalogue.facilities
-    current = plan.catalogue.current
-    shown: set[tuple[str, str]] = set()
-
-    def part(value: object) -> object:
-        if isinstance(value, (Product, Facility, Fair, Decision)):
-            shown.add((ENTRY_KINDS[type(value)], value.slug))
-        if isinstance(value, Product):  # a card shows its facility's name and the product's level
-            return id(value), id(facilities.get(value.facility_slug)), current.get(value.slug)
-        if isinstance(value, Facility):
-            return id(value), len(by_facility.get(value.slug, ()))
-        if isinstance(value, (Fair, Decision)):
-            return id(value)
-        if isinstance(value, BoothCard):
-            return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
-        if isinstance(value, Selection):  # a printable catalogue: what it shows is its products
-            return value.path, value.title, part(value.products)
-        if isinstance(value, (list, tuple)):
-            return tuple(part(item) for item in value)
-        if isinstance(value, dict):
-            return tuple((key, part(item)) for key, item in value.items())
-        return value if _hashable(value) else repr(value)
-
-    signature = page.template, tuple((key, part(value)) for key, value in page.context.items())
-    return signature, shown
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-        return True
-    except TypeError:
-        return False
 
 
 # -- serving -----------------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ def match_key(text: str) -> str:
     return " ".join(_syllable_key(word) for word in words)
 
 
+@lru_cache(maxsize=1 << 16)  # the same channel, province and place names are slugged for every product
 def slugify(text: str) -> str:
     """ASCII slug: `Cà Mau` → `ca-mau`."""
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
