@@ -20,13 +20,15 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnt import ownership, pipeline, review, schema
-from cnnt.config import build_date_from_environment, load_config
-from cnnt.errors import BuildFailed, ContentError
-from cnnt.removal import FOLDERS, remove_entry
-from cnnt.scaffold import FOLDERS as SCAFFOLDED
-from cnnt.scaffold import new_entry
-from cnnt.vocab import load_vocabularies
+from cnnt.content.config import build_date_from_environment, load_config
+from cnnt.content.errors import BuildFailed, ContentError
+from cnnt.content.vocab import load_vocabularies
+from cnnt.contribute import ownership, review
+from cnnt.contribute.removal import FOLDERS, remove_entry
+from cnnt.contribute.scaffold import FOLDERS as SCAFFOLDED
+from cnnt.contribute.scaffold import new_entry
+from cnnt.engine import pipeline
+from cnnt.site import schema
 
 ROOT = Path(__file__).resolve().parent
 
@@ -62,7 +64,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--date", type=build_date,
                         help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
     parser.add_argument("--jobs", type=positive_int, help="worker processes (default: one per core)")
-    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    parser.add_argument("--force", action="store_true",
+                        help="build everything anew (only the photo and QR code caches are used)")
     parser.add_argument("--deploy", action="store_true",
                         help="a build for publishing: refuse a placeholder base_url (the deploy workflow uses it)")
     parser.add_argument("--host", default="127.0.0.1")

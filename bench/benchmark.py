@@ -13,7 +13,7 @@ process each time:
              with actions/cache): parse, validate, render and write everything;
   unchanged  the same inputs again: the build sees nothing changed and leaves the output as is;
   edited     one product's summary changed (and then changed back, a second edit): the engine
-             re-reads that entry and renders only the pages that show it (cnnt/engine.py).
+             re-reads that entry and renders only the pages that show it (cnnt/engine/incremental.py).
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
 goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).

@@ -1,12 +1,13 @@
 // Catalogue search: Vietnamese folding, prefix matching as you type, facets with live counts, and
-// the whole state in the URL. The index is built by cnnt/search.py; `fold` and `words` must do
+// the whole state in the URL. The index is built by cnnt/site/search.py; `fold` and `words` must do
 // exactly what cnnt/text.py does (tests/fold_vectors.json is run against both).
 'use strict';
 (function () {
   var SPACES = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/g;
   var MARKS = /\p{M}/gu;
   var WORDS = /[\p{L}\p{N}]+/gu;
-  var PAGE_SIZE = 30;
+  var PAGE_SIZE = 30;  // cnnt/site/search.py's PAGE_SIZE is the same
+  var SHARD_PREFIX = 3;  // letters of a word that name its shard (cnnt/site/search.py `shard_key`)
   // How much a query word counts for, by where it is found: names first, then facility names,
   // tags, descriptions. A word typed with its marks that matches them exactly counts extra.
   var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5 };
@@ -49,7 +50,10 @@
   // entry addresses come from the page (cnnt/urls.py), with `{slug}` to fill in
   var productUrl = root.dataset.productUrl, facilityUrl = root.dataset.facilityUrl;
   function entryUrl(pattern, slug) { return links + pattern.split('{slug}').join(slug); }
-  var data, docs, facets, text = null, wordCache = {};
+  // `head` comes first (terms, the empty query's answer, the shards); a shard answers the first
+  // query; `data`, every product, follows the first result, and then `text`, the descriptions.
+  var head, data = null, docs = [], facets, text = null, wordCache = {};
+  var prefixes = null;  // once `data` is here: a word prefix (1 to 3 letters) → the docs with such a word
   var shown = PAGE_SIZE;
 
   function escapeHtml(value) {
@@ -58,36 +62,92 @@
     });
   }
 
-  function prepare() {
-    docs = data.products.map(function (row, index) {
-      var facility = data.facilities[row[3]];
-      return {
-        index: index, slug: row[0], name: row[1], other: row[2], facility: facility, level: row[4],
-        group: row[5], markets: row[6], thumb: row[7], province: facility[2],
-        nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
-        facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
-        marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
-        // in the order of FACETS
-        values: [row[4] < 0 ? [] : [row[4]], row[9] < 0 ? [] : [row[9]], row[10], [facility[2]], [row[5]],
-                 [facility[3]], row[11], row[6]]
-      };
-    });
+  // A product row of `data` (see cnnt/site/search.py `build_index`) and its facility's row.
+  function docFrom(index, row, facility) {
+    var doc = {
+      index: index, slug: row[0], name: row[1], other: row[2], facility: facility, level: row[4],
+      group: row[5], markets: row[6], thumb: row[7], province: facility[2],
+      nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
+      facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
+      marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
+      // in the order of FACETS
+      values: [row[4] < 0 ? [] : [row[4]], row[9] < 0 ? [] : [row[9]], row[10], [facility[2]], [row[5]],
+               [facility[3]], row[11], row[6]]
+    };
+    // the same, as positions in one array of every facet's counts: counting is one loop
+    var flat = [];
+    doc.values.forEach(function (values, f) { values.forEach(function (v) { flat.push(offsets[f] + v); }); });
+    doc.flat = Int32Array.from(flat);
+    return doc;
+  }
+  function docsFrom(rows) { return rows.map(function (r) { return docFrom(r[0], r[1], r[2]); }); }
+  // A shard (cnnt/site/search.py `_shard`): positions as gaps, facilities listed once.
+  function docsFromShard(shard) {
+    var index = 0;
+    return shard.p.map(function (row, k) { index += shard.i[k]; return docFrom(index, row, shard.f[row[3]]); });
+  }
+
+  var offsets;  // where each facet's counts start in the one array of them all
+  function prepareFacets() {
     facets = {};
-    FACETS.forEach(function (name) { facets[name] = { terms: data[TERMS[name]], selected: new Set() }; });
+    offsets = [0];
+    FACETS.forEach(function (name, f) {
+      facets[name] = { terms: head[TERMS[name]], selected: new Set() };
+      offsets.push(offsets[f] + head[TERMS[name]].length);
+    });
+  }
+
+  // Once every product is here: for each word prefix of 1 to SHARD_PREFIX letters, the docs with a
+  // word so beginning, in each field (name, other name, facility, tags) and in any of them. A short
+  // query word is then scored by looking up, not by searching strings.
+  var FIELDS = ['nameWords', 'otherWords', 'facilityWords', 'tagWords'];
+  var FIELD_WEIGHTS = [WEIGHT.name, WEIGHT.other, WEIGHT.facility, WEIGHT.tags];
+  var byField = null;
+  function prepareAll() {
+    docs = data.products.map(function (row, index) { return docFrom(index, row, data.facilities[row[3]]); });
+    prefixes = {};
+    byField = FIELDS.map(function () { return {}; });
+    docs.forEach(function (doc) {
+      var any = {};
+      FIELDS.forEach(function (field, f) {
+        var seen = {}, index = byField[f];
+        doc[field].split(' ').forEach(function (word) {
+          for (var n = 1; n <= SHARD_PREFIX && n <= word.length; n++) {
+            var key = word.slice(0, n);
+            if (!seen[key]) { seen[key] = true; (index[key] || (index[key] = [])).push(doc.index); }
+            if (!any[key]) { any[key] = true; (prefixes[key] || (prefixes[key] = [])).push(doc.index); }
+          }
+        });
+      });
+    });
+  }
+
+  // For a word of at most SHARD_PREFIX letters: each doc's weight for it by field (0: none).
+  function fieldWeights(word) {
+    if (!byField || word.length > SHARD_PREFIX) return null;
+    var weights = new Uint8Array(docs.length);
+    for (var f = FIELDS.length - 1; f >= 0; f--) {  // the weightiest field last, so it wins
+      var list = byField[f][word] || [];
+      for (var k = 0; k < list.length; k++) weights[list[k]] = FIELD_WEIGHTS[f];
+    }
+    return weights;
   }
 
   // -- descriptions: an inverted index, sorted, searched by prefix -------------------------------
 
   function textMatches(word) {
-    if (!text) return NONE;
+    if (!text || !data) return NONE;
     if (word in wordCache) return wordCache[word];
     var found = ALL;
     if (!text.common.some(function (w) { return w.indexOf(word) === 0; })) {
-      var marks = new Uint8Array(docs.length);
-      found = { has: function (index) { return marks[index] === 1; } };
+      var marks = new Uint8Array(data.products.length);
+      found = { has: function (index) { return marks[index] === 1; }, marks: marks };
       var low = 0, high = text.words.length;
       while (low < high) { var mid = (low + high) >> 1; if (text.words[mid] < word) low = mid + 1; else high = mid; }
-      for (var i = low; i < text.words.length && text.words[i].indexOf(word) === 0; i++) {
+      // By prefix from SHARD_PREFIX letters on; a shorter word, whole: "k" would gather the
+      // products of every description word in k, most of the catalogue, at every first keystroke.
+      var whole = word.length < SHARD_PREFIX;
+      for (var i = low; i < text.words.length && (whole ? text.words[i] === word : text.words[i].indexOf(word) === 0); i++) {
         var gaps = text.ids[i];
         for (var k = 0, id = 0; k < gaps.length; k++) { id += gaps[k]; marks[id] = 1; }
       }
@@ -103,7 +163,8 @@
     for (var i = 0; i < query.words.length; i++) {
       var word = query.spaced[i];
       var best = 0;
-      if (doc.nameWords.indexOf(word) >= 0) best = WEIGHT.name;
+      if (query.weights[i]) best = query.weights[i][doc.index] || (query.text[i].has(doc.index) ? WEIGHT.text : 0);
+      else if (doc.nameWords.indexOf(word) >= 0) best = WEIGHT.name;
       else if (doc.otherWords.indexOf(word) >= 0) best = WEIGHT.other;
       else if (doc.facilityWords.indexOf(word) >= 0) best = WEIGHT.facility;
       else if (doc.tagWords.indexOf(word) >= 0) best = WEIGHT.tags;
@@ -126,7 +187,8 @@
       phrase: folded.length > 1 ? ' ' + folded.join(' ') : '',
       // a word typed without marks gets no exact-mark bonus: it matched by folding
       marked: marked.length === folded.length ? marked.map(function (m) { return fold(m) === m ? '' : ' ' + m; }) : [],
-      text: folded.map(textMatches)
+      text: folded.map(textMatches),
+      weights: folded.map(fieldWeights)
     };
   }
 
@@ -138,42 +200,69 @@
 
   // One pass over the matches: a document that passes every facet is a result and counts in every
   // facet; one that fails a single facet still counts in that facet (OR within, AND across).
+  // The docs that can match at all: those with a word beginning as the query's most selective word
+  // does (in a name, facility or tags), or whose description has it. Null: every doc.
+  function candidates(query) {
+    if (!prefixes) return null;
+    var best = null;
+    for (var i = 0; i < query.words.length; i++) {
+      if (query.text[i] === ALL) continue;  // a word most descriptions have narrows nothing
+      var list = prefixes[query.words[i].slice(0, SHARD_PREFIX)] || [];
+      if (!best || list.length < best.list.length) best = { list: list, text: query.text[i] };
+    }
+    if (!best) return null;
+    var marks = best.text.marks ? best.text.marks.slice() : new Uint8Array(docs.length);
+    for (var k = 0; k < best.list.length; k++) marks[best.list[k]] = 1;
+    return marks;
+  }
+
   function run() {
     var query = parseQuery(input.value);
     var selected = FACETS.map(function (name) { return facets[name].selected; });
-    var counts = FACETS.map(function (name) { return new Int32Array(facets[name].terms.length); });
-    var results = [];
+    var anySelected = selected.some(function (set) { return set.size > 0; });
+    var counts = new Int32Array(offsets[FACETS.length]);
+    // Results are grouped by what they are sorted by; docs come in alphabetical order, so each group
+    // is in order already and no keystroke pays for a sort (see `ordered`).
+    var by = sortSelect.value, groups = new Map(), total = 0;
+    var possible = query.words.length ? candidates(query) : null;
     for (var i = 0; i < docs.length; i++) {
       var doc = docs[i];
+      if (possible && !possible[doc.index]) continue;
       var s = query.words.length ? score(doc, query) : 1;
       if (!s) continue;
       var failed = -1, failures = 0;
-      for (var f = 0; f < FACETS.length; f++) {
-        if (!passes(doc.values[f], selected[f])) { failed = f; if (++failures > 1) break; }
+      if (anySelected) {
+        for (var f = 0; f < FACETS.length; f++) {
+          if (!passes(doc.values[f], selected[f])) { failed = f; if (++failures > 1) break; }
+        }
+        if (failures > 1) continue;
       }
-      if (failures > 1) continue;
-      for (f = 0; f < FACETS.length; f++) {
-        if (failures && failed !== f) continue;
-        var values = doc.values[f];
-        for (var k = 0; k < values.length; k++) counts[f][values[k]]++;
+      if (failures) {  // counts only in the one facet it fails: ticking there would bring it in
+        var values = doc.values[failed];
+        for (var k = 0; k < values.length; k++) counts[offsets[failed] + values[k]]++;
+        continue;
       }
-      if (!failures) { doc.score = s; results.push(doc); }
+      var flat = doc.flat;
+      for (k = 0; k < flat.length; k++) counts[flat[k]]++;
+      doc.score = s;
+      var key = by === 'name' ? 0 : by === 'level' ? (doc.level < 0 ? -1 : head.levels[doc.level][2]) : s;
+      var group = groups.get(key);
+      if (group) group.push(doc); else groups.set(key, [doc]);
+      total++;
     }
-    sortResults(results);
-    render(results, counts);
+    render(ordered(groups, shown), FACETS.map(function (name, f) {
+      return counts.subarray(offsets[f], offsets[f + 1]);
+    }), total);
   }
 
-  function sortResults(results) {
-    var by = sortSelect.value;
-    results.sort(function (a, b) {
-      if (by === 'level') {
-        var ra = a.level < 0 ? -1 : data.levels[a.level][2], rb = b.level < 0 ? -1 : data.levels[b.level][2];
-        if (ra !== rb) return rb - ra;
-      } else if (by !== 'name' && a.score !== b.score) {
-        return b.score - a.score;
-      }
-      return a.index - b.index; // the index is in alphabetical order
+  // The first `count` results: the groups from the highest key down, each in alphabetical order.
+  function ordered(groups, count) {
+    var top = [];
+    Array.from(groups.keys()).sort(function (a, b) { return b - a; }).forEach(function (key) {
+      var group = groups.get(key);
+      for (var k = 0; k < group.length && top.length < count; k++) top.push(group[k]);
     });
+    return top;
   }
 
   // -- the page ----------------------------------------------------------------------------------
@@ -184,37 +273,44 @@
       ? '<img src="' + escapeHtml(assets + doc.thumb) + '" alt="" width="72" height="72" loading="lazy">'
       : '<img src="' + escapeHtml(assets) + 'static/placeholder.svg" alt="" width="72" height="72">';
     var level = doc.level < 0 ? '<span class="badge badge-none">' + escapeHtml(strings.no_award) + '</span>'
-      : '<span class="badge badge-' + escapeHtml(data.levels[doc.level][0]) + '">' + escapeHtml(data.levels[doc.level][1]) + '</span>';
+      : '<span class="badge badge-' + escapeHtml(head.levels[doc.level][0]) + '">' + escapeHtml(head.levels[doc.level][1]) + '</span>';
     return '<li class="result">' + thumb + '<div><a class="result-title" href="' + escapeHtml(entryUrl(productUrl, doc.slug)) + '">'
       + escapeHtml(doc.name) + '</a>' + (doc.other ? ' <span class="result-other" lang="vi">' + escapeHtml(doc.other) + '</span>' : '')
       + '<p class="result-meta"><a href="' + escapeHtml(entryUrl(facilityUrl, facility[0])) + '">' + escapeHtml(facility[1])
-      + '</a> · ' + escapeHtml(data.provinces[facility[2]][1]) + '</p>' + level + '</div></li>';
+      + '</a> · ' + escapeHtml(head.provinces[facility[2]][1]) + '</p>' + level + '</div></li>';
   }
 
   // Within a facet, values with results come first, in their usual order; values without results
   // fold away unless ticked; a facet with nothing to offer is hidden whole.
-  function render(results, counts) {
+  // `results`: the first of them, in order (at least as many as are shown); `total`: how many there are.
+  function render(results, counts, total) {
+    root.classList.add('search-ready');  // the page is laid out for results from the first of them
     list.innerHTML = results.slice(0, shown).map(resultHtml).join('');
-    more.hidden = results.length <= shown;
-    status.textContent = results.length ? strings.found.replace('{count}', results.length) : strings.none;
+    more.hidden = total <= shown || !data;
+    status.textContent = total ? strings.found.replace('{count}', total) : strings.none;
     var active = 0;
     FACETS.forEach(function (name, f) {
-      var facet = facets[name], empty = [], visible = 0;
+      var facet = facets[name], order = [], empty = [], visible = 0;
       facet.boxes.forEach(function (box, value) {
         var count = counts[f][value], checked = box.input.checked;
-        box.count.textContent = count;
+        if (box.shown !== count) { box.count.textContent = count; box.shown = count; }
         box.label.hidden = count === 0 && !checked;
         box.label.classList.toggle('facet-empty', count === 0);
         if (checked) active++;
-        if (count || checked) { facet.container.append(box.label); visible++; } else empty.push(box.label);
+        if (count || checked) { order.push(value); visible++; } else empty.push(value);
       });
-      empty.forEach(function (label) { facet.container.append(label); });
+      order = order.concat(empty);
+      // moved only when the order changes: moving labels makes the browser lay the panel out again
+      if (!facet.order || facet.order.join() !== order.join()) {
+        order.forEach(function (value) { facet.container.append(facet.boxes[value].label); });
+        facet.order = order;
+      }
       facet.fieldset.hidden = visible === 0;
     });
     activeCount.textContent = active ? strings.active.replace('{count}', active) : '';
     activeCount.hidden = !active;
     clearButton.style.visibility = active ? 'visible' : 'hidden';  // kept in place: nothing moves
-    doneButton.textContent = strings.done + (results.length ? ' (' + results.length + ')' : '');
+    doneButton.textContent = strings.done + (total ? ' (' + total + ')' : '');
   }
 
   function buildFacets() {
@@ -275,20 +371,53 @@
     clearTimeout(stateTimer);
     if (push) writeState(true);
     else stateTimer = setTimeout(writeState, 300, false);
-    run();
+    refresh();
   }
 
-  function start(loaded) {
-    data = loaded;
-    prepare();
-    buildFacets();
-    readState();
-    run();
-    root.classList.add('search-ready');
+  function refresh() {
+    if (data) run();
+    else if (!runEarly()) { list.innerHTML = ''; status.textContent = strings.loading; }
+  }
+
+  function ticked() {
+    return FACETS.some(function (name) { return facets[name].selected.size > 0; });
+  }
+
+  // Before every product is here: the empty query is answered from `head`, a query with a word of
+  // three letters from that word's shard; anything else waits for `data`. A promise of the answer
+  // on screen, or null.
+  function runEarly() {
+    var query = parseQuery(input.value);
+    if (!query.words.length && !ticked()) {
+      render(docsFrom(head.first), head.counts.map(function (c) { return Int32Array.from(c); }), head.total);
+      return Promise.resolve();
+    }
+    // head.shards: prefix → [file, products], the file null for a prefix too common to have one
+    var best = null;
+    query.words.forEach(function (word) {
+      if (word.length < SHARD_PREFIX) return;
+      var shard = head.shards[word.slice(0, SHARD_PREFIX)] || ['', 0];  // '': no product has such a word
+      if (shard[0] !== null && (!best || shard[1] < best[1])) best = shard;
+    });
+    if (!best || ticked()) return null;
+    wanted = best[0];
+    if (!wanted) { docs = []; run(); return Promise.resolve(); }
+    return fetchJson(searchDir + wanted).then(function (rows) {
+      if (data || wanted !== best[0]) return;  // every product arrived first, or the query moved on
+      docs = docsFromShard(rows);
+      run();
+    }).catch(function () { /* the whole data answers instead */ });
+  }
+
+  function fetchJson(url) {
+    return fetch(url).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+
+  function listen() {
     input.addEventListener('input', function () { update(false); });
     sortSelect.addEventListener('change', function () { update(true); });
     form.addEventListener('submit', function (event) { event.preventDefault(); update(true); });
-    more.addEventListener('click', function () { shown += PAGE_SIZE; run(); });
+    more.addEventListener('click', function () { shown += PAGE_SIZE; refresh(); });
     toggle.addEventListener('click', function () { openFilters(!root.classList.contains('filters-open')); });
     doneButton.addEventListener('click', function () { openFilters(false); });
     panel.addEventListener('keydown', function (event) { if (event.key === 'Escape') openFilters(false); });
@@ -299,18 +428,39 @@
       });
       update(true);
     });
-    window.addEventListener('popstate', function () { readState(); run(); });
-    // Descriptions come second: the first results never wait for them.
-    fetch(root.dataset.text).then(function (r) { return r.json(); }).then(function (loadedText) {
-      text = loadedText; wordCache = {}; run();
-    }).catch(function () { /* offline and not cached: names, facilities and tags still work */ });
+    window.addEventListener('popstate', function () { readState(); refresh(); });
   }
 
-  fetch(root.dataset.index).then(function (r) {
-    if (!r.ok) throw new Error(r.status);
-    return r.json();
-  }).then(start).catch(function () {
+  var wanted = null;  // the shard the query being answered early needs
+  var searchDir = root.dataset.head.slice(0, root.dataset.head.lastIndexOf('/') + 1);
+  function start(loadedHead) {
+    head = loadedHead;
+    prepareFacets();
+    buildFacets();
+    readState();
+    var early = runEarly();
+    listen();
+    // Every product is fetched once the first answer is on screen, not beside it: on a weak
+    // connection the two would share the little there is.
+    (early || Promise.resolve()).then(function () { return fetchJson(root.dataset.index); }).then(function (loaded) {
+      data = loaded; wordCache = {};
+      prepareAll();
+      run();
+      // Descriptions come last: the first results never wait for them.
+      return fetchJson(root.dataset.text).then(function (loadedText) { text = loadedText; wordCache = {}; run(); })
+        .catch(function () { /* offline and not cached: names, facilities and tags still work */ })
+        .then(function () { root.classList.add('search-complete'); });  // every file that will come is here
+    }).catch(function () {
+      if (!root.classList.contains('search-ready')) {  // nothing answered early either
+        status.textContent = strings.failed;
+        root.classList.add('search-ready');
+      }
+    });
+  }
+
+  fetchJson(root.dataset.head).then(start).catch(function () {
     status.textContent = strings.failed;
+    root.classList.add('search-ready');
   });
 
   if ('serviceWorker' in navigator && root.dataset.worker) {

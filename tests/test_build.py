@@ -12,8 +12,8 @@ import yaml
 from conftest import BUILD_DATE, ROOT, cli
 from html_inspect import parse
 
-from cnnt.render import load_strings
-from cnnt.vocab import VOCABULARY_DIR, load_vocabularies, province_rows
+from cnnt.content.vocab import VOCABULARY_DIR, load_vocabularies, province_rows
+from cnnt.site.render import load_strings
 
 CONTENT = ROOT / "content"
 
@@ -96,7 +96,7 @@ def test_expired_awards_are_shown_and_not_counted(sample_site):
 def test_listings_have_counts_and_vietnamese_order(sample_site):
     az = (sample_site / "a-z/index.html").read_text()
     names = re.findall(r'<h3 class="card-title"><a href="[^"]+">([^<]+)</a>', az)
-    from cnnt.text import sort_key
+    from cnnt.content.text import sort_key
     assert len(names) == 37 and names == sorted(names, key=sort_key)
     assert names.index("Đũa tre Mai Châu") > names.index("Cà phê rang xay Đắk Mil")
     provinces = (sample_site / "en/provinces/index.html").read_text()
@@ -293,7 +293,7 @@ def test_output_may_be_an_empty_folder_or_an_earlier_build(make_site, tmp_path):
 def test_macros_are_shared_by_name_and_a_name_defined_twice_is_an_error():
     import jinja2
 
-    from cnnt.render import macros
+    from cnnt.site.render import macros
 
     env = jinja2.Environment(loader=jinja2.DictLoader({
         "macros/a.html": "{% macro hello(name) %}Xin chào {{ name }}{% endmacro %}",
@@ -325,7 +325,7 @@ def test_fast_escaping_writes_what_jinja_writes(value):
     import jinja2
     from markupsafe import Markup, escape
 
-    from cnnt.render import _Environment, html_text
+    from cnnt.site.render import _Environment, html_text
 
     class Html:
         def __html__(self):

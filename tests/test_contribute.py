@@ -19,9 +19,11 @@ import yaml
 from conftest import ROOT
 
 import build as cli
-from cnnt import kinds, load, review, schema
-from cnnt.errors import ContentError
-from cnnt.vocab import load_vocabularies
+from cnnt.content import kinds, load
+from cnnt.content.errors import ContentError
+from cnnt.content.vocab import load_vocabularies
+from cnnt.contribute import review
+from cnnt.site import schema
 
 # -- new -------------------------------------------------------------------------------------------
 
@@ -129,10 +131,10 @@ def test_committed_codeowners_is_up_to_date_and_lists_maintainers(sample_site, c
     assert "/content/products/banh-phong-tom-vinh-hoa-phat/ @vinhhoaphat @khuyencong-mau" in text
     # decisions, vocabularies and settings are the centre's alone, and come last (the last match wins)
     tail = text.split("# Chỉ trung tâm")[1]
-    for path in ("/content/decisions/", "/cnnt/vocabularies/", "/site.yaml", "/content/published-urls.txt"):
+    for path in ("/content/decisions/", "/cnnt/content/vocabularies/", "/site.yaml", "/content/published-urls.txt"):
         assert f"\n{path} @khuyencong-mau\n" in tail
     assert "@vinhhoaphat" not in tail
-    from cnnt import pipeline
+    from cnnt.engine import pipeline
     args = cli.parse_args(["check"])
     catalogue = pipeline.check(cli.options_from(args))
     assert review.codeowners(catalogue, ("khuyencong-mau",)) == text, "run `python build.py codeowners`"
@@ -184,7 +186,12 @@ def test_pull_request_workflow_checks_before_it_builds():
 
 def project_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "project"
-    ignore = shutil.ignore_patterns(".git", ".venv", "site", ".cache", "bench", "__pycache__", "tests", ".pytest_cache")
+    anywhere = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache")
+    at_top = {"site", ".cache", "bench", "tests", "node_modules"}  # cnnt/site/ is code, site/ the output
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(anywhere(folder, names)) | (at_top & set(names) if Path(folder) == ROOT else set())
+
     shutil.copytree(ROOT, copy, ignore=ignore)
     return copy
 

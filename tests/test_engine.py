@@ -1,4 +1,4 @@
-"""The engine (cnnt/engine.py): a build that renders only what changed makes, byte for byte, the site a
+"""The engine (cnnt/engine/incremental.py): a build that renders only what changed makes, byte for byte, the site a
 clean build makes, after any sequence of changes; a cache it cannot trust is never used.
 
 The differential test applies seeded random sequences of changes to a copy of the sample catalogue
@@ -21,9 +21,10 @@ from conftest import BUILD_DATE, ROOT
 from PIL import Image
 
 import build as cli
-from cnnt import engine, pipeline
-from cnnt.errors import BuildFailed
-from cnnt.removal import remove_entry
+from cnnt.content.errors import BuildFailed
+from cnnt.contribute.removal import remove_entry
+from cnnt.engine import incremental as engine
+from cnnt.engine import pipeline
 
 SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 

@@ -110,28 +110,28 @@ def fresh_a(references: dict[str, object], work: Path) -> Path:
 # -- killed at any moment --------------------------------------------------------------------------
 
 KILL_POINTS = [
-    ("cnnt.pipeline.input_fingerprint", 1, "after"),      # before anything is written
-    ("cnnt.images.write_atomic", 1, "before"),            # the photo cache's index of keys
-    ("cnnt.images.write_atomic", 1, "after"),
-    ("cnnt.images._save", 1, "before"),                   # the new photo's derivatives
-    ("cnnt.images._save", 4, "after"),
-    ("cnnt.images.write_atomic", 2, "before"),            # sizes
-    ("cnnt.images.write_atomic", 3, "before"),            # the derivatives' manifest
+    ("cnnt.engine.pipeline.input_fingerprint", 1, "after"),      # before anything is written
+    ("cnnt.site.images.write_atomic", 1, "before"),            # the photo cache's index of keys
+    ("cnnt.site.images.write_atomic", 1, "after"),
+    ("cnnt.site.images._save", 1, "before"),                   # the new photo's derivatives
+    ("cnnt.site.images._save", 4, "after"),
+    ("cnnt.site.images.write_atomic", 2, "before"),            # sizes
+    ("cnnt.site.images.write_atomic", 3, "before"),            # the derivatives' manifest
     ("os.fsync", 2, "after"),                             # an index written beside, not yet in place
-    ("cnnt.qr.make_code", 1, "before"),                   # the QR code cache
-    ("cnnt.qr.code_digest", 3, "after"),                  # inside its transaction
-    ("cnnt.pipeline.write_bytes", 1, "before"),           # writing pages
-    ("cnnt.pipeline.write_bytes", 25, "before"),
-    ("cnnt.pipeline.write_bytes", 55, "after"),
-    ("cnnt.pipeline.write_text", 1, "before"),            # redirects, schemas
-    ("cnnt.images.publish", 1, "before"),
-    ("cnnt.write._exchange", 1, "before"),                # swapping the output
-    ("cnnt.write._exchange", 1, "after"),
-    ("cnnt.write.discard_tree", 1, "before"),
-    ("cnnt.redirects.write_atomic", 1, "before"),         # the record of published addresses
+    ("cnnt.site.qr.make_code", 1, "before"),                   # the QR code cache
+    ("cnnt.site.qr.code_digest", 3, "after"),                  # inside its transaction
+    ("cnnt.engine.pipeline.write_bytes", 1, "before"),           # writing pages
+    ("cnnt.engine.pipeline.write_bytes", 25, "before"),
+    ("cnnt.engine.pipeline.write_bytes", 55, "after"),
+    ("cnnt.engine.pipeline.write_text", 1, "before"),            # redirects, schemas
+    ("cnnt.site.images.publish", 1, "before"),
+    ("cnnt.system.write._exchange", 1, "before"),                # swapping the output
+    ("cnnt.system.write._exchange", 1, "after"),
+    ("cnnt.system.write.discard_tree", 1, "before"),
+    ("cnnt.site.redirects.write_atomic", 1, "before"),         # the record of published addresses
     ("os.fsync", 4, "after"),                             # the record, written beside, not yet in place
-    ("cnnt.redirects.write_atomic", 1, "after"),
-    ("cnnt.pipeline.write_bytes", 40, "before"),
+    ("cnnt.site.redirects.write_atomic", 1, "after"),
+    ("cnnt.engine.pipeline.write_bytes", 40, "before"),
 ]
 
 
@@ -243,7 +243,7 @@ PAUSED_BUILD = """
 import os, sys, time
 sys.path.insert(0, %r)
 import build
-from cnnt import pipeline
+from cnnt.engine import pipeline
 write = pipeline.write_bytes
 calls = []
 def paused(*args):
@@ -352,7 +352,7 @@ CLEAN_PREVIEW_BUILD = """
 import sys
 sys.path.insert(0, %r)
 import build
-from cnnt import pipeline
+from cnnt.engine import pipeline
 args = build.parse_args(sys.argv[1:])
 pipeline.build(build.options_from(args))
 """ % str(ROOT)  # noqa: UP031 (the script names its folder with repr, quotes and all)

@@ -65,7 +65,7 @@ def test_indexed_pages_do_not_say_noindex(sample_site):
 
 def test_a_preview_is_never_indexed(make_site, tmp_path):
     import build as cli
-    from cnnt import pipeline
+    from cnnt.engine import pipeline
     make_site({}, command="check")
     args = cli.parse_args(["serve", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "preview"),
                            "--date", BUILD_DATE])
@@ -91,9 +91,9 @@ def test_lastmod_is_the_last_commit_or_the_file_time(make_site, tmp_path):
 
 
 def test_a_large_site_gets_a_sitemap_index(monkeypatch):
-    from cnnt import sitemap
-    from cnnt.config import load_config
-    from cnnt.pages import Page
+    from cnnt.content.config import load_config
+    from cnnt.site import sitemap
+    from cnnt.site.pages import Page
     config = load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT)
     monkeypatch.setattr(sitemap, "URLS_PER_FILE", 10)
     pages = [Page(f"products/p{number}/", "vi", "product.html") for number in range(12)]
@@ -248,7 +248,7 @@ def test_the_print_index_offers_each_selection(sample_site):
 
 
 def test_a_selection_too_large_to_print_is_narrowed_first(make_site, monkeypatch):
-    from cnnt import pages
+    from cnnt.site import pages
     monkeypatch.setattr(pages, "MAX_PRINTED", 2)
     files = {f"products/p{n}.md": f"---\nname: Bánh {n}\nfacility: htx-mau\ngroup: food\n---\n" for n in range(3)}
     run = make_site(files)

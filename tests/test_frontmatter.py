@@ -1,7 +1,7 @@
 import datetime as dt
 
-from cnnt.errors import ErrorList
-from cnnt.frontmatter import read_document
+from cnnt.content.errors import ErrorList
+from cnnt.content.frontmatter import read_document
 
 
 def read(text: str | bytes):

@@ -7,7 +7,8 @@ from pathlib import Path
 from html_inspect import parse
 from PIL import Image, ImageCms
 
-from cnnt import images
+from cnnt.content import photos
+from cnnt.site import images
 
 PRODUCT = "---\nname: Bánh phồng tôm\nfacility: htx-mau\ngroup: food\nimages: {images}\n---\nMô tả.\n"
 
@@ -133,6 +134,6 @@ def test_truncated_photo_is_an_error_not_a_crash(make_site):
 def test_check_photo_limits(tmp_path, monkeypatch):
     path = tmp_path / "a.jpg"
     path.write_bytes(jpeg(100, 100))
-    assert images.check_photo(path) is None
-    monkeypatch.setattr(images, "MAX_BYTES", 100)
-    assert "too large" in images.check_photo(path)[1]
+    assert photos.check_photo(path) is None
+    monkeypatch.setattr(photos, "MAX_BYTES", 100)
+    assert "too large" in photos.check_photo(path)[1]

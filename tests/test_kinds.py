@@ -1,12 +1,14 @@
-"""The registry of content kinds (cnnt/kinds.py) is the one list: loading, schemas, `new`, `remove`,
+"""The registry of content kinds (cnnt/content/kinds.py) is the one list: loading, schemas, `new`, `remove`,
 ownership and pages follow it, and each kind has its parser."""
 from __future__ import annotations
 
 from conftest import BUILD_DATE, ROOT
 
-from cnnt import kinds, load, ownership, removal, scaffold, schema
-from cnnt.pages import PERMANENT_TEMPLATES
-from cnnt.vocab import load_vocabularies
+from cnnt.content import kinds, load
+from cnnt.content.vocab import load_vocabularies
+from cnnt.contribute import ownership, removal, scaffold
+from cnnt.site import schema
+from cnnt.site.pages import PERMANENT_TEMPLATES
 
 
 def test_every_kind_has_a_parser_and_no_parser_is_left_over():
@@ -37,7 +39,7 @@ def test_the_modules_read_the_registry():
 def test_the_sample_loads_into_the_declared_models(sample_site):
     import datetime as dt
 
-    from cnnt.load import LoadOptions, load_catalogue
+    from cnnt.content.load import LoadOptions, load_catalogue
     catalogue = load_catalogue(LoadOptions(ROOT / "content", ROOT, dt.date.fromisoformat(BUILD_DATE), load_vocabularies()))
     for kind, entries in ((kinds.FACILITY, catalogue.every_facility), (kinds.PRODUCT, catalogue.every_product),
                           (kinds.FAIR, catalogue.fairs), (kinds.DECISION, catalogue.decisions)):

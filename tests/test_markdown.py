@@ -6,7 +6,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from cnnt.markdown import plain_paragraphs, render_markdown
+from cnnt.content.markdown import plain_paragraphs, render_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = markdown.Markdown(extensions=["sane_lists", "tables"], output_format="html")
@@ -105,6 +105,6 @@ def test_fast_path_matches_markdown_on_random_prose(seed):
 
 
 def test_plain_text_keeps_words_and_drops_markup():
-    from cnnt.markdown import plain_text
+    from cnnt.content.markdown import plain_text
     html = render_markdown("**Tôm** & [cá](https://example.com/p?q=1) <b>x</b>")
     assert plain_text(html).split() == ["Tôm", "&", "cá", "x"]

@@ -1,7 +1,7 @@
 import datetime as dt
 
-from cnnt.model import Award, Contact, Localized, Product
-from cnnt.vocab import load_vocabularies
+from cnnt.content.model import Award, Contact, Localized, Product
+from cnnt.content.vocab import load_vocabularies
 
 VOCAB = load_vocabularies()
 LEVEL = VOCAB.award_levels.by_code

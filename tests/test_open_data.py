@@ -16,7 +16,7 @@ from conftest import BUILD_DATE, FACILITY
 from markupsafe import escape
 from test_serve import edit, preview, same_as_full_build  # noqa: F401  (the preview fixture)
 
-from cnnt.exports import TABLES, safe_text
+from cnnt.site.exports import TABLES, safe_text
 
 TODAY = dt.date.fromisoformat(BUILD_DATE)
 

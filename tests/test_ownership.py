@@ -31,7 +31,7 @@ FILES = {
     "content/products/mam-b/mam.png": PNG,
     "content/decisions/tinh-2024.md": "---\nnumber: 5/QĐ-UBND\ndate: 2024-05-02\nissuer: UBND tỉnh Cà Mau\n"
                                       "level: provincial\nproducts: [keo-a, mam-b]\n---\nKỳ bình chọn 2024.\n",
-    "cnnt/vocabularies/regions.yaml": "north: {vi: Bắc, en: North}\n",
+    "cnnt/content/vocabularies/regions.yaml": "north: {vi: Bắc, en: North}\n",
 }
 
 
@@ -153,7 +153,7 @@ def register_decision(repo: Repo) -> None:
 
 
 def change_vocabulary(repo: Repo) -> None:
-    repo.edit("cnnt/vocabularies/regions.yaml", "North", "Northern")
+    repo.edit("cnnt/content/vocabularies/regions.yaml", "North", "Northern")
 
 
 def link_photo(repo: Repo) -> None:
@@ -216,7 +216,7 @@ REFUSED: list[tuple[Callable[[Repo], None], list[str]]] = [
     (add_own_support, ["content/facilities/htx-a.md: support:", "is what the centre records and reports"]),
     (new_facility_with_support, ["content/facilities/htx-moi.md: support:"]),
     (register_decision, ["content/decisions/gia.md:", "only the centre's maintainers"]),
-    (change_vocabulary, ["cnnt/vocabularies/regions.yaml:", "only the centre's maintainers"]),
+    (change_vocabulary, ["cnnt/content/vocabularies/regions.yaml:", "only the centre's maintainers"]),
     (link_photo, ["content/facilities/htx-a-anh.png:", "not a regular file"]),
     (link_entry, ["content/products/keo-cua-a.md:", "not a regular file"]),
     (case_rename_other, ["content/products/keo-b.md: maintainers:", "`htx-b`"]),

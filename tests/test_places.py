@@ -13,11 +13,11 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from cnnt import places
-from cnnt.load import LoadOptions, load_catalogue
-from cnnt.model import Province
-from cnnt.text import fold
-from cnnt.vocab import VOCABULARY_DIR, load_vocabularies
+from cnnt.content import places
+from cnnt.content.load import LoadOptions, load_catalogue
+from cnnt.content.model import Province
+from cnnt.content.text import fold
+from cnnt.content.vocab import VOCABULARY_DIR, load_vocabularies
 
 VOCAB = load_vocabularies()
 OFFICIAL = places.official()

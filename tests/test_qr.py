@@ -13,7 +13,7 @@ import zxingcpp
 from conftest import FACILITY
 from PIL import Image
 
-from cnnt import qr
+from cnnt.site import qr
 
 BASE_URL = "https://catalogue.example.org/"
 PRODUCT = """---
@@ -135,7 +135,7 @@ def test_a_build_without_base_url_is_an_error_but_a_preview_works(make_site, tmp
     run = make_site({"products/banh-trang.md": PRODUCT}, extra=("--config", str(config)))
     assert run.code == 1 and "base_url" in run.err and "QR" in run.err
     import build as cli
-    from cnnt import pipeline
+    from cnnt.engine import pipeline
     args = cli.parse_args(["serve", "--content", str(tmp_path / "content"), "--out", str(tmp_path / "preview"),
                            "--config", str(config), "--date", "2026-11-22", "--port", "8123"])
     report = pipeline.build(cli.options_from(args))
@@ -203,7 +203,7 @@ def test_vcard_has_working_fields_and_escapes(make_site):
 
 
 def test_long_vcard_lines_fold_between_characters():
-    from cnnt.vcard import _fold
+    from cnnt.site.vcard import _fold
     line = "NOTE:" + "Đặc sản " * 30
     folded = _fold(line)
     assert all(len(part.encode("utf-8")) <= 75 for part in folded.split("\r\n"))

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import ROOT
 
-from cnnt.text import fold, search_words
+from cnnt.content.text import fold, search_words
+from cnnt.site.search import shard_key
 
 VECTORS = json.loads((Path(__file__).parent / "fold_vectors.json").read_text(encoding="utf-8"))["vectors"]
 
@@ -69,6 +70,43 @@ def test_description_words_are_indexed_with_gaps(sample_site):
     # "trắng ngà" is in the description of Khô mực Mỹ Thuyền
     assert postings["trang"] >= {"kho-muc-my-thuyen"} and "kho-muc-my-thuyen" in postings["ngà".replace("à", "a")]
     assert not set(text["common"]) & set(postings)
+
+
+def unpack(shard: dict) -> list[list]:
+    """A shard's rows as [position in data, product row, facility row], as search.js reads them."""
+    rows, number = [], 0
+    for gap, product in zip(shard["i"], shard["p"]):
+        number += gap
+        rows.append([number, product, shard["f"][product[3]]])
+    return rows
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_head_answers_the_empty_query_and_each_shard_holds_its_words(sample_site, lang):
+    head, data = search_data(sample_site, lang, "head"), search_data(sample_site, lang)
+    rows = [[number, row, data["facilities"][row[3]]] for number, row in enumerate(data["products"])]
+    assert head["total"] == len(rows) and head["first"] == rows[:30]
+    for name in ("levels", "provinces", "groups", "markets", "channels"):
+        assert head[name] == data[name]
+    # the empty query's counts, worked out again from the whole data
+    provinces = [0] * len(data["provinces"])
+    for row in data["products"]:
+        provinces[data["facilities"][row[3]][2]] += 1
+    assert head["counts"][3] == provinces and sum(head["counts"][4]) == len(rows)
+    assert all(path for path, _ in head["shards"].values()), "a catalogue this small has no prefix too common"
+    shards = {key: unpack(json.loads((sample_site / "search" / path).read_text(encoding="utf-8")))
+              for key, (path, _) in head["shards"].items()}
+    assert all(len(shards[key]) == size for key, (_, size) in head["shards"].items())
+    for row in rows:
+        words = {w for text in (row[1][1], row[1][2], row[2][1], row[1][8]) for w in search_words(text)}
+        for word in words:  # every product is in the shard of each word of its name, facility and tags
+            found = {number: (product, facility) for number, product, facility in shards[shard_key(word)]}
+            product, facility = found[row[0]]
+            assert product[:3] + product[4:] == row[1][:3] + row[1][4:] and facility == row[2], (word, row[1][0])
+    for key, found in shards.items():  # and only there
+        for row in found:
+            assert any(shard_key(w) == key for text in (row[1][1], row[1][2], row[2][1], row[1][8])
+                       for w in search_words(text))
 
 
 def test_service_worker_precaches_search_pages_and_data(sample_site):
@@ -214,7 +252,7 @@ def test_state_in_the_url_restores_the_view_and_back_button(visit, server):
     assert facet(page, "Nhóm sản phẩm", "Thực phẩm").is_checked()
     assert page.get_by_label("Sắp xếp").input_value() == "name"
     found = results(page)
-    assert found == sorted(found, key=lambda n: __import__("cnnt.text", fromlist=["sort_key"]).sort_key(n)) and found
+    assert found == sorted(found, key=lambda n: __import__("cnnt.content.text", fromlist=["sort_key"]).sort_key(n)) and found
     facet(page, "Thị trường xuất khẩu", "Hàn Quốc").check()
     assert "market=KR" in page.url
     page.go_back()
@@ -384,6 +422,43 @@ def test_the_filters_buyers_ask_for(visit, server, sample_site, facet_name, opti
         assert check(entry), slug
 
 
+def test_first_results_need_neither_the_whole_index_nor_the_descriptions(browser, server):
+    """A query is answered from its most selective word's shard, the empty query from the head; the
+    whole index, held back here, then takes over with the same answers."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    held: list = []
+    page.route(re.compile(r".*/search/(data|text)-.*\.json$"), lambda route: held.append(route))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        page.goto(server + "search/?q=dua+tre")
+        page.wait_for_selector(".search-ready .result-title")
+        assert results(page) == ["Đũa tre Mai Châu"]
+        shards = [url.rsplit("/", 1)[1] for url in requested if "/search/shard-" in url]
+        assert len(shards) == 1 and shards[0].startswith(("shard-vi-dua-", "shard-vi-tre-")), shards
+        assert page.locator("[data-more]").is_hidden()
+
+        page.goto(server + "search/")
+        page.wait_for_selector(".search-ready .result-title")
+        early = {"results": results(page), "status": page.locator("[data-status]").inner_text(),
+                 "counts": page.eval_on_selector_all(".facet-count", "els => els.map(e => e.textContent)")}
+        assert len(early["results"]) == 30 and "37" in early["status"]
+        assert page.locator("[data-more]").is_hidden(), "more results once every product is here"
+        while held:
+            held.pop().continue_()
+        page.wait_for_selector("[data-more]:not([hidden])")
+        assert results(page) == early["results"] and page.locator("[data-status]").inner_text() == early["status"]
+        assert page.eval_on_selector_all(".facet-count", "els => els.map(e => e.textContent)") == early["counts"]
+        type_query(page, "dua tre")
+        page.wait_for_function("() => document.querySelectorAll('.result-title').length === 1")
+        assert results(page) == ["Đũa tre Mai Châu"]
+    finally:
+        while held:
+            held.pop().continue_()
+        context.close()
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_search_page_does_not_shift_as_data_arrives(visit, server, width):
     page = visit(width, 800)
@@ -393,3 +468,25 @@ def test_search_page_does_not_shift_as_data_arrives(visit, server, width):
     page.wait_for_selector(".search-ready")
     page.wait_for_timeout(800)  # the description index arrives after the first results
     assert page.evaluate("window.__shift") == 0
+
+
+def test_a_prefix_most_products_share_has_no_shard(monkeypatch):
+    """"đặc sản" in every product's tags would make a shard as large as the whole index: the head
+    names the prefix without a file, and search.js waits for the whole index for it."""
+    import build as cli
+    from cnnt.content.config import load_config
+    from cnnt.content.vocab import load_vocabularies
+    from cnnt.engine import pipeline
+    from cnnt.site import search
+
+    options = cli.options_from(cli.parse_args(["check", "--date", "2026-11-22"]))
+    catalogue = pipeline.check(options)
+    config = load_config(options.config_file, options.build_date, options.display_root)
+    monkeypatch.setattr(search, "COMMON_SHARD_ROWS", 2)
+    index = search.build_indexes(catalogue, load_vocabularies(), config, {})["vi"]
+    head = json.loads(index.head.content)
+    common = {key for key, (path, _) in head["shards"].items() if path is None}
+    assert common, "some prefix is in more than a quarter of the 37 products"
+    assert all(head["shards"][key][1] > len(catalogue.products) / 4 for key in common)
+    written = {file.path.removeprefix("search/") for file in index.shards}
+    assert written == {path for path, _ in head["shards"].values() if path}

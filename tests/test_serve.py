@@ -15,7 +15,8 @@ import pytest
 from conftest import BUILD_DATE, ROOT
 
 import build as cli
-from cnnt.serve import Preview, site_app
+from cnnt.engine.preview import Preview
+from cnnt.serve import site_app
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
                            "--date", BUILD_DATE, "--force"])
-    from cnnt import pipeline
+    from cnnt.engine import pipeline
     pipeline.build(cli.options_from(args))
     served = preview.options.out_dir
     mine = {p.relative_to(served) for p in served.rglob("*") if p.is_file()} - {Path(".build-fingerprint")}

@@ -1,6 +1,6 @@
 import unicodedata
 
-from cnnt.text import fold, initial, match_key, nfc, slugify, sort_key
+from cnnt.content.text import fold, initial, match_key, nfc, slugify, sort_key
 
 
 def test_fold_removes_marks_and_d_stroke():
@@ -48,7 +48,7 @@ def test_initial_letter_keeps_vietnamese_letters():
 
 
 def test_other_tone_placement_swaps_old_and_new_style():
-    from cnnt.text import other_tone_placement
+    from cnnt.content.text import other_tone_placement
     assert other_tone_placement("Hòa Bình") == "Hoà Bình"
     assert other_tone_placement("Khánh Hoà") == "Khánh Hòa"
     assert other_tone_placement("Thủy sản") == "Thuỷ sản" and other_tone_placement("Thuỷ") == "Thủy"

@@ -8,7 +8,7 @@ import sys
 from conftest import ROOT
 
 WRONG = """
-from cnnt.model import Contact, Localized
+from cnnt.content.model import Contact, Localized
 
 Contact(phone=900000001)
 Localized(vi="Cà Mau", en=None, fr="x")

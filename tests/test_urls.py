@@ -1,4 +1,4 @@
-"""Page addresses come from one module (cnnt/urls.py): no template, script or other module builds one
+"""Page addresses come from one module (cnnt/site/urls.py): no template, script or other module builds one
 by hand. (That every link resolves is tests/test_build.py's `test_every_internal_link_resolves`.)"""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from cnnt import urls
+from cnnt.site import urls
 
 SECTION_WORDS = "|".join(re.escape(name) for name in (*urls.SECTIONS, "products", "cards", "page"))
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))

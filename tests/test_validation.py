@@ -108,8 +108,8 @@ def small_jpeg() -> bytes:
 
 
 def test_internal_error_shows_no_traceback(make_site, monkeypatch):
-    import cnnt.pipeline
-    monkeypatch.setattr(cnnt.pipeline, "build_pages", lambda *a: 1 / 0)
+    import cnnt.engine.pipeline
+    monkeypatch.setattr(cnnt.engine.pipeline, "build_pages", lambda *a: 1 / 0)
     run = make_site({})
     assert run.code == 2 and "Traceback" not in run.err and "--debug" in run.err
 
@@ -120,20 +120,20 @@ def test_internal_error_shows_no_traceback(make_site, monkeypatch):
     ("Thừa Thiên Huế", "hue", "Thừa Thiên Huế"), ("Sài Gòn", "ho-chi-minh", None),
 ])
 def test_province_with_administrative_prefix(written, code, former):
-    from cnnt.vocab import load_vocabularies
+    from cnnt.content.vocab import load_vocabularies
     match = load_vocabularies().provinces.lookup(written)
     assert match is not None and match.term.code == code and match.former == former
 
 
 def test_prefix_alone_or_unknown_name_still_fails():
-    from cnnt.vocab import load_vocabularies
+    from cnnt.content.vocab import load_vocabularies
     provinces = load_vocabularies().provinces
     assert provinces.lookup("Tỉnh") is None and provinces.lookup("Tỉnh Atlantis") is None
 
 
 @pytest.mark.parametrize("written, code", [("HTX", "cooperative"), ("DNTN", "private-enterprise"), ("hộ kinh doanh", "household")])
 def test_facility_kind_abbreviations(written, code):
-    from cnnt.vocab import load_vocabularies
+    from cnnt.content.vocab import load_vocabularies
     assert load_vocabularies().facility_kinds.lookup(written).term.code == code
 
 
@@ -183,6 +183,6 @@ def test_a_translated_word_the_entry_does_not_have_is_an_error(make_site):
     ("máy/năm", "máy/năm", "machines/year"), ("thùng/năm", "thùng/năm", "thùng/year"),
 ])
 def test_capacity_units_read_in_the_page_language(written, vi, en):
-    from cnnt.vocab import load_vocabularies
+    from cnnt.content.vocab import load_vocabularies
     vocab = load_vocabularies()
     assert vocab.unit_in(written, "vi") == vi and vocab.unit_in(written, "en") == en

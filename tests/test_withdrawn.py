@@ -141,7 +141,7 @@ def test_new_keeps_the_name_as_given(make_site, tmp_path):
 def test_new_asks_in_a_terminal(tmp_path):
     import datetime as dt
 
-    from cnnt.scaffold import new_entry
+    from cnnt.contribute.scaffold import new_entry
     (tmp_path / "facilities").mkdir()
     for slug in ("htx-a", "htx-b"):
         (tmp_path / f"facilities/{slug}.md").write_text(FACILITY, encoding="utf-8")

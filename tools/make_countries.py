@@ -1,4 +1,4 @@
-"""Regenerate cnnt/vocabularies/countries.yaml from pycountry (ISO 3166-1).
+"""Regenerate cnnt/content/vocabularies/countries.yaml from pycountry (ISO 3166-1).
 
 Run once by a maintainer when ISO 3166-1 changes: `pip install pycountry && python tools/make_countries.py`.
 pycountry's Vietnamese translations are uneven for trade use ("Phi-li-pi-nợ"), so the names

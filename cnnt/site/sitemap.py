@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from .config import SiteConfig
+from ..content.config import SiteConfig
 from .pages import Page
 from .urls import lang_prefix
 

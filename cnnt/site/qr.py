@@ -21,7 +21,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from . import parallel
+from ..system import parallel
 
 ERROR_CORRECTION = "M"   # 15% of the code may be damaged (a creased card, a glare) and it still reads
 PNG_MODULE_PIXELS = 12   # a 45-module code → 540 px: 4.6 cm at 300 dpi, sharp for print

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from . import kinds
-from .errors import BuildFailed, ContentError, hint
-from .load import SLUG
-from .text import nfc, slugify
+from ..content import kinds
+from ..content.errors import BuildFailed, ContentError, hint
+from ..content.load import SLUG
+from ..content.text import nfc, slugify
 
 PRODUCT = """\
 ---

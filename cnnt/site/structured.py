@@ -13,12 +13,12 @@ from typing import Any
 from markupsafe import Markup
 
 from . import urls
-from .config import SiteConfig
-from .model import Award, Catalogue, Facility, Fair, Product
+from ..content.config import SiteConfig
+from ..content.model import Award, Catalogue, Facility, Fair, Product
 from .pages import Page
-from .places import street_part
+from ..content.places import street_part
 from .urls import lang_prefix
-from .vocab import Vocabularies
+from ..content.vocab import Vocabularies
 
 CONTEXT = "https://schema.org"
 

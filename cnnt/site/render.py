@@ -17,23 +17,23 @@ except ImportError:  # another markupsafe than the one tested (jinja2 is pinned,
         return str(escape(s))
 
 from . import inquiry, urls
-from .config import SiteConfig
+from ..content.config import SiteConfig
 from .exports import TABLES
 from .images import PhotoSet
-from .model import Catalogue, Facility, Fair, Image, Product
+from ..content.model import Catalogue, Facility, Fair, Image, Product
 from .pages import Page, letter_anchor
 from .qr import QRCode
 from .structured import StructuredData
-from .text import initial
+from ..content.text import initial
 from .urls import lang_prefix
-from .vocab import Vocabularies
+from ..content.vocab import VOCABULARY_DIR, Vocabularies
 
 # Stands for "the way up to the site root" in cached cards; Unicode private-use characters, which
 # escaped content cannot produce by accident in a way that matters (at worst, a link-like text).
 ROOT_PLACEHOLDER = "\ue000root\ue000"
 HEADING_PLACEHOLDER = "\ue000heading\ue000"  # the same kind of stand-in, for a card's heading level
 MACROS_FOLDER = "macros/"
-STRINGS_FILE = Path(__file__).resolve().parent / "vocabularies" / "ui_strings.yaml"
+STRINGS_FILE = VOCABULARY_DIR / "ui_strings.yaml"
 
 
 def html_text(value: object) -> str:

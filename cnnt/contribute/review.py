@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ContentError
-from .model import Catalogue
+from ..content.errors import ContentError
+from ..content.model import Catalogue
 
 CODEOWNERS_HEADER = """\
 # Made by `python build.py codeowners` from the `maintainers` of each facility and of the centre
@@ -20,7 +20,7 @@ CODEOWNERS_HEADER = """\
 
 
 # What only the centre's maintainers may change, whatever a facility's line says (last match wins).
-CENTRE_PATHS = ("/content/decisions/", "/content/fairs/", "/content/published-urls.txt", "/cnnt/vocabularies/",
+CENTRE_PATHS = ("/content/decisions/", "/content/fairs/", "/content/published-urls.txt", "/cnnt/content/vocabularies/",
                 "/site.yaml", "/.github/")
 
 

@@ -12,14 +12,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from . import kinds, urls
-from .config import SiteConfig
-from .model import Catalogue, Decision, Facility, Product
-from .places import Commune
+from ..content import kinds
+from . import urls
+from ..content.config import SiteConfig
+from ..content.model import Catalogue, Decision, Facility, Product
+from ..content.places import Commune
 from .search import SearchIndex, channel_terms, ocop_stars
-from .text import initial, slugify, sort_key
+from ..content.text import initial, slugify, sort_key
 from .urls import lang_prefix
-from .vocab import Term, Vocabularies
+from ..content.vocab import Term, Vocabularies
 
 RECENT_AWARDS_ON_HOME = 12
 RECENT_LEVELS = ("national", "regional")

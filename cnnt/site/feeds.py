@@ -7,8 +7,8 @@ import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
 from . import urls
-from .config import SiteConfig
-from .model import Catalogue
+from ..content.config import SiteConfig
+from ..content.model import Catalogue
 from .urls import lang_prefix
 
 ENTRIES = 100  # the newest ones; a feed is news, not the catalogue

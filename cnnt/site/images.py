@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps
 
-from . import parallel
-from .write import link_or_copy, write_atomic
+from ..content import photos  # noqa: F401 (its import sets Pillow's pixel limit before any photo is opened)
+
+from ..system import parallel
+from ..system.write import link_or_copy, write_atomic
 
 WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
@@ -25,11 +26,6 @@ JPEG_QUALITY = 82
 # Changing how derivatives are made must change their names, so old ones are not reused.
 OPERATION = f"v1:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata"
 
-MAX_BYTES = 25 * 1024 * 1024
-MAX_PIXELS = 60_000_000      # a 50-megapixel phone photo passes; a decompression bomb does not
-ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow itself refuses anything larger, whatever the caller
 
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -53,40 +49,6 @@ class PhotoSet:
     def fallback(self) -> Rendition:
         """The JPEG an old browser loads: the middle width, or the largest there is."""
         return self.jpeg[min(1, len(self.jpeg) - 1)]
-
-
-def check_photo(path: Path) -> tuple[str, str] | None:
-    """Why a file cannot be published as a photo (vi, en), or None. Reads the header only."""
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        return (f"ảnh quá lớn ({size // 1_048_576} MB, tối đa {MAX_BYTES // 1_048_576} MB)",
-                f"photo too large ({size // 1_048_576} MB, at most {MAX_BYTES // 1_048_576} MB)")
-    with path.open("rb") as stream:
-        head = stream.read(16)
-    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-        return ("ảnh HEIC của iPhone chưa được hỗ trợ: hãy chuyển sang JPEG (trên iPhone: Cài đặt › Camera › "
-                "Định dạng › Tương thích nhất) rồi thêm lại",
-                "iPhone HEIC photos are not supported: convert to JPEG (on the iPhone: Settings › Camera › "
-                "Formats › Most Compatible) and add it again")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel check below says it
-            with Image.open(path) as image:
-                if image.format not in ACCEPTED_FORMATS:
-                    return (f"định dạng {image.format} không được hỗ trợ: dùng JPEG, PNG hoặc WebP",
-                            f"{image.format} is not supported: use JPEG, PNG or WebP")
-                width, height = image.size
-                if width * height > MAX_PIXELS:
-                    return (f"ảnh {width}×{height} quá nhiều điểm ảnh (tối đa {MAX_PIXELS // 1_000_000} triệu)",
-                            f"{width}×{height} photo has too many pixels (at most {MAX_PIXELS // 1_000_000} million)")
-                image.verify()  # structure and checksums, without decoding the pixels
-    except Image.DecompressionBombError:
-        return ("ảnh quá nhiều điểm ảnh", "photo has too many pixels")
-    except UnidentifiedImageError:
-        return ("tệp này không phải ảnh JPEG, PNG hay WebP", "this file is not a JPEG, PNG or WebP image")
-    except (OSError, SyntaxError, ValueError) as exc:
-        return (f"không đọc được ảnh ({exc})", f"cannot read the photo ({exc})")
-    return None
 
 
 def source_key(path: Path) -> str:

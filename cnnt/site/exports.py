@@ -22,8 +22,8 @@ from typing import Any
 import xlsxwriter
 
 from . import urls
-from .config import SiteConfig
-from .model import Catalogue
+from ..content.config import SiteConfig
+from ..content.model import Catalogue
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LICENCE = "https://creativecommons.org/licenses/by/4.0/"

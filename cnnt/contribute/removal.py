@@ -11,10 +11,11 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import kinds, redirects, urls
-from .errors import BuildFailed, ContentError
-from .model import Catalogue, Entry
-from .urls import lang_prefix
+from ..content import kinds
+from ..content.errors import BuildFailed, ContentError
+from ..content.model import Catalogue, Entry
+from ..site import redirects, urls
+from ..site.urls import lang_prefix
 
 FOLDERS = {kind.name: kind.folder for kind in kinds.KINDS if kind.removable}
 

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import BuildFailed, ContentError
+from ..content.errors import BuildFailed, ContentError
 
 try:
     import fcntl

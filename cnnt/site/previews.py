@@ -19,10 +19,11 @@ from pathlib import Path
 import font_roboto
 from PIL import Image, ImageDraw, ImageFont
 
-from . import parallel, urls
-from .config import SiteConfig
-from .model import Catalogue
-from .write import link_or_copy, write_atomic
+from ..system import parallel
+from . import urls
+from ..content.config import SiteConfig
+from ..content.model import Catalogue
+from ..system.write import link_or_copy, write_atomic
 
 SIZE = (1200, 630)
 OPERATION = "og-v2"  # change when the drawing changes: new names, so old images are never reused

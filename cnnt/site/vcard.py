@@ -4,8 +4,8 @@ Version 3.0 rather than 4.0 because it is the one every phone's contacts app imp
 """
 from __future__ import annotations
 
-from .model import Facility
-from .places import street_part
+from ..content.model import Facility
+from ..content.places import street_part
 
 MAX_LINE_OCTETS = 75
 

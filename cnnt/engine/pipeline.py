@@ -8,39 +8,26 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import (
-    engine,
-    exports,
-    feeds,
-    images,
-    inquiry,
-    parallel,
-    previews,
-    qr,
-    redirects,
-    schema,
-    search,
-    sitemap,
-    statistics,
-    urls,
-)
-from .config import SiteConfig, load_config
-from .errors import BuildFailed, ContentError
-from .images import IMAGE_SUFFIXES
-from .load import KINDS, LoadOptions, load_catalogue
-from .model import Catalogue, Entry, Facility, Product
-from .pages import PERMANENT_TEMPLATES, Page, build_pages
-from .render import Renderer
-from .vcard import facility_vcard
-from .vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
-from .write import atomic_output, copy_tree, disk_errors, link_into, output_lock, write_atomic, write_bytes, write_text
+from ..content.config import SiteConfig, load_config
+from ..content.errors import BuildFailed, ContentError
+from ..content.load import KINDS, LoadOptions, load_catalogue
+from ..content.model import Catalogue, Entry, Facility, Product
+from ..content.photos import IMAGE_SUFFIXES
+from ..content.vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
+from ..site import exports, feeds, images, inquiry, previews, qr, redirects, schema, search, sitemap, statistics, urls
+from ..site.pages import PERMANENT_TEMPLATES, Page, build_pages
+from ..site.render import Renderer
+from ..site.vcard import facility_vcard
+from ..system import parallel
+from ..system.write import atomic_output, copy_tree, disk_errors, link_into, output_lock, write_atomic, write_bytes, write_text
+from . import incremental
 
 try:
     import resource
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
 FINGERPRINT_FILE = ".build-fingerprint"
 PENDING = "pending"
 
@@ -77,8 +64,8 @@ class BuildOptions:
 
     @property
     def engine_file(self) -> Path:
-        """What the engine keeps between builds (see engine.py)."""
-        return self.cache_dir.parent / "engine.pickle"
+        """What the engine keeps between builds (see incremental.py)."""
+        return self.cache_dir.parent / "incremental.pickle"
 
     @property
     def qr_cache(self) -> Path:
@@ -174,7 +161,7 @@ def check(options: BuildOptions) -> Catalogue:
 
 def build(options: BuildOptions) -> BuildReport:
     """Build the site into `out_dir`: an unchanged input set leaves the previous output as it is, a
-    changed one renders only the pages that changed (engine.py); `force` builds everything anew."""
+    changed one renders only the pages that changed (incremental.py); `force` builds everything anew."""
     started = time.perf_counter()
     check_folders(options)
     check_output(options)
@@ -249,9 +236,9 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
 def engine_keys(options: BuildOptions, config: SiteConfig) -> tuple[str, str]:
     """(load_key, page_key): what parse results, and what every page, depend on besides the content."""
     vocabularies = folder_digest([VOCABULARY_DIR])
-    load_key = engine.key(engine.code_version(), vocabularies, options.build_date, config.declared_awards,
+    load_key = incremental.key(incremental.code_version(), vocabularies, options.build_date, config.declared_awards,
                           str(options.display_root), str(options.content_dir.resolve()))
-    page_key = engine.key(load_key, folder_digest([options.templates_dir, options.static_dir]),
+    page_key = incremental.key(load_key, folder_digest([options.templates_dir, options.static_dir]),
                           options.config_file.read_bytes(), options.preview_url, options.deploy)
     return load_key, page_key
 
@@ -261,13 +248,14 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     timer = StageTimer()
     load_key, page_key = engine_keys(options, config)
     if options.force:
-        reuse = engine.Reuse(why_clean="--force")
+        reuse = incremental.Reuse(why_clean="--force")
     else:
-        reuse = engine.reusable(engine.read_state(options.engine_file), options.content_dir, site_stamp,
+        reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search)
     site = plan(options, config, timer, caches)
-    described = engine.Describer(site.catalogue, site.photos, engine.entry_tokens(caches.entries)).signatures(site.pages)
+    describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
+    described = describer.signatures(site.pages)
     timer.lap("signatures")
     with atomic_output(options.out_dir) as staging:
         fresh = keep_unchanged(site.pages, described, reuse.signatures, options.out_dir, staging)
@@ -282,10 +270,10 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         write_text(staging, FINGERPRINT_FILE, PENDING)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
-    state = engine.State(engine.code_version(), str(options.content_dir.resolve()), load_key, page_key,
+    state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                          caches.entries, caches.search, {output: sig for output, (sig, _) in described.items()},
                          data, fingerprint)
-    write_atomic(options.engine_file, engine.state_bytes(state), durable=False)
+    write_atomic(options.engine_file, incremental.state_bytes(state), durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
@@ -331,7 +319,7 @@ def write_data(site: Plan, root: Path, data: tuple[str, tuple[str, ...]] = ("", 
                page_key: str = "") -> tuple[str, tuple[str, ...]]:
     """The open-data files: tables as CSV, JSON and one workbook, and their catalogue, unless
     `old_site` has them, made from the same tables (`data`: their digest and the files)."""
-    digest = engine.key(page_key, site.tables) if page_key else ""
+    digest = incremental.key(page_key, site.tables) if page_key else ""
     if digest and digest == data[0] and old_site is not None and all(link_into(old_site, root, path) for path in data[1]):
         return data
     files = {**exports.data_files(site.tables, site.config, site.catalogue.build_date),
@@ -388,7 +376,7 @@ def write_vcard(site: Plan, facility: Facility, root: Path) -> None:
 def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path) -> None:
     """The index files and the service worker that keeps them, with the assets, for offline use."""
     for index in indexes.values():
-        for file in (index.data, index.text):
+        for file in index.files:
             write_bytes(staging, file.path, file.content)
     assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()
               for path in sorted(static_dir.rglob("*")) if path.is_file()}

@@ -12,12 +12,12 @@ import difflib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .config import SiteConfig
-from .errors import ContentError, display_path, hint
-from .model import Catalogue
+from ..content.config import SiteConfig
+from ..content.errors import ContentError, display_path, hint
+from ..content.model import Catalogue
 from .pages import entry_paths
 from .urls import lang_prefix
-from .write import write_atomic
+from ..system.write import write_atomic
 
 RECORD_FILE = "published-urls.txt"
 RECORD_HEADER = """\

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import urls
+from ..site import urls
 from .model import Decision, Facility, Fair, Product
 
 

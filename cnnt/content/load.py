@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from . import awards, kinds, parallel, places
+from ..system import parallel
+from . import awards, kinds, places
 from .errors import BuildFailed, ContentError, ErrorList, display_path, hint, suggest
 from .fields import MIN_YEAR, Fields
 from .frontmatter import read_document
-from .images import IMAGE_SUFFIXES, check_photo
 from .markdown import render_markdown
 from .model import (
     Award,
@@ -41,6 +41,7 @@ from .model import (
     Support,
     Withdrawal,
 )
+from .photos import IMAGE_SUFFIXES, check_photo
 from .text import fold, slugify
 from .vocab import Match, Term, Vocabularies
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from importlib.metadata import version
 
-from . import kinds, load
-from .fields import MIN_YEAR
-from .places import official_communes, official_provinces
-from .vocab import Vocabularies, Vocabulary
+from ..content import kinds, load
+from ..content.fields import MIN_YEAR
+from ..content.places import official_communes, official_provinces
+from ..content.vocab import Vocabularies, Vocabulary
 
 COMMUNES_FILE = "communes.json"  # beside the schemas: the official communes, for editors' pick lists
 SCHEMA_DIR = "schemas"

@@ -1,11 +1,19 @@
 """Search stage: the static index the search page loads, one per language, and the service worker
 that keeps the search page and its data working offline.
 
-The browser (static/search.js) does the matching. The index is split in two so the first result
-needs few bytes on a weak connection:
+The browser (static/search.js) does the matching. The index is split so the first result needs few
+bytes on a weak connection, however large the catalogue:
 
-- `data`: per product its name, facility, facets and thumbnail — enough to search names, facility
-  names and tags and to count facets. Loaded first.
+- `head`: the facets' terms, the answer to the empty query (its first page of products and every
+  facet's counts), and the list of shards with their sizes. Loaded first.
+- `shards`: for each word prefix (the first three letters of a folded word, or the whole word when
+  shorter), the products with such a word in their name, facility name or tags, with their facilities
+  (`_shard`).
+  A query's results all have its most selective word's prefix, so the first result needs that one
+  shard only (`shard_key`; search.js does the same).
+- `data`: per product its name, facility, facets and thumbnail: enough to search names, facility
+  names and tags and to count facets. Loaded after the first result, and first when the query has no
+  word of three letters or the address ticks filters.
 - `text`: an inverted index of the words of the descriptions and summaries, loaded after the first
   results are shown. Words found in more than a quarter of the products tell buyers nothing and
   would make the file large; they are listed as `common` and the browser treats them as matching
@@ -21,12 +29,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .config import SiteConfig
+from ..content.config import SiteConfig
 from .images import PhotoSet
-from .markdown import plain_text
-from .model import Catalogue, Product
-from .text import distinct_words, slugify, sort_key
-from .vocab import Term, Vocabularies
+from ..content.markdown import plain_text
+from ..content.model import Catalogue, Product
+from ..content.text import distinct_words, search_words, slugify, sort_key
+from ..content.vocab import Term, Vocabularies
 
 COMMON_WORD_SHARE = 0.25
 SEARCH_DIR = "search"
@@ -45,6 +53,17 @@ class SearchIndex:
     lang: str
     data: SearchFile
     text: SearchFile
+    head: SearchFile
+    shards: tuple[SearchFile, ...] = ()
+
+    @property
+    def files(self) -> tuple[SearchFile, ...]:
+        return (self.head, self.data, self.text, *self.shards)
+
+    @property
+    def offline(self) -> tuple[SearchFile, ...]:
+        """What the service worker keeps ahead of need: shards only speed up a first visit."""
+        return (self.head, self.data, self.text)
 
 
 class SearchCache:
@@ -99,7 +118,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         _positions(terms) for terms in (levels, provinces, groups, markets, kinds, schemes))
     channel_at = {term.code: number for number, term in enumerate(channels)}
     stars = sorted({s for p in products if (s := ocop_stars(p, on))}, reverse=True)
-    data = {
+    data: dict[str, list] = {
         "levels": [[t.code, t.name(lang), t.rank] for t in levels],
         "ocop": [[str(n), f"{n} ★"] for n in stars],
         "certifications": _terms(schemes, lang),
@@ -116,7 +135,74 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
                         sorted({channel_at[slugify(name)] for name in p.domestic_channels if slugify(name)})]
                      for p in products],
     }
-    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)))
+    rows = [[number, row, data["facilities"][row[3]]] for number, row in enumerate(data["products"])]
+    head, shards = _head_and_shards(lang, data, rows)
+    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)),
+                       head, shards)
+
+
+COMMON_SHARD_ROWS = 2000  # a shard of fewer rows is written however common its prefix (see `_head_and_shards`)
+SHARD_PREFIX = 3  # letters of a folded word that name its shard; search.js's SHARD_PREFIX is the same
+PAGE_SIZE = 30  # results shown at first; search.js's PAGE_SIZE is the same
+
+
+def shard_key(word: str) -> str:
+    """The shard a folded word's products are in: its first letters, when they make a file name."""
+    prefix = word[:SHARD_PREFIX]
+    return prefix if prefix.isascii() and prefix.isalnum() else "_"
+
+
+def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tuple[SearchFile, tuple[SearchFile, ...]]:
+    """The first file the search page loads, and the shards of product rows by word prefix.
+    A row is [position in `data`, the product's row in `data`, its facility's row in `data`]."""
+    by_key: dict[str, list[list]] = defaultdict(list)
+    for row in rows:
+        product, facility = row[1], row[2]
+        keys = {shard_key(word) for text in (product[1], product[2], facility[1], product[8])
+                for word in search_words(text)}
+        for key in sorted(keys):
+            by_key[key].append(row)
+    # A prefix most products have ("đặc sản" in every tag list) would be a shard as large as `data`:
+    # none is written, and a query with no other word waits for `data`.
+    common = max(COMMON_WORD_SHARE * len(rows), COMMON_SHARD_ROWS)
+    shard_files = {key: _file(f"shard-{lang}-{key}", _shard(found))
+                   for key, found in sorted(by_key.items()) if len(found) <= common}
+    head: dict[str, object] = {name: data[name] for name in ("levels", "ocop", "certifications", "provinces", "groups", "kinds",
+                                          "channels", "markets")}
+    head["total"] = len(rows)
+    head["first"] = rows[:PAGE_SIZE]
+    head["counts"] = _empty_query_counts(data)
+    # key → [file, rows], or [None, rows] for a prefix too common to have a shard
+    head["shards"] = {key: [shard_files[key].path.removeprefix(f"{SEARCH_DIR}/") if key in shard_files else None,
+                            len(found)] for key, found in sorted(by_key.items())}
+    return _file(f"head-{lang}", head), tuple(shard_files.values())
+
+
+def _shard(rows: list[list]) -> dict:
+    """A shard as it travels: `i` the rows' positions in `data` as gaps, `p` their product rows with
+    the facility (4th column) counted in `f`, this shard's facilities, each once. (A row whole with its
+    facility's row was twice the bytes: facilities repeat, and positions grow.)"""
+    facilities: dict[str, int] = {}
+    products = []
+    for _, product, facility in rows:
+        at = facilities.setdefault(facility[0], len(facilities))
+        products.append([*product[:3], at, *product[4:]])
+    unique = {facility[0]: facility for _, _, facility in rows}
+    return {"i": _gaps([number for number, _, _ in rows]), "p": products, "f": [unique[slug] for slug in facilities]}
+
+
+def _empty_query_counts(data: dict) -> list[list[int]]:
+    """Every facet's counts with no query and nothing ticked, in search.js's FACETS order."""
+    facets = ["levels", "ocop", "certifications", "provinces", "groups", "kinds", "channels", "markets"]
+    counts = [[0] * len(data[name]) for name in facets]
+    for row in data["products"]:
+        facility = data["facilities"][row[3]]
+        values = [[row[4]] if row[4] >= 0 else [], [row[9]] if row[9] >= 0 else [], row[10], [facility[2]],
+                  [row[5]], [facility[3]], row[11], row[6]]
+        for facet, found in enumerate(values):
+            for value in found:
+                counts[facet][value] += 1
+    return counts
 
 
 def ocop_stars(product: Product, on: dt.date) -> int | None:
@@ -211,7 +297,7 @@ def service_worker(indexes: dict[str, SearchIndex], assets: dict[str, bytes]) ->
     after one visit (at a fair, the network comes and goes). Its cache is named by a digest of what it
     holds, so a new build replaces the old cache instead of mixing with it."""
     pages = [f"{'' if lang == 'vi' else lang + '/'}{SEARCH_DIR}/" for lang in indexes]
-    files = [file for index in indexes.values() for file in (index.data, index.text)]
+    files = [file for index in indexes.values() for file in index.offline]
     digest = hashlib.blake2b(digest_size=8)
     for file in files:
         digest.update(file.path.encode())
@@ -223,7 +309,7 @@ def service_worker(indexes: dict[str, SearchIndex], assets: dict[str, bytes]) ->
 
 
 SERVICE_WORKER = """\
-// Generated by build.py (cnnt/search.py). Keeps the search pages, their data and the site's assets
+// Generated by build.py (cnnt/site/search.py). Keeps the search pages, their data and the site's assets
 // in the phone's cache; pages are fetched fresh when the network answers, and from the cache when not.
 'use strict';
 const CACHE = 'cnnt-__VERSION__';

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import urls
-from .model import Facility, Product, dial
+from ..content.model import Facility, Product, dial
 
 
 def quote_message(product: Product, facility: Facility, lang: str, strings: dict[str, str], url: str) -> str:

@@ -28,9 +28,9 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from . import kinds
-from .errors import ContentError, ErrorList
-from .frontmatter import Value, read_document
+from ..content import kinds
+from ..content.errors import ContentError, ErrorList
+from ..content.frontmatter import Value, read_document
 
 FACILITY_KINDS = tuple(kind.folder for kind in kinds.KINDS if kind.facility_owned)  # a facility's own entries
 # What only the centre records, by kind of entry (see kinds.py): a product's awards, certifications and

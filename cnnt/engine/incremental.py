@@ -13,11 +13,12 @@ with a stamp of its files, the search words, and a signature of each page it wro
 - writes every other file again (search data, sitemaps, vCards…), except the open-data files, which
   are kept while the tables they are made from are the same (the workbook alone takes seconds).
 
-A page's signature (`describe`) is what it shows: its template and context, with each entry stood for
-by the stamp of its files (and, for a product, its facility's and its current award, which its card
-shows). Anything outside the content (templates, static files, vocabularies, settings, the build
-date, this code and the libraries it renders with) is in `page_key`: when it changes, every page is
-rendered again; `load_key` does the same for the parse results.
+A page's signature (`Describer`) is what it shows: its template and context, with each entry stood for
+by a digest of its text and translation, its photos' derivatives (named by their content), and, for a
+product, its facility's digest and its current award, which its card shows. Anything outside the
+content (templates, static files, vocabularies, settings, the build date, this code and the
+libraries it renders with) is in `page_key`: when it changes, every page is rendered again;
+`load_key` does the same for the parse results.
 
 The cache is trusted only when all of these hold, else the build is a clean one: it reads whole (a
 digest of its bytes), it was written by this version of the code, for this content folder, and the
@@ -35,18 +36,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import kinds
-from .images import PhotoSet
-from .model import Catalogue, Decision, Facility, Fair, Product
-from .pages import BoothCard, Page, Selection
-from .search import SearchCache, SearchIndex
+from ..content import kinds
+from ..content.model import Catalogue, Decision, Facility, Fair, Product
+from ..site.images import PhotoSet
+from ..site.pages import BoothCard, Page, Selection
+from ..site.search import SearchCache, SearchIndex
 
 MAGIC = b"CNNT-ENGINE-1\n"
 DIGEST_SIZE = 32
 # What renders and parses besides this package: a new version of one may change a page.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "pyyaml", "pillow", "nh3", "zxing-cpp", "xlsxwriter",
              "vietnam-provinces", "vietnamadminunits")
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
 
 
 @dataclass
@@ -148,8 +149,10 @@ ENTRY_KINDS = {model: kind.name for model, kind in kinds.BY_MODEL.items()}
 
 
 def entry_tokens(entries: dict) -> dict[int, str]:
-    """Each parsed entry (by identity) → a digest of its files' stamp: the same while its files are."""
-    return {id(result[0]): key(stamp) for stamp, result, _ in entries.values() if result[0] is not None}
+    """Each parsed entry (by identity) → a digest of its text and translation (the first two parts
+    of its stamp): the same while they are. Its photos count by their derivatives' names, which the
+    signature holds, not by their files' times, which a fresh checkout changes."""
+    return {id(result[0]): key(stamp[:2]) for stamp, result, _ in entries.values() if result[0] is not None}
 
 
 class Describer:
@@ -187,7 +190,7 @@ class Describer:
                     found = memo[id(value)] = key(entry_part(value))
                 return found
             if isinstance(value, SearchIndex):  # its files are named by a digest of their content
-                return value.data.path, value.text.path
+                return tuple(file.path for file in value.files)
             if isinstance(value, BoothCard):
                 return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
             if isinstance(value, Selection):  # a printable catalogue: what it shows is its products

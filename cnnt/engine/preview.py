@@ -1,0 +1,327 @@
+"""The preview's engine: the last good build kept in memory, and the cheapest way to bring it up to
+date after an edit (serve.py watches files, serves the folder and reloads the browser).
+
+- The first build is a normal one. Afterwards `Preview` keeps the last good build in memory (parsed
+  entries, search words, QR codes, compiled templates, and a signature of what each page shows, by
+  the build's own rule, `incremental.Describer`) and, after an edit to content, re-renders only the
+  pages whose signature changed: one product edited re-renders that product, its facility, their
+  cards and listings, and the search data.
+- A change to templates, vocabularies, code or settings rebuilds everything; a change to static
+  files copies them.
+- When an edit breaks validation, the last good site stays in place and `errors` holds every error
+  (file, line, message) until they are fixed.
+- Pages are written in place, not swapped in whole as a build's are: a preview publishes nothing,
+  and an edit shows in the browser within half a second.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, cast
+
+from ..content import awards
+from ..content.config import SiteConfig, load_config
+from ..content.errors import BuildFailed, ContentError
+from ..content.load import entry_stamp, parse_entry
+from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
+from ..content.vocab import VOCABULARY_DIR
+from ..site import exports, search, statistics
+from ..site.pages import BoothCard, Page, Routes, Selection, filter_keys
+from ..site.render import Renderer
+from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
+from . import incremental, pipeline
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
+
+
+class Preview:
+    """The last good build and how to bring it up to date after an edit."""
+
+    def __init__(self, options: pipeline.BuildOptions) -> None:
+        self.options = options
+        self.caches = pipeline.Caches()
+        self.plan: pipeline.Plan | None = None
+        self.signatures: dict[str, str] = {}
+        self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
+        self.pages: dict[str, Page] = {}
+        self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
+        self.search_stale = False
+        self.errors: list[ContentError] = []
+        self.lock = threading.Lock()
+
+    @property
+    def last(self) -> pipeline.Plan:
+        """The last good plan: every path but the first full build has one."""
+        assert self.plan is not None, "a full build comes first"
+        return self.plan
+
+    def rebuild(self, changed: Iterable[Path] = ()) -> str:
+        """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`."""
+        changed = [Path(path).absolute() for path in changed]
+        with self.lock:
+            started = time.perf_counter()
+            try:
+                with disk_errors(self.options.out_dir):
+                    count = self._rebuild(changed)
+            except BuildFailed as failure:
+                self.errors = failure.errors
+                return f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), the last good site is kept"
+            self.errors = []
+            return f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+
+    def _rebuild(self, changed: list[Path]) -> int:
+        """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
+        if self.plan is None or any(self._needs_full_build(path) for path in changed):
+            return self._full()
+        if all(self._is_static(path) for path in changed):
+            return self._static()
+        count = self._quick(changed)
+        return self._update() if count is None else count
+
+    # -- what kind of change ---------------------------------------------------------------------
+
+    def _needs_full_build(self, path: Path) -> bool:
+        options = self.options
+        return any(_inside(path, folder) for folder in (options.templates_dir, VOCABULARY_DIR, PACKAGE_DIR)) \
+            or path == options.config_file
+
+    def _is_static(self, path: Path) -> bool:
+        return _inside(path, self.options.static_dir)
+
+    # -- the three ways to rebuild ------------------------------------------------------------------
+
+    def _full(self) -> int:
+        """Everything, as a build does, into the output folder (atomically)."""
+        self.caches = pipeline.Caches()
+        config = self._config()
+        timer = pipeline.StageTimer()
+        plan = pipeline.plan(self.options, config, timer, self.caches)
+        with atomic_output(self.options.out_dir) as staging:
+            pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
+            pipeline.write_extras(plan, self.options, staging)
+            pipeline.publish_images(plan, self.options, staging)
+            # a preview's output is never skipped as "unchanged" by a later build
+            write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
+        self._keep(plan)
+        return len(plan.pages)
+
+    def _static(self) -> int:
+        """Styles or scripts: copied, with the service worker that caches them."""
+        copy_tree(self.options.static_dir, self.options.out_dir / "static")
+        pipeline.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
+        return 0
+
+    def _update(self) -> int:
+        """Content changed: plan again from the caches, write only the pages whose signature changed."""
+        out = self.options.out_dir
+        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last)
+        described = self._describer(plan).signatures(plan.pages)
+        signatures = {output: signature for output, (signature, _) in described.items()}
+        stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
+        for page in stale:
+            write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
+        for gone in set(self.signatures) - set(signatures):
+            (out / gone).unlink(missing_ok=True)
+        self._write_search_if_changed(self.last.indexes, plan.indexes)
+        known = {id(facility) for facility in self.last.catalogue.facilities.values()}
+        for facility in plan.catalogue.facilities.values():
+            if id(facility) not in known:
+                pipeline.write_vcard(plan, facility, out)
+        pipeline.write_redirects(plan, out)
+        if plan.tables != self.last.tables:  # the workbook alone takes seconds at 10k products
+            pipeline.write_data(plan, out)
+        pipeline.write_discovery(plan, self.options, out)
+        pipeline.publish_images(plan, self.options, out)
+        self._keep(plan, described)
+        return len(stale)
+
+    def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
+        """What pages show, by the rule the build uses (incremental.py)."""
+        return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
+
+    def _keep(self, plan: pipeline.Plan, described: dict[str, tuple[str, set]] | None = None) -> None:
+        """Remember a complete build: its pages, what each shows, and which pages show each entry."""
+        described = described or self._describer(plan).signatures(plan.pages)
+        self.plan = plan
+        self.pages = {page.output: page for page in plan.pages}
+        self.signatures = {output: signature for output, (signature, _) in described.items()}
+        self.containing = {}
+        for output, (_, shown) in described.items():
+            for key in shown:
+                self.containing.setdefault(key, set()).add(output)
+        self.replaced = []
+        self.search_stale = False
+
+    def _quick(self, changed: list[Path]) -> int | None:
+        """An edit to existing product or facility files that leaves every page where it was:
+        re-parse those files, re-render the pages that show them. The search data follows in
+        `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
+        removed or renamed entry; another name, group, level, facility, province, photo list…)."""
+        plan = self.last
+        catalogue = plan.catalogue
+        cached = self.caches.entries
+        mains = {_main_file(path) for path in changed}
+        if any(main not in cached or not main.is_file() for main in mains):
+            return None
+        load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
+        decisions = awards.DecisionIndex.of(catalogue.decisions.values())
+        swaps: dict[int, Product | Facility] = {}
+        products, facilities = dict(catalogue.products), dict(catalogue.facilities)
+        resolved, current = dict(catalogue.awards), dict(catalogue.current)
+        for main in mains:
+            entry = cached[main][2]
+            result = parse_entry(load_options, entry)
+            item, errors = result[0], result[1]
+            if isinstance(item, Product):
+                resolved[item.slug], award_errors = awards.resolve(item, decisions, load_options.declared_awards)
+                current[item.slug] = best_award(resolved[item.slug], catalogue.build_date)
+                errors = errors + award_errors
+            if any(not error.warning for error in errors):
+                raise BuildFailed([error for error in errors if not error.warning])
+            if errors:  # warnings only: the full path reports them with the rest
+                return None
+            old: Product | Facility | None = (catalogue.products.get(entry.slug) if isinstance(item, Product) else
+                                              catalogue.facilities.get(entry.slug) if isinstance(item, Facility) else None)
+            if old is None or not _same_place(old, item, catalogue, current):
+                return None
+            if isinstance(item, Product):
+                products[item.slug] = item
+            elif isinstance(item, Facility):
+                facilities[item.slug] = item
+            swaps[id(old)] = item
+            self.replaced.append(old)
+            cached[main] = (entry_stamp(entry), result, entry)
+        catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
+        renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
+                            reuse=plan.renderer, drawn=plan.drawn)
+        plan = replace(plan, catalogue=catalogue, renderer=renderer)
+        routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
+        keys = {(incremental.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
+        outputs = set().union(*(self.containing.get(key, set()) for key in keys))
+        describer = self._describer(plan)
+        for output in outputs:
+            page = _renewed(self.pages[output], swaps, routes)
+            self.pages[output] = page
+            self.signatures[output] = describer.describe(page)[0]
+            write_bytes(self.options.out_dir, output, renderer.render(page).encode("utf-8"))
+        for item in swaps.values():
+            if isinstance(item, Facility):
+                pipeline.write_vcard(plan, item, self.options.out_dir)
+        plan.pages[:] = list(self.pages.values())
+        self.plan = plan
+        self.search_stale = True
+        return len(outputs)
+
+    def finish(self) -> None:
+        """Work that may wait until the browser has reloaded: the search data after a quick edit."""
+        with self.lock:
+            if not self.search_stale or self.errors:
+                return
+            plan = self.last
+            indexes = search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos, self.caches.search)
+            self._write_search_if_changed(plan.indexes, indexes)
+            plan.indexes.clear()
+            plan.indexes.update(indexes)
+            for output, page in list(self.pages.items()):
+                if page.template == "search.html":
+                    page = Page(page.path, page.lang, page.template, {**page.context, "index": indexes[page.lang]})
+                    self.pages[output] = page
+                    write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
+            self._refresh_numbers(plan)
+            plan.pages[:] = list(self.pages.values())
+            pipeline.write_discovery(plan, self.options, self.options.out_dir)  # the edit's day, in the sitemap
+            self.search_stale = False
+
+    def _refresh_numbers(self, plan: pipeline.Plan) -> None:
+        """After a quick edit: the open-data files and the statistics they count (a phone number, a
+        support project or a certification can change them without moving any page)."""
+        tables = exports.table_rows(plan.catalogue, plan.config)
+        if tables == plan.tables:
+            return
+        plan.tables.clear()
+        plan.tables.update(tables)
+        pipeline.write_data(plan, self.options.out_dir)
+        stats = statistics.statistics(tables, plan.catalogue.build_date)
+        routes = Routes(plan.catalogue, plan.config, plan.vocab, plan.indexes, stats)
+        for output, page in list(self.pages.items()):
+            if page.template == "statistics.html":
+                page = routes.statistics(page.lang)
+                self.pages[output] = page
+                self.signatures[output] = self._describer(plan).describe(page)[0]
+                write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
+
+    def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
+        """New index files (and the service worker naming them) when their content changed; the old
+        files go. Files are named by a digest of their content, so equal names mean equal files."""
+        before = {file.path for index in old.values() for file in index.files}
+        after = {file.path for index in new.values() for file in index.files}
+        if before != after:
+            pipeline.write_search(new, self.options.static_dir, self.options.out_dir)
+            for path in before - after:
+                (self.options.out_dir / path).unlink(missing_ok=True)
+
+    def _config(self) -> SiteConfig:
+        options = self.options
+        return load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _main_file(path: Path) -> Path:
+    """The entry file a changed file belongs to: `x.en.md` → `x.md`, a bundle's photo → its `index.md`."""
+    if path.name.endswith(".en.md"):
+        return path.with_name(path.name[: -len(".en.md")] + ".md")
+    if path.suffix != ".md":
+        return path.parent / "index.md"
+    return path
+
+
+def _same_place(old: Product | Facility, new: Entry | None, catalogue: Catalogue,
+                current: dict[str, Award | None]) -> bool:
+    """Whether an edited entry stays where it was in every listing, order, address and search position
+    (`current`: the products' levels after the edit)."""
+    if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
+        return False
+    if (old.slug, old.name, old.aliases, old.withdrawn) != (new.slug, new.name, new.aliases, new.withdrawn):
+        return False
+    if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
+        return False
+    on = catalogue.build_date
+    if isinstance(new, Product) and isinstance(old, Product):
+        return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug], filter_keys(old, on)) == \
+            (new.facility_slug, new.group, new.export_markets, current[new.slug], filter_keys(new, on))
+    if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes; /kinds/ the kind
+        return (old.province.term, old.commune, old.kind) == (new.province.term, new.commune, new.kind)
+    return False
+
+
+def _renewed(page: Page, swaps: dict[int, Product | Facility], routes: Routes) -> Page:
+    """The page again, with edited entries in place of the old ones."""
+    edited = swaps.get(id(page.context.get("product")))
+    if page.template == "product.html" and isinstance(edited, Product):
+        return routes.product(edited, page.lang)
+    edited = swaps.get(id(page.context.get("facility")))
+    if page.template == "facility.html" and isinstance(edited, Facility):
+        return routes.facility(edited, page.lang)
+    return Page(page.path, page.lang, page.template, cast(dict, _swap(page.context, swaps)))
+
+
+def _swap(value: Any, swaps: dict[int, Product | Facility]) -> Any:
+    if id(value) in swaps:
+        return swaps[id(value)]
+    if isinstance(value, BoothCard):
+        return replace(value, facility=_swap(value.facility, swaps), product=_swap(value.product, swaps))
+    if isinstance(value, Selection):
+        return replace(value, products=_swap(value.products, swaps))
+    if isinstance(value, dict):
+        return {key: _swap(item, swaps) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_swap(item, swaps) for item in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_swap(item, swaps) for item in value)
+    return value
