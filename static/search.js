@@ -376,7 +376,12 @@
 
   function refresh() {
     if (data) run();
-    else if (!runEarly()) { list.innerHTML = ''; status.textContent = strings.loading; }
+    else if (!runEarly()) {  // until every product is here: nothing stale on screen
+      list.innerHTML = '';
+      more.hidden = true;
+      status.textContent = strings.loading;
+      doneButton.textContent = strings.done;
+    }
   }
 
   function ticked() {

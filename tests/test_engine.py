@@ -335,9 +335,19 @@ def lying_signatures(path: Path, work: Work) -> None:
     path.write_bytes(engine.state_bytes(state))
 
 
-DAMAGES = [truncated, flipped, garbage, other_version, other_content, other_site, lying_signatures]
+def damaged_entry(path: Path, work: Work) -> None:
+    """One entry's parse result damaged inside a file whose digest is right."""
+    state = engine.read_state(path)
+    assert state is not None
+    entry = next(iter(state.entries))
+    state.entries[entry] = (state.entries[entry][0], b"\x80\x05not a pickle")
+    path.write_bytes(engine.state_bytes(state))
+
+
+DAMAGES = [truncated, flipped, garbage, other_version, other_content, other_site, lying_signatures, damaged_entry]
 REASONS = {truncated: "no cache", flipped: "no cache", garbage: "no cache", other_version: "another version",
-           other_content: "another content folder", other_site: "not the site", lying_signatures: "not the site"}
+           other_content: "another content folder", other_site: "not the site", lying_signatures: "not the site",
+           damaged_entry: "no cache"}
 
 
 @pytest.mark.parametrize("damage", DAMAGES, ids=[d.__name__ for d in DAMAGES])

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import io
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..content import kinds
@@ -58,7 +60,7 @@ class State:
     content_dir: str               # the content folder it read, resolved
     load_key: str                  # the inputs the parse results depend on besides their own files
     page_key: str                  # the inputs every page depends on besides the content
-    entries: dict                  # entry file → (stamp, parse result, EntryFiles), as `load` keeps them
+    entries: dict[Path, tuple[tuple, bytes]]  # entry file → (stamp, pickled (parse result, EntryFiles))
     search: SearchCache
     signatures: dict[str, str]     # page output path → digest of what it shows
     data: tuple[str, tuple[str, ...]] = ("", ())  # digest of the open-data tables, the files made from them
@@ -69,7 +71,8 @@ class State:
 class Reuse:
     """What a build may take from the previous one (all empty for a clean build)."""
 
-    entries: dict = field(default_factory=dict)
+    entries: dict = field(default_factory=dict)  # entry file → (stamp, parse result, EntryFiles), as `load` keeps them
+    packed: dict[Path, tuple[tuple, bytes]] = field(default_factory=dict)  # as the state had them
     search: SearchCache = field(default_factory=SearchCache)
     signatures: dict[str, str] = field(default_factory=dict)
     data: tuple[str, tuple[str, ...]] = ("", ())
@@ -104,27 +107,51 @@ def key(*parts: object) -> str:
 # -- the cache file -----------------------------------------------------------------------------------
 
 def read_state(path: Path) -> State | None:
-    """The state a previous build saved, or None if there is none or it is damaged in any way."""
+    """The state a previous build saved, or None if there is none or it is damaged in any way.
+
+    The file: a mark, then pickles one after another (the state without its entries, then each entry
+    as (file, stamp, pickled result)), then a digest of the pickles."""
     try:
         raw = path.read_bytes()
     except OSError:
         return None
-    head = len(MAGIC) + DIGEST_SIZE
-    if not raw.startswith(MAGIC) or len(raw) <= head:
+    if not raw.startswith(MAGIC) or len(raw) <= len(MAGIC) + DIGEST_SIZE:
         return None
-    payload = raw[head:]
-    if hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest() != raw[len(MAGIC):head]:
+    payload = memoryview(raw)[len(MAGIC):-DIGEST_SIZE]
+    if hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest() != raw[-DIGEST_SIZE:]:
         return None
+    stream = io.BytesIO(payload)
     try:
-        state = pickle.loads(payload)
+        state = pickle.load(stream)
+        if not isinstance(state, State):
+            return None
+        while stream.tell() < len(payload):
+            file, stamp, blob = pickle.load(stream)
+            state.entries[file] = (stamp, blob)
     except Exception:  # any damage the digest let through, or classes that changed shape
         return None
-    return state if isinstance(state, State) else None
+    return state
+
+
+def state_file(state: State, entries: Iterable[tuple[Path, tuple, bytes]]) -> Iterator[bytes]:
+    """The cache file, in parts to write one after another (`read_state` reads it): `entries`, as
+    `packed_entries` makes them, are pickled one at a time and never all held at once."""
+    digest = hashlib.blake2b(digest_size=DIGEST_SIZE)
+
+    def counted(part: bytes) -> bytes:
+        digest.update(part)
+        return part
+
+    yield MAGIC
+    yield counted(pickle.dumps(replace(state, entries={}), pickle.HIGHEST_PROTOCOL))
+    for entry in entries:
+        yield counted(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+    yield digest.digest()
 
 
 def state_bytes(state: State) -> bytes:
-    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    return MAGIC + hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest() + payload
+    """A state read from its file, as a file again (tests change one and write it back)."""
+    return b"".join(state_file(state, ((file, stamp, blob) for file, (stamp, blob) in state.entries.items())))
 
 
 def reusable(state: State | None, content_dir: Path, site_stamp: str | None, load_key: str, page_key: str) -> Reuse:
@@ -137,10 +164,23 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
         return Reuse(why_clean="cache from another content folder")
     if site_stamp is None or state.stamp != site_stamp:
         return Reuse(why_clean="the output is not the site the cache describes")
-    entries = state.entries if state.load_key == load_key else {}
+    packed = state.entries if state.load_key == load_key else {}
+    try:
+        entries = {path: (stamp, *pickle.loads(blob)) for path, (stamp, blob) in packed.items()}
+    except Exception:  # a damaged entry the file's digest let through
+        return Reuse(why_clean="no cache")
     if state.page_key != page_key:
-        return Reuse(entries=entries, search=state.search, why_clean="templates, settings or date changed")
-    return Reuse(entries, state.search, state.signatures, state.data)
+        return Reuse(entries, packed, state.search, why_clean="templates, settings or date changed")
+    return Reuse(entries, packed, state.search, state.signatures, state.data)
+
+
+def packed_entries(entries: dict, before: dict[Path, tuple[tuple, bytes]]) -> Iterator[tuple[Path, tuple, bytes]]:
+    """The parse results as the cache file keeps them: each entry pickled on its own, and one whose
+    files are unchanged not again. (One pickle of them all held a table of every object in it,
+    about 100 MB at 10,000 products, while it was made.)"""
+    for path, (stamp, result, entry) in entries.items():
+        kept = before.get(path)
+        yield path, stamp, kept[1] if kept and kept[0] == stamp else pickle.dumps((result, entry), pickle.HIGHEST_PROTOCOL)
 
 
 # -- what a page shows -------------------------------------------------------------------------------
@@ -216,7 +256,14 @@ class Describer:
     def _photos_of(self, entry: Product | Facility) -> tuple:
         return tuple(self.photos.get(image.file) for image in entry.images)
 
-    def signatures(self, pages: Iterable[Page]) -> dict[str, tuple[str, set[tuple[str, str]]]]:
-        """Each page's output path → (signature, the entries it shows). (A link-preview image drawn for
-        an entry is made from its name, its facility's and its award, which the signature holds.)"""
-        return {page.output: self.describe(page) for page in pages}
+    def signatures(self, pages: Iterable[Page], shown: bool = True) -> Described:
+        """Each page's output path → (signature, the entries it shows: only the preview needs them,
+        and at 10,000 products they take 50 MB). (A link-preview image drawn for an entry is made from
+        its name, its facility's and its award, which the signature holds.)"""
+        if shown:
+            return {page.output: self.describe(page) for page in pages}
+        return {page.output: (self.describe(page)[0], NOTHING) for page in pages}
+
+
+NOTHING: frozenset[tuple[str, str]] = frozenset()
+Described = dict[str, tuple[str, AbstractSet[tuple[str, str]]]]  # page output → (signature, entries it shows)

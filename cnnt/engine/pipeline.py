@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import os
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,8 @@ class BuildOptions:
 
     @property
     def engine_file(self) -> Path:
-        """What the engine keeps between builds (see incremental.py)."""
-        return self.cache_dir.parent / "incremental.pickle"
+        """What the engine keeps between builds (see engine/incremental.py)."""
+        return self.cache_dir.parent / "engine.pickle"
 
     @property
     def qr_cache(self) -> Path:
@@ -161,7 +162,7 @@ def check(options: BuildOptions) -> Catalogue:
 
 def build(options: BuildOptions) -> BuildReport:
     """Build the site into `out_dir`: an unchanged input set leaves the previous output as it is, a
-    changed one renders only the pages that changed (incremental.py); `force` builds everything anew."""
+    changed one renders only the pages that changed (engine/incremental.py); `force` builds everything anew."""
     started = time.perf_counter()
     check_folders(options)
     check_output(options)
@@ -255,7 +256,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     caches = Caches(entries=reuse.entries, search=reuse.search)
     site = plan(options, config, timer, caches)
     describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
-    described = describer.signatures(site.pages)
+    described = describer.signatures(site.pages, shown=False)
     timer.lap("signatures")
     with atomic_output(options.out_dir) as staging:
         fresh = keep_unchanged(site.pages, described, reuse.signatures, options.out_dir, staging)
@@ -271,9 +272,10 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                         caches.entries, caches.search, {output: sig for output, (sig, _) in described.items()},
-                         data, fingerprint)
-    write_atomic(options.engine_file, incremental.state_bytes(state), durable=False)
+                              {}, caches.search, {output: sig for output, (sig, _) in described.items()}, data,
+                              fingerprint)
+    write_atomic(options.engine_file, incremental.state_file(state, incremental.packed_entries(caches.entries, reuse.packed)),
+                 durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
@@ -281,7 +283,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                        stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
 
 
-def keep_unchanged(pages: list[Page], described: dict[str, tuple[str, set]], before: dict[str, str],
+def keep_unchanged(pages: list[Page], described: dict[str, tuple[str, AbstractSet]], before: dict[str, str],
                    old_site: Path, staging: Path) -> list[Page]:
     """Link into staging each page of the previous site whose signature is the same; the pages left
     to render."""

@@ -139,12 +139,13 @@ class Preview:
         return len(stale)
 
     def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
-        """What pages show, by the rule the build uses (incremental.py)."""
+        """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
-    def _keep(self, plan: pipeline.Plan, described: dict[str, tuple[str, set]] | None = None) -> None:
+    def _keep(self, plan: pipeline.Plan, described: incremental.Described | None = None) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry."""
-        described = described or self._describer(plan).signatures(plan.pages)
+        if described is None:
+            described = self._describer(plan).signatures(plan.pages)
         self.plan = plan
         self.pages = {page.output: page for page in plan.pages}
         self.signatures = {output: signature for output, (signature, _) in described.items()}

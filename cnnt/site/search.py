@@ -45,6 +45,10 @@ class SearchFile:
     path: str  # relative to the site root; named by a digest of the content, so it can be cached forever
     content: bytes
 
+    @classmethod
+    def named(cls, stem: str, content: bytes) -> SearchFile:
+        return cls(f"{SEARCH_DIR}/{stem}-{hashlib.blake2b(content, digest_size=5).hexdigest()}.json", content)
+
 
 @dataclass(frozen=True)
 class SearchIndex:
@@ -155,17 +159,17 @@ def shard_key(word: str) -> str:
 def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tuple[SearchFile, tuple[SearchFile, ...]]:
     """The first file the search page loads, and the shards of product rows by word prefix.
     A row is [position in `data`, the product's row in `data`, its facility's row in `data`]."""
-    by_key: dict[str, list[list]] = defaultdict(list)
-    for row in rows:
-        product, facility = row[1], row[2]
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for number, (_, product, facility) in enumerate(rows):
         keys = {shard_key(word) for text in (product[1], product[2], facility[1], product[8])
                 for word in search_words(text)}
-        for key in sorted(keys):
-            by_key[key].append(row)
+        for key in keys:
+            by_key[key].append(number)
     # A prefix most products have ("đặc sản" in every tag list) would be a shard as large as `data`:
     # none is written, and a query with no other word waits for `data`.
     common = max(COMMON_WORD_SHARE * len(rows), COMMON_SHARD_ROWS)
-    shard_files = {key: _file(f"shard-{lang}-{key}", _shard(found))
+    pieces = _ShardPieces(data)
+    shard_files = {key: SearchFile.named(f"shard-{lang}-{key}", pieces.shard(found))
                    for key, found in sorted(by_key.items()) if len(found) <= common}
     head: dict[str, object] = {name: data[name] for name in ("levels", "ocop", "certifications", "provinces", "groups", "kinds",
                                           "channels", "markets")}
@@ -178,17 +182,32 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     return _file(f"head-{lang}", head), tuple(shard_files.values())
 
 
-def _shard(rows: list[list]) -> dict:
-    """A shard as it travels: `i` the rows' positions in `data` as gaps, `p` their product rows with
-    the facility (4th column) counted in `f`, this shard's facilities, each once. (A row whole with its
+class _ShardPieces:
+    """Writes shards from JSON pieces made once per product and facility (a product is in a dozen
+    shards; serialising its row for each took longer than the rest of the search stage).
+
+    A shard as it travels: `i` the rows' positions in `data` as gaps, `p` their product rows with the
+    facility (4th column) counted in `f`, this shard's facilities, each once. (A row whole with its
     facility's row was twice the bytes: facilities repeat, and positions grow.)"""
-    facilities: dict[str, int] = {}
-    products = []
-    for _, product, facility in rows:
-        at = facilities.setdefault(facility[0], len(facilities))
-        products.append([*product[:3], at, *product[4:]])
-    unique = {facility[0]: facility for _, _, facility in rows}
-    return {"i": _gaps([number for number, _, _ in rows]), "p": products, "f": [unique[slug] for slug in facilities]}
+
+    def __init__(self, data: dict[str, list]) -> None:
+        self.products = data["products"]
+        self.before = [_json(row[:3])[:-1] for row in self.products]  # `[slug,name,other` …
+        self.after = [_json(row[4:])[1:] for row in self.products]    # … `level,…]`
+        self.facilities = [_json(facility) for facility in data["facilities"]]
+
+    def shard(self, numbers: list[int]) -> bytes:
+        local: dict[int, int] = {}
+        rows = []
+        for number in numbers:  # ascending
+            at = local.setdefault(self.products[number][3], len(local))
+            rows.append(f"{self.before[number]},{at},{self.after[number]}")
+        facilities = ",".join(self.facilities[facility] for facility in local)
+        return (f'{{"i":{_json(_gaps(numbers))},"p":[{",".join(rows)}],"f":[{facilities}]}}').encode("utf-8")
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _empty_query_counts(data: dict) -> list[list[int]]:
@@ -287,9 +306,7 @@ def _positions(terms: list[Term]) -> dict[str, int]:
 
 
 def _file(stem: str, value: object) -> SearchFile:
-    content = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    digest = hashlib.blake2b(content, digest_size=5).hexdigest()
-    return SearchFile(f"{SEARCH_DIR}/{stem}-{digest}.json", content)
+    return SearchFile.named(stem, _json(value).encode("utf-8"))
 
 
 def service_worker(indexes: dict[str, SearchIndex], assets: dict[str, bytes]) -> bytes:
