@@ -3,6 +3,10 @@ wide screen, the contact bar in reach on a phone, cards of equal height whose im
 menu that shows it goes on, the words of the reader's language."""
 from __future__ import annotations
 
+import re
+
+from conftest import ROOT
+
 
 def box(page, selector: str) -> dict:
     return page.locator(selector).first.bounding_box()
@@ -71,3 +75,27 @@ def test_units_and_words_in_the_reader_language(visit, server):
     assert "120 t/year" in facts and "12 months at 0–4 °C" in facts and "2 weeks" in facts
     page.goto(server + "en/fairs/hoi-cho-cnnt-ca-mau-2026/")
     assert "Provincial Sports Hall, Ward 9, Ca Mau" in page.locator("main").inner_text()
+
+
+def screen_css() -> str:
+    """The stylesheet without its print block (set in points, for paper)."""
+    css = (ROOT / "static" / "style.css").read_text(encoding="utf-8")
+    start = css.index("@media print {\n  @page")
+    depth, end = 0, start
+    for end in range(start, len(css)):
+        depth += {"{": 1, "}": -1}.get(css[end], 0)
+        if css[end] == "}" and depth == 0:
+            break
+    return re.sub(r"/\*.*?\*/", "", css[:start] + css[end + 1:], flags=re.S)
+
+
+def test_type_sizes_and_spacing_come_from_the_scales():
+    """Sizes are steps of one type scale and margins, paddings and gaps steps of one spacing scale
+    (`:root` in static/style.css), so pages keep one rhythm as they are added to."""
+    css = screen_css()
+    assert re.findall(r"font-size: [0-9.]+rem", css) == [], "a font size outside --text-*"
+    loose = [value for prop, value in re.findall(r"\b((?:margin|padding|gap)[a-z-]*): ([^;}]*)", css)
+             for number in re.findall(r"([0-9]*\.?[0-9]+)rem", value) if .2 < float(number) <= 2]
+    assert loose == [], "a margin, padding or gap outside --space-* (hairlines ≤ .2rem and widths > 2rem aside)"
+    for step in ("--text-sm", "--text-base", "--text-xl", "--space-1", "--space-4", "--space-6"):
+        assert f"{step}:" in css
