@@ -6,8 +6,9 @@
   var SPACES = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+/g;
   var MARKS = /\p{M}/gu;
   var WORDS = /[\p{L}\p{N}]+/gu;
-  var PAGE_SIZE = 30;  // cnnt/site/search.py's PAGE_SIZE is the same
-  var SHARD_PREFIX = 3;  // letters of a word that name its shard (cnnt/site/search.py `shard_key`)
+  // Both set from the head file (cnnt/site/search.py's PAGE_SIZE and SHARD_PREFIX): results shown at
+  // first, and the letters of a word that name its shard.
+  var PAGE_SIZE = 30, SHARD_PREFIX = 3;
   // How much a query word counts for, by where it is found: names first, then facility names,
   // tags, descriptions. A word typed with its marks that matches them exactly counts extra.
   var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5 };
@@ -440,6 +441,8 @@
   var searchDir = root.dataset.head.slice(0, root.dataset.head.lastIndexOf('/') + 1);
   function start(loadedHead) {
     head = loadedHead;
+    PAGE_SIZE = shown = head.page_size;
+    SHARD_PREFIX = head.shard_prefix;
     prepareFacets();
     buildFacets();
     readState();

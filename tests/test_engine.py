@@ -308,18 +308,20 @@ def garbage(path: Path, work: Work) -> None:
     path.write_bytes(b"not a cache at all")
 
 
-def other_version(path: Path, work: Work) -> None:
+def rewritten(path: Path, change) -> None:
+    """The cache read, changed by `change(state)`, and written back whole (its digest right)."""
     state = engine.read_state(path)
     assert state is not None
-    state.code = "an older version"
+    change(state)
     path.write_bytes(engine.state_bytes(state))
+
+
+def other_version(path: Path, work: Work) -> None:
+    rewritten(path, lambda state: setattr(state, "code", "an older version"))
 
 
 def other_content(path: Path, work: Work) -> None:
-    state = engine.read_state(path)
-    assert state is not None
-    state.content_dir = str(work.root / "elsewhere")
-    path.write_bytes(engine.state_bytes(state))
+    rewritten(path, lambda state: setattr(state, "content_dir", str(work.root / "elsewhere")))
 
 
 def other_site(path: Path, work: Work) -> None:
@@ -329,19 +331,15 @@ def other_site(path: Path, work: Work) -> None:
 
 def lying_signatures(path: Path, work: Work) -> None:
     """A cache that reads whole but describes another site than the one in the output folder."""
-    state = engine.read_state(path)
-    assert state is not None
-    state.stamp = "some other build"
-    path.write_bytes(engine.state_bytes(state))
+    rewritten(path, lambda state: setattr(state, "stamp", "some other build"))
 
 
 def damaged_entry(path: Path, work: Work) -> None:
     """One entry's parse result damaged inside a file whose digest is right."""
-    state = engine.read_state(path)
-    assert state is not None
-    entry = next(iter(state.entries))
-    state.entries[entry] = (state.entries[entry][0], b"\x80\x05not a pickle")
-    path.write_bytes(engine.state_bytes(state))
+    def damage(state: engine.State) -> None:
+        entry = next(iter(state.entries))
+        state.entries[entry] = (state.entries[entry][0], b"\x80\x05not a pickle")
+    rewritten(path, damage)
 
 
 DAMAGES = [truncated, flipped, garbage, other_version, other_content, other_site, lying_signatures, damaged_entry]

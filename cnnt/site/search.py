@@ -146,8 +146,8 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
 
 
 COMMON_SHARD_ROWS = 2000  # a shard of fewer rows is written however common its prefix (see `_head_and_shards`)
-SHARD_PREFIX = 3  # letters of a folded word that name its shard; search.js's SHARD_PREFIX is the same
-PAGE_SIZE = 30  # results shown at first; search.js's PAGE_SIZE is the same
+SHARD_PREFIX = 3  # letters of a folded word that name its shard (search.js reads it from the head)
+PAGE_SIZE = 30  # results shown at first (search.js reads it from the head)
 
 
 def shard_key(word: str) -> str:
@@ -174,6 +174,7 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     head: dict[str, object] = {name: data[name] for name in ("levels", "ocop", "certifications", "provinces", "groups", "kinds",
                                           "channels", "markets")}
     head["total"] = len(rows)
+    head["page_size"], head["shard_prefix"] = PAGE_SIZE, SHARD_PREFIX
     head["first"] = rows[:PAGE_SIZE]
     head["counts"] = _empty_query_counts(data)
     # key → [file, rows], or [None, rows] for a prefix too common to have a shard
