@@ -55,7 +55,7 @@
   // query; `data`, every product, follows the first result, and then `text`, the descriptions.
   var head, data = null, docs = [], facets, text = null, wordCache = {};
   var prefixes = null;  // once `data` is here: a word prefix (1 to 3 letters) → the docs with such a word
-  var shown = PAGE_SIZE;
+  var shown = PAGE_SIZE, shownHtml = null;
 
   function escapeHtml(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
@@ -286,7 +286,10 @@
   // `results`: the first of them, in order (at least as many as are shown); `total`: how many there are.
   function render(results, counts, total) {
     root.classList.add('search-ready');  // the page is laid out for results from the first of them
-    list.innerHTML = results.slice(0, shown).map(resultHtml).join('');
+    var html = results.slice(0, shown).map(resultHtml).join('');
+    // The same results are left in place (the whole index arriving after the first answer, a key
+    // that changes nothing): a result being tapped is never swapped for its twin.
+    if (html !== shownHtml) { list.innerHTML = html; shownHtml = html; }
     more.hidden = total <= shown || !data;
     status.textContent = total ? strings.found.replace('{count}', total) : strings.none;
     var active = 0;
@@ -378,7 +381,7 @@
   function refresh() {
     if (data) run();
     else if (!runEarly()) {  // until every product is here: nothing stale on screen
-      list.innerHTML = '';
+      list.innerHTML = shownHtml = '';
       more.hidden = true;
       status.textContent = strings.loading;
       doneButton.textContent = strings.done;

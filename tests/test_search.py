@@ -445,9 +445,12 @@ def test_first_results_need_neither_the_whole_index_nor_the_descriptions(browser
                  "counts": page.eval_on_selector_all(".facet-count", "els => els.map(e => e.textContent)")}
         assert len(early["results"]) == 30 and "37" in early["status"]
         assert page.locator("[data-more]").is_hidden(), "more results once every product is here"
+        page.evaluate("document.querySelector('.result').dataset.seen = 'early'")
         while held:
             held.pop().continue_()
         page.wait_for_selector("[data-more]:not([hidden])")
+        # the same results stay the same elements: one being tapped is not swapped for its twin
+        assert page.evaluate("document.querySelector('.result').dataset.seen") == "early"
         assert results(page) == early["results"] and page.locator("[data-status]").inner_text() == early["status"]
         assert page.eval_on_selector_all(".facet-count", "els => els.map(e => e.textContent)") == early["counts"]
         type_query(page, "dua tre")
