@@ -28,7 +28,7 @@ try:
 except ImportError:  # not on Windows
     resource = None  # type: ignore[assignment]
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
+PACKAGE_DIR = incremental.PACKAGE_DIR
 FINGERPRINT_FILE = ".build-fingerprint"
 PENDING = "pending"
 

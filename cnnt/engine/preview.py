@@ -34,7 +34,7 @@ from ..site.render import Renderer
 from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
 from . import incremental, pipeline
 
-PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
+PACKAGE_DIR = incremental.PACKAGE_DIR
 
 
 class Preview:
