@@ -167,7 +167,13 @@ Hello <script>alert('body')</script> <a href="javascript:alert(1)">click</a>
 def test_content_cannot_run_script(make_site):
     run = make_site({"products/xss.md": XSS})
     assert run.code == 0, run.err
+    # the editor's page is the editor's own scripts; the entries reach it only as JSON data
+    admin = parse(run.site / "admin/index.html")
+    assert admin.all("script") == [{"type": "importmap"}, {"type": "module", "src": "editor.js"}]
+    assert "alert" not in (run.site / "admin/index.html").read_text(encoding="utf-8")
     for page in run.site.rglob("*.html"):
+        if page.parent == run.site / "admin":
+            continue
         parsed = parse(page)
         # the only scripts: the project's own (search; asking for quotes on product pages and the inquiry
         # list), their strings as JSON, and structured data (never run)

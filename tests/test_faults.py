@@ -177,7 +177,7 @@ def plain_failure(done: subprocess.CompletedProcess, where: Path, *words: str) -
 
 
 def test_a_full_disk_leaves_the_previous_site_and_says_so(references, tmp_path):
-    with mounted(tmp_path / "disk", "3m") as disk:
+    with mounted(tmp_path / "disk", "16m") as disk:  # the site and its cache take 8 MB, 7 of them the editor
         work = tmp_path / "work"  # the content on a roomy disk; the site and its cache on the small one
         write_content(work / "content", catalogue_a())
         out = ["--content", str(work / "content"), "--out", str(disk / "site"), "--date", BUILD_DATE]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +16,9 @@ from .model import Localized
 
 SUPPORTED_LANGUAGES = ("vi", "en")
 CONFIG_FIELDS = ("title", "description", "base_url", "languages", "centre", "per_page", "maintainers",
-                 "declared_awards")
+                 "declared_awards", "editor")
+EDITOR_FIELDS = ("repo", "branch", "auth_url")
+_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}$")
 CENTRE_FIELDS = ("name", "address", "phone", "email", "website")
 
 
@@ -31,6 +34,15 @@ class Centre:
 
 
 @dataclass(frozen=True)
+class Editor:
+    """Where the form editor at /admin/ saves: a GitHub repository and branch, and the address of the
+    OAuth client that signs people in (without one, they sign in with a personal access token)."""
+    repo: str = "owner/catalogue"
+    branch: str = "main"
+    auth_url: str | None = None
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     title: Localized
     description: Localized
@@ -41,6 +53,7 @@ class SiteConfig:
     maintainers: tuple[str, ...] = ()  # the centre's GitHub users: they may change any entry
     declared_awards: str = DEFAULT_DECLARED_POLICY  # awards citing no registered decision: show, count, refuse
     preview: bool = False  # a local preview (`serve`): every page says `noindex`, robots.txt disallows all
+    editor: Editor = Editor()
 
 
 def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url: str | None = None,
@@ -74,6 +87,7 @@ def load_config(path: Path, build_date: dt.date, display_root: Path, preview_url
         maintainers=fields.github_users("maintainers"),
         declared_awards=_declared_awards(fields),
         preview=preview_url is not None,
+        editor=_editor(fields),
     )
     if errors:
         raise BuildFailed(list(errors))
@@ -85,6 +99,18 @@ def _localized(fields: Fields, name: str, required: bool = False) -> Localized:
     if texts is None:
         return Localized("")
     return Localized(texts.text("vi", required=True, max_len=300) or "", texts.text("en", max_len=300))
+
+
+def _editor(fields: Fields) -> Editor:
+    editor = fields.mapping_field("editor", EDITOR_FIELDS)
+    if editor is None:
+        return Editor()
+    repo = editor.text("repo", required=True)
+    if repo is not None and not _REPO.match(repo):
+        editor.error("repo", editor.mapping["repo"], "phải là `chủ/kho` trên GitHub, ví dụ `khuyencong-camau/danh-muc`",
+                     "must be a GitHub `owner/repository`, for example `khuyencong-camau/catalogue`")
+        repo = None
+    return Editor(repo or Editor.repo, editor.text("branch", max_len=200) or Editor.branch, editor.url("auth_url"))
 
 
 def _base_url(fields: Fields, preview_url: str | None) -> str:

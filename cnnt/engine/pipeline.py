@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import sys
 import time
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -15,7 +16,22 @@ from ..content.load import KINDS, LoadOptions, load_catalogue
 from ..content.model import Catalogue, Entry, Facility, Product
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
-from ..site import exports, feeds, images, inquiry, previews, qr, redirects, schema, search, sitemap, statistics, urls
+from ..site import (
+    editor,
+    exports,
+    feeds,
+    images,
+    inquiry,
+    previews,
+    qr,
+    redirects,
+    schema,
+    search,
+    sitemap,
+    statistics,
+    urls,
+    vendor,
+)
 from ..site.pages import PERMANENT_TEMPLATES, Page, build_pages
 from ..site.render import Renderer
 from ..site.vcard import facility_vcard
@@ -52,6 +68,11 @@ class BuildOptions:
         """Where photo derivatives are kept between builds: beside the output, never published, one per
         output folder (each build prunes what it does not use, so two sites must not share one)."""
         return self.out_dir.parent / ".cache" / self.out_dir.name / "images"
+
+    @property
+    def npm_cache(self) -> Path:
+        """The editor's packages, when node_modules lacks them: downloaded once, shared by every output."""
+        return self.out_dir.parent / ".cache" / "npm"
 
     @property
     def previews_dir(self) -> Path:
@@ -307,9 +328,25 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
+    write_editor(site, options, root)
     data = write_data(site, root, data, old_site, page_key)
     write_discovery(site, options, root)
     return data
+
+
+def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True) -> None:
+    """The form editor at /admin/: its configuration, made from the schemas and the catalogue's entries,
+    and (`assets`) its files, pinned in package-lock.json. Without them (no `npm ci`, no network) the
+    page says how to get them."""
+    files = editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS)
+    if assets:
+        try:
+            files.update(vendor.editor_assets(options.npm_cache))
+        except OSError as exc:
+            print(f"cảnh báo · warning: {editor.ADMIN_DIR}/: {exc}", file=sys.stderr)
+            files = {f"{editor.ADMIN_DIR}/index.html": editor.missing_page(str(exc)).encode("utf-8")}
+    for path, content in files.items():
+        write_bytes(root, path, content)
 
 
 def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
@@ -469,6 +506,7 @@ def input_fingerprint(options: BuildOptions) -> str:
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
     digest.update(folder_digest([options.content_dir], days=True).encode())
     digest.update(folder_digest([options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR]).encode())
+    digest.update(vendor.pins_key().encode())  # the editor's pinned packages
     return digest.hexdigest()
 
 

@@ -131,6 +131,7 @@ class Preview:
             if id(facility) not in known:
                 pipeline.write_vcard(plan, facility, out)
         pipeline.write_redirects(plan, out)
+        pipeline.write_editor(plan, self.options, out, assets=False)  # its choices of entries
         if plan.tables != self.last.tables:  # the workbook alone takes seconds at 10k products
             pipeline.write_data(plan, out)
         pipeline.write_discovery(plan, self.options, out)

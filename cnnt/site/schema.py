@@ -24,7 +24,8 @@ SLUG = {"type": "string", "pattern": load.SLUG.pattern}
 TEXT = {"type": "string"}
 WEB_URL = {"type": "string", "pattern": "^https?://"}
 PHONE = {"type": "string", "pattern": r"^\+?[0-9][0-9 .()-]{6,20}$"}
-YEAR = {"type": "integer", "minimum": MIN_YEAR}
+# `x-past`: not after the build date, as the loader checks (the editor's forms set their maximum from it)
+YEAR = {"type": "integer", "minimum": MIN_YEAR, "x-past": True}
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 
@@ -46,14 +47,27 @@ def mapping(properties: dict, required: tuple[str, ...] = (), description: str =
 
 
 def spellings(vocabulary: Vocabulary, description: str) -> dict:
-    return {"enum": vocabulary.spellings(), "description": description}
+    """A vocabulary field; `x-vocabulary` names the vocabulary, for the editor's select."""
+    return {"enum": vocabulary.spellings(), "description": description, "x-vocabulary": vocabulary.name}
+
+
+def codes(vocabulary: Vocabulary, description: str, exclude: tuple[str, ...] = ()) -> dict:
+    """Country codes, upper or lower case (`KR`, `kr`)."""
+    return {"enum": sorted({c for t in vocabulary if t.code not in exclude for c in (t.code, t.code.lower())}),
+            "description": description, "x-vocabulary": vocabulary.name}
+
+
+def entry(kind: str, description: str) -> dict:
+    """Another entry's file name (slug); `x-entries` says which kind, for the editor's choice of entries."""
+    return {**SLUG, "description": description, "x-entries": kind}
 
 
 def provinces(vocabulary: Vocabulary) -> dict:
     """The provinces, each with its spellings, its name and its official code (`x-official-code`)."""
     return {"anyOf": [{"enum": vocabulary.spellings(term), "title": term.vi,
                        "x-official-code": term.extra["official_code"]} for term in vocabulary],
-            "description": "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province"}
+            "description": "Tỉnh, thành phố (34 đơn vị từ 1/7/2025, tên cũ được chấp nhận) · province",
+            "x-vocabulary": vocabulary.name}
 
 
 def communes() -> dict:
@@ -75,7 +89,7 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "images": listing(image, "Ảnh trong thư mục của mục nhập · photos in the entry's folder"),
         "aliases": listing(SLUG, "Tên tệp cũ, để địa chỉ cũ vẫn dùng được · former slugs, which keep redirecting"),
     }
-    withdrawn = mapping({"date": {**DATE, "description": "Ngày ngừng · since when"},
+    withdrawn = mapping({"date": {**DATE, "x-past": True, "description": "Ngày ngừng · since when"},
                          "reason": text(300, "Lý do · why")}, ("date",),
                         "Không còn sản xuất / ngừng hoạt động: trang vẫn mở, rời danh sách · no longer offered: the page "
                         "stays, listings drop it")
@@ -90,18 +104,25 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
                     "examples": ["Phường Lý Văn Lâm", "Xã Đầm Dơi", "32152"], "x-official-list": COMMUNES_FILE},
         "address": text(300, "Địa chỉ; viết theo cách cũ cũng được, trang hiển thị theo đơn vị hành chính mới · "
                              "address; the old form is accepted and shown in the 2025 form"),
-        "location": mapping({"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                             "lon": {"type": "number", "minimum": -180, "maximum": 180}}, ("lat", "lon"),
+        "location": mapping({"lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "Vĩ độ · latitude"},
+                             "lon": {"type": "number", "minimum": -180, "maximum": 180,
+                                     "description": "Kinh độ · longitude"}}, ("lat", "lon"),
                             "Toạ độ WGS84 · coordinates"),
-        "founded": {"type": "integer", "minimum": 1800, "description": "Năm thành lập · year founded"},
+        "founded": {"type": "integer", "minimum": 1800, "x-past": True, "description": "Năm thành lập · year founded"},
         "employees": {"type": "integer", "minimum": 0, "description": "Số lao động · workers"},
-        "contact": {**mapping({"phone": PHONE, "zalo": PHONE,
-                               "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
-                               "website": WEB_URL}, description="Liên hệ · contact"), "minProperties": 1},
+        "contact": {**mapping({"phone": {**PHONE, "description": "Điện thoại · phone"},
+                               "zalo": {**PHONE, "description": "Số Zalo · Zalo number"},
+                               "email": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+                                         "description": "Email"},
+                               "website": {**WEB_URL, "description": "Trang web · website"}},
+                              description="Liên hệ · contact"), "minProperties": 1},
         "maintainers": listing({"type": "string", "pattern": "^@?[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$"},
                                "Tên GitHub được sửa mục nhập · GitHub users who may change these entries"),
         "withdrawn": withdrawn,
-        "support": listing(mapping({"year": YEAR, "programme": {"enum": list(load.SUPPORT_PROGRAMMES)},
+        "support": listing(mapping({"year": {**YEAR, "description": "Năm · year"},
+                                    "programme": {"enum": list(load.SUPPORT_PROGRAMMES),
+                                                  "description": "Chương trình: national (quốc gia), local (địa phương) "
+                                                                 "· programme"},
                                     "activity": text(300, "Hoạt động · activity"),
                                     "activity_kind": spellings(vocab.support_activities, "Loại hoạt động · kind of activity"),
                                     "amount_vnd": {"type": "integer", "minimum": 0,
@@ -115,19 +136,27 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
     }
     product = {
         **common,
-        "facility": {**SLUG, "description": "Tên tệp của cơ sở · the facility's file name"},
+        "facility": entry("facility", "Cơ sở sản xuất (tên tệp) · the facility that makes it (its file name)"),
         "group": spellings(vocab.product_groups, "Nhóm sản phẩm · product group"),
-        "awards": listing(mapping({"level": spellings(vocab.award_levels, "Cấp · level"), "year": YEAR,
-                                   "decision": TEXT, "issuer": TEXT,
+        "awards": listing(mapping({"level": spellings(vocab.award_levels, "Cấp · level"),
+                                   "year": {**YEAR, "description": "Năm công nhận · year of the decision"},
+                                   "decision": {**TEXT, "description": "Số quyết định · decision number"},
+                                   "issuer": {**TEXT, "description": "Cơ quan ra quyết định · issued by"},
                                    "region": spellings(vocab.regions, "Khu vực · region")}, ("level", "year")),
                           "Công nhận SP CNNT tiêu biểu · awards"),
-        "export_markets": listing({"enum": sorted({c for t in vocab.countries for c in (t.code, t.code.lower())})},
-                                  "Mã quốc gia ISO 3166-1 · country codes"),
+        "export_markets": listing(codes(vocab.countries, "Quốc gia · country"), "Thị trường xuất khẩu, mã quốc gia "
+                                  "ISO 3166-1 · export markets, country codes"),
         "domestic_channels": listing(TEXT, "Kênh trong nước · domestic channels"),
         "certifications": listing(mapping({"scheme": spellings(vocab.certification_schemes, "Chứng nhận · scheme"),
-                                           "grade": {"type": ["string", "integer"]}, "number": TEXT, "year": YEAR,
-                                           "expires": DATE}, ("scheme",)), "Chứng nhận · certifications"),
-        "capacity": mapping({"amount": {"type": "number", "minimum": 0}, "unit": TEXT}, ("amount", "unit"),
+                                           "grade": {"type": ["string", "integer"],
+                                                     "description": "Hạng (OCOP: số sao 3–5) · grade (OCOP: stars)"},
+                                           "number": {**TEXT, "description": "Số giấy chứng nhận · certificate number"},
+                                           "year": {**YEAR, "description": "Năm cấp · year issued"},
+                                           "expires": {**DATE, "description": "Hết hạn · expires"}}, ("scheme",)),
+                                  "Chứng nhận · certifications"),
+        "capacity": mapping({"amount": {"type": "number", "minimum": 0, "description": "Số lượng · amount"},
+                             "unit": {**TEXT, "description": "Đơn vị, ví dụ t/year · unit, e.g. t/year"}},
+                            ("amount", "unit"),
                             "Công suất · capacity"),
         "moq": text(200, "Đơn tối thiểu · minimum order"),
         "packaging": text(300, "Đóng gói · packaging"),
@@ -143,22 +172,25 @@ def schemas(vocab: Vocabularies) -> dict[str, dict]:
         "end": {**DATE, "description": "Ngày kết thúc · last day"},
         "venue": text(300, "Địa điểm (không cần với hội chợ trực tuyến) · venue (not for an online fair)"),
         "province": {**province, "description": "Hội chợ trong nước: tỉnh, thành phố · a fair in Viet Nam: its province"},
-        "country": {"enum": sorted({c for t in vocab.countries if t.code != "VN" for c in (t.code, t.code.lower())}),
-                    "description": "Hội chợ ở nước ngoài: mã quốc gia ISO 3166-1 · a fair abroad: its country code"},
+        "country": codes(vocab.countries, "Hội chợ ở nước ngoài: mã quốc gia ISO 3166-1 · a fair abroad: its country code",
+                         exclude=("VN",)),
         "city": text(100, "Thành phố (với `country`) · city (with `country`)"),
         "online": {**WEB_URL, "description": "Hội chợ trực tuyến: địa chỉ · an online fair: its address"},
         "organiser": text(200, "Đơn vị tổ chức · organiser"),
-        "participants": listing(mapping({"facility": SLUG, "booth": {"type": ["string", "integer"]}},
+        "participants": listing(mapping({"facility": entry("facility", "Cơ sở · facility"),
+                                         "booth": {"type": ["string", "integer"], "description": "Gian hàng · booth"}},
                                         ("facility", "booth")), "Cơ sở và số gian hàng · facilities and booths"),
         "website": WEB_URL,
     }
     decision = {
         "number": text(100, "Số quyết định như đã ký, duy nhất · the decision's number as signed, unique"),
-        "date": {**DATE, "description": "Ngày ký; năm của nó là năm công nhận · day signed; its year is the award's"},
+        "date": {**DATE, "x-past": True,
+                 "description": "Ngày ký; năm của nó là năm công nhận · day signed; its year is the award's"},
         "issuer": text(200, "Cơ quan ký · who signed it"),
         "level": spellings(vocab.award_levels, "Cấp công nhận · award level"),
         "region": spellings(vocab.regions, "Khu vực (chỉ cấp khu vực) · region, regional level only"),
-        "products": {**listing(SLUG, "Tên tệp các sản phẩm được công nhận · the products' slugs"),
+        "products": {**listing(entry("product", "Sản phẩm · product"),
+                             "Tên tệp các sản phẩm được công nhận · the products' slugs"),
                      "minItems": 1, "uniqueItems": True},
         "document": {**WEB_URL, "description": "Liên kết bản quyết định đã ký · link to the signed scan"},
         "summary": common["summary"],

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..content.config import SiteConfig
+from .editor import ADMIN_DIR
 from .images import PhotoSet
 from ..content.markdown import plain_text
 from ..content.model import Catalogue, Product
@@ -323,7 +324,7 @@ def service_worker(indexes: dict[str, SearchIndex], assets: dict[str, bytes]) ->
         digest.update(name.encode() + content)
     precache = pages + [file.path for file in files] + sorted(assets)
     return SERVICE_WORKER.replace("__VERSION__", digest.hexdigest()).replace(
-        "__PRECACHE__", json.dumps(precache)).encode("utf-8")
+        "__PRECACHE__", json.dumps(precache)).replace("__ADMIN__", json.dumps(f"{ADMIN_DIR}/")).encode("utf-8")
 
 
 SERVICE_WORKER = """\
@@ -333,6 +334,8 @@ SERVICE_WORKER = """\
 const CACHE = 'cnnt-__VERSION__';
 const PRECACHE = __PRECACHE__;
 const NETWORK_WAIT_MS = 4000;
+// The form editor is never kept: it must always be the version the site was built with.
+const ADMIN = new URL(__ADMIN__, self.registration.scope).pathname;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
@@ -364,7 +367,8 @@ function withTimeout(promise, ms) {
 
 self.addEventListener('fetch', (event) => {
   const request = event.request;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith(ADMIN)) return;
   if (request.mode === 'navigate') {
     // A page: fresh when the network answers in time, else the copy this phone saw last.
     const network = fromNetwork(request);
