@@ -20,13 +20,13 @@ from ..content import kinds, load, photos
 from ..content.config import SiteConfig
 from ..content.model import Catalogue
 from ..content.vocab import Term, Vocabularies, Vocabulary
-from . import schema
+from . import images, schema
 
 ADMIN_DIR = "admin"  # the editor's address under the site: /admin/
 SCRIPT = Path(__file__).with_name("editor.js")
 # editor.js registers a file format per kind, `cnnt-<folder>-frontmatter`: front matter as people write it
 LOCALES = ("vi", "en")
-PHOTO_EDGE = 2400  # px: twice the widest derivative the build makes, so nothing is lost
+PHOTO_EDGE = 2 * images.WIDTHS[-1]  # px: twice the widest photo a page shows
 TRANSLATED = set(load.TRANSLATION_FIELDS) - {"withdrawn"}  # `withdrawn.reason` in English is left to files
 CREDENTIAL_HINT = ("Chỉ trung tâm khuyến công ghi trường này: thay đổi của cơ sở ở đây bị kiểm tra pull request từ chối"
                    " · only the centre records this: a facility's change here is refused by the pull request check")
@@ -216,7 +216,10 @@ def _collection(kind: kinds.Kind, document: dict, vocab: Vocabularies, catalogue
     fields.append({"name": "body", "label": BODY_LABEL, "widget": "markdown", "required": False, "i18n": True})
     collection: dict[str, Any] = {
         "name": name, "label": label, "folder": f"content/{kind.folder}",
-        "format": f"cnnt-{kind.folder}-frontmatter", "extension": "md", "create": True, "delete": False, "i18n": True,
+        "format": f"cnnt-{kind.folder}-frontmatter", "extension": "md", "i18n": True,
+        # new entries go into folders, where photos can follow; nothing is deleted: printed QR codes lead
+        # to every page, so an entry is withdrawn instead (`withdrawn`)
+        "create": folder or "images" not in kind.fields, "delete": False,
         "identifier_field": "number" if "name" not in kind.fields else "name",
         "summary": "{{number}}" if "name" not in kind.fields else "{{name}}",
         "slug": "{{number}}" if "name" not in kind.fields else "{{name}}",
