@@ -250,6 +250,9 @@ def test_the_editor_writes_files_that_pass_check_and_review(sample_site, catalog
              for path in catalogue_repo.rglob("*") if path.is_file() and ".git" not in path.parts}
     files[".git/HEAD"] = base64.b64encode(b"ref: refs/heads/main\n").decode()  # what marks a repository root
     phone_before = (catalogue_repo / "content/facilities/tan-phat-loi/index.md").read_text(encoding="utf-8")
+    big_photo = catalogue_repo.parent / "hu-mam.jpg"  # as a phone takes it: 12 megapixels
+    with Image.open(ROOT / "content/facilities/tan-phat-loi/xuong.jpg") as sample:
+        sample.convert("RGB").resize((4000, 3000)).save(big_photo, quality=95)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     context.add_init_script("window.showDirectoryPicker = async () => navigator.storage.getDirectory();")
@@ -291,8 +294,7 @@ def test_the_editor_writes_files_that_pass_check_and_review(sample_site, catalog
         browse = page.locator("button:has-text('Duyệt tệp')").last
         browse.scroll_into_view_if_needed()
         browse.click()
-        page.locator("[role=dialog] input[type=file]").set_input_files(
-            str(ROOT / "content/facilities/tan-phat-loi/xuong.jpg"))
+        page.locator("[role=dialog] input[type=file]").set_input_files(str(big_photo))
         page.get_by_role("dialog").get_by_role("button", name="Chèn").click()
         form.fill("Mô tả ảnh · alt text", "Hũ mắm tôm chua")
         form.fill("Một câu giới thiệu · one sentence", "Mắm tôm chua làm từ tôm đất tươi.")
@@ -322,9 +324,9 @@ def test_the_editor_writes_files_that_pass_check_and_review(sample_site, catalog
     assert (product / "index.md").read_text(encoding="utf-8") == (
         f"---\nname: {NEW_PRODUCT}\nfacility: tan-phat-loi\ngroup: food\n"
         "awards:\n  - {level: provincial, year: 2025}\ncertifications:\n  - {scheme: ocop, grade: 4, year: 2024}\n"
-        "summary: Mắm tôm chua làm từ tôm đất tươi.\nimages:\n  - {src: xuong.webp, alt: Hũ mắm tôm chua}\n---\n")
-    with Image.open(product / "xuong.webp") as photo:
-        assert photo.format == "WEBP" and max(photo.size) <= editor.PHOTO_EDGE
+        "summary: Mắm tôm chua làm từ tôm đất tươi.\nimages:\n  - {src: hu-mam.webp, alt: Hũ mắm tôm chua}\n---\n")
+    with Image.open(product / "hu-mam.webp") as photo:  # made smaller in the browser, before it was sent
+        assert photo.format == "WEBP" and photo.size == (editor.PHOTO_EDGE, editor.PHOTO_EDGE * 3 // 4)
     # the translation in its own file, as the content contract has it
     assert (catalogue_repo / "content/products/banh-phong-tom-tan-phat-loi.en.md").read_text(encoding="utf-8") == (
         "---\nname: Tan Phat Loi shrimp crackers\nsummary: Crackers made with 40% fresh shrimp.\n---\n")
