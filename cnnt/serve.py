@@ -92,9 +92,19 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
         def _watch(self, loop: IOLoop) -> None:
             import watchfiles
+            finishing = threading.Event()
+            threading.Thread(target=self._finish, args=(finishing,), daemon=True).start()
             for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
                 rebuild(Path(path) for _, path in changes)
                 loop.add_callback(LiveReloadHandler.reload_waiters)
+                finishing.set()
+
+        def _finish(self, finishing: threading.Event) -> None:
+            """The work that waits for the reload, on its own thread: a next edit, saved while it runs,
+            is rebuilt between its steps instead of after it (engine/preview.py, `finish`)."""
+            while True:
+                finishing.wait()
+                finishing.clear()
                 preview.finish()
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message

@@ -195,3 +195,43 @@ def test_edits_that_change_the_new_listings_rebuild_them(preview, tmp_path):
     preview.rebuild([edit(facility, f"kind: {kind}", "kind: company" if kind != "company" else "kind: household")])
     preview.finish()
     same_as_full_build(preview, tmp_path)
+
+
+def test_an_edit_saved_while_the_search_is_made_goes_first_and_the_site_ends_the_same(tmp_path, monkeypatch):
+    """`finish` makes the search data after the reload; a next edit, saved meanwhile, stops it between
+    steps. The next `finish` does the work: the site matches a full build, the edited page dated today
+    in the sitemap (the other files were last changed long ago)."""
+    import os
+
+    from cnnt.site import search
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    for path in content.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))  # November 2023
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    preview.rebuild()
+    preview.rebuild([edit(content / "facilities/my-thuyen.md", "0900 000 102", "0900 000 999")])
+    preview.finish()  # a first edit, finished: the sitemap's dates are read
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "group: food", "group: food\nsummary: Lần một.")])
+    made = []
+    real = search.build_index
+
+    def next_edit_arrives(*args, **kwargs):  # a save while the first language's index is made
+        made.append(args[2])
+        preview.asked += 1
+        return real(*args, **kwargs)
+    monkeypatch.setattr(search, "build_index", next_edit_arrives)
+    search_files = {p.name for p in (preview.options.out_dir / "search").iterdir()}
+    preview.finish()
+    assert made == ["vi"] and preview.search_stale  # stopped after the first step, nothing written
+    assert {p.name for p in (preview.options.out_dir / "search").iterdir()} == search_files
+    monkeypatch.setattr(search, "build_index", real)
+    preview.rebuild([edit(product, "summary: Lần một.", "summary: Lần hai.")])
+    preview.finish()
+    assert not preview.search_stale
+    sitemap = (preview.options.out_dir / "sitemap.xml").read_text(encoding="utf-8")
+    assert re.search(r"products/muoi-tom-tan-phat-loi/</loc><lastmod>2023", sitemap) is None
+    assert re.search(r"products/kho-muc-my-thuyen/</loc><lastmod>2023", sitemap)  # not edited
+    same_as_full_build(preview, tmp_path)

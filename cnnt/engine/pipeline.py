@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
+from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
 from ..content.load import KINDS, LoadOptions, load_catalogue
 from ..content.model import Catalogue, Entry, Facility, Product
 from ..content.photos import IMAGE_SUFFIXES
@@ -376,10 +377,11 @@ def write_redirects(site: Plan, root: Path) -> None:
     write_text(root, "nginx-redirects.conf", redirects.nginx_redirects(site.moved, site.config))
 
 
-def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:
-    """What search engines and feed readers read: sitemap, robots.txt (and feeds)."""
+def write_discovery(site: Plan, options: BuildOptions, root: Path, dates: dict[str, dt.date] | None = None) -> None:
+    """What search engines and feed readers read: sitemap, robots.txt (and feeds). `dates`: each entry
+    page's day of last change, when the caller keeps them (the preview); else they are read here."""
     preview = options.preview_url is not None
-    changed = page_dates(site.catalogue, options)
+    changed = page_dates(site.catalogue, options) if dates is None else dates
     for name, text in sitemap.sitemap_files(site.pages, site.config, changed).items():
         write_text(root, name, text)
     write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
@@ -390,11 +392,14 @@ def write_discovery(site: Plan, options: BuildOptions, root: Path) -> None:
 
 def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date]:
     """Each entry page's path → the day its entry's files last changed."""
-    entries: list[tuple[str, Entry]] = [(urls.product(p), p) for p in catalogue.products.values()]
-    entries += [(urls.facility(f), f) for f in catalogue.facilities.values()]
-    entries += [(urls.fair(f), f) for f in catalogue.fairs.values()]
-    entries += [(urls.decision(d.slug), d) for d in catalogue.decisions.values()]
-    files_of = {path: _entry_files(entry, options) for path, entry in entries}
+    entries: list[Entry] = [*catalogue.products.values(), *catalogue.facilities.values(), *catalogue.fairs.values(),
+                            *catalogue.decisions.values()]
+    return entry_dates(entries, options)
+
+
+def entry_dates(entries: list[Entry], options: BuildOptions) -> dict[str, dt.date]:
+    """These entries' pages → the day each entry's files last changed (git's, or the files' own)."""
+    files_of = {KINDS_BY_MODEL[type(entry)].path(entry): _entry_files(entry, options) for entry in entries}
     dates = sitemap.change_dates([file for files in files_of.values() for file in files])
     return {path: max(dates[file] for file in files if file in dates)
             for path, files in files_of.items() if any(file in dates for file in files)}

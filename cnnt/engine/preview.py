@@ -15,6 +15,7 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterable
@@ -51,6 +52,9 @@ class Preview:
         self.search_stale = False
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
+        self.dates: dict[str, dt.date] | None = None  # entry pages → day last changed (None: not read yet)
+        self.touched: list[Product | Facility] = []  # entries a quick edit changed, for their pages' dates
+        self.asked = 0  # rebuilds asked for: `finish` stops between steps when one is waiting
 
     @property
     def last(self) -> pipeline.Plan:
@@ -61,6 +65,7 @@ class Preview:
     def rebuild(self, changed: Iterable[Path] = ()) -> str:
         """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`."""
         changed = [Path(path).absolute() for path in changed]
+        self.asked += 1
         with self.lock:
             started = time.perf_counter()
             try:
@@ -96,6 +101,7 @@ class Preview:
     def _full(self) -> int:
         """Everything, as a build does, into the output folder (atomically)."""
         self.caches = pipeline.Caches()
+        self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
         timer = pipeline.StageTimer()
         plan = pipeline.plan(self.options, config, timer, self.caches)
@@ -134,7 +140,8 @@ class Preview:
         pipeline.write_editor(plan, self.options, out, assets=False)  # its choices of entries
         if plan.tables != self.last.tables:  # the workbook alone takes seconds at 10k products
             pipeline.write_data(plan, out)
-        pipeline.write_discovery(plan, self.options, out)
+        self.dates, self.touched = pipeline.page_dates(plan.catalogue, self.options), []
+        pipeline.write_discovery(plan, self.options, out, self.dates)
         pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
         return len(stale)
@@ -215,15 +222,29 @@ class Preview:
         plan.pages[:] = list(self.pages.values())
         self.plan = plan
         self.search_stale = True
+        self.touched.extend(swaps.values())
         return len(outputs)
 
     def finish(self) -> None:
-        """Work that may wait until the browser has reloaded: the search data after a quick edit."""
+        """Work that may wait until the browser has reloaded, after a quick edit: the search data, the
+        open-data numbers, the sitemap's dates. Done in steps, the lock taken for each: when another
+        edit is waiting, it stops between steps and that edit's rebuild goes first (its own `finish`
+        then does the work, so the site ends up the same)."""
+        asked = self.asked
         with self.lock:
             if not self.search_stale or self.errors:
                 return
             plan = self.last
-            indexes = search.build_indexes(plan.catalogue, plan.vocab, plan.config, plan.photos, self.caches.search)
+        indexes: dict[str, search.SearchIndex] = {}
+        for lang in plan.config.languages:  # a second each at 10k products
+            with self.lock:
+                if self.asked != asked:
+                    return
+                indexes[lang] = search.build_index(plan.catalogue, plan.vocab, lang, plan.photos, self.caches.search)
+        with self.lock:
+            if self.asked != asked:
+                return
+            self.caches.search.forget_unused()
             self._write_search_if_changed(plan.indexes, indexes)
             plan.indexes.clear()
             plan.indexes.update(indexes)
@@ -234,8 +255,16 @@ class Preview:
                     write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
             self._refresh_numbers(plan)
             plan.pages[:] = list(self.pages.values())
-            pipeline.write_discovery(plan, self.options, self.options.out_dir)  # the edit's day, in the sitemap
             self.search_stale = False
+        with self.lock:  # the edit's day, in the sitemap and feeds: only the edited entries' files are read
+            if self.asked != asked or self.search_stale:
+                return
+            if self.dates is None:
+                self.dates = pipeline.page_dates(plan.catalogue, self.options)
+            else:
+                self.dates.update(pipeline.entry_dates(list(self.touched), self.options))
+            self.touched.clear()
+            pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
 
     def _refresh_numbers(self, plan: pipeline.Plan) -> None:
         """After a quick edit: the open-data files and the statistics they count (a phone number, a
