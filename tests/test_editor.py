@@ -401,7 +401,9 @@ ROUND_TRIP = """([rules, files, edits, created]) => {
     return toText(kind(path))(data);
   });
   const made = created.map(([folder, values]) => toText(rules[folder])(values));
-  return { same, edited, made };
+  let refused = '';
+  try { fromText(rules.products)('---\\nname: [unclosed\\n---\\n'); } catch (error) { refused = error.message; }
+  return { same, edited, made, refused };
 }"""
 
 
@@ -424,3 +426,4 @@ def test_the_editor_keeps_files_as_written(sample_site, browser):
         assert got == expected, (path, field)
     for (folder, _, expected), got in zip(CREATED, result["made"]):
         assert got == expected, folder
+    assert result["refused"].startswith("YAML: ")  # a file it cannot read whole is never edited

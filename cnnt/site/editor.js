@@ -200,7 +200,12 @@ function toText(rules) {
 function fromText(rules) {
   return (text) => {
     const { front, body } = split(text);
-    const data = front.trim() ? parseDocument(front).toJS() : {};
+    const doc = parseDocument(front);
+    if (doc.errors.length) {
+      // never edit a file the editor cannot read whole: the editor lists it as unreadable instead
+      throw new Error(`YAML: ${doc.errors[0].message}`);
+    }
+    const data = front.trim() ? doc.toJS() : {};
     return { ...normalise(isObject(data) ? data : {}, '', rules), body: body.trim(), [SOURCE]: text };
   };
 }
