@@ -37,7 +37,9 @@ def edit(path: Path, old: str, new: str) -> Path:
 
 
 def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
-    """The preview's folder holds exactly what a fresh build of the same content makes."""
+    """The preview's folder, once the work after the reload is done (as `serve` does it after every
+    edit), holds exactly what a fresh build of the same content makes."""
+    preview.finish()
     fresh = tmp_path / "fresh"
     args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
                            "--date", BUILD_DATE, "--force"])
@@ -234,4 +236,23 @@ def test_an_edit_saved_while_the_search_is_made_goes_first_and_the_site_ends_the
     sitemap = (preview.options.out_dir / "sitemap.xml").read_text(encoding="utf-8")
     assert re.search(r"products/muoi-tom-tan-phat-loi/</loc><lastmod>2023", sitemap) is None
     assert re.search(r"products/kho-muc-my-thuyen/</loc><lastmod>2023", sitemap)  # not edited
+    same_as_full_build(preview, tmp_path)
+
+
+def test_open_data_an_interrupted_finish_left_is_written_after_a_later_edit(preview, tmp_path, monkeypatch):
+    """A phone number changes the open data (a quick edit); another edit, saved before those files
+    were written and leaving the tables as they are, must not lose them."""
+    content = preview.options.content_dir
+    preview.rebuild([edit(content / "facilities/my-thuyen.md", "0900 000 102", "0900 000 999")])
+    real = Preview._refresh_numbers
+
+    def next_edit_arrives(self, plan):
+        real(self, plan)
+        self.asked += 1
+    monkeypatch.setattr(Preview, "_refresh_numbers", next_edit_arrives)
+    preview.finish()
+    assert preview.data_stale  # stopped before the open-data files
+    monkeypatch.setattr(Preview, "_refresh_numbers", real)
+    fair = content / "fairs/hoi-cho-cnnt-ca-mau-2026.md"  # not a quick edit, and the tables stay as they are
+    preview.rebuild([edit(fair, "summary: Trưng bày", "summary: Trưng bày và bán")])
     same_as_full_build(preview, tmp_path)

@@ -49,7 +49,9 @@ class Preview:
         self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
         self.pages: dict[str, Page] = {}
         self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
-        self.search_stale = False
+        self.search_stale = False  # after a quick edit: the search data
+        self.data_stale = False  # after an edit that changed the open-data tables: their files
+        self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
         self.dates: dict[str, dt.date] | None = None  # entry pages → day last changed (None: not read yet)
@@ -138,12 +140,12 @@ class Preview:
                 pipeline.write_vcard(plan, facility, out)
         pipeline.write_redirects(plan, out)
         pipeline.write_editor(plan, self.options, out, assets=False)  # its choices of entries
-        if plan.tables != self.last.tables:  # the workbook alone takes seconds at 10k products
-            pipeline.write_data(plan, out)
-        self.dates, self.touched = pipeline.page_dates(plan.catalogue, self.options), []
-        pipeline.write_discovery(plan, self.options, out, self.dates)
+        # after the reload (`finish`): the open-data files (the workbook alone takes seconds at 10k
+        # products), also when an earlier edit's are still to write, and every entry's date
+        data_stale = self.data_stale or plan.tables != self.last.tables
         pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
+        self.data_stale, self.discovery_stale, self.dates, self.touched = data_stale, True, None, []
         return len(stale)
 
     def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
@@ -162,7 +164,7 @@ class Preview:
             for key in shown:
                 self.containing.setdefault(key, set()).add(output)
         self.replaced = []
-        self.search_stale = False
+        self.search_stale = self.data_stale = self.discovery_stale = False
 
     def _quick(self, changed: list[Path]) -> int | None:
         """An edit to existing product or facility files that leaves every page where it was:
@@ -221,29 +223,50 @@ class Preview:
                 pipeline.write_vcard(plan, item, self.options.out_dir)
         plan.pages[:] = list(self.pages.values())
         self.plan = plan
-        self.search_stale = True
+        self.search_stale = self.discovery_stale = True
         self.touched.extend(swaps.values())
         return len(outputs)
 
     def finish(self) -> None:
-        """Work that may wait until the browser has reloaded, after a quick edit: the search data, the
-        open-data numbers, the sitemap's dates. Done in steps, the lock taken for each: when another
-        edit is waiting, it stops between steps and that edit's rebuild goes first (its own `finish`
-        then does the work, so the site ends up the same)."""
+        """Work that may wait until the browser has reloaded: the search data after a quick edit, the
+        open-data files and numbers, the sitemap's dates. Done in steps, the lock taken for each: when
+        another edit is waiting, it stops between steps and that edit's rebuild goes first (its own
+        `finish` then does the work, so the site ends up the same)."""
         asked = self.asked
         with self.lock:
-            if not self.search_stale or self.errors:
+            if self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
                 return
             plan = self.last
+        if self.search_stale and not self._finish_search(plan, asked):
+            return
+        with self.lock:
+            if self.asked != asked:
+                return
+            if self.data_stale:
+                pipeline.write_data(plan, self.options.out_dir)
+                self.data_stale = False
+        with self.lock:  # the edit's day, in the sitemap and feeds: after a quick edit, only its entries' files
+            if self.asked != asked or self.search_stale:
+                return
+            if self.dates is None:
+                self.dates = pipeline.page_dates(plan.catalogue, self.options)
+            else:
+                self.dates.update(pipeline.entry_dates(list(self.touched), self.options))
+            self.touched.clear()
+            pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
+            self.discovery_stale = False
+
+    def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
+        """The search data and the numbers after a quick edit; False if another edit came first."""
         indexes: dict[str, search.SearchIndex] = {}
         for lang in plan.config.languages:  # a second each at 10k products
             with self.lock:
                 if self.asked != asked:
-                    return
+                    return False
                 indexes[lang] = search.build_index(plan.catalogue, plan.vocab, lang, plan.photos, self.caches.search)
         with self.lock:
             if self.asked != asked:
-                return
+                return False
             self.caches.search.forget_unused()
             self._write_search_if_changed(plan.indexes, indexes)
             plan.indexes.clear()
@@ -256,15 +279,7 @@ class Preview:
             self._refresh_numbers(plan)
             plan.pages[:] = list(self.pages.values())
             self.search_stale = False
-        with self.lock:  # the edit's day, in the sitemap and feeds: only the edited entries' files are read
-            if self.asked != asked or self.search_stale:
-                return
-            if self.dates is None:
-                self.dates = pipeline.page_dates(plan.catalogue, self.options)
-            else:
-                self.dates.update(pipeline.entry_dates(list(self.touched), self.options))
-            self.touched.clear()
-            pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
+        return True
 
     def _refresh_numbers(self, plan: pipeline.Plan) -> None:
         """After a quick edit: the open-data files and the statistics they count (a phone number, a
@@ -274,7 +289,7 @@ class Preview:
             return
         plan.tables.clear()
         plan.tables.update(tables)
-        pipeline.write_data(plan, self.options.out_dir)
+        self.data_stale = True  # written in the next step of `finish`
         stats = statistics.statistics(tables, plan.catalogue.build_date)
         routes = Routes(plan.catalogue, plan.config, plan.vocab, plan.indexes, stats)
         for output, page in list(self.pages.items()):
