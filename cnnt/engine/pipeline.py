@@ -229,8 +229,9 @@ class Caches:
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
-         previous: Plan | None = None) -> Plan:
-    """Load and check everything, and lay out every page; raise BuildFailed before anything is written."""
+         previous: Plan | None = None, search_later: bool = False) -> Plan:
+    """Load and check everything, and lay out every page; raise BuildFailed before anything is written.
+    `search_later`: keep `previous`'s search indexes, for the preview to make anew after the reload."""
     caches = caches or Caches()
     vocab = load_vocabularies()
     catalogue = _load(options, config, vocab, caches.entries)
@@ -240,7 +241,10 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
     drawn = previews.prepare(cards, options.previews_dir, options.jobs)
     timer.lap("images")
-    indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
+    if search_later and previous is not None:
+        indexes = dict(previous.indexes)
+    else:
+        indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")
     tables = exports.table_rows(catalogue, config)
     stats = statistics.statistics(tables, catalogue.build_date)

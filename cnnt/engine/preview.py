@@ -49,7 +49,7 @@ class Preview:
         self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
         self.pages: dict[str, Page] = {}
         self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
-        self.search_stale = False  # after a quick edit: the search data
+        self.search_stale = False  # after an edit to entries: the search data
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
         self.errors: list[ContentError] = []
@@ -125,7 +125,9 @@ class Preview:
     def _update(self) -> int:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
         out = self.options.out_dir
-        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last)
+        # the search data waits for the reload (`finish`): two seconds at 10k products
+        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last,
+                             search_later=True)
         described = self._describer(plan).signatures(plan.pages)
         signatures = {output: signature for output, (signature, _) in described.items()}
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
@@ -133,7 +135,6 @@ class Preview:
             write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
         for gone in set(self.signatures) - set(signatures):
             (out / gone).unlink(missing_ok=True)
-        self._write_search_if_changed(self.last.indexes, plan.indexes)
         known = {id(facility) for facility in self.last.catalogue.facilities.values()}
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
@@ -146,6 +147,7 @@ class Preview:
         pipeline.publish_images(plan, self.options, out)
         self._keep(plan, described)
         self.data_stale, self.discovery_stale, self.dates, self.touched = data_stale, True, None, []
+        self.search_stale = True
         return len(stale)
 
     def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
@@ -257,7 +259,7 @@ class Preview:
             self.discovery_stale = False
 
     def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
-        """The search data and the numbers after a quick edit; False if another edit came first."""
+        """The search data and the numbers after an edit; False if another edit came first."""
         indexes: dict[str, search.SearchIndex] = {}
         for lang in plan.config.languages:  # a second each at 10k products
             with self.lock:
