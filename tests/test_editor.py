@@ -427,3 +427,26 @@ def test_the_editor_keeps_files_as_written(sample_site, browser):
     for (folder, _, expected), got in zip(CREATED, result["made"]):
         assert got == expected, folder
     assert result["refused"].startswith("YAML: ")  # a file it cannot read whole is never edited
+
+
+# -- set-up problems ----------------------------------------------------------------------------------
+
+def test_without_the_editor_files_the_build_goes_on_and_says_how_to_get_them(make_site, monkeypatch):
+    from cnnt.site import vendor
+
+    def offline(cache: Path) -> dict[str, bytes]:
+        raise OSError("registry.npmjs.org: network is unreachable")
+    monkeypatch.setattr(vendor, "editor_assets", offline)
+    run = make_site({})
+    assert run.code == 0, run.err
+    page = (run.site / "admin/index.html").read_text(encoding="utf-8")
+    assert "npm ci" in page and "network is unreachable" in page and "noindex" in page
+    assert "cảnh báo · warning: admin/" in run.err
+
+
+def test_a_repository_that_is_not_owner_slash_name_is_refused(make_site, tmp_path):
+    settings = tmp_path / "site.yaml"
+    settings.write_text((ROOT / "site.yaml").read_text(encoding="utf-8").replace(
+        "repo: khuyencong-mau/danh-muc-cnnt", "repo: https://github.com/khuyencong-mau"), encoding="utf-8")
+    run = make_site({}, command="check", extra=("--config", str(settings)))
+    assert run.code == 1 and "editor.repo: phải là `chủ/kho` trên GitHub" in run.err
