@@ -5,6 +5,8 @@
   reload, too slow for a large catalogue. livereload serves the pages and tells the browser to reload.
 - While the last edit has errors, every HTML page carries them (file, line, message) over the last
   good site.
+- The work that may wait for the reload (`Preview.finish`) runs on a thread of its own, so the next
+  edit saved meanwhile is rebuilt at once rather than after it.
 """
 from __future__ import annotations
 

@@ -12,6 +12,8 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   (file, line, message) until they are fixed.
 - Pages are written in place, not swapped in whole as a build's are: a preview publishes nothing,
   and an edit shows in the browser within half a second.
+- What a reloaded page does not show waits until after the reload (`finish`): the search data, the
+  open-data files and the sitemap's dates. It runs in steps and gives way to the next edit.
 """
 from __future__ import annotations
 
