@@ -2,8 +2,8 @@
 its page, who may change it, and which commands make or remove one.
 
 Loading (`load`), the JSON Schemas (`schema`), `new` (`scaffold`), `remove` (`removal`), the review
-of pull requests (`ownership`) and the preview (`serve`) read this table; none lists the kinds
-itself. Adding a kind means a row here, its model (`model`), its parser (`load.PARSERS`, which a test
+of pull requests (`ownership`), the preview (`serve`) and the form editor (`editor`) read this table;
+none lists the kinds itself. Adding a kind means a row here, its model (`model`), its parser (`load.PARSERS`, which a test
 holds to this table), its template and its documentation.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .model import Decision, Facility, Fair, Product
 class Kind:
     name: str                      # one entry, as commands and messages say it: `product`
     folder: str                    # under content/: `products`
+    label: tuple[str, str]         # the entries, as the form editor lists them: (Vietnamese, English)
     model: type                    # the dataclass `load` makes of an entry
     fields: tuple[str, ...]        # front matter fields, in the order `new` writes them
     required: tuple[str, ...]
@@ -33,14 +34,14 @@ class Kind:
 
 
 FACILITY = Kind(
-    "facility", "facilities", Facility,
+    "facility", "facilities", ("Cơ sở", "Facilities"), Facility,
     ("name", "kind", "province", "commune", "address", "location", "founded", "employees", "summary",
      "contact", "maintainers", "support", "images", "aliases", "withdrawn"),
     ("name", "kind", "province", "contact"), "facility.html", urls.facility,
     # a facility's khuyến công support: the funding and jobs the centre's statistics report
     facility_owned=True, credentials=("support",), scaffold=True, removable=True, permanent=True)
 PRODUCT = Kind(
-    "product", "products", Product,
+    "product", "products", ("Sản phẩm", "Products"), Product,
     ("name", "facility", "group", "awards", "export_markets", "domestic_channels", "certifications", "summary",
      "capacity", "moq", "packaging", "shelf_life", "hs_code", "lead_time", "tags", "images", "aliases", "withdrawn"),
     ("name", "facility", "group"), "product.html", urls.product,
@@ -48,12 +49,12 @@ PRODUCT = Kind(
     facility_owned=True, credentials=("awards", "certifications", "facility"), scaffold=True, removable=True,
     permanent=True)
 FAIR = Kind(
-    "fair", "fairs", Fair,
+    "fair", "fairs", ("Hội chợ", "Fairs"), Fair,
     ("name", "start", "end", "venue", "province", "country", "city", "online", "organiser", "participants",
      "website", "summary", "aliases"),
     ("name", "start", "end"), "fair.html", urls.fair, removable=True, permanent=True)
 DECISION = Kind(
-    "decision", "decisions", Decision,
+    "decision", "decisions", ("Quyết định công nhận", "Award decisions"), Decision,
     ("number", "date", "issuer", "level", "region", "products", "document", "summary"),
     ("number", "date", "issuer", "level", "products"), "decision.html", lambda d: urls.decision(d.slug),
     scaffold=True)

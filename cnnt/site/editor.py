@@ -31,8 +31,6 @@ TRANSLATED = set(load.TRANSLATION_FIELDS) - {"withdrawn"}  # `withdrawn.reason` 
 CREDENTIAL_HINT = ("Chỉ trung tâm khuyến công ghi trường này: thay đổi của cơ sở ở đây bị kiểm tra pull request từ chối"
                    " · only the centre records this: a facility's change here is refused by the pull request check")
 BODY_LABEL = "Giới thiệu (Markdown) · description"
-KIND_LABELS = {"facility": ("Cơ sở", "Facilities"), "product": ("Sản phẩm", "Products"),
-               "fair": ("Hội chợ", "Fairs"), "decision": ("Quyết định công nhận", "Award decisions")}
 
 
 def vocabularies_by_name(vocab: Vocabularies) -> dict[str, Vocabulary]:
@@ -207,7 +205,7 @@ def _backend(config: SiteConfig) -> dict[str, Any]:
 
 def _collection(kind: kinds.Kind, document: dict, vocab: Vocabularies, catalogue: Catalogue,
                 folder: bool) -> dict[str, Any]:
-    vi, en = KIND_LABELS.get(kind.name, (kind.folder, kind.folder))
+    vi, en = kind.label
     name = kind.folder if folder or "images" not in kind.fields else f"{kind.folder}-single"
     # entries in a folder of their own can hold photos; single files cannot until the centre moves them
     label = f"{vi} · {en}" if folder or "images" not in kind.fields else f"{vi}, tệp đơn · {en}, single file"
