@@ -259,6 +259,8 @@ def test_the_editor_writes_files_that_pass_check_and_review(sample_site, catalog
     page = context.new_page()
     errors: list[str] = []
     # the editor asks githubstatus.com whether GitHub is up: the only other host, and not an asset
+    page.on("request", lambda r: errors.append(f"another host: {r.url}") if not r.url.startswith(
+        ("http://127.0.0.1:", "data:", "blob:")) and "githubstatus.com" not in r.url else None)
     page.on("requestfailed", lambda r: errors.append(r.url) if "githubstatus.com" not in r.url else None)
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400
             and not r.url.endswith("/favicon.ico") else None)
