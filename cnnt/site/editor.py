@@ -24,7 +24,6 @@ from . import images, schema
 
 ADMIN_DIR = "admin"  # the editor's address under the site: /admin/
 SCRIPT = Path(__file__).with_name("editor.js")
-# editor.js registers a file format per kind, `cnnt-<folder>-frontmatter`: front matter as people write it
 LOCALES = ("vi", "en")
 PHOTO_EDGE = 2 * images.WIDTHS[-1]  # px: twice the widest photo a page shows
 TRANSLATED = set(load.TRANSLATION_FIELDS) - {"withdrawn"}  # `withdrawn.reason` in English is left to files
@@ -68,12 +67,12 @@ def spelling_map(vocabulary: Vocabulary) -> dict[str, str]:
 class Fields:
     """Turns one kind's JSON Schema into Sveltia CMS fields."""
 
-    def __init__(self, kind: kinds.Kind, vocab: Vocabularies, catalogue: Catalogue) -> None:
-        self.kind = kind
+    def __init__(self, vocab: Vocabularies, catalogue: Catalogue) -> None:
         self.vocabularies = vocabularies_by_name(vocab)
         self.build_date = catalogue.build_date  # years and days after it are refused, as `check` does
         self.entries = {"facility": _entry_choices(catalogue.facilities.values()),
                         "product": _entry_choices(catalogue.products.values())}
+        self.credentials: tuple[str, ...] = ()  # the kind being turned into fields: its centre-only fields
 
     def fields(self, properties: dict, required: Iterable[str], top: bool, with_images: bool) -> list[dict]:
         required = set(required)
@@ -91,7 +90,7 @@ class Fields:
             field["i18n"] = name in TRANSLATED
             if required and name in TRANSLATED:
                 field["required"] = ["vi"]  # the English file may leave it out: the page falls back
-            if name in self.kind.credentials:
+            if name in self.credentials:
                 field["hint"] = CREDENTIAL_HINT
         return field
 
@@ -115,8 +114,6 @@ class Fields:
         if prop.get("pattern") == schema.DATE["pattern"]:
             return {"widget": "datetime", "time_format": False, "format": "YYYY-MM-DD",
                     **({"max": self.build_date.isoformat()} if prop.get("x-past") else {})}
-        if "anyOf" in prop and name == "images":
-            return {}  # handled by `array`
         return _string(prop)
 
     def array(self, name: str, prop: dict) -> dict[str, Any]:
@@ -160,16 +157,18 @@ def _string(prop: dict) -> dict[str, Any]:
 # -- collections -------------------------------------------------------------------------------
 
 
-def editor_config(vocab: Vocabularies, config: SiteConfig, catalogue: Catalogue) -> dict[str, Any]:
+def editor_config(vocab: Vocabularies, config: SiteConfig, catalogue: Catalogue,
+                  documents: dict[str, dict] | None = None) -> dict[str, Any]:
     """Sveltia CMS's configuration: the repository, the workflow, and a collection per kind (two for
-    kinds with photos: entries in their own folder, where photos go, and single-file entries)."""
-    documents = schema.schemas(vocab)
+    kinds with photos: entries in their own folder, where photos go, and single-file entries).
+    `documents`: the JSON Schemas, when the caller has them already."""
+    documents = documents or schema.schemas(vocab)
+    fields = Fields(vocab, catalogue)
     collections = []
     for kind in kinds.KINDS:
-        document = documents[kind.name]
         if "images" in kind.fields:
-            collections.append(_collection(kind, document, vocab, catalogue, folder=True))
-        collections.append(_collection(kind, document, vocab, catalogue, folder=False))
+            collections.append(_collection(kind, documents[kind.name], fields, folder=True))
+        collections.append(_collection(kind, documents[kind.name], fields, folder=False))
     return {
         "load_config_file": False,
         "backend": _backend(config),
@@ -203,21 +202,22 @@ def _backend(config: SiteConfig) -> dict[str, Any]:
     return backend
 
 
-def _collection(kind: kinds.Kind, document: dict, vocab: Vocabularies, catalogue: Catalogue,
-                folder: bool) -> dict[str, Any]:
+def _collection(kind: kinds.Kind, document: dict, maker: Fields, folder: bool) -> dict[str, Any]:
     vi, en = kind.label
-    name = kind.folder if folder or "images" not in kind.fields else f"{kind.folder}-single"
     # entries in a folder of their own can hold photos; single files cannot until the centre moves them
-    label = f"{vi} · {en}" if folder or "images" not in kind.fields else f"{vi}, tệp đơn · {en}, single file"
-    fields = Fields(kind, vocab, catalogue).fields(document["properties"], document.get("required", ()),
-                                                   top=True, with_images=folder)
+    single = not folder and "images" in kind.fields
+    maker.credentials = kind.credentials
+    fields = maker.fields(document["properties"], document.get("required", ()), top=True, with_images=folder)
     fields.append({"name": "body", "label": BODY_LABEL, "widget": "markdown", "required": False, "i18n": True})
     collection: dict[str, Any] = {
-        "name": name, "label": label, "folder": f"content/{kind.folder}",
+        "name": f"{kind.folder}-single" if single else kind.folder,
+        "label": f"{vi}, tệp đơn · {en}, single file" if single else f"{vi} · {en}",
+        "folder": f"content/{kind.folder}",
+        # editor.js registers this file format for the kind: front matter as people write it
         "format": f"cnnt-{kind.folder}-frontmatter", "extension": "md", "i18n": True,
         # new entries go into folders, where photos can follow; nothing is deleted: printed QR codes lead
         # to every page, so an entry is withdrawn instead (`withdrawn`)
-        "create": folder or "images" not in kind.fields, "delete": False,
+        "create": not single, "delete": False,
         "identifier_field": "number" if "name" not in kind.fields else "name",
         "summary": "{{number}}" if "name" not in kind.fields else "{{name}}",
         "slug": "{{number}}" if "name" not in kind.fields else "{{name}}",
@@ -233,10 +233,10 @@ def _collection(kind: kinds.Kind, document: dict, vocab: Vocabularies, catalogue
 # -- how editor.js writes files ------------------------------------------------------------------
 
 
-def format_rules(vocab: Vocabularies) -> dict[str, Any]:
+def format_rules(vocab: Vocabularies, documents: dict[str, dict] | None = None) -> dict[str, Any]:
     """Per folder: the order of fields (nested ones as `awards.level`), the lists written on one line
     `[a, b]`, the fields whose digits are numbers (`grade: 4`), and each vocabulary field's spellings."""
-    documents = schema.schemas(vocab)
+    documents = documents or schema.schemas(vocab)
     vocabularies = vocabularies_by_name(vocab)
     rules: dict[str, Any] = {}
     for kind in kinds.KINDS:
@@ -245,8 +245,7 @@ def format_rules(vocab: Vocabularies) -> dict[str, Any]:
         numeric: list[str] = []
         spellings: dict[str, dict[str, str]] = {}
         _walk(documents[kind.name], "", order, flow, numeric, spellings, vocabularies)
-        rules[kind.folder] = {"order": order, "flow": flow, "numeric": numeric, "spellings": spellings,
-                              "translated": sorted(TRANSLATED)}
+        rules[kind.folder] = {"order": order, "flow": flow, "numeric": numeric, "spellings": spellings}
     return rules
 
 
@@ -314,9 +313,10 @@ def editor_files(vocab: Vocabularies, config: SiteConfig, catalogue: Catalogue,
     """`admin/…` → content: the page, the configuration, the writing rules and editor.js."""
     def as_json(value: object) -> bytes:
         return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=False).encode("utf-8") + b"\n"
+    documents = schema.schemas(vocab)
     return {
         f"{ADMIN_DIR}/index.html": admin_page(config, imports).encode("utf-8"),
-        f"{ADMIN_DIR}/config.json": as_json(editor_config(vocab, config, catalogue)),
-        f"{ADMIN_DIR}/rules.json": as_json(format_rules(vocab)),
+        f"{ADMIN_DIR}/config.json": as_json(editor_config(vocab, config, catalogue, documents)),
+        f"{ADMIN_DIR}/rules.json": as_json(format_rules(vocab, documents)),
         f"{ADMIN_DIR}/editor.js": SCRIPT.read_bytes(),
     }
