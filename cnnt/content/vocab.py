@@ -95,9 +95,14 @@ class Vocabulary:
         return len(self.terms)
 
 
+# libyaml's parser where PyYAML was built with it: the same safe constructor, in a tenth of the time
+# (the vocabularies are read on every build).
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load(path: Path) -> dict:
     with path.open(encoding="utf-8") as stream:
-        return yaml.safe_load(stream)
+        return yaml.load(stream, Loader=SAFE_LOADER)  # noqa: S506 (a safe loader)
 
 
 # Written before a province's name without changing it: `Tỉnh Cà Mau`, `TP. Cần Thơ`.
