@@ -68,8 +68,12 @@ def change_dates(files: list[Path]) -> dict[Path, dt.date]:
     """The day each file last changed: its last commit's, or its own time where git cannot say."""
     committed = _commit_dates(files[0].parent) if files else {}
     dates = {}
+    folders: dict[Path, Path] = {}  # resolved once per folder: resolving each of 20,000 files took a second
     for file in files:
-        day = committed.get(file.resolve())
+        folder = folders.get(file.parent)
+        if folder is None:
+            folder = folders[file.parent] = file.parent.resolve()
+        day = committed.get(folder / file.name)
         if day is None:
             try:
                 day = dt.datetime.fromtimestamp(os.stat(file).st_mtime, dt.timezone.utc).date()
@@ -90,6 +94,7 @@ def _commit_dates(folder: Path) -> dict[Path, dt.date]:
         return {}
     modified = {top / entry[3:] for entry in dirty.split("\0") if len(entry) > 3}
     dates: dict[Path, dt.date] = {}
+    folders: dict[str, Path] = {}  # each folder resolved once (see change_dates)
     day = None
     for field in log.split("\0"):
         field = field.strip("\n")
@@ -98,7 +103,11 @@ def _commit_dates(folder: Path) -> dict[Path, dt.date]:
         if field.isdigit() and len(field) >= 9:  # a commit's time, then the files it changed
             day = dt.datetime.fromtimestamp(int(field), dt.timezone.utc).date()
             continue
-        path = (top / field).resolve()
+        parent, _, name = field.rpartition("/")
+        resolved = folders.get(parent)
+        if resolved is None:
+            resolved = folders[parent] = (top / parent).resolve()
+        path = resolved / name
         if day is not None and path not in dates and path not in modified:
             dates[path] = day
     return dates
