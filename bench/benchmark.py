@@ -12,8 +12,9 @@ process each time:
              after the first has (kept in .cache/ beside the output; the deploy workflow keeps it
              with actions/cache): parse, validate, render and write everything;
   unchanged  the same inputs again: the build sees nothing changed and leaves the output as is;
-  edited     one product's summary changed (and then changed back, a second edit): the engine
-             re-reads that entry and renders only the pages that show it (cnnt/engine/incremental.py).
+  edited     one product's summary changed (three edits one after another, see `edit_and_build`): the
+             engine re-reads that entry and renders only the pages that show it, into the spare
+             (cnnt/engine/incremental.py).
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
 goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
@@ -156,13 +157,17 @@ def measure(size: int, repeat: int) -> dict:
 
 
 def edit_and_build(content: Path, site: Path) -> list[dict]:
-    """Two one-entry edits, each built: a product's summary changed, then put back as it was."""
+    """Three one-entry edits, each built: a product's summary changed, then changed again twice. The
+    first starts from an empty staging folder, as the build before it was a clean one; the others
+    start from the spare (the site the build before replaced), as every build after a merged pull
+    request does: the median is theirs. Each edit is new: putting the summary back as it was would
+    find its pages ready in the spare and render none. The entry is put back as it was afterwards."""
     entry = sorted((content / "products").glob("*.md"))[1]
     original = entry.read_bytes()
     runs = []
     try:
-        for text in (original.replace(b"\nsummary: ", b"\nsummary: (edited) ", 1), original):
-            entry.write_bytes(text)
+        for number in (1, 2, 3):
+            entry.write_bytes(original.replace(b"\nsummary: ", f"\nsummary: (edited {number}) ".encode(), 1))
             runs.append(run_build(content, site, force=False))
             assert 0 < runs[-1]["rendered"] < runs[-1]["pages"], "an edit should render only what it changed"
     finally:

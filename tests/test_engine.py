@@ -380,3 +380,52 @@ def test_force_builds_everything_anew(tmp_path):
     work.build()
     report = pipeline.build(work.options("site", "--force"))
     assert report.clean == "--force" and report.rendered == report.pages
+
+
+# -- the spare: the replaced site, brought up to date by the next build --------------------------------
+
+def spare_of(work: Work) -> Path:
+    return work.root / ".site.spare"
+
+
+def test_the_replaced_site_is_the_next_staging_folder(tmp_path):
+    """The third build starts from the first build's folders (kept as the spare) instead of making
+    a folder for each page: its page folders are the first site's, and what it left out is gone."""
+    work = Work(tmp_path)
+    work.build()
+    folders = {path.relative_to(tmp_path / "site"): path.stat().st_ino
+               for path in (tmp_path / "site" / "products").iterdir()}
+    add_product(work, random.Random(3))
+    work.build()
+    assert spare_of(work).is_dir() and not (spare_of(work) / "products" / "san-pham-moi-1").exists()
+    rename_product(work, random.Random(4))
+    edit_summary(work, random.Random(5))
+    report = work.build()
+    assert report.clean == "" and report.rendered < report.pages
+    kept = {path.relative_to(tmp_path / "site"): path.stat().st_ino for path in (tmp_path / "site" / "products").iterdir()}
+    assert {name for name in kept if kept[name] == folders.get(name)}, "the first site's folders were reused"
+    assert snapshot(tmp_path / "site") == work.clean()  # the renamed product's old folder went, with its files
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".site.") and path.name != ".site.spare"]
+
+
+@pytest.mark.parametrize("damage", ["stamp", "missing", "force"])
+def test_a_spare_that_cannot_be_trusted_is_not_used(tmp_path, damage):
+    work = Work(tmp_path)
+    work.build()
+    edit_summary(work, random.Random(1))
+    work.build()
+    # a wrong page in the spare (a file of its own: most are hard links the live site shares), which
+    # only a build that does not trust the spare leaves out
+    (spare_of(work) / "404.html").unlink()
+    (spare_of(work) / "404.html").write_text("stale")
+    if damage == "stamp":
+        (spare_of(work) / pipeline.FINGERPRINT_FILE).write_text("some other build")
+    elif damage == "missing":
+        shutil.rmtree(spare_of(work))
+    if damage == "force":
+        pipeline.build(work.options("site", "--force"))
+        edit_summary(work, random.Random(2))  # the spare is the site the forced build replaced, not described
+    edit_summary(work, random.Random(3))
+    report = work.build()
+    assert report.rendered < report.pages
+    assert snapshot(tmp_path / "site") == work.clean()

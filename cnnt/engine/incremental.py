@@ -65,6 +65,21 @@ class State:
     signatures: dict[str, str]     # page output path → digest of what it shows
     data: tuple[str, tuple[str, ...]] = ("", ())  # digest of the open-data tables, the files made from them
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
+    files: frozenset[str] = frozenset()  # every file of that site
+    spare: Spare | None = None     # the site before it, kept as the next build's staging folder
+
+
+@dataclass(frozen=True)
+class Spare:
+    """What the spare folder holds: the site the last build replaced (see write.atomic_output). A build
+    brings it up to date rather than filling an empty folder: its pages whose signature is the same
+    stay as they are, the others are linked from the live site or rendered, the files the new site
+    does not have are deleted."""
+
+    stamp: str                     # its `.build-fingerprint`
+    page_key: str                  # its signatures compare with a build's only if the keys are the same
+    files: frozenset[str]
+    signatures: dict[str, str]
 
 
 @dataclass
@@ -77,6 +92,7 @@ class Reuse:
     signatures: dict[str, str] = field(default_factory=dict)
     data: tuple[str, tuple[str, ...]] = ("", ())
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
+    previous: State | None = None  # the state, when it describes the live site (which becomes the spare)
 
 
 _CODE: str | None = None
@@ -98,6 +114,10 @@ def code_version() -> str:
                 digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode() + b"\0" + path.read_bytes())
         _CODE = digest.hexdigest()
     return _CODE
+
+
+# Values a signature holds as they are, found by their exact type before anything else is tried.
+PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def key(*parts: object) -> str:
@@ -170,8 +190,25 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     except Exception:  # a damaged entry the file's digest let through
         return Reuse(why_clean="no cache")
     if state.page_key != page_key:
-        return Reuse(entries, packed, state.search, why_clean="templates, settings or date changed")
-    return Reuse(entries, packed, state.search, state.signatures, state.data)
+        return Reuse(entries, packed, state.search, why_clean="templates, settings or date changed", previous=state)
+    return Reuse(entries, packed, state.search, state.signatures, state.data, previous=state)
+
+
+def usable_spare(reuse: Reuse, spare_stamp: str | None, page_key: str) -> Spare | None:
+    """What the spare folder holds, if the state says so and its stamp (`spare_stamp`, None if it
+    has none) agrees; its signatures only count if made under the same `page_key`."""
+    spare = reuse.previous.spare if reuse.previous else None
+    if spare is None or spare_stamp is None or spare.stamp != spare_stamp:
+        return None
+    return spare if spare.page_key == page_key else replace(spare, signatures={})
+
+
+def next_spare(reuse: Reuse) -> Spare | None:
+    """What the spare will hold after this build: the live site, if the state described it."""
+    state = reuse.previous
+    if state is None or not state.files:
+        return None
+    return Spare(state.stamp, state.page_key, state.files, state.signatures)
 
 
 def packed_entries(entries: dict, before: dict[Path, tuple[tuple, bytes]]) -> Iterator[tuple[Path, tuple, bytes]]:
@@ -210,25 +247,45 @@ class Describer:
         """An entry parsed outside the cache (none should be) counts as changed every time."""
         return self.tokens.get(id(entry)) or f"unstamped-{id(entry)}-{os.getpid()}"
 
-    def describe(self, page: Page) -> tuple[str, set[tuple[str, str]]]:
-        """What a page shows, in one walk over its context:
-        - a signature (a digest) that changes when anything the page shows changes;
-        - the entries it shows, as (kind, slug), to find the pages an edited entry is on."""
-        shown: set[tuple[str, str]] = set()
+    def describe(self, page: Page, shown: set[tuple[str, str]] | None = None) -> str:
+        """A signature (a digest) of what a page shows, which changes when anything it shows changes;
+        the entries it shows are added to `shown`, as (kind, slug), to find the pages an edited entry
+        is on."""
         part = self._walker(shown)
-        signature = page.template, page.path, page.lang, tuple((name, part(value)) for name, value in page.context.items())
-        return key(signature), shown
+        return key(page.template, page.path, page.lang, tuple((name, part(value)) for name, value in page.context.items()))
 
-    def _walker(self, shown: set[tuple[str, str]]) -> Callable[[object], object]:
-        entry_part, memo = self._entry_part, self._memo
+    def _walker(self, shown: set[tuple[str, str]] | None) -> Callable[[object], object]:
+        """What stands for a value in a signature: an entry by its digest, containers walked, other
+        values as they are (their repr goes into the digest). Exact types are looked up first: a
+        10k-product catalogue's pages hold 600,000 values."""
+        entry_part, memo, kinds_of = self._entry_part, self._memo, ENTRY_KINDS
+
+        def entry(value: Product | Facility | Fair | Decision, kind: str) -> str:
+            if shown is not None:
+                shown.add((kind, value.slug))
+            found = memo.get(id(value))
+            if found is None:
+                found = memo[id(value)] = key(entry_part(value))
+            return found
 
         def part(value: object) -> object:
-            if isinstance(value, (Product, Facility, Fair, Decision)):
-                shown.add((ENTRY_KINDS[type(value)], value.slug))
-                found = memo.get(id(value))
-                if found is None:
-                    found = memo[id(value)] = key(entry_part(value))
-                return found
+            kind = kinds_of.get(type(value))
+            if kind is not None:  # an entry: most values are (inlined, as a call each cost 0.1 s)
+                found = memo.get(id(value)) if shown is None else None
+                return entry(value, kind) if found is None else found  # type: ignore[arg-type]
+            kind_of_value = type(value)
+            if kind_of_value is list or kind_of_value is tuple:
+                return tuple(map(part, value))  # type: ignore[call-overload]
+            if kind_of_value is dict:
+                return tuple((name, part(item)) for name, item in value.items())  # type: ignore[attr-defined]
+            if kind_of_value in PLAIN:
+                return value
+            return other(value)
+
+        def other(value: object) -> object:
+            for model, kind in kinds_of.items():  # a subclass of an entry model
+                if isinstance(value, model):
+                    return entry(value, kind)  # type: ignore[arg-type]
             if isinstance(value, SearchIndex):  # its files are named by a digest of their content
                 return tuple(file.path for file in value.files)
             if isinstance(value, BoothCard):
@@ -256,13 +313,22 @@ class Describer:
     def _photos_of(self, entry: Product | Facility) -> tuple:
         return tuple(self.photos.get(image.file) for image in entry.images)
 
+    def vcard_signatures(self, vcards: dict[str, Facility]) -> dict[str, str]:
+        """Each facility's vCard (by its path) → a signature: it shows only the facility's own
+        fields, its address and the site's (which `page_key` holds)."""
+        return {path: key("vcard", self.token(facility)) for path, facility in vcards.items()}
+
     def signatures(self, pages: Iterable[Page], shown: bool = True) -> Described:
         """Each page's output path → (signature, the entries it shows: only the preview needs them,
         and at 10,000 products they take 50 MB). (A link-preview image drawn for an entry is made from
         its name, its facility's and its award, which the signature holds.)"""
-        if shown:
-            return {page.output: self.describe(page) for page in pages}
-        return {page.output: (self.describe(page)[0], NOTHING) for page in pages}
+        if not shown:
+            return {page.output: (self.describe(page), NOTHING) for page in pages}
+        described: Described = {}
+        for page in pages:
+            entries: set[tuple[str, str]] = set()
+            described[page.output] = self.describe(page, entries), entries
+        return described
 
 
 NOTHING: frozenset[tuple[str, str]] = frozenset()

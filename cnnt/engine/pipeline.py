@@ -6,7 +6,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Set as AbstractSet
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,19 @@ from ..site.pages import PERMANENT_TEMPLATES, Page, build_pages
 from ..site.render import Renderer
 from ..site.vcard import facility_vcard
 from ..system import parallel
-from ..system.write import atomic_output, copy_tree, disk_errors, link_into, output_lock, write_atomic, write_bytes, write_text
+from ..system.write import (
+    atomic_output,
+    copy_tree,
+    disk_errors,
+    link_into,
+    output_lock,
+    recording,
+    remove_files,
+    spare_folder,
+    write_atomic,
+    write_bytes,
+    write_text,
+)
 from . import incremental
 
 try:
@@ -283,23 +295,32 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     site = plan(options, config, timer, caches)
     describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
     described = describer.signatures(site.pages, shown=False)
+    signatures = {output: signature for output, (signature, _) in described.items()}
+    vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
+    signatures.update(describer.vcard_signatures(vcards))
+    spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
     timer.lap("signatures")
-    with atomic_output(options.out_dir) as staging:
-        fresh = keep_unchanged(site.pages, described, reuse.signatures, options.out_dir, staging)
+    with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
+            recording(staging) as written:
+        to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
+        fresh = [page for page in site.pages if page.output in to_make]
         render_all(site.renderer, fresh, staging, options.jobs)
         timer.lap("render")
-        data = write_extras(site, options, staging, reuse.data, options.out_dir, page_key)
+        data = write_extras(site, options, staging, reuse.data, options.out_dir, page_key,
+                            [facility for path, facility in vcards.items() if path in to_make])
         publish_images(site, options, staging)
         # Stamped "pending" until the record of addresses holds everything this site publishes: a
         # build killed in between leaves a stamp that matches nothing, so the next build is not
         # skipped as unchanged and completes the record (and the engine's cache, which describes a
         # site by its stamp, is not trusted).
         write_text(staging, FINGERPRINT_FILE, PENDING)
+        files = frozenset(written | signatures.keys())
+        if spare is not None:
+            remove_files(staging, spare.files - files)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                              {}, caches.search, {output: sig for output, (sig, _) in described.items()}, data,
-                              fingerprint)
+                              {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse))
     write_atomic(options.engine_file, incremental.state_file(state, incremental.packed_entries(caches.entries, reuse.packed)),
                  durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
@@ -309,26 +330,36 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                        stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
 
 
-def keep_unchanged(pages: list[Page], described: dict[str, tuple[str, AbstractSet]], before: dict[str, str],
-                   old_site: Path, staging: Path) -> list[Page]:
-    """Link into staging each page of the previous site whose signature is the same; the pages left
-    to render."""
-    fresh = []
-    for page in pages:
-        if before.get(page.output) == described[page.output][0] and link_into(old_site, staging, page.output):
+def _stamp_of(site: Path) -> str | None:
+    stamp = site / FINGERPRINT_FILE
+    return stamp.read_text(errors="replace") if stamp.is_file() else None
+
+
+def keep_unchanged(signatures: dict[str, str], live: dict[str, str], spare: incremental.Spare | None,
+                   old_site: Path, staging: Path) -> set[str]:
+    """Bring the files of `staging` that have a signature (pages, vCards) up to date where nothing
+    need be made: one the spare holds with the same signature stays, one the live site (`old_site`)
+    holds with the same signature is linked from it. Returns the files left to make."""
+    in_spare = spare.signatures if spare is not None else {}
+    to_make = set()
+    for output, signature in signatures.items():
+        if in_spare.get(output) == signature:
             continue
-        fresh.append(page)
-    return fresh
+        if live.get(output) == signature and link_into(old_site, staging, output):
+            continue
+        to_make.add(output)
+    return to_make
 
 
 def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
-                 old_site: Path | None = None, page_key: str = "") -> tuple[str, tuple[str, ...]]:
-    """Everything but the pages and photos: static files, search data, vCards, redirects. The
-    open-data files are taken from `old_site` when `data` says they were made from the same tables;
-    returns what says which they are now."""
+                 old_site: Path | None = None, page_key: str = "",
+                 vcards: Iterable[Facility] | None = None) -> tuple[str, tuple[str, ...]]:
+    """Everything but the pages and photos: static files, search data, vCards (of `vcards`, if given:
+    the others are in place), redirects. The open-data files are taken from `old_site` when `data`
+    says they were made from the same tables; returns what says which they are now."""
     copy_tree(options.static_dir, root / "static")
     write_search(site.indexes, options.static_dir, root)
-    for facility in site.catalogue.facilities.values():
+    for facility in site.catalogue.facilities.values() if vcards is None else vcards:
         write_vcard(site, facility, root)
     write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():

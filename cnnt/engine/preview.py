@@ -220,7 +220,7 @@ class Preview:
         for output in outputs:
             page = _renewed(self.pages[output], swaps, routes)
             self.pages[output] = page
-            self.signatures[output] = describer.describe(page)[0]
+            self.signatures[output] = describer.describe(page)
             write_bytes(self.options.out_dir, output, renderer.render(page).encode("utf-8"))
         for item in swaps.values():
             if isinstance(item, Facility):
@@ -300,7 +300,7 @@ class Preview:
             if page.template == "statistics.html":
                 page = routes.statistics(page.lang)
                 self.pages[output] = page
-                self.signatures[output] = self._describer(plan).describe(page)[0]
+                self.signatures[output] = self._describer(plan).describe(page)
                 write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
 
     def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
