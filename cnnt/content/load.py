@@ -75,6 +75,16 @@ class EntryFiles:
     translation: Path | None
     folder: Path
 
+    def __reduce__(self) -> tuple:
+        # Its paths pickled as strings: a pickled Path is rebuilt part by part, which was half the
+        # time of reading the engine's cache (engine/incremental.py).
+        translation = None if self.translation is None else str(self.translation)
+        return _entry_files, (self.kind, self.slug, str(self.main), translation, str(self.folder))
+
+
+def _entry_files(kind: str, slug: str, main: str, translation: str | None, folder: str) -> EntryFiles:
+    return EntryFiles(kind, slug, Path(main), None if translation is None else Path(translation), Path(folder))
+
 
 @dataclass(frozen=True)
 class Reference:

@@ -44,7 +44,8 @@ from ..site.images import PhotoSet
 from ..site.pages import BoothCard, Page, Selection
 from ..site.search import SearchCache, SearchIndex
 
-MAGIC = b"CNNT-ENGINE-1\n"
+MAGIC = b"CNNT-ENGINE-2\n"
+ENTRIES_PER_PICKLE = 500
 DIGEST_SIZE = 32
 # What renders and parses besides this package: a new version of one may change a page.
 LIBRARIES = ("jinja2", "markupsafe", "markdown", "pyyaml", "pillow", "nh3", "zxing-cpp", "xlsxwriter",
@@ -129,8 +130,8 @@ def key(*parts: object) -> str:
 def read_state(path: Path) -> State | None:
     """The state a previous build saved, or None if there is none or it is damaged in any way.
 
-    The file: a mark, then pickles one after another (the state without its entries, then each entry
-    as (file, stamp, pickled result)), then a digest of the pickles."""
+    The file: a mark, then pickles one after another (the state without its entries, then the
+    entries in batches, each a list of (file, stamp, pickled result)), then a digest of the pickles."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -146,8 +147,8 @@ def read_state(path: Path) -> State | None:
         if not isinstance(state, State):
             return None
         while stream.tell() < len(payload):
-            file, stamp, blob = pickle.load(stream)
-            state.entries[file] = (stamp, blob)
+            for file, stamp, blob in pickle.load(stream):
+                state.entries[Path(file)] = (stamp, blob)
     except Exception:  # any damage the digest let through, or classes that changed shape
         return None
     return state
@@ -155,7 +156,7 @@ def read_state(path: Path) -> State | None:
 
 def state_file(state: State, entries: Iterable[tuple[Path, tuple, bytes]]) -> Iterator[bytes]:
     """The cache file, in parts to write one after another (`read_state` reads it): `entries`, as
-    `packed_entries` makes them, are pickled one at a time and never all held at once."""
+    `packed_entries` makes them, are pickled a batch at a time and never all held at once."""
     digest = hashlib.blake2b(digest_size=DIGEST_SIZE)
 
     def counted(part: bytes) -> bytes:
@@ -164,8 +165,14 @@ def state_file(state: State, entries: Iterable[tuple[Path, tuple, bytes]]) -> It
 
     yield MAGIC
     yield counted(pickle.dumps(replace(state, entries={}), pickle.HIGHEST_PROTOCOL))
-    for entry in entries:
-        yield counted(pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
+    batch: list[tuple[str, tuple, bytes]] = []
+    for file, stamp, blob in entries:  # in batches: one pickle each was 12,000 loads to read them back
+        batch.append((str(file), stamp, blob))  # a path as a string: a pickled Path is rebuilt part by part
+        if len(batch) == ENTRIES_PER_PICKLE:
+            yield counted(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+            batch = []
+    if batch:
+        yield counted(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
     yield digest.digest()
 
 
