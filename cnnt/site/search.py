@@ -72,15 +72,18 @@ class SearchIndex:
 
 
 class SearchCache:
-    """Kept by `serve` between builds: the words of each searchable text, and the last description
-    index of each language, which an edit that keeps the products in place updates instead of
-    rebuilding. Words are kept by text, so an untranslated product's English words (the same text
-    as its Vietnamese) are worked out once."""
+    """Kept between builds (by the engine's cache and by `serve`): the words of each searchable text,
+    the last description index of each language, which an edit that keeps the products in place
+    updates instead of rebuilding, and the head and shards, made again only when `data` changed (an
+    edited description leaves them as they were). Words are kept by text, so an untranslated
+    product's English words (the same text as its Vietnamese) are worked out once."""
 
     def __init__(self) -> None:
         self._words: dict[str, frozenset[str]] = {}
         self._used: dict[str, frozenset[str]] = {}  # by the build under way
         self.postings: dict[str, tuple[list[str], list[frozenset[str]], dict[str, list[int]]]] = {}
+        # per language: the last `data` file's content, and the head and shards made from it
+        self.split: dict[str, tuple[bytes, SearchFile, tuple[SearchFile, ...]]] = {}
 
     def words(self, product: Product, lang: str) -> frozenset[str]:
         text = f"{product.summary[lang]} {plain_text(product.description[lang])}"
@@ -140,10 +143,12 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
                         sorted({channel_at[slugify(name)] for name in p.domestic_channels if slugify(name)})]
                      for p in products],
     }
-    rows = [[number, row, data["facilities"][row[3]]] for number, row in enumerate(data["products"])]
-    head, shards = _head_and_shards(lang, data, rows)
-    return SearchIndex(lang, _file(f"data-{lang}", data), _file(f"text-{lang}", _text_index(products, lang, cache)),
-                       head, shards)
+    data_file = _file(f"data-{lang}", data)
+    split = cache.split.get(lang)
+    if split is None or split[0] != data_file.content:  # the head and shards are made from `data` alone
+        rows = [[number, row, data["facilities"][row[3]]] for number, row in enumerate(data["products"])]
+        split = cache.split[lang] = (data_file.content, *_head_and_shards(lang, data, rows))
+    return SearchIndex(lang, data_file, _file(f"text-{lang}", _text_index(products, lang, cache)), split[1], split[2])
 
 
 COMMON_SHARD_ROWS = 2000  # a shard of fewer rows is written however common its prefix (see `_head_and_shards`)
