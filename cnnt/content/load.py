@@ -927,15 +927,21 @@ def check_references(references: list[Reference], entries: dict[str, dict],
     An entry that exists but has errors of its own (`broken`) is not reported again as missing: one
     cause, one message, in the file that has it."""
     errors = []
-    by_name = {kind: {fold(name): slug for slug, entry in found.items() for name in (entry.name.vi, entry.name.en) if name}
-               for kind, found in entries.items()}
+    by_name: dict[str, dict[str, str]] = {}  # each kind's entries by folded name, made only when needed
+
+    def named(kind: str, name: str) -> str | None:
+        if kind not in by_name:
+            by_name[kind] = {fold(name): slug for slug, entry in entries[kind].items()
+                             for name in (entry.name.vi, entry.name.en) if name}
+        return by_name[kind].get(fold(name))
+
     for ref in references:
         found = entries[ref.kind]
         if ref.slug not in found and (ref.kind, ref.slug) not in broken:
             vi_name, en_name = REFERENCE_NAMES[ref.kind]
             vi, en = hint(f"không có {vi_name} `{ref.slug}` trong content/{ref.kind}/ (ghi tên tệp của {vi_name})",
                           f"no {en_name} `{ref.slug}` in content/{ref.kind}/ (write the {en_name}'s file name)",
-                          by_name[ref.kind].get(fold(ref.slug)) or suggest(ref.slug, list(found)))
+                          named(ref.kind, ref.slug) or suggest(ref.slug, list(found)))
             errors.append(ContentError(ref.source, ref.line, ref.field, vi, en))
     return errors
 
