@@ -429,3 +429,28 @@ def test_a_spare_that_cannot_be_trusted_is_not_used(tmp_path, damage):
     report = work.build()
     assert report.rendered < report.pages
     assert snapshot(tmp_path / "site") == work.clean()
+
+
+def test_writing_into_a_reused_folder_never_changes_the_live_site(tmp_path):
+    """The spare shares most files with the live site as hard links: every way the build writes a
+    file replaces it, so the live site's copy stays as it was until the swap."""
+    from cnnt.system import write
+    live, spare, static = tmp_path / "live", tmp_path / "spare", tmp_path / "static"
+    for folder in (live, spare, static):
+        folder.mkdir()
+    names = ["page.html", "linked.html", "style.css"]
+    for name in names:
+        (live / name).write_text(f"live {name}")
+        os.link(live / name, spare / name)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "linked.html").write_text("other linked.html")
+    (static / "style.css").write_text("new style.css")
+    with write.recording(spare) as written:
+        write.write_bytes(spare, "page.html", b"new page.html")
+        assert write.link_into(tmp_path / "other", spare, "linked.html")
+        write.copy_tree(static, spare)
+    assert [(live / name).read_text() for name in names] == [f"live {name}" for name in names]
+    assert [(spare / name).read_text() for name in names] == ["new page.html", "other linked.html", "new style.css"]
+    assert written == set(names)
+    write.remove_files(spare, ["page.html"])
+    assert (live / "page.html").read_text() == "live page.html" and not (spare / "page.html").exists()

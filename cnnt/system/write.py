@@ -271,7 +271,8 @@ def copy_tree(source: Path, target: Path) -> None:
     """Copy a folder's files (with their times), replacing files already there rather than writing
     into them (see `write_bytes`)."""
     for folder, _, names in os.walk(source):
-        into = os.path.join(target, os.path.relpath(folder, source))
+        inside = os.path.relpath(folder, source)
+        into = target if inside == "." else os.path.join(target, inside)
         os.makedirs(into, exist_ok=True)
         for name in names:
             copy = os.path.join(into, name)
