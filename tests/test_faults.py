@@ -127,7 +127,8 @@ KILL_POINTS = [
     ("cnnt.site.images.publish", 1, "before"),
     ("cnnt.system.write._exchange", 1, "before"),                # swapping the output
     ("cnnt.system.write._exchange", 1, "after"),
-    ("cnnt.system.write.discard_tree", 1, "before"),
+    ("cnnt.system.write._keep_as_spare", 1, "before"),          # the replaced site, kept as the spare
+    ("cnnt.system.write._keep_as_spare", 1, "after"),
     ("cnnt.site.redirects.write_atomic", 1, "before"),         # the record of published addresses
     ("os.fsync", 4, "after"),                             # the record, written beside, not yet in place
     ("cnnt.site.redirects.write_atomic", 1, "after"),
@@ -149,6 +150,43 @@ def test_a_killed_build_leaves_the_old_site_or_the_new(references, tmp_path, tar
     assert recovered.returncode == 0, recovered.stderr
     assert snapshot(work / "site") == references["b-site"]
     assert recorded(work) == references["b-record"]
+
+
+SPARE_KILL_POINTS = [
+    ("cnnt.engine.pipeline.write_bytes", 1, "before"),           # rendering into the spare
+    ("cnnt.engine.pipeline.remove_files", 1, "after"),           # what the new site lacks, deleted
+    ("cnnt.system.write._exchange", 1, "after"),
+    ("cnnt.system.write._keep_as_spare", 1, "after"),
+]
+
+
+@pytest.mark.parametrize("target,nth,when", SPARE_KILL_POINTS, ids=[f"{t}-{n}-{w}" for t, n, w in SPARE_KILL_POINTS])
+def test_a_killed_build_that_started_from_the_spare_leaves_the_old_site_or_the_new(references, tmp_path, target,
+                                                                                      nth, when):
+    """As above, for a build that brings the spare (the site before the last) up to date rather than
+    filling an empty folder."""
+    work = tmp_path / "work"
+    shutil.copytree(references["a"], work, symlinks=True)
+    earlier = catalogue_a()
+    earlier["products/banh-0.md"] = str(earlier["products/banh-0.md"]).replace("Bánh thứ 0.", "Bánh thứ không.")
+    for files in (earlier, catalogue_a()):  # the spare: A with another banh-0; B adds a page it lacks
+        write_content(work / "content", files)
+        assert run_build(work).returncode == 0
+    assert (work / ".site.spare/products/banh-0/index.html").is_file()
+    write_content(work / "content", catalogue_b())
+    killed = subprocess.run([sys.executable, str(HARNESS), target, str(nth), when, "--", *build_args(work)],
+                            capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, f"the point was never reached: {killed.stdout}{killed.stderr}"
+    assert snapshot(work / "site") in (references["a-site"], references["b-site"])
+    recovered = run_build(work)
+    assert recovered.returncode == 0, recovered.stderr
+    assert snapshot(work / "site") == references["b-site"]
+    edited = catalogue_b()  # and the build after recovery, from whatever spare it left, is right too
+    edited["products/banh-5.md"] = str(edited["products/banh-5.md"]).replace("Bánh thứ 5.", "Bánh năm.")
+    write_content(work / "content", edited)
+    assert run_build(work).returncode == 0
+    assert "Bánh năm." in (work / "site/products/banh-5/index.html").read_text(encoding="utf-8")
+    assert not [p for p in (work / "site").rglob("*") if p.is_dir() and not any(p.iterdir())]
 
 
 # -- full and read-only disks ------------------------------------------------------------------------

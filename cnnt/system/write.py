@@ -75,7 +75,7 @@ def atomic_output(out_dir: Path, reuse_spare: bool = False, keep_spare: bool = F
             old.rmdir()
         # `staging` now holds the previous site
         if keep_spare:
-            os.replace(staging, spare)
+            _keep_as_spare(staging, spare)
         else:
             _discard(staging, out_dir)
     except BaseException:
@@ -87,6 +87,11 @@ def spare_folder(out_dir: Path) -> Path:
     """Where the site the last build replaced is kept for the next one (see `atomic_output`)."""
     out_dir = out_dir.resolve()
     return out_dir.parent / f".{out_dir.name}.spare"
+
+
+def _keep_as_spare(replaced: Path, spare: Path) -> None:
+    """The site just replaced, kept for the next build (killed before this, it is a leftover)."""
+    os.replace(replaced, spare)
 
 
 def _discard(folder: Path, out_dir: Path) -> None:
