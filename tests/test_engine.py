@@ -454,3 +454,23 @@ def test_writing_into_a_reused_folder_never_changes_the_live_site(tmp_path):
     assert written == set(names)
     write.remove_files(spare, ["page.html"])
     assert (live / "page.html").read_text() == "live page.html" and not (spare / "page.html").exists()
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["renameat2", "two renames"])
+def test_the_replaced_site_becomes_the_spare_and_the_spare_the_next_staging_folder(tmp_path, monkeypatch, exchange):
+    from cnnt.system import write
+    if not exchange:  # a system without an atomic exchange
+        monkeypatch.setattr(write, "_exchange", lambda first, second: False)
+    out = tmp_path / "site"
+    for number in (1, 2, 3):
+        with write.atomic_output(out, reuse_spare=number == 3, keep_spare=True) as staging:
+            if number == 3:  # the first site, to bring up to date
+                assert (staging / "index.html").read_text() == "site 1"
+            write.write_bytes(staging, "index.html", f"site {number}".encode())
+        assert (out / "index.html").read_text() == f"site {number}"
+        if number > 1:
+            assert (write.spare_folder(out) / "index.html").read_text() == f"site {number - 1}"
+    with write.atomic_output(out) as staging:  # a build that keeps no spare deletes the one there
+        write.write_bytes(staging, "index.html", b"site 4")
+    assert not write.spare_folder(out).exists()
+    assert [path.name for path in tmp_path.iterdir() if path.name != "site" and not path.name.startswith(".site.old-")] == []
