@@ -204,8 +204,7 @@ def build(options: BuildOptions) -> BuildReport:
                          options.deploy)
     with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file):
         fingerprint = input_fingerprint(options)
-        stamp_file = options.out_dir / FINGERPRINT_FILE
-        site_stamp = stamp_file.read_text(errors="replace") if stamp_file.is_file() else None
+        site_stamp = _stamp_of(options.out_dir)
         if not options.force and site_stamp == fingerprint:
             return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
         with parallel.batch_memory():
@@ -331,6 +330,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
 
 
 def _stamp_of(site: Path) -> str | None:
+    """The `.build-fingerprint` of a site folder (the output or the spare), None if it has none."""
     stamp = site / FINGERPRINT_FILE
     return stamp.read_text(errors="replace") if stamp.is_file() else None
 
