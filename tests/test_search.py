@@ -188,6 +188,7 @@ def test_exact_marks_rank_above_folded_matches(visit, server):
     the marks typed lift the products that have them exactly."""
     page = visit()
     page.goto(server + "search/")
+    page.wait_for_selector(".search-complete")  # descriptions too: they add matches such as "Tôm khô…"
     type_query(page, "ca")
     page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cá chỉ vàng khô'")
     plain = results(page)
@@ -247,7 +248,7 @@ def test_facets_count_live_and_combine(visit, server):
 def test_state_in_the_url_restores_the_view_and_back_button(visit, server):
     page = visit()
     page.goto(server + "search/?q=ca%20phe&group=food&sort=name")
-    page.wait_for_selector(".search-ready")
+    page.wait_for_selector(".search-complete")  # the list compared below is the final one
     assert page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá").input_value() == "ca phe"
     assert facet(page, "Nhóm sản phẩm", "Thực phẩm").is_checked()
     assert page.get_by_label("Sắp xếp").input_value() == "name"
