@@ -280,3 +280,47 @@ def test_fair_and_card_pages_work_on_a_phone(visit, server, path):
     page = visit(360, 640)
     page.goto(server + path)
     check_accessible(page)
+
+
+def test_codes_are_read_when_asked_and_a_damaged_row_is_made_again(tmp_path, monkeypatch):
+    """The build holds no code in memory: each is read from the cache when a page asks, checked
+    against its digest, and made there and then if the row is wrong or the file unreadable."""
+    cache = tmp_path / "qr.sqlite"
+    a, b = BASE_URL + "a/", BASE_URL + "b/"
+    codes = qr.codes_for([a, b], cache, jobs=1)
+    assert isinstance(codes, qr.CodeStore) and set(codes) == {a, b} and a in codes and BASE_URL + "c/" not in codes
+    with pytest.raises(KeyError):
+        codes[BASE_URL + "c/"]
+    made = []
+    monkeypatch.setattr(qr, "make_code", lambda url: made.append(url) or MAKE_CODE(url))
+    assert decode_all(Image.open(io.BytesIO(codes[a].png))) == [a] and made == []
+    import sqlite3
+    db = sqlite3.connect(cache)  # b's images put in a's row, as a hand edit or a bad disk would
+    db.execute("UPDATE codes SET svg = (SELECT svg FROM codes WHERE url = ?), png = (SELECT png FROM codes WHERE url = ?) "
+               "WHERE url = ?", (b, b, a))
+    db.commit()
+    db.close()
+    assert decode_all(Image.open(io.BytesIO(codes[a].png))) == [a] and made == [a]
+    cache.write_bytes(b"not a database" * 100)  # replaced under a running build
+    fresh = qr.CodeStore(cache, frozenset([b]))
+    assert decode_all(Image.open(io.BytesIO(fresh[b].png))) == [b] and made == [a, b]
+
+
+MAKE_CODE = qr.make_code
+SHARED: dict[str, qr.CodeStore] = {}  # what forked workers inherit, as render workers inherit the renderer
+
+
+def read_in_worker(url: str) -> bytes:
+    return SHARED["codes"][url].png
+
+
+def test_forked_workers_read_codes_on_their_own_connection(tmp_path):
+    import multiprocessing
+    urls = [BASE_URL + f"p{n}/" for n in range(20)]
+    codes = qr.codes_for(urls, tmp_path / "qr.sqlite", jobs=1)
+    before = codes[urls[0]].png  # the parent's connection is open when the workers are forked
+    SHARED["codes"] = codes
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pngs = pool.map(read_in_worker, urls)
+    assert pngs[0] == before and codes[urls[0]].png == before
+    assert [decode_all(Image.open(io.BytesIO(png))) for png in pngs] == [[url] for url in urls]

@@ -6,7 +6,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -224,7 +224,7 @@ class Plan:
     photos: dict[str, images.PhotoSet]
     indexes: dict[str, search.SearchIndex]
     pages: list[Page]
-    codes: dict[str, qr.QRCode]
+    codes: Mapping[str, qr.QRCode]
     renderer: Renderer
     drawn: dict[str, str]  # `kind/slug` → the link-preview image drawn for an entry without photos
     tables: dict[str, list[dict]]  # the open-data tables' rows (exports, statistics)
@@ -236,7 +236,7 @@ class Caches:
 
     entries: dict = field(default_factory=dict)      # entry file → (stamp, parse result)
     search: search.SearchCache = field(default_factory=lambda: search.SearchCache())
-    codes: dict[str, qr.QRCode] = field(default_factory=dict)
+    codes: Mapping[str, qr.QRCode] = field(default_factory=dict)  # a qr.CodeStore once made
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
@@ -261,10 +261,11 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     stats = statistics.statistics(tables, catalogue.build_date)
     pages = build_pages(catalogue, config, vocab, indexes, stats)
     timer.lap("pages")
-    urls = [config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES]
-    missing = [url for url in urls if url not in caches.codes]
-    if missing or len(caches.codes) != len(urls):
-        caches.codes = qr.codes_for(urls, options.qr_cache, options.jobs)
+    urls = frozenset(config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES)
+    if urls != caches.codes.keys():
+        if isinstance(caches.codes, qr.CodeStore):
+            caches.codes.close()
+        caches.codes = qr.codes_for(sorted(urls), options.qr_cache, options.jobs)
     timer.lap("qr")
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
                         reuse=previous.renderer if previous else None, drawn=drawn)

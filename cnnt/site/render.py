@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -78,7 +79,7 @@ class Renderer:
     """Holds the Jinja environment and the site-wide values every template can use."""
 
     def __init__(self, templates_dir: Path, config: SiteConfig, vocab: Vocabularies, catalogue: Catalogue,
-                 photos: dict[str, PhotoSet] | None = None, codes: dict[str, QRCode] | None = None,
+                 photos: dict[str, PhotoSet] | None = None, codes: Mapping[str, QRCode] | None = None,
                  reuse: Renderer | None = None, drawn: dict[str, str] | None = None) -> None:
         """`reuse`: a renderer of the same templates whose compiled templates this one takes over
         (the preview makes a renderer per edit; compiling every template again would cost more)."""
