@@ -369,17 +369,28 @@ def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
     work = Work(tmp_path)
     work.build()
     before = (tmp_path / "site" / "404.html").stat().st_ino
+    shards = search_files(tmp_path / "site", "shard-")
     edit_summary(work, random.Random(5))
     report = work.build()
     assert report.clean == "" and 0 < report.rendered < report.pages // 5, report
     assert (tmp_path / "site" / "404.html").stat().st_ino == before, "an unchanged page is the same file, linked"
+    # a summary is in no product row: the search files made from the rows are linked, not written again
+    assert shards and search_files(tmp_path / "site", "shard-") == shards
+
+
+def search_files(site: Path, prefix: str) -> dict[str, int]:
+    """The site's search files of that kind, each with its inode (its identity as a file)."""
+    return {path.name: path.stat().st_ino for path in (site / "search").glob(f"{prefix}*")}
 
 
 def test_force_builds_everything_anew(tmp_path):
     work = Work(tmp_path)
     work.build()
+    heads = search_files(tmp_path / "site", "head-")
     report = pipeline.build(work.options("site", "--force"))
     assert report.clean == "--force" and report.rendered == report.pages
+    again = search_files(tmp_path / "site", "head-")  # the same files by name, but none taken from the old site
+    assert again.keys() == heads.keys() and not set(again.values()) & set(heads.values())
 
 
 # -- the spare: the replaced site, brought up to date by the next build --------------------------------

@@ -48,6 +48,7 @@ from ..system.write import (
     spare_folder,
     write_atomic,
     write_bytes,
+    write_named,
     write_text,
 )
 from . import incremental
@@ -306,7 +307,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         fresh = [page for page in site.pages if page.output in to_make]
         render_all(site.renderer, fresh, staging, options.jobs)
         timer.lap("render")
-        data = write_extras(site, options, staging, reuse.data, options.out_dir, page_key,
+        old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
+        data = write_extras(site, options, staging, reuse.data, old_site, page_key,
                             [facility for path, facility in vcards.items() if path in to_make])
         publish_images(site, options, staging)
         # Stamped "pending" until the record of addresses holds everything this site publishes: a
@@ -359,7 +361,7 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     the others are in place), redirects. The open-data files are taken from `old_site` when `data`
     says they were made from the same tables; returns what says which they are now."""
     copy_tree(options.static_dir, root / "static")
-    write_search(site.indexes, options.static_dir, root)
+    write_search(site.indexes, options.static_dir, root, old_site)
     for facility in site.catalogue.facilities.values() if vcards is None else vcards:
         write_vcard(site, facility, root)
     write_redirects(site, root)
@@ -454,11 +456,13 @@ def write_vcard(site: Plan, facility: Facility, root: Path) -> None:
     write_bytes(root, urls.vcard(facility), facility_vcard(facility, site.config.base_url + urls.facility(facility)))
 
 
-def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path) -> None:
-    """The index files and the service worker that keeps them, with the assets, for offline use."""
+def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path,
+                 old_site: Path | None = None) -> None:
+    """The index files (named by their content: one already there, or in `old_site`, is not written
+    again) and the service worker that keeps them, with the assets, for offline use."""
     for index in indexes.values():
         for file in index.files:
-            write_bytes(staging, file.path, file.content)
+            write_named(staging, file.path, file.content, old_site)
     assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()
               for path in sorted(static_dir.rglob("*")) if path.is_file()}
     write_bytes(staging, "sw.js", search.service_worker(indexes, assets))

@@ -17,7 +17,7 @@ from PIL import Image, ImageCms, ImageOps
 from ..content import photos  # noqa: F401 (its import sets Pillow's pixel limit before any photo is opened)
 
 from ..system import parallel
-from ..system.write import link_or_copy, write_atomic
+from ..system.write import link_all, write_atomic
 
 WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
@@ -281,9 +281,6 @@ def photo_set(key: str, width: int, height: int) -> PhotoSet:
 
 def publish(photos: dict[str, PhotoSet], cache_dir: Path, staging: Path) -> None:
     """Put the derivatives the site uses under staging/media/ (hard links where the disk allows)."""
-    media = staging / "media"
-    media.mkdir(exist_ok=True)
-    for photo in photos.values():
-        for rendition in (*photo.webp, *photo.jpeg, photo.preview):
-            name = rendition.url.removeprefix("media/")
-            link_or_copy(cache_dir / name, media / name)
+    names = {rendition.url.removeprefix("media/") for photo in photos.values()
+             for rendition in (*photo.webp, *photo.jpeg, photo.preview)}
+    link_all(cache_dir, staging / "media", sorted(names))

@@ -24,7 +24,7 @@ from ..system import parallel
 from . import urls
 from ..content.config import SiteConfig
 from ..content.model import Catalogue
-from ..system.write import link_or_copy, write_atomic
+from ..system.write import link_all, write_atomic
 
 SIZE = (1200, 630)
 OPERATION = "og-v2"  # change when the drawing changes: new names, so old images are never reused
@@ -181,8 +181,7 @@ def publish(urls: dict[str, str], cache_dir: Path, staging: Path) -> None:
     media = staging / "media"
     media.mkdir(exist_ok=True)
     wanted = {url.removeprefix("media/") for url in urls.values()}
-    for path in media.glob("og-*.jpg"):
-        if path.name not in wanted:
-            path.unlink()
-    for name in wanted:
-        link_or_copy(cache_dir / name, media / name)
+    for name in os.listdir(media):
+        if name.startswith("og-") and name.endswith(".jpg") and name not in wanted:
+            os.unlink(media / name)
+    link_all(cache_dir, media, sorted(wanted))

@@ -225,6 +225,17 @@ def write_bytes(root: Path, relative: str, data: bytes) -> None:
     _record(target)
 
 
+def write_named(root: Path, relative: str, data: bytes, old_root: Path | None = None) -> None:
+    """`write_bytes` for a file named by a digest of its content (the search data): one a reused
+    staging folder already holds is the same and stays; one the live site (`old_root`) holds is
+    linked from it. (An edit leaves most of the 30 MB of search files of 10k products as they were.)"""
+    target = os.path.join(root, relative)
+    if os.path.isfile(target):
+        _record(target)
+    elif old_root is None or not link_into(old_root, root, relative):
+        write_bytes(root, relative, data)
+
+
 def _make_folder(folder: str) -> None:
     """makedirs() with one system call in the usual case (a page's own folder, in a folder that
     exists): makedirs looks at the parent first, and a build makes 30,000 folders."""
@@ -236,14 +247,21 @@ def _make_folder(folder: str) -> None:
         os.makedirs(folder, exist_ok=True)
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Publish a cached file: a hard link where the disk allows (no bytes copied), else a copy."""
-    if not target.exists():  # named by a digest of its content: one there is the same
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-    _record(str(target))
+def link_all(source_dir: Path, target_dir: Path, names: Iterable[str]) -> None:
+    """Publish cached files: each of `names` from `source_dir` into `target_dir`, as a hard link where
+    the disk allows (no bytes copied), else a copy. One listing of the folder, and paths as strings:
+    12,000 link previews took a fifth of a second as Path objects."""
+    os.makedirs(target_dir, exist_ok=True)
+    present = set(os.listdir(target_dir))
+    source, target = str(source_dir), str(target_dir)
+    for name in names:
+        path = os.path.join(target, name)
+        if name not in present:  # named by a digest of its content: one there is the same
+            try:
+                os.link(os.path.join(source, name), path)
+            except OSError:
+                shutil.copyfile(os.path.join(source, name), path)
+        _record(path)
 
 
 def link_into(old_root: Path, root: Path, relative: str) -> bool:
