@@ -53,3 +53,30 @@ def test_contact_links():
     contact = Contact(phone="+84 290 3.831-234", zalo="0900 000 101")
     assert contact.tel_link == "tel:+842903831234"
     assert contact.zalo_link == "https://zalo.me/0900000101"
+
+
+def test_vocabulary_terms_pickle_as_references_to_the_loaded_vocabulary(monkeypatch):
+    """The engine's cache and the parse workers pickle entries: their terms come back as the very terms
+    this process read, not copies; a term that now says something else makes the pickle unreadable."""
+    import pickle
+
+    import pytest
+
+    from cnnt.content import vocab
+    from cnnt.content.vocab import Term
+    vocabularies = load_vocabularies()  # the last read: its terms are the ones pickles name
+    province = vocabularies.provinces.by_code["ca-mau"]
+    levels = vocabularies.award_levels.by_code
+    entry = Product("p", "p.md", Localized("P"), "f", vocabularies.product_groups.by_code["food"],
+                    awards=(Award(levels["national"], 2024), Award(levels["provincial"], 2022)))
+    back = pickle.loads(pickle.dumps(entry))
+    assert back == entry and back.group is entry.group and back.awards[0].level is entry.awards[0].level
+    assert pickle.loads(pickle.dumps(province)) is province
+    assert len(pickle.dumps(province)) < 120 < len(pickle.dumps(Term(**{**province.__dict__, "vocabulary": ""})))
+    made_here = Term("5", "5 sao OCOP", "5-star OCOP", 5)  # not from a vocabulary: pickled whole
+    assert pickle.loads(pickle.dumps(made_here)) == made_here
+    blob = pickle.dumps(province)
+    monkeypatch.setitem(vocab._LOADED, ("provinces", "ca-mau"),
+                        (province, vocab._term_digest(Term("ca-mau", "Cà Mau mới", "Ca Mau", 0, province.extra))))
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(blob)
