@@ -485,3 +485,63 @@ def test_the_replaced_site_becomes_the_spare_and_the_spare_the_next_staging_fold
         write.write_bytes(staging, "index.html", b"site 4")
     assert not write.spare_folder(out).exists()
     assert [path.name for path in tmp_path.iterdir() if path.name != "site" and not path.name.startswith(".site.old-")] == []
+
+
+def test_a_build_reads_each_content_file_once_and_a_preview_every_time(tmp_path):
+    """Within a build (`digests_kept`) the entry stamps take the digests the input fingerprint made;
+    outside it (the preview, which runs for hours) a file is read again each time, so a file saved
+    again in place within the clock's tick at the same size is never taken for the old one."""
+    from cnnt.content import load
+    path = tmp_path / "a.md"
+    path.write_text("one", encoding="utf-8")
+    stat = os.stat(path)
+    reads = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):
+        reads.append(file)
+        return real_open(file, *args, **kwargs)
+
+    with load.digests_kept():
+        first = load.text_digest(str(path), stat)
+        load.__dict__["open"] = counting_open
+        try:
+            assert load.text_digest(str(path), os.stat(path)) == first and reads == []
+            path.write_text("three", encoding="utf-8")  # another size: read again
+            assert load.text_digest(str(path), os.stat(path)) != first and len(reads) == 1
+        finally:
+            del load.__dict__["open"]
+    path.write_text("one", encoding="utf-8")
+    stat = os.stat(path)
+    assert load.text_digest(str(path), stat) == first
+    path.write_text("two", encoding="utf-8")  # in place, at the same size and time as "one"
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
+    assert load.text_digest(str(path), os.stat(path)) != first
+
+
+def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_path, monkeypatch):
+    """A build works out page signatures in forked workers (`page_signatures`), the preview in its
+    own process: the two must agree on every page, or a build after another would render for nothing
+    or, worse, keep a page it should have rendered."""
+    work = Work(tmp_path)
+    options = work.options("site")
+    config = pipeline.load_config(options.config_file, options.build_date, options.display_root)
+    caches = pipeline.Caches()
+    plan = pipeline.plan(options, config, pipeline.StageTimer(), caches)
+    describer = engine.Describer(plan.catalogue, plan.photos, engine.entry_tokens(caches.entries))
+    assert len(plan.pages) >= 2 * pipeline.parallel.MIN_ITEMS_PER_WORKER  # enough for workers
+    real, noted = engine.Describer.describe, tmp_path / "pids"
+
+    def noting_pid(self, page, shown=None):  # in the worker: its process id, where the test can read it
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real(self, page, shown)
+
+    monkeypatch.setattr(engine.Describer, "describe", noting_pid)
+    in_workers = describer.page_signatures(plan.pages, jobs=2)
+    monkeypatch.undo()
+    pids = noted.read_text().split()
+    assert len(pids) == len(plan.pages) and str(os.getpid()) not in pids  # every page described by a worker
+    assert list(in_workers) == [page.output for page in plan.pages]
+    assert in_workers == {output: signature for output, (signature, _) in describer.signatures(plan.pages).items()}

@@ -10,8 +10,9 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -192,9 +193,40 @@ def entry_stamp(entry: EntryFiles) -> tuple:
 
 def _text_stamp(path: Path) -> tuple[str, str]:
     try:
-        return path.name, hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        return path.name, text_digest(str(path), os.stat(path))
     except OSError:
         return path.name, "?"
+
+
+# While a build runs (`digests_kept`): file → (size, time, inode) when read, and the digest of what
+# it held. The build's input fingerprint reads every content file first; the entry stamps then need
+# not read them again.
+_TEXT_DIGESTS: list[dict[str, tuple[tuple[int, int, int], str]]] = []
+
+
+@contextmanager
+def digests_kept() -> Iterator[None]:
+    """Within it, each text file is read once while its size, time and inode stay the same. For one
+    build only: a file saved again in place within the clock's tick at the same size would look
+    unchanged, which a build's next run (a new process) sees, but a long-running preview would not."""
+    _TEXT_DIGESTS.append({})
+    try:
+        yield
+    finally:
+        _TEXT_DIGESTS.pop()
+
+
+def text_digest(path: str, stat: os.stat_result) -> str:
+    """A digest of a text file's bytes (`stat`: the file's, just taken)."""
+    kept = _TEXT_DIGESTS[-1] if _TEXT_DIGESTS else None
+    marks = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if kept is not None and (known := kept.get(path)) is not None and known[0] == marks:
+        return known[1]
+    with open(path, "rb") as stream:
+        digest = hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
+    if kept is not None:
+        kept[path] = (marks, digest)
+    return digest
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int]:

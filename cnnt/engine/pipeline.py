@@ -13,7 +13,7 @@ from pathlib import Path
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
 from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
-from ..content.load import KINDS, LoadOptions, load_catalogue
+from ..content.load import KINDS, LoadOptions, digests_kept, load_catalogue, text_digest
 from ..content.model import Catalogue, Entry, Facility, Product
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
@@ -203,7 +203,7 @@ def build(options: BuildOptions) -> BuildReport:
     check_output(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url,
                          options.deploy)
-    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file):
+    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept():
         fingerprint = input_fingerprint(options)
         site_stamp = _stamp_of(options.out_dir)
         if not options.force and site_stamp == fingerprint:
@@ -295,8 +295,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     caches = Caches(entries=reuse.entries, search=reuse.search)
     site = plan(options, config, timer, caches)
     describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
-    described = describer.signatures(site.pages, shown=False)
-    signatures = {output: signature for output, (signature, _) in described.items()}
+    signatures = describer.page_signatures(site.pages, options.jobs)
     vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
     signatures.update(describer.vcard_signatures(vcards))
     spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
@@ -573,9 +572,8 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
                 digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
             if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:
                 digest.update(f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}".encode())
-            else:
-                with open(path, "rb") as stream:
-                    digest.update(stream.read())
+            else:  # the entry stamps take the digests from here (load.text_digest)
+                digest.update(text_digest(path, stat).encode())
     return digest.hexdigest()
 
 
