@@ -429,7 +429,19 @@ DAMAGE = {
         sorted((cache / "images").glob("*-360.webp"))[-1], sorted((cache / "images").glob("*-360.webp"))[0]),
     "manifest garbage": lambda cache: (cache / "images/files.txt").write_bytes(os.urandom(300)),
     "lock file garbage": lambda cache: (cache / "lock").write_bytes(b"\xff\x00 not a pid"),
+    "compiled templates garbage": lambda cache: [path.write_bytes(os.urandom(200))
+                                                 for path in (cache / "templates").rglob("*.cache")],
+    "compiled template edited": lambda cache: edit_compiled_template(cache),
 }
+
+
+def edit_compiled_template(cache: Path) -> None:
+    """Change a text the product page writes, inside its compiled code: Jinja's own check (of the
+    template's source) would not see it, and every product page would say it."""
+    for path in (cache / "templates").rglob("*.cache"):
+        data = path.read_bytes()
+        if b"breadcrumb" in data:
+            path.write_bytes(data.replace(b"breadcrumb", b"BREADCRUMB"))
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE), ids=list(DAMAGE))

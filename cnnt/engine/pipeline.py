@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Mapping
@@ -106,6 +107,11 @@ class BuildOptions:
     @property
     def qr_cache(self) -> Path:
         return self.cache_dir.parent / "qr-codes.sqlite"
+
+    @property
+    def templates_cache(self) -> Path:
+        """Compiled templates (see `template_cache`)."""
+        return self.cache_dir.parent / "templates"
 
     @property
     def record_file(self) -> Path:
@@ -269,8 +275,20 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
         caches.codes = qr.codes_for(sorted(urls), options.qr_cache, options.jobs)
     timer.lap("qr")
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
-                        reuse=previous.renderer if previous else None, drawn=drawn)
+                        reuse=previous.renderer if previous else None, drawn=drawn,
+                        compiled=template_cache(options))
     return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn, tables)
+
+
+def template_cache(options: BuildOptions) -> Path:
+    """Where Jinja keeps compiled templates between builds: it takes one only when its template's
+    source is the same. The folder is named for this code (whose compiler writes them: see
+    render._CodeGenerator), and those of other versions are removed."""
+    folder = options.templates_cache / incremental.code_version()[:16]
+    if not folder.is_dir():
+        shutil.rmtree(options.templates_cache, ignore_errors=True)
+        folder.mkdir(parents=True)
+    return folder
 
 
 def engine_keys(options: BuildOptions, config: SiteConfig) -> tuple[str, str]:
