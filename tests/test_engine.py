@@ -183,6 +183,24 @@ def rename_product(work: Work, rng: random.Random) -> None:
         replace_file(main.with_name(f"{new}.md"), text.encode())
 
 
+def move_unpublished_bundle(work: Work, rng: random.Random) -> None:
+    """A bundle product whose address is not in the record yet (as in the preview, which records
+    nothing), its folder renamed and nothing in it changed: every page listing it must link to its
+    new address. (Its text is the same, so an entry's digest must count where it is.)"""
+    facility = slug_of(rng.choice(live(work, "facilities")))
+    slug, new = work.fresh_name("san-pham-chua-dang"), work.fresh_name("san-pham-da-doi")
+    (work.content / "products" / slug).mkdir()
+    replace_file(work.content / "products" / slug / "anh.jpg", photo(rng))
+    replace_file(work.content / "products" / slug / "index.md",
+                 (f"---\nname: Sản phẩm chưa đăng {slug}\nfacility: {facility}\ngroup: food\nimages: [anh.jpg]\n"
+                  f"summary: Mới làm.\n---\nMô tả.\n").encode())
+    work.build()
+    record = work.content / "published-urls.txt"
+    record.write_text("".join(line for line in record.read_text(encoding="utf-8").splitlines(keepends=True)
+                              if slug not in line), encoding="utf-8")
+    (work.content / "products" / slug).rename(work.content / "products" / new)
+
+
 def withdraw(work: Work, rng: random.Random) -> None:
     main = rng.choice(live(work, "products"))
     edit_text(main, lambda text: set_field(text, "withdrawn", "{date: 2025-12-01, reason: Ngừng sản xuất}"))
@@ -247,8 +265,8 @@ def change_date(work: Work, rng: random.Random) -> None:
 
 
 CHANGES = [edit_description, edit_summary, rename_product_name, change_group, edit_facility, add_product,
-           rename_product, withdraw, remove_added, translate, change_photo, edit_fair, add_decision,
-           edit_template, edit_static, edit_settings, change_date]
+           rename_product, move_unpublished_bundle, withdraw, remove_added, translate, change_photo, edit_fair,
+           add_decision, edit_template, edit_static, edit_settings, change_date]
 CONTENT_CHANGES = {edit_description, edit_summary, rename_product_name, edit_facility, translate, edit_fair}
 
 

@@ -241,10 +241,13 @@ ENTRY_KINDS = {model: kind.name for model, kind in kinds.BY_MODEL.items()}
 
 
 def entry_tokens(entries: dict) -> dict[int, str]:
-    """Each parsed entry (by identity) → a digest of its text and translation (the first two parts
-    of its stamp): the same while they are. Its photos count by their derivatives' names, which the
-    signature holds, not by their files' times, which a fresh checkout changes."""
-    return {id(result[0]): key(stamp[:2]) for stamp, result, _ in entries.values() if result[0] is not None}
+    """Each parsed entry (by identity) → a digest of where it is (its file: a bundle's text is always
+    `index.md`, and its folder names it, so a folder renamed with nothing in it changed moves it) and
+    of its text and translation (the first two parts of its stamp): the same while they are. Its
+    photos count by their derivatives' names, which the signature holds, not by their files' times,
+    which a fresh checkout changes."""
+    return {id(result[0]): key(str(path), stamp[:2]) for path, (stamp, result, _) in entries.items()
+            if result[0] is not None}
 
 
 class Describer:
