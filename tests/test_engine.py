@@ -505,10 +505,11 @@ def test_the_replaced_site_becomes_the_spare_and_the_spare_the_next_staging_fold
     assert [path.name for path in tmp_path.iterdir() if path.name != "site" and not path.name.startswith(".site.old-")] == []
 
 
-def test_a_build_reads_each_content_file_once_and_a_preview_every_time(tmp_path):
+def test_a_build_reads_each_content_file_once_and_the_preview_what_the_watcher_names(tmp_path):
     """Within a build (`digests_kept`) the entry stamps take the digests the input fingerprint made;
-    outside it (the preview, which runs for hours) a file is read again each time, so a file saved
-    again in place within the clock's tick at the same size is never taken for the old one."""
+    outside it a file is read again each time, so a file saved again in place within the clock's tick
+    at the same size is never taken for the old one. The preview keeps its digests for hours and
+    reads again each file the watcher names, or one in a folder it names."""
     from cnnt.content import load
     path = tmp_path / "a.md"
     path.write_text("one", encoding="utf-8")
@@ -536,6 +537,21 @@ def test_a_build_reads_each_content_file_once_and_a_preview_every_time(tmp_path)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
     assert load.text_digest(str(path), os.stat(path)) != first
+
+    memo: load.DigestMemo = {}
+    relative = os.path.relpath(path)  # as a build names it; the watcher names files absolutely
+    with load.digests_kept(memo):
+        two = load.text_digest(relative, os.stat(path))
+    path.write_text("six", encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    with load.digests_kept(memo):
+        assert load.text_digest(relative, os.stat(path)) == two  # the memo answers for a file not named
+    load.forget_digests(memo, [tmp_path / "b.md"])
+    with load.digests_kept(memo):
+        assert load.text_digest(relative, os.stat(path)) == two
+    load.forget_digests(memo, [tmp_path])
+    with load.digests_kept(memo):
+        assert load.text_digest(relative, os.stat(path)) != two
 
 
 def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_path, monkeypatch):

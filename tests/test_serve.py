@@ -3,6 +3,7 @@ last good site while an edit has errors, and reloads a real browser."""
 from __future__ import annotations
 
 import filecmp
+import os
 import re
 import shutil
 import socket
@@ -89,6 +90,59 @@ def test_edits_that_move_pages_rebuild_listings(preview, tmp_path):
     same_as_full_build(preview, tmp_path)
     new.unlink()
     preview.rebuild([new])
+    same_as_full_build(preview, tmp_path)
+
+
+def test_the_pages_showing_each_entry_stay_known_through_moving_edits(preview, tmp_path):
+    """After an edit that moves pages, only the pages whose signature changed are walked again for the
+    entries they show; what the preview then knows is what walking every page would give, so the next
+    in-place edit re-renders every page it must."""
+    content = preview.options.content_dir
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")])
+    preview.rebuild([edit(product, "group: food", "group: handicraft")])  # off the food pages
+    assert "groups/food/index.html" not in preview.containing[("product", "muoi-tom-tan-phat-loi")]
+    described = preview._describer(preview.last).signatures(preview.last.pages)
+    assert preview.signatures == {output: signature for output, (signature, _) in described.items()}
+    walked: dict[tuple[str, str], set[str]] = {}
+    for output, (_, shown) in described.items():
+        for key in shown:
+            walked.setdefault(key, set()).add(output)
+    assert {key: outputs for key, outputs in preview.containing.items() if outputs} == walked
+    line = preview.rebuild([edit(product, "group: handicraft", "group: handicraft\nsummary: Cay nồng, mặn mà.")])
+    assert 0 < rendered(preview, line) < len(preview.pages) / 5  # the quick path
+    same_as_full_build(preview, tmp_path)
+
+
+def test_a_bundle_folder_renamed_moves_every_link_to_it(preview, tmp_path):
+    """A new bundle product (no build has published it, so no alias is due) renamed with nothing in it
+    changed: the listings that show it link to its new address."""
+    content = preview.options.content_dir
+    bundle = content / "products/nuoc-mam-moi"
+    bundle.mkdir()
+    shutil.copyfile(next((content / "products").glob("*/*.jpg")), bundle / "anh.jpg")
+    (bundle / "index.md").write_text("---\nname: Nước mắm mới\nfacility: my-thuyen\ngroup: food\nimages: [anh.jpg]\n"
+                                     "---\nMới.\n", encoding="utf-8")
+    preview.rebuild([bundle / "index.md", bundle / "anh.jpg"])
+    assert not preview.errors, preview.errors
+    bundle.rename(content / "products/nuoc-mam-moi-ca-mau")
+    preview.rebuild([bundle, content / "products/nuoc-mam-moi-ca-mau"])
+    assert not preview.errors, preview.errors
+    assert "products/nuoc-mam-moi-ca-mau/" in (preview.options.out_dir / "groups/food/index.html").read_text()
+    same_as_full_build(preview, tmp_path)
+
+
+def test_a_file_saved_again_at_the_same_size_and_time_is_read_again_when_the_watcher_names_it(preview, tmp_path):
+    """The preview keeps every content file's digest between rebuilds, by its size, time and inode;
+    a file the watcher names is read again even when all three are the same."""
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    before = os.stat(product)
+    edit(product, "name: Muối tôm", "name: Muối tóm")  # ô and ó: two bytes each in UTF-8
+    os.utime(product, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(product)
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    preview.rebuild([product])
+    assert "Muối tóm" in (preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html").read_text()
     same_as_full_build(preview, tmp_path)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -201,19 +201,30 @@ def _text_stamp(path: Path) -> tuple[str, str]:
 # While a build runs (`digests_kept`): file → (size, time, inode) when read, and the digest of what
 # it held. The build's input fingerprint reads every content file first; the entry stamps then need
 # not read them again.
-_TEXT_DIGESTS: list[dict[str, tuple[tuple[int, int, int], str]]] = []
+DigestMemo = dict[str, tuple[tuple[int, int, int], str]]  # file → (size, time, inode), digest
+_TEXT_DIGESTS: list[DigestMemo] = []
 
 
 @contextmanager
-def digests_kept() -> Iterator[None]:
-    """Within it, each text file is read once while its size, time and inode stay the same. For one
-    build only: a file saved again in place within the clock's tick at the same size would look
-    unchanged, which a build's next run (a new process) sees, but a long-running preview would not."""
-    _TEXT_DIGESTS.append({})
+def digests_kept(memo: DigestMemo | None = None) -> Iterator[None]:
+    """Within it, each text file is read once while its size, time and inode stay the same. A build
+    keeps them for itself only: a file saved again in place within the clock's tick at the same size
+    would look unchanged. The preview passes its own `memo`, kept for hours, and takes out of it every
+    file the watcher says changed (`forget_digests`) before each rebuild."""
+    _TEXT_DIGESTS.append({} if memo is None else memo)
     try:
         yield
     finally:
         _TEXT_DIGESTS.pop()
+
+
+def forget_digests(memo: DigestMemo, paths: Iterable[Path]) -> None:
+    """Take these files, and every file under these folders, out of `memo`: they are read again."""
+    files = {os.path.abspath(path) for path in paths}
+    folders = tuple(os.path.join(path, "") for path in files)
+    if files:  # the memo holds paths as the build named them, maybe relative
+        for path in [path for path in memo if (full := os.path.abspath(path)) in files or full.startswith(folders)]:
+            del memo[path]
 
 
 def text_digest(path: str, stat: os.stat_result) -> str:

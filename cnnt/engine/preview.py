@@ -21,6 +21,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +29,7 @@ from typing import Any, cast
 from ..content import awards
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
-from ..content.load import entry_stamp, parse_entry
+from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.vocab import VOCABULARY_DIR
 from ..site import exports, search, statistics
@@ -48,7 +49,9 @@ class Preview:
         self.caches = pipeline.Caches()
         self.plan: pipeline.Plan | None = None
         self.signatures: dict[str, str] = {}
+        self.shows: dict[str, AbstractSet[tuple[str, str]]] = {}  # page output → the entries it shows
         self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
+        self.digests: DigestMemo = {}  # content files' digests, each read again once the watcher names it
         self.pages: dict[str, Page] = {}
         self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
         self.search_stale = False  # after an edit to entries: the search data
@@ -72,8 +75,9 @@ class Preview:
         self.asked += 1
         with self.lock:
             started = time.perf_counter()
+            forget_digests(self.digests, changed)
             try:
-                with disk_errors(self.options.out_dir):
+                with disk_errors(self.options.out_dir), digests_kept(self.digests):
                     count = self._rebuild(changed)
             except BuildFailed as failure:
                 self.errors = failure.errors
@@ -130,13 +134,14 @@ class Preview:
         # the search data waits for the reload (`finish`): two seconds at 10k products
         plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last,
                              search_later=True)
-        described = self._describer(plan).signatures(plan.pages)
-        signatures = {output: signature for output, (signature, _) in described.items()}
+        describer = self._describer(plan)
+        signatures = describer.page_signatures(plan.pages, self.options.jobs)
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
         for page in stale:
             write_bytes(out, page.output, plan.renderer.render(page).encode("utf-8"))
-        for gone in set(self.signatures) - set(signatures):
-            (out / gone).unlink(missing_ok=True)
+        gone = set(self.signatures) - set(signatures)
+        for output in gone:
+            (out / output).unlink(missing_ok=True)
         known = {id(facility) for facility in self.last.catalogue.facilities.values()}
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
@@ -147,7 +152,9 @@ class Preview:
         # products), also when an earlier edit's are still to write, and every entry's date
         data_stale = self.data_stale or plan.tables != self.last.tables
         pipeline.publish_images(plan, self.options, out)
-        self._keep(plan, described)
+        # A page whose signature is the same shows the same entries (an entry's digest names its
+        # file, so its kind and slug), so only the changed pages are walked again for them.
+        self._keep(plan, signatures, describer.signatures(stale), gone)
         self.data_stale, self.discovery_stale, self.dates, self.touched = data_stale, True, None, []
         self.search_stale = True
         return len(stale)
@@ -156,17 +163,25 @@ class Preview:
         """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
-    def _keep(self, plan: pipeline.Plan, described: incremental.Described | None = None) -> None:
-        """Remember a complete build: its pages, what each shows, and which pages show each entry."""
-        if described is None:
+    def _keep(self, plan: pipeline.Plan, signatures: dict[str, str] | None = None,
+              described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset()) -> None:
+        """Remember a complete build: its pages, what each shows, and which pages show each entry.
+        After a full build every page is described; after an update, `signatures` are every page's
+        and `described` holds the changed pages (and the entries they show), `gone` the pages removed."""
+        if signatures is None or described is None:
             described = self._describer(plan).signatures(plan.pages)
-        self.plan = plan
-        self.pages = {page.output: page for page in plan.pages}
-        self.signatures = {output: signature for output, (signature, _) in described.items()}
-        self.containing = {}
+            signatures = {output: signature for output, (signature, _) in described.items()}
+            self.shows, self.containing = {}, {}
+        for output in [*gone, *described]:
+            for key in self.shows.pop(output, ()):
+                self.containing[key].discard(output)
         for output, (_, shown) in described.items():
+            self.shows[output] = shown
             for key in shown:
                 self.containing.setdefault(key, set()).add(output)
+        self.plan = plan
+        self.pages = {page.output: page for page in plan.pages}
+        self.signatures = signatures
         self.replaced = []
         self.search_stale = self.data_stale = self.discovery_stale = False
 

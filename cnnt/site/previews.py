@@ -47,7 +47,7 @@ class Card:
     @cached_property
     def key(self) -> str:
         # not dataclasses.astuple(), which copies deeply: a second for a 10k-product catalogue's cards
-        shown = [getattr(self, field.name) for field in fields(self)]
+        shown = [getattr(self, name) for name in _CARD_FIELDS]
         digest = hashlib.blake2b(digest_size=10)
         digest.update(f"{OPERATION}\0".encode() + "\0".join(shown).encode("utf-8"))
         return digest.hexdigest()
@@ -55,6 +55,9 @@ class Card:
     @property
     def url(self) -> str:
         return f"media/og-{self.key}.jpg"
+
+
+_CARD_FIELDS = tuple(field.name for field in fields(Card))  # (fields() takes 50 µs a call)
 
 
 def stylesheet_colours(static_dir: Path) -> dict[str, str]:
