@@ -17,6 +17,7 @@ edit sees which pages really changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -28,6 +29,7 @@ DECLARED_POLICIES = ("show", "count", "refuse")
 DEFAULT_DECLARED_POLICY = "show"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # (each build matches the same few thousand numbers again)
 def decision_key(number: str) -> str:
     """How decision numbers are matched: `1234/QĐ-UBND`, `1234/qd-ubnd` and `1234 / QĐ-UBND` are one."""
     return "".join(fold(number).split())

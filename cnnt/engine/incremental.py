@@ -52,7 +52,7 @@ from ..site.pages import BoothCard, Page, Selection
 from ..site.search import SearchCache, SearchIndex
 from ..system import parallel
 
-MAGIC = b"CNNT-ENGINE-2\n"
+MAGIC = b"CNNT-ENGINE-3\n"
 ENTRIES_PER_PICKLE = 500
 DIGEST_SIZE = 32
 # What renders and parses besides this package: a new version of one may change a page.
@@ -69,7 +69,7 @@ class State:
     content_dir: str               # the content folder it read, resolved
     load_key: str                  # the inputs the parse results depend on besides their own files
     page_key: str                  # the inputs every page depends on besides the content
-    entries: dict[Path, tuple[tuple, bytes]]  # entry file → (stamp, pickled (parse result, EntryFiles))
+    entries: dict[Path, tuple[tuple, bytes]]  # entry file → (stamp, pickled parse result)
     search: SearchCache
     signatures: dict[str, str]     # page output path → digest of what it shows
     data: tuple[str, tuple[str, ...]] = ("", ())  # digest of the open-data tables, the files made from them
@@ -95,7 +95,7 @@ class Spare:
 class Reuse:
     """What a build may take from the previous one (all empty for a clean build)."""
 
-    entries: dict = field(default_factory=dict)  # entry file → (stamp, parse result, EntryFiles), as `load` keeps them
+    entries: dict = field(default_factory=dict)  # entry file → (stamp, parse result, None): `load` adds the EntryFiles
     packed: dict[Path, tuple[tuple, bytes]] = field(default_factory=dict)  # as the state had them
     search: SearchCache = field(default_factory=SearchCache)
     signatures: dict[str, str] = field(default_factory=dict)
@@ -201,7 +201,7 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
         return Reuse(why_clean="the output is not the site the cache describes")
     packed = state.entries if state.load_key == load_key else {}
     try:
-        entries = {path: (stamp, *pickle.loads(blob)) for path, (stamp, blob) in packed.items()}
+        entries = {path: (stamp, pickle.loads(blob), None) for path, (stamp, blob) in packed.items()}
     except Exception:  # a damaged entry the file's digest let through
         return Reuse(why_clean="no cache")
     if state.page_key != page_key:
@@ -230,9 +230,9 @@ def packed_entries(entries: dict, before: dict[Path, tuple[tuple, bytes]]) -> It
     """The parse results as the cache file keeps them: each entry pickled on its own, and one whose
     files are unchanged not again. (One pickle of them all held a table of every object in it,
     about 100 MB at 10,000 products, while it was made.)"""
-    for path, (stamp, result, entry) in entries.items():
+    for path, (stamp, result, _) in entries.items():
         kept = before.get(path)
-        yield path, stamp, kept[1] if kept and kept[0] == stamp else pickle.dumps((result, entry), pickle.HIGHEST_PROTOCOL)
+        yield path, stamp, kept[1] if kept and kept[0] == stamp else pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
 
 
 # -- what a page shows -------------------------------------------------------------------------------
