@@ -36,11 +36,12 @@ class Page:
     template: str
     context: dict = field(default_factory=dict, compare=False)
 
-    @property
+    # Worked out once: a build asks each of its 30,000 pages for them several times.
+    @cached_property
     def url(self) -> str:
         return lang_prefix(self.lang) + self.path
 
-    @property
+    @cached_property
     def output(self) -> str:
         """The file written: `…/index.html` for a folder path, else the path itself (`404.html`)."""
         return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
