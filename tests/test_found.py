@@ -199,6 +199,45 @@ def test_an_entry_without_photos_gets_a_drawn_preview(make_site, tmp_path):
     assert again != address and not (renamed.site / address.removeprefix(BASE)).exists()  # redrawn, old one gone
 
 
+@pytest.mark.parametrize("text", ["Bánh tráng phơi sương Trảng Bàng", "AVATAR Tây Việt — “Đặc sản” 100%",
+                                  "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ", "漢字 ☕ emoji-less"])
+@pytest.mark.parametrize("font, size", [("RobotoBold", 68), ("RobotoItalic", 38), ("Roboto", 38)])
+def test_preview_text_is_drawn_as_pillow_draws_it(text, font, size):
+    """The previews draw their text from glyphs kept between cards (site/previews.py `write`): the
+    same ink in the same place as Pillow's own drawing of the line, kerning included, at most a
+    pixel off for a glyph; decomposed text (NFD) is left to Pillow."""
+    import unicodedata
+
+    from PIL import ImageChops, ImageDraw, ImageFilter
+
+    from cnnt.site import previews
+
+    def drawn(how) -> Image.Image:
+        image = Image.new("RGB", (1400, 160), "#0b5d3b")
+        how(image)
+        return image
+
+    theirs = drawn(lambda image: ImageDraw.Draw(image).text((20, 30), text, font=previews._font(font, size),
+                                                            fill="#ffffff"))
+    mine = drawn(lambda image: previews.write(image, (20, 30), text, font, size, "#ffffff"))
+    background = Image.new("RGB", theirs.size, "#0b5d3b")
+    ink, my_ink = ImageChops.difference(theirs, background).getbbox(), ImageChops.difference(mine, background).getbbox()
+    assert ink is not None and my_ink is not None
+    assert all(abs(a - b) <= 1 for a, b in zip(ink, my_ink)), (ink, my_ink)  # kerned: the line ends where it does
+    # every pixel of Pillow's drawing is within a pixel of one of ours as light or as dark
+    theirs_grey, mine_grey = theirs.convert("L"), mine.convert("L")
+    darkest, lightest = mine_grey.filter(ImageFilter.MinFilter(3)), mine_grey.filter(ImageFilter.MaxFilter(3))
+    too_light = ImageChops.subtract(theirs_grey, lightest).point(lambda value: 255 if value > 48 else 0)
+    too_dark = ImageChops.subtract(darkest, theirs_grey).point(lambda value: 255 if value > 48 else 0)
+    inked = ImageChops.difference(theirs, background).convert("L").point(lambda value: 255 if value > 48 else 0)
+    assert too_light.histogram()[255] + too_dark.histogram()[255] <= 0.01 * inked.histogram()[255]
+
+    decomposed = unicodedata.normalize("NFD", text)
+    assert decomposed == text or drawn(lambda image: previews.write(image, (20, 30), decomposed, font, size, "#ffffff")).tobytes() == \
+        drawn(lambda image: ImageDraw.Draw(image).text((20, 30), decomposed, font=previews._font(font, size),
+                                                       fill="#ffffff")).tobytes()
+
+
 # -- printable catalogues -----------------------------------------------------------------------------
 
 def printed(browser, server: str, path: str) -> pypdfium2.PdfDocument:

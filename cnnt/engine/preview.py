@@ -5,7 +5,8 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   entries, search words, QR codes, compiled templates, and a signature of what each page shows, by
   the build's own rule, `incremental.Describer`) and, after an edit to content, re-renders only the
   pages whose signature changed: one product edited re-renders that product, its facility, their
-  cards and listings, and the search data.
+  cards and listings, and the search data. It keeps the digest of every content file too, and reads
+  again only the files the watcher names or whose size, time or inode changed.
 - A change to templates, vocabularies, code or settings rebuilds everything; a change to static
   files copies them.
 - When an edit breaks validation, the last good site stays in place and `errors` holds every error
