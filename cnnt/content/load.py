@@ -230,8 +230,12 @@ def forget_digests(memo: DigestMemo, paths: Iterable[Path]) -> None:
     """Take these files, and every file under these folders, out of `memo`: they are read again."""
     files = {os.path.abspath(path) for path in paths}
     folders = tuple(os.path.join(path, "") for path in files)
-    if files:  # the memo holds paths as the build named them, maybe relative
-        for path in [path for path in memo if (full := os.path.abspath(path)) in files or full.startswith(folders)]:
+    # The memo holds paths as the build named them, maybe relative: only those that name one of these
+    # files or folders are made absolute to compare (all 12,000 of them took 50 ms an edit).
+    names = {f"/{os.path.basename(path)}" for path in files}
+    for path in [path for path in memo if any(name in f"/{path}" for name in names)]:
+        full = os.path.abspath(path)
+        if full in files or full.startswith(folders):
             del memo[path]
 
 
