@@ -114,6 +114,34 @@ def test_the_pages_showing_each_entry_stay_known_through_moving_edits(preview, t
     same_as_full_build(preview, tmp_path)
 
 
+def test_an_in_place_edit_keeps_what_the_preview_worked_out_with_the_edited_entries_in_it(preview, tmp_path):
+    """The quick path keeps the catalogue's orders and groupings and what the describer worked out
+    of each entry, with the edited entries in them: the same as working all of it out again."""
+    from dataclasses import fields, replace
+
+    content = preview.options.content_dir
+    facility = content / "facilities/tan-phat-loi/index.md"
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "group: food", "group: food\nsummary: Cay nồng.")])
+    assert preview.last.catalogue.sorted_products  # worked out before the next edit, so it is kept
+    line = preview.rebuild([edit(facility, "employees: 35", "employees: 36"),
+                            edit(product, "Cay nồng.", "Cay nồng, mặn mà.")])
+    assert 0 < rendered(preview, line) < len(preview.pages) / 5  # the quick path
+    catalogue = preview.last.catalogue
+    again = replace(catalogue, **{f.name: getattr(catalogue, f.name) for f in fields(catalogue)})
+    for name in ("sorted_products", "products_by_facility", "every_product", "every_facility"):
+        assert name in vars(catalogue), name
+        assert repr(getattr(catalogue, name)) == repr(getattr(again, name)), name
+    assert catalogue.products_by_facility["tan-phat-loi"][0] is catalogue.products[
+        catalogue.products_by_facility["tan-phat-loi"][0].slug]
+    assert catalogue.every_facility["tan-phat-loi"] is catalogue.facilities["tan-phat-loi"]
+    describer = preview._describer(preview.last)
+    shown = preview.containing[("facility", "tan-phat-loi")] | preview.containing[("product", "muoi-tom-tan-phat-loi")]
+    for output in shown:  # a product's card shows its facility's name: what stood for it was dropped
+        assert preview.signatures[output] == describer.describe(preview.pages[output]), output
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_bundle_folder_renamed_moves_every_link_to_it(preview, tmp_path):
     """A new bundle product (no build has published it, so no alias is due) renamed with nothing in it
     changed: the listings that show it link to its new address."""
@@ -144,6 +172,23 @@ def test_a_file_saved_again_at_the_same_size_and_time_is_read_again_when_the_wat
     preview.rebuild([product])
     assert "Muối tóm" in (preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html").read_text()
     same_as_full_build(preview, tmp_path)
+
+
+def test_the_preview_tunes_the_garbage_collector_as_a_build_does(preview, monkeypatch):
+    """A full collection rescans every object the preview keeps (millions at 10k products): during a
+    rebuild it collects as seldom as a build does, and afterwards as the process did before."""
+    import gc
+
+    from cnnt.system import parallel
+    seen = []
+    real = Preview._rebuild
+    monkeypatch.setattr(Preview, "_rebuild", lambda self, changed: seen.append(gc.get_threshold()) or real(self, changed))
+    before = gc.get_threshold()
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")])
+    preview.rebuild([edit(product, "group: food", "group: fud")])  # a broken edit too
+    assert seen == [parallel.BATCH_GC_THRESHOLDS] * 2 and before != parallel.BATCH_GC_THRESHOLDS
+    assert gc.get_threshold() == before and preview.errors
 
 
 def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_error(preview):

@@ -246,20 +246,38 @@ def entry_tokens(entries: dict) -> dict[int, str]:
     of its text and translation (the first two parts of its stamp): the same while they are. Its
     photos count by their derivatives' names, which the signature holds, not by their files' times,
     which a fresh checkout changes."""
-    return {id(result[0]): key(str(path), stamp[:2]) for path, (stamp, result, _) in entries.items()
+    return {id(result[0]): entry_token(path, stamp) for path, (stamp, result, _) in entries.items()
             if result[0] is not None}
+
+
+def entry_token(path: Path, stamp: tuple) -> str:
+    """One entry's token (see `entry_tokens`), from its main file and its stamp."""
+    return key(str(path), stamp[:2])
 
 
 class Describer:
     """Signatures of pages, from the parts of a plan that every page may read."""
 
-    def __init__(self, catalogue: Catalogue, photos: dict[str, PhotoSet], tokens: dict[int, str]) -> None:
+    def __init__(self, catalogue: Catalogue, photos: dict[str, PhotoSet], tokens: dict[int, str],
+                 memo: dict[int, str] | None = None) -> None:
         self.facilities = catalogue.facilities
         self.by_facility = catalogue.products_by_facility
         self.current = catalogue.current
         self.photos = photos
         self.tokens = tokens
-        self._memo: dict[int, str] = {}
+        self._memo: dict[int, str] = memo or {}  # id of an entry → what pages show of it
+
+    def after_edits(self, catalogue: Catalogue, tokens: dict[int, str], edited: Iterable[Product | Facility]) -> Describer:
+        """The describer of `catalogue`, made from this one's by edits in place (the preview's quick
+        path: nothing moves, no product changes facility): what this one worked out of each entry is
+        kept, but for the `edited` (old) entries and the products of an edited facility, whose cards
+        show its name. An edited entry is a new object, and `tokens` must hold it."""
+        stale = set()
+        for entry in edited:
+            stale.add(id(entry))
+            if isinstance(entry, Facility):
+                stale.update(id(product) for product in self.by_facility.get(entry.slug, ()))
+        return Describer(catalogue, self.photos, tokens, {k: v for k, v in self._memo.items() if k not in stale})
 
     def token(self, entry: object) -> str:
         """An entry parsed outside the cache (none should be) counts as changed every time."""

@@ -36,6 +36,7 @@ from ..content.vocab import VOCABULARY_DIR
 from ..site import exports, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, filter_keys
 from ..site.render import Renderer
+from ..system import parallel
 from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
 from . import incremental, pipeline
 
@@ -50,11 +51,12 @@ class Preview:
         self.caches = pipeline.Caches()
         self.plan: pipeline.Plan | None = None
         self.signatures: dict[str, str] = {}
+        self.describer: incremental.Describer | None = None  # what pages show: of the last good plan
         self.shows: dict[str, AbstractSet[tuple[str, str]]] = {}  # page output → the entries it shows
         self.containing: dict[tuple[str, str], set[str]] = {}  # ("product", slug) → outputs of pages showing it
         self.digests: DigestMemo = {}  # content files' digests, each read again once the watcher names it
         self.pages: dict[str, Page] = {}
-        self.replaced: list[object] = []  # entries edited away, kept so their ids are never reused
+        self.replaced: list[Product | Facility] = []  # entries edited away, kept so their ids are never reused
         self.search_stale = False  # after an edit to entries: the search data
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
@@ -78,7 +80,8 @@ class Preview:
             started = time.perf_counter()
             forget_digests(self.digests, changed)
             try:
-                with disk_errors(self.options.out_dir), digests_kept(self.digests):
+                # the collector tuned as for a build: it keeps millions of objects (parallel.batch_memory)
+                with disk_errors(self.options.out_dir), digests_kept(self.digests), parallel.batch_memory():
                     count = self._rebuild(changed)
             except BuildFailed as failure:
                 self.errors = failure.errors
@@ -120,7 +123,7 @@ class Preview:
             pipeline.publish_images(plan, self.options, staging)
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
-        self._keep(plan)
+        self._keep(plan, self._describer(plan))
         return len(plan.pages)
 
     def _static(self) -> int:
@@ -155,7 +158,7 @@ class Preview:
         pipeline.publish_images(plan, self.options, out)
         # A page whose signature is the same shows the same entries (an entry's digest names its
         # file, so its kind and slug), so only the changed pages are walked again for them.
-        self._keep(plan, signatures, describer.signatures(stale), gone)
+        self._keep(plan, describer, signatures, describer.signatures(stale), gone)
         self.data_stale, self.discovery_stale, self.dates, self.touched = data_stale, True, None, []
         self.search_stale = True
         return len(stale)
@@ -164,13 +167,13 @@ class Preview:
         """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
-    def _keep(self, plan: pipeline.Plan, signatures: dict[str, str] | None = None,
+    def _keep(self, plan: pipeline.Plan, describer: incremental.Describer, signatures: dict[str, str] | None = None,
               described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset()) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry.
         After a full build every page is described; after an update, `signatures` are every page's
         and `described` holds the changed pages (and the entries they show), `gone` the pages removed."""
         if signatures is None or described is None:
-            described = self._describer(plan).signatures(plan.pages)
+            described = describer.signatures(plan.pages)
             signatures = {output: signature for output, (signature, _) in described.items()}
             self.shows, self.containing = {}, {}
         for output in [*gone, *described]:
@@ -180,7 +183,7 @@ class Preview:
             self.shows[output] = shown
             for key in shown:
                 self.containing.setdefault(key, set()).add(output)
-        self.plan = plan
+        self.plan, self.describer = plan, describer
         self.pages = {page.output: page for page in plan.pages}
         self.signatures = signatures
         self.replaced = []
@@ -194,12 +197,15 @@ class Preview:
         plan = self.last
         catalogue = plan.catalogue
         cached = self.caches.entries
+        assert self.describer is not None, "kept with the plan"
+        tokens = self.describer.tokens  # new entries are added: the old ones stay, never to be shown again
         mains = {_main_file(path) for path in changed}
         if any(main not in cached or not main.is_file() for main in mains):
             return None
         load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
         decisions = awards.DecisionIndex.of(catalogue.decisions.values())
-        swaps: dict[int, Product | Facility] = {}
+        swaps: dict[int, Product | Facility] = {}  # id of an old entry → the entry edited
+        edited: list[Product | Facility] = []  # the old entries
         products, facilities = dict(catalogue.products), dict(catalogue.facilities)
         resolved, current = dict(catalogue.awards), dict(catalogue.current)
         for main in mains:
@@ -223,16 +229,19 @@ class Preview:
             elif isinstance(item, Facility):
                 facilities[item.slug] = item
             swaps[id(old)] = item
-            self.replaced.append(old)
+            edited.append(old)
             cached[main] = (entry_stamp(entry), result, entry)
-        catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
+            tokens[id(item)] = incremental.entry_token(main, cached[main][0])
+        catalogue = catalogue.with_edits(swaps, products=products, facilities=facilities, current=current,
+                                         awards=resolved)
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
                             reuse=plan.renderer, drawn=plan.drawn)
         plan = replace(plan, catalogue=catalogue, renderer=renderer)
         routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
         keys = {(incremental.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
         outputs = set().union(*(self.containing.get(key, set()) for key in keys))
-        describer = self._describer(plan)
+        self.replaced.extend(edited)
+        describer = self.describer.after_edits(catalogue, tokens, edited)
         for output in outputs:
             page = _renewed(self.pages[output], swaps, routes)
             self.pages[output] = page
@@ -242,7 +251,7 @@ class Preview:
             if isinstance(item, Facility):
                 pipeline.write_vcard(plan, item, self.options.out_dir)
         plan.pages[:] = list(self.pages.values())
-        self.plan = plan
+        self.plan, self.describer = plan, describer
         self.search_stale = self.discovery_stale = True
         self.touched.extend(swaps.values())
         return len(outputs)
@@ -307,6 +316,7 @@ class Preview:
         tables = exports.table_rows(plan.catalogue, plan.config)
         if tables == plan.tables:
             return
+        assert self.describer is not None, "kept with the plan"
         plan.tables.clear()
         plan.tables.update(tables)
         self.data_stale = True  # written in the next step of `finish`
@@ -316,7 +326,7 @@ class Preview:
             if page.template == "statistics.html":
                 page = routes.statistics(page.lang)
                 self.pages[output] = page
-                self.signatures[output] = self._describer(plan).describe(page)
+                self.signatures[output] = self.describer.describe(page)
                 write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
 
     def _write_search_if_changed(self, old: dict[str, search.SearchIndex], new: dict[str, search.SearchIndex]) -> None:
