@@ -53,3 +53,22 @@ def test_other_tone_placement_swaps_old_and_new_style():
     assert other_tone_placement("Khánh Hoà") == "Khánh Hòa"
     assert other_tone_placement("Thủy sản") == "Thuỷ sản" and other_tone_placement("Thuỷ") == "Thủy"
     assert other_tone_placement("Cà Mau") == "Cà Mau"
+
+
+def test_sort_key_word_by_word_is_the_key_of_the_whole_text():
+    """`sort_key` joins the kept keys of words; it must give what working through the whole text does,
+    for any text: marks composed or not, at the start of a word, case that changes length, spaces."""
+    import random
+    import unicodedata
+
+    from cnnt.content.text import _key_of_lowered
+    pieces = ["a", "ă", "â", "đ", "Đ", "ê", "ô", "ơ", "ư", "y", "z", "Q", "0", "9", "-", ".", "İ", "Σ", "ß",
+              "hoà", "hòa", "Thuỷ", "Thủy", "Bánh", "tráng", "Ậ", "\u0301", "\u0323", "\u0302", "\u031b", "\u0308",
+              "\u034f", " ", " ", "  ", "\u00a0", "\t", "日", "ǅ"]
+    rng = random.Random(20261202)
+    texts = ["", " ", "\u0301", " \u0301a", "a \u0302", "ΑΣ ΑΣ", "Bánh tráng  Trảng Bàng"]
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        texts += [text, unicodedata.normalize("NFD", text), unicodedata.normalize("NFC", text)]
+    for text in texts:
+        assert sort_key.__wrapped__(text) == _key_of_lowered(text.lower()), repr(text)

@@ -96,12 +96,43 @@ def slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", fold(text)).strip("-")
 
 
+SortKey = tuple[tuple[int, ...], tuple[int, ...]]
+
+
 @cache  # listings sort the same names again and again, in both languages
-def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def sort_key(text: str) -> SortKey:
     """Vietnamese dictionary order: letters first (a < ă < â < b …), then tones (a < à < á < ả < ã < ạ)."""
+    # Word by word, each word's key kept: names share most of their words, and decomposing them
+    # character by character was a quarter of a second of every build at 10k products. A mark
+    # changes only the letter before it, and a space is never marked, so the words' keys joined
+    # by the space's are the key of the whole text, except where a word starts with a mark.
+    lowered = text.lower()
     letters: list[int] = []
     tones: list[int] = []
-    for ch in unicodedata.normalize("NFD", text.lower()):
+    for number, word in enumerate(lowered.split(" ")):
+        if number:
+            letters += _SPACE_KEY[0]
+            tones += _SPACE_KEY[1]
+        part = _word_key(word)
+        if part is None:
+            return _key_of_lowered(lowered)
+        letters += part[0]
+        tones += part[1]
+    return tuple(letters), tuple(tones)
+
+
+@lru_cache(maxsize=1 << 16)
+def _word_key(word: str) -> SortKey | None:
+    """A word's part of `sort_key`, or None when it starts with a combining mark (which would belong
+    to the space before)."""
+    first = unicodedata.normalize("NFD", word[:1])[:1]
+    return None if first and unicodedata.combining(first) else _key_of_lowered(word)
+
+
+def _key_of_lowered(lowered: str) -> SortKey:
+    letters: list[int] = []
+    tones: list[int] = []
+    for ch in unicodedata.normalize("NFD", lowered):
         if ch in TONE_MARKS:
             tones[-1:] = [TONE_MARKS[ch]]
         elif ch in LETTER_MARKS and letters:
@@ -114,6 +145,9 @@ def sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
             letters.append(_RANK.get(ch, len(_ORDER) + ord(ch)))
             tones.append(0)
     return tuple(letters), tuple(tones)
+
+
+_SPACE_KEY = _key_of_lowered(" ")
 
 
 def initial(text: str) -> str:
