@@ -199,6 +199,28 @@ def test_an_entry_without_photos_gets_a_drawn_preview(make_site, tmp_path):
     assert again != address and not (renamed.site / address.removeprefix(BASE)).exists()  # redrawn, old one gone
 
 
+def test_link_previews_cut_short_in_the_cache_are_drawn_again_and_unused_ones_dropped(tmp_path):
+    from cnnt.site import previews
+
+    def card(name: str) -> previews.Card:
+        return previews.Card(name, "", "HTX Mẫu · Cà Mau", "", "", "Danh mục", "#0b6e4f")
+
+    cards = {"products/a/": card("Bánh tét"), "products/b/": card("Mắm tôm"), "products/c/": card("Khô mực")}
+    folder = tmp_path / "previews"
+    previews.prepare(cards, folder, jobs=1)
+    files = {path: folder / f"og-{c.key}.jpg" for path, c in cards.items()}
+    whole = {path: file.read_bytes() for path, file in files.items()}
+    files["products/a/"].write_bytes(whole["products/a/"][:-100])  # cut short
+    files["products/b/"].write_bytes(b"\xff\xd8\xff")  # no end marker, and too short to have one
+    kept = files["products/c/"].stat()
+    (folder / "og-0123456789abcdef0123.jpg").write_bytes(whole["products/c/"])  # no card uses it
+    drawn = previews.prepare(cards, folder, jobs=1)
+    assert {path: file.read_bytes() for path, file in files.items()} == whole
+    assert (files["products/c/"].stat().st_ino, files["products/c/"].stat().st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
+    assert sorted(path.name for path in folder.iterdir()) == sorted(file.name for file in files.values())
+    assert drawn == {path: f"media/{file.name}" for path, file in files.items()}
+
+
 @pytest.mark.parametrize("text", ["Bánh tráng phơi sương Trảng Bàng", "AVATAR Tây Việt — “Đặc sản” 100%",
                                   "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ", "漢字 ☕ emoji-less"])
 @pytest.mark.parametrize("font, size", [("RobotoBold", 68), ("RobotoItalic", 38), ("Roboto", 38)])

@@ -105,24 +105,30 @@ def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None) ->
     """Make the images not made before (in parallel), drop the unused ones; `kind/slug` → site path."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     wanted = {card.key: card for card in cards.values()}
-    missing = [(card, str(cache_dir)) for key, card in sorted(wanted.items()) if not _whole(cache_dir / f"og-{key}.jpg")]
+    folder = str(cache_dir)  # paths as strings: as Path objects, 12,000 of them cost a tenth of a second
+    missing = [(card, folder) for key, card in sorted(wanted.items()) if not _whole(os.path.join(folder, f"og-{key}.jpg"))]
     for _ in parallel.imap_unordered(draw_to_cache, missing, jobs):
         pass
-    for path in cache_dir.iterdir():
-        if path.name.removeprefix("og-").removesuffix(".jpg") not in wanted:
-            path.unlink()
+    for name in os.listdir(folder):
+        if name.removeprefix("og-").removesuffix(".jpg") not in wanted:
+            os.unlink(os.path.join(folder, name))
     return {entry: card.url for entry, card in cards.items()}
 
 
-def _whole(path: Path) -> bool:
-    """A JPEG from start to end marker: one cut short or overwritten by something else is drawn again."""
+def _whole(path: str) -> bool:
+    """A JPEG from start to end marker: one cut short or overwritten by something else is drawn again.
+    (Read with plain system calls: Python's buffered files cost more than the reading, 12,000 times.)"""
     try:
-        with open(path, "rb") as stream:
-            head = stream.read(3)
-            stream.seek(-2, os.SEEK_END)
-            return head == b"\xff\xd8\xff" and stream.read(2) == b"\xff\xd9"
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        size = os.fstat(fd).st_size
+        return size >= 5 and os.pread(fd, 3, 0) == b"\xff\xd8\xff" and os.pread(fd, 2, size - 2) == b"\xff\xd9"
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def draw_to_cache(job: tuple[Card, str]) -> None:
