@@ -6,7 +6,9 @@
 - While the last edit has errors, every HTML page carries them (file, line, message) over the last
   good site.
 - The work that may wait for the reload (`Preview.finish`) runs on a thread of its own, so the next
-  edit saved meanwhile is rebuilt at once rather than after it.
+  edit saved meanwhile is rebuilt at once rather than after it, and starts once edits have paused
+  (`FINISH_AFTER_S`): sooner, it competed with the browser's reload for the interpreter, and a save
+  soon after the last waited for the step it was in.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from .content.vocab import VOCABULARY_DIR
 from .engine import pipeline
 from .engine.preview import Preview
 from .system.write import output_lock
+
+# The work after the reload starts when no edit has come for this long (seconds).
+FINISH_AFTER_S = 1.5
 
 # -- serving -----------------------------------------------------------------------------------------
 
@@ -95,19 +100,11 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
         def _watch(self, loop: IOLoop) -> None:
             import watchfiles
             finishing = threading.Event()
-            threading.Thread(target=self._finish, args=(finishing,), daemon=True).start()
+            threading.Thread(target=finish_when_paused, args=(finishing, preview.finish), daemon=True).start()
             for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
                 rebuild(Path(path) for _, path in changes)
                 loop.add_callback(LiveReloadHandler.reload_waiters)
                 finishing.set()
-
-        def _finish(self, finishing: threading.Event) -> None:
-            """The work that waits for the reload, on its own thread: a next edit, saved while it runs,
-            is rebuilt between its steps instead of after it (engine/preview.py, `finish`)."""
-            while True:
-                finishing.wait()
-                finishing.clear()
-                preview.finish()
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
     try:
@@ -126,6 +123,18 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
         raise SystemExit(f"Không mở được cổng {port} ({exc.strerror}): thử --port khác | "
                          f"Cannot listen on port {port} ({exc.strerror}): try another --port") from exc
     return 0
+
+
+def finish_when_paused(finishing: threading.Event, finish: Callable[[], None], pause: float = FINISH_AFTER_S) -> None:
+    """The work that waits for the reload, on its own thread (`finishing` is set after each rebuild):
+    it starts once edits have paused for `pause` seconds. An edit saved while it runs is rebuilt
+    between its steps instead of after it (engine/preview.py, `finish`)."""
+    while True:
+        finishing.wait()
+        finishing.clear()
+        while finishing.wait(pause):  # another edit: wait for the pause again
+            finishing.clear()
+        finish()
 
 
 def watched_paths(options: pipeline.BuildOptions) -> list[str]:

@@ -263,6 +263,27 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         server.wait(10)
 
 
+def test_the_work_after_the_reload_waits_for_edits_to_pause():
+    """`finish` starts once no edit has come for the pause, and not before: until then it would slow
+    the browser's reload, and a next save would wait for its step."""
+    import threading
+
+    from cnnt.serve import finish_when_paused
+    finishing, started, calls = threading.Event(), time.monotonic(), []
+    threading.Thread(target=finish_when_paused, args=(finishing, lambda: calls.append(time.monotonic()), 0.4),
+                     daemon=True).start()
+    for _ in range(4):  # four edits, 0.2 s apart
+        finishing.set()
+        last = time.monotonic()
+        time.sleep(0.2)
+    assert calls == []
+    time.sleep(0.6)
+    assert len(calls) == 1 and calls[0] - last >= 0.4 and calls[0] - started >= 0.6 + 0.4
+    finishing.set()
+    time.sleep(1.0)
+    assert len(calls) == 2
+
+
 def test_errors_show_even_before_a_first_good_build(tmp_path):
     content = tmp_path / "content"
     (content / "products").mkdir(parents=True)
