@@ -56,11 +56,17 @@ def catalogue_b() -> dict[str, str | bytes]:
     return files
 
 
+# Content files are dated the same whenever a test writes them: the sitemap and feeds give each
+# entry its files' day, and a reference built before midnight must equal a site built after it.
+WRITTEN_AT = 1_763_812_800  # 2025-11-22 12:00 UTC
+
+
 def write_content(folder: Path, files: dict[str, str | bytes]) -> None:
     for relative, data in files.items():
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+        os.utime(path, (WRITTEN_AT, WRITTEN_AT))
 
 
 def build_args(work: Path, *extra: str) -> list[str]:
