@@ -353,10 +353,10 @@ def lying_signatures(path: Path, work: Work) -> None:
 
 
 def damaged_entry(path: Path, work: Work) -> None:
-    """One entry's parse result damaged inside a file whose digest is right."""
+    """One bucket of parse results damaged inside a file whose digest is right."""
     def damage(state: engine.State) -> None:
-        entry = next(iter(state.entries))
-        state.entries[entry] = (state.entries[entry][0], b"\x80\x05not a pickle")
+        number, bucket = next(iter(state.buckets.items()))
+        state.buckets[number] = engine.Bucket(bucket.files, b"\x80\x05not a pickle")
     rewritten(path, damage)
 
 
@@ -399,6 +399,26 @@ def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
 def search_files(site: Path, prefix: str) -> dict[str, int]:
     """The site's search files of that kind, each with its inode (its identity as a file)."""
     return {path.name: path.stat().st_ino for path in (site / "search").glob(f"{prefix}*")}
+
+
+def test_an_edit_pickles_again_only_the_bucket_of_its_entry(tmp_path):
+    work = Work(tmp_path)
+    work.build()
+    cache = work.options("site").engine_file
+    before = engine.read_state(cache)
+    edited = live(work, "products")[0]
+    edit_text(edited, lambda text: set_field(text, "summary", "Một dòng mới · A new line"))
+    work.build()
+    after = engine.read_state(cache)
+    assert before is not None and after is not None and before.buckets.keys() == after.buckets.keys()
+    changed = {number for number, bucket in after.buckets.items() if bucket != before.buckets[number]}
+    assert changed == {engine.bucket_of(str(edited))}
+    assert [file for file, _ in after.buckets[engine.bucket_of(str(edited))].files].count(str(edited)) == 1
+    # every entry is in the bucket its file names, and the buckets read back as the entries
+    entries = engine.unpacked(after.buckets)
+    assert all(engine.bucket_of(file) == number for number, bucket in after.buckets.items() for file, _ in bucket.files)
+    assert entries[edited][1][0].summary.vi == "Một dòng mới · A new line"
+    assert len(entries) == sum(len(bucket.files) for bucket in after.buckets.values()) > 20
 
 
 def test_force_builds_everything_anew(tmp_path):

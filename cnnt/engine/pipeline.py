@@ -340,7 +340,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                               {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse))
-    write_atomic(options.engine_file, incremental.state_file(state, incremental.packed_entries(caches.entries, reuse.packed)),
+    write_atomic(options.engine_file, incremental.state_file(state, incremental.buckets_of(caches.entries, reuse.buckets)),
                  durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
