@@ -47,6 +47,11 @@ def test_index_counts_former_provinces_under_current_units_and_only_valid_awards
     # Khô mực Mỹ Thuyền: national award in force, an expired provincial one beside it
     assert data["levels"][rows["kho-muc-my-thuyen"][4]][0] == "national"
     assert all(row[4] == -1 or 0 <= row[4] < 4 for row in rows.values())
+    # a certification filter is offered only for schemes some product holds in force: VietGAP's one
+    # certificate has expired, HACCP has one in force beside an expired one
+    schemes = [code for code, _ in data["certifications"]]
+    assert "haccp" in schemes and "vietgap" not in schemes
+    assert all(any(schemes.index(code) in row[-2] for row in rows.values()) for code in schemes)
     # names are listed in Vietnamese alphabetical order, so sorting by name costs nothing
     names = [row[1] for row in data["products"]]
     assert names.index("Đũa tre Mai Châu") > names.index("Cà phê hạt Robusta Di Linh")

@@ -96,11 +96,12 @@ class SearchCache:
         self.split: dict[str, tuple[bytes, SearchFile, tuple[SearchFile, ...]]] = {}
 
     def words(self, product: Product, lang: str) -> tuple[str, ...]:
-        text = f"{product.summary[lang]} {plain_text(product.description[lang])}"
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        summary, description = product.summary[lang], product.description[lang]
+        # kept by a digest of the text as written (HTML): its plain text is worked out only when new
+        digest = hashlib.blake2b(f"{summary}\0{description}".encode("utf-8"), digest_size=16).digest()
         words = self._used.get(digest) or self._words.get(digest)
         if words is None:
-            words = tuple(sorted(map(sys.intern, distinct_words(text))))
+            words = tuple(sorted(map(sys.intern, distinct_words(f"{summary} {plain_text(description)}"))))
         self._used[digest] = words
         return words
 
@@ -130,8 +131,8 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
     groups = list(vocab.product_groups)
     kinds = list(vocab.facility_kinds)
     on = catalogue.build_date
-    schemes = [t for t in vocab.certification_schemes
-               if any(c.scheme == t and not c.is_expired(on) for p in products for c in p.certifications)]
+    held = {c.scheme.code for p in products for c in p.certifications if not c.is_expired(on)}
+    schemes = [t for t in vocab.certification_schemes if t.code in held]
     channels = channel_terms(products)
     level_at, province_at, group_at, market_at, kind_at, scheme_at = (
         _positions(terms) for terms in (levels, provinces, groups, markets, kinds, schemes))
