@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import itertools
-from array import array
 import hashlib
+import itertools
 import json
 import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
