@@ -221,6 +221,40 @@ def test_link_previews_cut_short_in_the_cache_are_drawn_again_and_unused_ones_dr
     assert drawn == {path: f"media/{file.name}" for path, file in files.items()}
 
 
+def test_the_preview_reads_each_link_preview_once_until_it_changes(tmp_path, monkeypatch):
+    """The preview keeps the images it drew or found whole (`checked`); a rename checks them by one
+    stat each. One changed since (cut short by hand, so its size and time changed) is read, and drawn
+    again."""
+    from cnnt.site import previews
+
+    cards = {f"products/{n}/": previews.Card(f"Sản phẩm {n}", "", "HTX Mẫu · Cà Mau", "", "", "Danh mục", "#0b6e4f")
+             for n in range(4)}
+    folder = tmp_path / "previews"
+    checked: previews.CheckedImages = {}
+    previews.prepare(cards, folder, jobs=1, checked=checked)  # drawn, and known whole
+    files = {path: folder / f"og-{card.key}.jpg" for path, card in cards.items()}
+    assert set(checked) == {str(file) for file in files.values()}
+
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(previews.os, "open", lambda path, *args: opened.append(path) or real_open(path, *args))
+    previews.prepare(cards, folder, jobs=1, checked=checked)
+    assert opened == [], "unchanged images are not read again"
+
+    whole = files["products/2/"].read_bytes()
+    files["products/2/"].write_bytes(whole[:-100])
+    os.utime(files["products/2/"], ns=(1, 1))  # a different time, whatever the clock's tick
+    previews.prepare(cards, folder, jobs=1, checked=checked)
+    assert opened == [str(files["products/2/"])]
+    assert files["products/2/"].read_bytes() == whole, "drawn again"
+    opened.clear()
+    previews.prepare(cards, folder, jobs=1, checked=checked)
+    assert opened == [], "the image drawn again is known whole"
+    files["products/0/"].unlink()
+    previews.prepare(cards, folder, jobs=1, checked=checked)
+    assert files["products/0/"].is_file() and opened == []
+
+
 @pytest.mark.parametrize("text", ["Bánh tráng phơi sương Trảng Bàng", "AVATAR Tây Việt — “Đặc sản” 100%",
                                   "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ", "漢字 ☕ emoji-less"])
 @pytest.mark.parametrize("font, size", [("RobotoBold", 68), ("RobotoItalic", 38), ("Roboto", 38)])

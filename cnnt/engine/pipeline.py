@@ -244,6 +244,8 @@ class Caches:
     entries: dict = field(default_factory=dict)      # entry file → (stamp, parse result)
     search: search.SearchCache = field(default_factory=lambda: search.SearchCache())
     codes: Mapping[str, qr.QRCode] = field(default_factory=dict)  # a qr.CodeStore once made
+    # link previews found whole, for the preview (a build reads each once: a stat first would add to that)
+    previews: previews.CheckedImages | None = None
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
@@ -257,7 +259,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
-    drawn = previews.prepare(cards, options.previews_dir, options.jobs)
+    drawn = previews.prepare(cards, options.previews_dir, options.jobs, caches.previews)
     timer.lap("images")
     if search_later and previous is not None:
         indexes = dict(previous.indexes)

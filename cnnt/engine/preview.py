@@ -48,7 +48,7 @@ class Preview:
 
     def __init__(self, options: pipeline.BuildOptions) -> None:
         self.options = options
-        self.caches = pipeline.Caches()
+        self.caches = pipeline.Caches(previews={})
         self.plan: pipeline.Plan | None = None
         self.signatures: dict[str, str] = {}
         self.describer: incremental.Describer | None = None  # what pages show: of the last good plan
@@ -112,7 +112,7 @@ class Preview:
 
     def _full(self) -> int:
         """Everything, as a build does, into the output folder (atomically)."""
-        self.caches = pipeline.Caches()
+        self.caches = pipeline.Caches(previews={})
         self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
         timer = pipeline.StageTimer()
