@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import multiprocessing
 import os
 import random
 import re
@@ -599,3 +600,75 @@ def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_pat
     assert len(pids) == len(plan.pages) and str(os.getpid()) not in pids  # every page described by a worker
     assert list(in_workers) == [page.output for page in plan.pages]
     assert in_workers == {output: signature for output, (signature, _) in describer.signatures(plan.pages).items()}
+
+
+# -- the open-data files, made in a worker while the build goes on -------------------------------------
+
+def data_files_of(site: Path) -> dict[str, bytes]:
+    return {path: content for path, content in snapshot(site).items()
+            if path.startswith("data") or path.endswith(".xlsx")}
+
+
+def makers_of(noted: Path) -> list[str]:
+    """The process ids that made the open-data files since the last call (see `noting_makers`)."""
+    pids = noted.read_text().split() if noted.exists() else []
+    noted.unlink(missing_ok=True)
+    return pids
+
+
+def noting_makers(monkeypatch, noted: Path) -> None:
+    real = pipeline.open_data_files
+
+    def noting_pid(*args):  # in the worker: its process id, where the test can read it
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "open_data_files", noting_pid)
+
+
+def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_process(tmp_path, monkeypatch):
+    work, noted = Work(tmp_path), tmp_path / "pids"
+    noting_makers(monkeypatch, noted)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    made = makers_of(noted)
+    assert len(made) == 1 and made != [str(os.getpid())], "made once, by a worker"
+    assert len(data_files_of(tmp_path / "site")) >= 8
+    assert snapshot(tmp_path / "site") == work.clean()  # the clean build (--jobs 1) makes them in-process
+    assert makers_of(noted) == [str(os.getpid())]
+    edit_summary(work, random.Random(5))  # in no table: the last build's files are kept, and nothing makes them
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert makers_of(noted) == []
+    rename_product_name(work, random.Random(6))  # in the tables: made again, by a worker
+    pipeline.build(work.options("site", "--jobs", "2"))
+    made = makers_of(noted)
+    assert len(made) == 1 and made != [str(os.getpid())]
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
+@pytest.mark.parametrize("fault", ["dies", "raises"])
+def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeypatch, fault):
+    """A worker killed (out of memory, say) or failing: the build makes the files itself, and an
+    error the work raises is raised by the build, not lost in the worker or waited on for ever."""
+    work = Work(tmp_path)
+    real, parent = pipeline.open_data_files, os.getpid()
+
+    def failing_in_worker(*args):
+        if os.getpid() != parent:
+            if fault == "dies":
+                os._exit(9)
+            raise MemoryError("in the worker only")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "open_data_files", failing_in_worker)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert snapshot(tmp_path / "site") == work.clean()
+
+    def failing_everywhere(*args):
+        raise ValueError("a broken table")
+
+    monkeypatch.setattr(pipeline, "open_data_files", failing_everywhere)
+    rename_product_name(work, random.Random(7))
+    with pytest.raises(ValueError, match="a broken table"):
+        pipeline.build(work.options("site", "--jobs", "2"))
+    assert not multiprocessing.active_children(), "no worker is left behind"

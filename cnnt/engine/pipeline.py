@@ -249,13 +249,17 @@ class Caches:
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
-         previous: Plan | None = None, search_later: bool = False) -> Plan:
+         previous: Plan | None = None, search_later: bool = False, data_ahead: DataAhead | None = None) -> Plan:
     """Load and check everything, and lay out every page; raise BuildFailed before anything is written.
-    `search_later`: keep `previous`'s search indexes, for the preview to make anew after the reload."""
+    `search_later`: keep `previous`'s search indexes, for the preview to make anew after the reload.
+    `data_ahead`: given the open-data tables as soon as they are known."""
     caches = caches or Caches()
     vocab = load_vocabularies()
     catalogue = _load(options, config, vocab, caches.entries)
     live, moved = _check_addresses(options, catalogue, config)
+    tables = exports.table_rows(catalogue, config)
+    if data_ahead is not None:
+        data_ahead.begin(tables, config, catalogue.build_date)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
@@ -266,7 +270,6 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     else:
         indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")
-    tables = exports.table_rows(catalogue, config)
     stats = statistics.statistics(tables, catalogue.build_date)
     pages = build_pages(catalogue, config, vocab, indexes, stats)
     timer.lap("pages")
@@ -313,31 +316,32 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search)
-    site = plan(options, config, timer, caches)
-    describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
-    signatures = describer.page_signatures(site.pages, options.jobs)
-    vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
-    signatures.update(describer.vcard_signatures(vcards))
-    spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
-    timer.lap("signatures")
-    with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
-            recording(staging) as written:
-        to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
-        fresh = [page for page in site.pages if page.output in to_make]
-        render_all(site.renderer, fresh, staging, options.jobs)
-        timer.lap("render")
-        old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
-        data = write_extras(site, options, staging, reuse.data, old_site, page_key,
-                            [facility for path, facility in vcards.items() if path in to_make])
-        publish_images(site, options, staging)
-        # Stamped "pending" until the record of addresses holds everything this site publishes: a
-        # build killed in between leaves a stamp that matches nothing, so the next build is not
-        # skipped as unchanged and completes the record (and the engine's cache, which describes a
-        # site by its stamp, is not trusted).
-        write_text(staging, FINGERPRINT_FILE, PENDING)
-        files = frozenset(written | signatures.keys())
-        if spare is not None:
-            remove_files(staging, spare.files - files)
+    with DataAhead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as data_ahead:
+        site = plan(options, config, timer, caches, data_ahead=data_ahead)
+        describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
+        signatures = describer.page_signatures(site.pages, options.jobs)
+        vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
+        signatures.update(describer.vcard_signatures(vcards))
+        spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
+        timer.lap("signatures")
+        with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
+                recording(staging) as written:
+            to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
+            fresh = [page for page in site.pages if page.output in to_make]
+            render_all(site.renderer, fresh, staging, options.jobs)
+            timer.lap("render")
+            old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
+            data = write_extras(site, options, staging, reuse.data, old_site, data_ahead.digest,
+                                [facility for path, facility in vcards.items() if path in to_make], data_ahead.files)
+            publish_images(site, options, staging)
+            # Stamped "pending" until the record of addresses holds everything this site publishes: a
+            # build killed in between leaves a stamp that matches nothing, so the next build is not
+            # skipped as unchanged and completes the record (and the engine's cache, which describes a
+            # site by its stamp, is not trusted).
+            write_text(staging, FINGERPRINT_FILE, PENDING)
+            files = frozenset(written | signatures.keys())
+            if spare is not None:
+                remove_files(staging, spare.files - files)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
@@ -374,11 +378,12 @@ def keep_unchanged(signatures: dict[str, str], live: dict[str, str], spare: incr
 
 
 def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
-                 old_site: Path | None = None, page_key: str = "",
-                 vcards: Iterable[Facility] | None = None) -> tuple[str, tuple[str, ...]]:
+                 old_site: Path | None = None, digest: str = "", vcards: Iterable[Facility] | None = None,
+                 data_files: parallel.Later[dict[str, bytes]] | None = None) -> tuple[str, tuple[str, ...]]:
     """Everything but the pages and photos: static files, search data, vCards (of `vcards`, if given:
     the others are in place), redirects. The open-data files are taken from `old_site` when `data`
-    says they were made from the same tables; returns what says which they are now."""
+    says they were made from the same tables (`digest`: see `DataAhead`), else from `data_files`
+    if given; returns what says which they are now."""
     copy_tree(options.static_dir, root / "static")
     write_search(site.indexes, options.static_dir, root, old_site)
     for facility in site.catalogue.facilities.values() if vcards is None else vcards:
@@ -387,7 +392,7 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
     write_editor(site, options, root)
-    data = write_data(site, root, data, old_site, page_key)
+    data = write_data(site, root, data, old_site, digest, data_files)
     write_discovery(site, options, root)
     return data
 
@@ -412,18 +417,45 @@ def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
     previews.publish(site.drawn, options.previews_dir, root)
 
 
+class DataAhead:
+    """A build's open-data files, begun in a worker as soon as `plan` has their tables (the workbook
+    alone takes seconds at 10k products) while the build goes on, unless the last build's can be kept:
+    `previous` is their digest (see `write_data`). Used as a context, it ends the worker on the way out."""
+
+    def __init__(self, previous: str, page_key: str, jobs: int | None) -> None:
+        self.previous, self.page_key, self.jobs = previous, page_key, jobs
+        self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
+        self.files: parallel.Later[dict[str, bytes]] | None = None
+
+    def begin(self, tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> None:
+        self.digest = incremental.key(self.page_key, tables)
+        self.files = parallel.Later(open_data_files, tables, config, day)
+        if self.digest != self.previous:
+            self.files.start(self.jobs)
+
+    def __enter__(self) -> DataAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.files is not None:
+            self.files.stop()
+
+
+def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> dict[str, bytes]:
+    """Site path → content: the tables as CSV, JSON and one workbook, their catalogue, the shortlist's."""
+    return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
+
+
 def write_data(site: Plan, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()), old_site: Path | None = None,
-               page_key: str = "") -> tuple[str, tuple[str, ...]]:
-    """The open-data files: tables as CSV, JSON and one workbook, and their catalogue, unless
-    `old_site` has them, made from the same tables (`data`: their digest and the files)."""
-    digest = incremental.key(page_key, site.tables) if page_key else ""
+               digest: str = "", files: parallel.Later[dict[str, bytes]] | None = None) -> tuple[str, tuple[str, ...]]:
+    """The open-data files, unless `old_site` has them, made from the same tables (`data`: their
+    `digest` and the files). `files`: them, made ahead; else they are made here."""
     if digest and digest == data[0] and old_site is not None and all(link_into(old_site, root, path) for path in data[1]):
         return data
-    files = {**exports.data_files(site.tables, site.config, site.catalogue.build_date),
-             **inquiry.shortlist_files(site.tables, site.config.languages)}
-    for path, content in files.items():
+    made = files.result() if files is not None else open_data_files(site.tables, site.config, site.catalogue.build_date)
+    for path, content in made.items():
         write_bytes(root, path, content)
-    return digest, tuple(files)
+    return digest, tuple(made)
 
 
 def write_redirects(site: Plan, root: Path) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import multiprocessing.pool
+import multiprocessing.process
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TypeVar
+from contextlib import contextmanager, suppress
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,3 +77,75 @@ def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None 
         if pool is None:
             return [function(item) for item in items]
         return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+
+
+class Later(Generic[R]):
+    """`function(*args)`, worked out in a forked worker while the caller goes on (once `start`ed), or
+    in-process when first asked for. A worker that fails or dies leaves the work to the caller, so
+    its error, if it has one, is raised where the caller's own would be. Used as a context, it ends
+    the worker on the way out."""
+
+    def __init__(self, function: Callable[..., R], *args: Any) -> None:
+        self._function, self._args = function, args
+        self._worker: multiprocessing.process.BaseProcess | None = None
+        self._pipe: Any = None  # the parent's end of a multiprocessing Pipe, while a worker runs
+        self._done: list[R] = []
+
+    def start(self, jobs: int | None = None) -> None:
+        """Fork the worker, if `jobs` allows a second process and the platform can fork. Objects
+        alive before the fork are frozen out of its collections (see `worker_pool`)."""
+        if (jobs or default_jobs()) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self._pipe, child_end = context.Pipe(duplex=False)
+        gc.freeze()
+        try:
+            self._worker = context.Process(target=_work_later, args=(child_end, self._function, self._args),
+                                           daemon=True)
+            self._worker.start()
+        finally:
+            gc.unfreeze()
+        child_end.close()
+
+    def result(self) -> R:
+        if not self._done:
+            sent = self._received()
+            self._done.append(sent[0] if sent else self._function(*self._args))
+        return self._done[0]
+
+    def _received(self) -> tuple[R] | None:
+        """The worker's result, None if it has none to give (not started, failed or died)."""
+        if self._worker is None:
+            return None
+        try:
+            sent: tuple[R] | None = self._pipe.recv()
+        except (EOFError, OSError):  # it died without a word
+            sent = None
+        self.stop(finished=True)
+        return sent
+
+    def stop(self, finished: bool = False) -> None:
+        """End the worker, if there is one: wait for it when it has `finished` (sent its result),
+        else end it where it is."""
+        if self._worker is None:
+            return
+        if not finished:
+            self._worker.terminate()
+        self._worker.join()
+        self._pipe.close()
+        self._worker = None
+
+    def __enter__(self) -> Later[R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _work_later(pipe: Any, function: Callable[..., R], args: tuple) -> None:
+    try:
+        sent: tuple[R] | None = (function(*args),)
+    except BaseException:  # the caller works it out again, and raises the error itself
+        sent = None
+    with suppress(OSError):  # else the caller has gone
+        pipe.send(sent)
