@@ -14,7 +14,9 @@ process each time:
   unchanged  the same inputs again: the build sees nothing changed and leaves the output as is;
   edited     one product's summary changed (three edits one after another, see `edit_and_build`): the
              engine re-reads that entry and renders only the pages that show it, into the spare
-             (cnnt/engine/incremental.py).
+             (cnnt/engine/incremental.py);
+  renamed    one product's name changed, keeping its place in the listings (three edits likewise): a
+             name is also in the search data and in the open-data tables, whose files are made again.
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
 was work rather than waiting. Peak memory is the largest resident size of any one process. Output
 goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
@@ -122,7 +124,7 @@ def machine_speed() -> float:
 
 def measure(size: int, repeat: int) -> dict:
     content = content_for(size)
-    firsts, colds, unchanged, edited = [], [], [], []
+    firsts, colds, unchanged, edited, renamed = [], [], [], [], []
     speed_before = machine_speed()
     for run in range(repeat):
         first_site = RUNS / f"first-{size}-{run}"
@@ -134,7 +136,8 @@ def measure(size: int, repeat: int) -> dict:
         colds.append(run_build(content, site, force=True))
         unchanged.append(run_build(content, site, force=False))
         assert unchanged[-1]["skipped"], "an unchanged rebuild should do no work"
-        edited.extend(edit_and_build(content, site))
+        edited.extend(edit_and_build(content, site, rb"^(summary: )", rb"\1(edited %d) "))
+        renamed.extend(edit_and_build(content, site, rb"^(name: .*)$", rb"\1 (edited %d)"))
     cold_wall = statistics.median(run["wall"] for run in colds)
     pages = colds[0]["pages"]
     return {
@@ -152,22 +155,28 @@ def measure(size: int, repeat: int) -> dict:
         "edited_s": round(statistics.median(run["wall"] for run in edited), 2),
         "edited_rendered": round(statistics.median(run["rendered"] for run in edited)),
         "edited_stages_s": median_stages(edited),
+        "renamed_s": round(statistics.median(run["wall"] for run in renamed), 2),
+        "renamed_rendered": round(statistics.median(run["rendered"] for run in renamed)),
+        "renamed_stages_s": median_stages(renamed),
         "runs": repeat,
     }
 
 
-def edit_and_build(content: Path, site: Path) -> list[dict]:
-    """Three one-entry edits, each built: a product's summary changed, then changed again twice. The
-    first starts from an empty staging folder, as the build before it was a clean one; the others
-    start from the spare (the site the build before replaced), as every build after a merged pull
-    request does: the median is theirs. Each edit is new: putting the summary back as it was would
-    find its pages ready in the spare and render none. The entry is put back as it was afterwards."""
+def edit_and_build(content: Path, site: Path, line: bytes, edited: bytes) -> list[dict]:
+    """Three one-entry edits, each built: a line of a product (the regular expression `line`) changed
+    as `edited` says (its `%d` the edit's number), then changed again twice. The first starts from an
+    empty staging folder, as the build before it was a clean one; the others start from the spare (the
+    site the build before replaced), as every build after a merged pull request does: the median is
+    theirs. Each edit is new: putting the line back as it was would find its pages ready in the spare
+    and render none. The entry is put back as it was afterwards."""
     entry = sorted((content / "products").glob("*.md"))[1]
     original = entry.read_bytes()
     runs = []
     try:
         for number in (1, 2, 3):
-            entry.write_bytes(original.replace(b"\nsummary: ", f"\nsummary: (edited {number}) ".encode(), 1))
+            changed = re.sub(line, edited.replace(b"%d", str(number).encode()), original, count=1, flags=re.M)
+            assert changed != original, f"{entry} has no line {line!r}"
+            entry.write_bytes(changed)
             runs.append(run_build(content, site, force=False))
             assert 0 < runs[-1]["rendered"] < runs[-1]["pages"], "an edit should render only what it changed"
     finally:
@@ -202,7 +211,7 @@ def compare(figures: dict, baseline: dict | None) -> str:
     if not baseline:
         return ""
     parts = []
-    for key in ("first_s", "cold_s", "unchanged_s", "edited_s"):
+    for key in ("first_s", "cold_s", "unchanged_s", "edited_s", "renamed_s"):
         if key in baseline and baseline[key]:
             change = (figures[key] - baseline[key]) / baseline[key] * 100
             parts.append(f"{key} {change:+.0f}% ({baseline[key]})")
@@ -227,6 +236,8 @@ def report(size: int, figures: dict, baseline: dict | None) -> str:
             f"    unchanged       {figures['unchanged_s']:6.2f} s\n"
             f"    one entry edited {figures['edited_s']:5.2f} s wall, {figures['edited_rendered']} pages rendered\n"
             f"                    ({stages('edited_stages_s')})\n"
+            f"    one name edited {figures['renamed_s']:5.2f} s wall, {figures['renamed_rendered']} pages rendered\n"
+            f"                    ({stages('renamed_stages_s')})\n"
             f"    machine speed   {seconds_list(figures['machine_s'])} "
             f"(a fixed piece of Python work, before and after; lower is faster)"
             f"{compare(figures, baseline)}")
