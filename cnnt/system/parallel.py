@@ -1,4 +1,5 @@
-"""Spread independent work over the machine's cores (parsing entries, rendering pages).
+"""Spread independent work over the machine's cores (parsing entries, rendering pages), and do one
+piece of work in a worker while the caller goes on (`Later`: the open-data files).
 
 Workers are forked, so they share the already-loaded vocabularies, templates and catalogue
 without pickling them; where fork is unavailable, or the work is small, it runs in-process.
