@@ -423,3 +423,38 @@ def test_open_data_an_interrupted_finish_left_is_written_after_a_later_edit(prev
     fair = content / "fairs/hoi-cho-cnnt-ca-mau-2026.md"  # not a quick edit, and the tables stay as they are
     preview.rebuild([edit(fair, "summary: Trưng bày", "summary: Trưng bày và bán")])
     same_as_full_build(preview, tmp_path)
+
+
+def test_the_open_data_files_are_made_by_a_worker_while_the_lock_is_free(preview, tmp_path, monkeypatch):
+    """After an edit that changes the open-data tables, `finish` has a worker make their files (seconds
+    at 10k products) and does not hold the lock meanwhile: an edit saved then need not wait for them."""
+    import os
+    from dataclasses import replace
+
+    from cnnt.engine import pipeline
+    from cnnt.system import parallel
+    noted, real_files, real_result = tmp_path / "pids", pipeline.open_data_files, parallel.Later.result
+    lock_free = []
+
+    def noting_pid(*args):  # in the worker: its process id, where the test can read it
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real_files(*args)
+
+    def noting_the_lock(self):
+        lock_free.append(preview.lock.acquire(blocking=False))
+        if lock_free[-1]:
+            preview.lock.release()
+        return real_result(self)
+
+    preview.options = replace(preview.options, jobs=2)  # a worker, whatever this machine's cores
+    content = preview.options.content_dir
+    preview.rebuild([edit(content / "facilities/my-thuyen.md", "0900 000 102", "0900 000 999")])  # in a table
+    monkeypatch.setattr(pipeline, "open_data_files", noting_pid)
+    monkeypatch.setattr(parallel.Later, "result", noting_the_lock)
+    preview.finish()
+    made = noted.read_text().split()
+    assert len(made) == 1 and made != [str(os.getpid())], "made once, by a worker"
+    assert lock_free == [True] and not preview.data_stale
+    monkeypatch.undo()
+    same_as_full_build(preview, tmp_path)
