@@ -329,6 +329,7 @@ class Describer:
         values as they are (their repr goes into the digest). Exact types are looked up first: a
         10k-product catalogue's pages hold 600,000 values."""
         entry_part, memo, kinds_of = self._entry_part, self._memo, ENTRY_KINDS
+        memo_get = memo.get  # the memo holds entries only, all alive: no other value has their id
 
         def entry(value: Product | Facility | Fair | Decision, kind: str) -> str:
             if shown is not None:
@@ -345,6 +346,10 @@ class Describer:
                 return entry(value, kind) if found is None else found  # type: ignore[arg-type]
             kind_of_value = type(value)
             if kind_of_value is list or kind_of_value is tuple:
+                if shown is None:  # a list of entries all worked out before (most are) is looked up in C
+                    keys = tuple(map(memo_get, map(id, value)))  # type: ignore[call-overload]
+                    if None not in keys:
+                        return keys
                 return tuple(map(part, value))  # type: ignore[call-overload]
             if kind_of_value is dict:
                 return tuple((name, part(item)) for name, item in value.items())  # type: ignore[attr-defined]
