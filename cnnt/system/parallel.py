@@ -11,6 +11,7 @@ import multiprocessing
 import multiprocessing.pool
 import multiprocessing.process
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Generic, TypeVar
@@ -20,6 +21,7 @@ R = TypeVar("R")
 
 MIN_ITEMS_PER_WORKER = 200
 BATCH_GC_THRESHOLDS = (50_000, 50, 1000)  # see `batch_memory`
+STALL_SECONDS = 60.0  # a `Later` worker that uses no CPU time for this long is taken to be stuck
 
 
 def default_jobs() -> int:
@@ -82,12 +84,16 @@ def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None 
 
 class Later(Generic[R]):
     """`function(*args)`, worked out in a forked worker while the caller goes on (once `start`ed), or
-    in-process when first asked for. A worker that fails or dies leaves the work to the caller, so
-    its error, if it has one, is raised where the caller's own would be. Used as a context, it ends
-    the worker on the way out."""
+    in-process when first asked for. A worker that fails, dies or is stuck leaves the work to the
+    caller, so its error, if it has one, is raised where the caller's own would be. Used as a
+    context, it ends the worker on the way out.
 
-    def __init__(self, function: Callable[..., R], *args: Any) -> None:
-        self._function, self._args = function, args
+    Stuck: a child forked while another thread of the caller held a lock (the preview forks from a
+    process that also runs its server and watcher) can wait for that lock for ever, as no thread of
+    its own will release it. A worker that has used no CPU time for `stall` seconds is ended."""
+
+    def __init__(self, function: Callable[..., R], *args: Any, stall: float = STALL_SECONDS) -> None:
+        self._function, self._args, self._stall = function, args, stall
         self._worker: multiprocessing.process.BaseProcess | None = None
         self._pipe: Any = None  # the parent's end of a multiprocessing Pipe, while a worker runs
         self._done: list[R] = []
@@ -118,12 +124,28 @@ class Later(Generic[R]):
         """The worker's result, None if it has none to give (not started, failed or died)."""
         if self._worker is None:
             return None
+        if not self._heard_from():
+            self.stop()
+            return None
         try:
             sent: tuple[R] | None = self._pipe.recv()
         except (EOFError, OSError):  # it died without a word
             sent = None
         self.stop(finished=True)
         return sent
+
+    def _heard_from(self) -> bool:
+        """Wait until the worker sends its result or ends; False if it is stuck (see the class)."""
+        assert self._worker is not None and self._worker.pid is not None, "started"
+        pid, used = self._worker.pid, _cpu_ticks(self._worker.pid)
+        since = time.monotonic()
+        while not self._pipe.poll(min(1.0, self._stall)):
+            now_used = _cpu_ticks(pid)
+            if now_used is None or now_used != used:  # working (or this system cannot say)
+                used, since = now_used, time.monotonic()
+            elif time.monotonic() - since >= self._stall:
+                return False
+        return True
 
     def stop(self, finished: bool = False) -> None:
         """End the worker, if there is one: wait for it when it has `finished` (sent its result),
@@ -141,6 +163,16 @@ class Later(Generic[R]):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """The CPU time a process has used, in clock ticks (Linux's /proc); None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stream:
+            fields = stream.read().rpartition(b")")[2].split()
+        return int(fields[11]) + int(fields[12])  # utime and stime, the 14th and 15th fields
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _work_later(pipe: Any, function: Callable[..., R], args: tuple) -> None:

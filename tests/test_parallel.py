@@ -1,0 +1,79 @@
+"""Work done in forked workers (cnnt/system/parallel.py): a `Later` worker that is stuck is ended and
+its work done by the caller; one that is busy, however long, is waited for."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+
+import pytest
+
+from cnnt.system import parallel
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods()
+                                or not os.path.exists(f"/proc/{os.getpid()}/stat"),
+                                reason="workers are forked, and their CPU time read from /proc")
+
+
+def result_within(later: parallel.Later, seconds: float) -> tuple:
+    """`later.result()`, failing the test if it has not come within `seconds` (rather than hanging)."""
+    found: list = []
+    waiter = threading.Thread(target=lambda: found.append(later.result()), daemon=True)
+    waiter.start()
+    waiter.join(seconds)
+    assert found, f"no result within {seconds} s: the caller waits for a stuck worker"
+    return found[0]
+
+
+def test_a_worker_stuck_on_a_lock_another_thread_held_is_ended_and_the_work_done_by_the_caller():
+    """As in the preview: a thread (its server, say) holds a lock when the worker is forked. The
+    worker's copy of the lock stays held for ever, as the thread that held it is not in the worker."""
+    lock, held, release = threading.Lock(), threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with lock:
+            held.set()
+            release.wait()
+
+    def doubled(number: int) -> tuple[int, int]:
+        with lock:
+            return number * 2, os.getpid()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait()
+    later = parallel.Later(doubled, 21, stall=1.0)
+    later.start(2)
+    release.set()
+    thread.join()
+    assert result_within(later, 60) == (42, os.getpid()), "worked out by the caller"
+    assert not multiprocessing.active_children(), "the stuck worker is ended"
+
+
+def test_a_busy_worker_is_waited_for_however_long_it_takes():
+    def doubled_slowly(number: int) -> tuple[int, int]:
+        end = time.process_time() + 3 * 2.0  # three times as long as a worker may stall, all of it working
+        while time.process_time() < end:
+            pass
+        return number * 2, os.getpid()
+
+    later = parallel.Later(doubled_slowly, 21, stall=2.0)
+    later.start(2)
+    value, maker = result_within(later, 120)
+    assert value == 42 and maker != os.getpid(), "made by the worker"
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_that_sleeps_past_the_stall_is_taken_for_stuck():
+    parent = os.getpid()
+
+    def doubled(number: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            time.sleep(600)  # no CPU time used: a worker waiting for ever looks like this
+        return number * 2, os.getpid()
+
+    later = parallel.Later(doubled, 21, stall=1.0)
+    later.start(2)
+    assert result_within(later, 60) == (42, parent)
+    assert not multiprocessing.active_children()
