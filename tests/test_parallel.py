@@ -77,3 +77,20 @@ def test_a_worker_that_sleeps_past_the_stall_is_taken_for_stuck():
     later.start(2)
     assert result_within(later, 60) == (42, parent)
     assert not multiprocessing.active_children()
+
+
+def test_a_worker_that_does_not_exit_after_its_result_is_ended():
+    """A child forked while another thread held stderr's lock hangs flushing it on its way out; here,
+    a thread of the worker's own that never ends keeps it from exiting."""
+    parent = os.getpid()
+
+    def doubled(number: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            threading.Thread(target=time.sleep, args=(600,)).start()  # joined on exit: for ever
+        return number * 2, os.getpid()
+
+    later = parallel.Later(doubled, 21, stall=1.0)
+    later.start(2)
+    value, maker = result_within(later, 60)
+    assert value == 42 and maker != parent, "the worker's result is used"
+    assert not multiprocessing.active_children(), "and the worker ended"

@@ -22,6 +22,7 @@ R = TypeVar("R")
 MIN_ITEMS_PER_WORKER = 200
 BATCH_GC_THRESHOLDS = (50_000, 50, 1000)  # see `batch_memory`
 STALL_SECONDS = 60.0  # a `Later` worker that uses no CPU time for this long is taken to be stuck
+EXIT_SECONDS = 5.0  # how long a `Later` worker that has sent its result is given to exit
 
 
 def default_jobs() -> int:
@@ -148,11 +149,14 @@ class Later(Generic[R]):
         return True
 
     def stop(self, finished: bool = False) -> None:
-        """End the worker, if there is one: wait for it when it has `finished` (sent its result),
-        else end it where it is."""
+        """End the worker, if there is one: give it a moment to exit when it has `finished` (sent its
+        result), else end it where it is. (It may not exit by itself: a child forked while another
+        thread held the lock of stderr hangs when it flushes it on its way out.)"""
         if self._worker is None:
             return
-        if not finished:
+        if finished:
+            self._worker.join(EXIT_SECONDS)
+        if self._worker.is_alive():
             self._worker.terminate()
         self._worker.join()
         self._pipe.close()
