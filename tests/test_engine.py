@@ -646,6 +646,32 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     assert snapshot(tmp_path / "site") == work.clean()
 
 
+def test_a_build_reads_no_link_preview_the_last_build_found_whole(tmp_path, monkeypatch):
+    """The engine's cache keeps the link previews found whole, by size, time and inode: the next build
+    checks each by one stat instead of reading it. One changed since is read, and drawn again."""
+    work = Work(tmp_path)
+    work.build()
+    folder = work.options("site").previews_dir
+    images = sorted(folder.glob("og-*.jpg"))
+    assert len(images) >= 5
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *args, **kwargs: opened.append(str(path)) or real_open(path, *args, **kwargs))
+    edit_summary(work, random.Random(12))
+    work.build()
+    assert [path for path in opened if "/og-" in path] == [], "none read again"
+    whole = images[2].read_bytes()
+    cut = images[2].with_suffix(".cut")  # replaced by a file cut short, as a crash while drawing it could leave
+    cut.write_bytes(whole[:-100])        # (not written in place: the published site shares its data)
+    os.replace(cut, images[2])
+    opened.clear()
+    edit_summary(work, random.Random(13))
+    work.build()
+    assert [path for path in opened if "/og-" in path] == [str(images[2])]
+    assert images[2].read_bytes() == whole, "drawn again"
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
 @pytest.mark.parametrize("fault", ["dies", "raises"])
 def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeypatch, fault):
     """A worker killed (out of memory, say) or failing: the build makes the files itself, and an

@@ -78,6 +78,7 @@ class State:
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
     files: frozenset[str] = frozenset()  # every file of that site
     spare: Spare | None = None     # the site before it, kept as the next build's staging folder
+    previews: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # link previews found whole (previews.prepare)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Reuse:
     signatures: dict[str, str] = field(default_factory=dict)
     data: tuple[str, tuple[str, ...]] = ("", ())
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
+    previews: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # as the state had them
     previous: State | None = None  # the state, when it describes the live site (which becomes the spare)
 
 
@@ -219,8 +221,9 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     except Exception:  # a damaged bucket the file's checksum let through
         return Reuse(why_clean="no cache")
     if state.page_key != page_key:
-        return Reuse(entries, buckets, state.search, why_clean="templates, settings or date changed", previous=state)
-    return Reuse(entries, buckets, state.search, state.signatures, state.data, previous=state)
+        return Reuse(entries, buckets, state.search, why_clean="templates, settings or date changed", previous=state,
+                     previews=state.previews)
+    return Reuse(entries, buckets, state.search, state.signatures, state.data, previous=state, previews=state.previews)
 
 
 def unpacked(buckets: dict[int, Bucket]) -> dict:

@@ -244,8 +244,9 @@ class Caches:
     entries: dict = field(default_factory=dict)      # entry file → (stamp, parse result)
     search: search.SearchCache = field(default_factory=lambda: search.SearchCache())
     codes: Mapping[str, qr.QRCode] = field(default_factory=dict)  # a qr.CodeStore once made
-    # link previews found whole, for the preview (a build reads each once: a stat first would add to that)
-    previews: previews.CheckedImages | None = None
+    # link previews found whole, by their size, time and inode then: the preview keeps them between
+    # edits, a build in the engine's cache file, so an image is read only when it changed
+    previews: previews.CheckedImages = field(default_factory=dict)
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
@@ -315,7 +316,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     else:
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
-    caches = Caches(entries=reuse.entries, search=reuse.search)
+    caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
     with DataAhead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as data_ahead:
         site = plan(options, config, timer, caches, data_ahead=data_ahead)
         describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
@@ -345,7 +346,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                              {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse))
+                              {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse),
+                              caches.previews)
     write_atomic(options.engine_file, incremental.state_file(state, incremental.buckets_of(caches.entries, reuse.buckets)),
                  durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())

@@ -118,6 +118,8 @@ def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
             path = os.path.join(folder, f"og-{card.key}.jpg")
             stat = os.stat(path)
             checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        for path in set(checked) - {os.path.join(folder, f"og-{key}.jpg") for key in wanted}:
+            del checked[path]  # no longer used (a build keeps the rest in its cache file)
     for name in os.listdir(folder):
         if name.removeprefix("og-").removesuffix(".jpg") not in wanted:
             os.unlink(os.path.join(folder, name))
@@ -132,29 +134,29 @@ CheckedImages = dict[str, tuple[int, int, int]]  # image file → (size, time, i
 def _whole(path: str, checked: CheckedImages | None = None) -> bool:
     """A JPEG from start to end marker: one cut short or overwritten by something else is drawn again.
     (Read with plain system calls: Python's buffered files cost more than the reading, 12,000 times.)
-    With `checked`, a file found whole before and not changed since is not read: one call, not five."""
-    marks = None
-    if checked is not None:
+    With `checked`, a file found whole before and not changed since is not read: one call, not five;
+    one found whole now is added to it."""
+    if checked is not None and path in checked:
         try:
             stat = os.stat(path)
         except OSError:
             return False
-        marks = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        if checked.get(path) == marks:
+        if checked[path] == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
             return True
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        size = os.fstat(fd).st_size
+        stat = os.fstat(fd)
+        size = stat.st_size
         whole = size >= 5 and os.pread(fd, 3, 0) == b"\xff\xd8\xff" and os.pread(fd, 2, size - 2) == b"\xff\xd9"
     except OSError:
         return False
     finally:
         os.close(fd)
-    if whole and checked is not None and marks is not None:
-        checked[path] = marks
+    if whole and checked is not None:
+        checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return whole
 
 
