@@ -51,6 +51,7 @@ from ..content import kinds
 from ..content.model import Catalogue, Decision, Facility, Fair, Product
 from ..site.images import PhotoSet
 from ..site.pages import BoothCard, Page, Selection
+from ..site.previews import CheckedImages
 from ..site.search import SearchCache, SearchIndex
 from ..system import parallel
 
@@ -78,7 +79,7 @@ class State:
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
     files: frozenset[str] = frozenset()  # every file of that site
     spare: Spare | None = None     # the site before it, kept as the next build's staging folder
-    previews: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # link previews found whole (previews.prepare)
+    previews: CheckedImages = field(default_factory=dict)  # link previews found whole (previews.prepare)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ class Reuse:
     signatures: dict[str, str] = field(default_factory=dict)
     data: tuple[str, tuple[str, ...]] = ("", ())
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
-    previews: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # as the state had them
+    previews: CheckedImages = field(default_factory=dict)  # as the state had them
     previous: State | None = None  # the state, when it describes the live site (which becomes the spare)
 
 

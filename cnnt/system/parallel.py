@@ -122,7 +122,7 @@ class Later(Generic[R]):
         return self._done[0]
 
     def _received(self) -> tuple[R] | None:
-        """The worker's result, None if it has none to give (not started, failed or died)."""
+        """The worker's result, None if it has none to give (not started, failed, died or stuck)."""
         if self._worker is None:
             return None
         if not self._heard_from():
