@@ -136,27 +136,28 @@ def _whole(path: str, checked: CheckedImages | None = None) -> bool:
     (Read with plain system calls: Python's buffered files cost more than the reading, 12,000 times.)
     With `checked`, a file found whole before and not changed since is not read: one call, not five;
     one found whole now is added to it."""
-    if checked is not None and path in checked:
+    marks = None
+    if checked is not None:
         try:
             stat = os.stat(path)
         except OSError:
             return False
-        if checked[path] == (stat.st_size, stat.st_mtime_ns, stat.st_ino):
+        marks = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        if checked.get(path) == marks:
             return True
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        stat = os.fstat(fd)
-        size = stat.st_size
+        size = os.fstat(fd).st_size
         whole = size >= 5 and os.pread(fd, 3, 0) == b"\xff\xd8\xff" and os.pread(fd, 2, size - 2) == b"\xff\xd9"
     except OSError:
         return False
     finally:
         os.close(fd)
-    if whole and checked is not None:
-        checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    if whole and checked is not None and marks is not None:
+        checked[path] = marks
     return whole
 
 
