@@ -17,15 +17,19 @@ import unicodedata
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import font_roboto
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageColor, ImageDraw, ImageFont
 
-from ..system import parallel
-from . import urls
 from ..content.config import SiteConfig
 from ..content.model import Catalogue
+from ..system import parallel
 from ..system.write import link_all, write_atomic
+from . import urls
+
+if TYPE_CHECKING:
+    from PIL._imaging import ImagingCore  # what Image.im is: Pillow's image in C
 
 SIZE = (1200, 630)
 OPERATION = "og-v3"  # change when the drawing changes: new names, so old images are never reused
@@ -201,24 +205,26 @@ def write(image: Image.Image, xy: tuple[int, int], text: str, font: str, size: i
         return
     x, y = xy
     position = float(x)
+    image.load()  # (the core image, pasted into directly: Image.paste's checks cost more than the paste)
+    canvas, colour = image.im, ImageColor.getcolor(fill, image.mode)
     for character, following in zip(text, [*text[1:], None]):
         mask, (left, top) = _glyph(font, size, character)
         if mask is not None:
             at = int(position) + left, y + top
-            image.paste(fill, (*at, at[0] + mask.width, at[1] + mask.height), mask)
+            canvas.paste(colour, (*at, at[0] + mask.size[0], at[1] + mask.size[1]), mask)
         position += _advance(font, size, character, following)
 
 
-_GLYPHS: dict[tuple[str, int, str], tuple[Image.Image | None, tuple[int, int]]] = {}
+_GLYPHS: dict[tuple[str, int, str], tuple[ImagingCore | None, tuple[int, int]]] = {}
 _ADVANCES: dict[tuple[str, int, str, str | None], float] = {}
 
 
-def _glyph(font: str, size: int, character: str) -> tuple[Image.Image | None, tuple[int, int]]:
+def _glyph(font: str, size: int, character: str) -> tuple[ImagingCore | None, tuple[int, int]]:
     """A character's coverage mask and where it goes from the pen's position (None: nothing inked)."""
     key = (font, size, character)
     if key not in _GLYPHS:
         mask, offset = _font(font, size).getmask2(character, mode="L")
-        _GLYPHS[key] = (Image.frombytes("L", mask.size, bytes(mask)) if mask.size[0] and mask.size[1] else None,
+        _GLYPHS[key] = (Image.frombytes("L", mask.size, bytes(mask)).im if mask.size[0] and mask.size[1] else None,
                         offset)
     return _GLYPHS[key]
 
