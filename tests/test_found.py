@@ -255,6 +255,44 @@ def test_the_preview_reads_each_link_preview_once_until_it_changes(tmp_path, mon
     assert files["products/0/"].is_file() and opened == []
 
 
+def test_a_card_encoded_row_by_row_has_the_bytes_of_the_card_encoded_whole(monkeypatch):
+    """A card's JPEG encodes only the rows of blocks its text inks and takes the others from the blank
+    card (site/previews.py `jpeg`): the bytes are those of the whole card encoded at once, for every
+    layout (long names over three lines, an English name, a badge, text Pillow draws itself, no text)."""
+    import unicodedata
+
+    from cnnt.site import previews
+
+    cards = [previews.Card("Ấm chén Bát Tràng men rạn cổ truyền thống Việt Nam loại một đặc biệt cao cấp nhất",
+                           "Bat Trang crackle-glaze tea set", "HTX Gốm Bát Tràng · Hà Nội", "Quốc gia 2025 · National",
+                           "#8a1c1c", "Danh mục sản phẩm CNNT", "#0b5d3b"),
+             previews.Card("Mắm", "", "HTX Mẫu · Cà Mau", "", "", "Danh mục", "#0b5d3b"),
+             previews.Card(unicodedata.normalize("NFD", "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ gạo"), "",
+                           unicodedata.normalize("NFD", "Hợp tác xã Ấp Ứ · Cà Mau"),
+                           "", "", "Danh mục", "#3d5a80"),
+             previews.Card(" ", "", " ", "", "", "Danh mục", "#0b5d3b")]
+    rows_encoded = []
+    whole_encode, splice = previews.encoded, previews.jpeg
+
+    def encoded(image):
+        rows_encoded.append(image.height)
+        return whole_encode(image)
+
+    wholes = []  # each card's image encoded at once
+
+    def jpeg(image, *args):
+        wholes.append(whole_encode(image))
+        return splice(image, *args)
+
+    monkeypatch.setattr(previews, "encoded", encoded)
+    monkeypatch.setattr(previews, "jpeg", jpeg)
+    monkeypatch.setattr(previews, "_BLANK_CARDS", {})
+    for card in cards:
+        assert previews.draw(card) == wholes[-1], card.title
+    assert previews.SIZE[1] in rows_encoded  # each blank card, once
+    assert min(rows_encoded) < previews.SIZE[1] / 3  # a one-line name: most rows not encoded
+
+
 @pytest.mark.parametrize("text", ["Bánh tráng phơi sương Trảng Bàng", "AVATAR Tây Việt — “Đặc sản” 100%",
                                   "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ", "漢字 ☕ emoji-less"])
 @pytest.mark.parametrize("font, size", [("RobotoBold", 68), ("RobotoItalic", 38), ("Roboto", 38)])
