@@ -238,22 +238,22 @@ def _blank_card(site: str, background: str) -> tuple[bytes, tuple[bytes, ...]]:
     return _BLANK_CARDS[(site, background)]
 
 
-def _rows_of(jpeg: bytes, count: int) -> tuple[bytes, tuple[bytes, ...]]:
+def _rows_of(data: bytes, count: int) -> tuple[bytes, tuple[bytes, ...]]:
     """A JPEG with a restart marker after each of its `count` rows of blocks: (everything up to the
     coded data, each row's coded data)."""
     at = 2  # after SOI; then each segment is a marker and its length, up to and including SOS
     while True:
-        marker, length = jpeg[at + 1], int.from_bytes(jpeg[at + 2:at + 4], "big")
+        marker, length = data[at + 1], int.from_bytes(data[at + 2:at + 4], "big")
         at += 2 + length
         if marker == 0xDA:
             break
-    if not jpeg.endswith(b"\xff\xd9"):
+    if not data.endswith(b"\xff\xd9"):
         raise ValueError("a JPEG without its end marker")
-    rows = tuple(_RESTART.split(jpeg[at:-2]))
+    rows = tuple(_RESTART.split(data[at:-2]))
     if len(rows) != count:
         raise RuntimeError(f"JPEG with {len(rows)} restart intervals, not a row of blocks each ({count}): "
                            "this Pillow does not write restart markers as asked")
-    return jpeg[:at], rows
+    return data[:at], rows
 
 
 def write(image: Image.Image, xy: tuple[int, int], text: str, font: str, size: int, fill: str) -> tuple[int, int]:
