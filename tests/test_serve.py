@@ -171,6 +171,53 @@ def test_an_in_place_edit_keeps_what_the_preview_worked_out_with_the_edited_entr
     same_as_full_build(preview, tmp_path)
 
 
+def test_a_new_name_that_keeps_the_entrys_place_is_a_quick_edit_with_new_link_previews(preview, tmp_path, monkeypatch):
+    """A product or facility renamed without leaving its place in any order by name takes the quick
+    path (nothing is planned again), yet its link preview is drawn again (a facility's products' too:
+    their cards name it), every page that shows it changes, and the site is a full build's. A name
+    that would tie with a neighbour's, or move under another letter, is planned again."""
+    planned: list[int] = []  # the preview's edits that planned the catalogue again
+    real_update = Preview._update
+    monkeypatch.setattr(Preview, "_update", lambda self: planned.append(1) or real_update(self))
+    content, out = preview.options.content_dir, preview.options.out_dir
+
+    def image_of(page: str) -> str:
+        return re.search(r'property="og:image" content="[^"]*/(media/[^"]+)"', (out / page).read_text()).group(1)
+
+    product_page, facility_page = "products/ca-chi-vang-kho/index.html", "facilities/my-thuyen/index.html"
+    before = image_of(product_page), image_of(facility_page)
+    line = preview.rebuild([edit(content / "facilities/my-thuyen.md", "name: Công ty TNHH Mỹ Thuyền",
+                                 "name: Công ty TNHH Mỹ Thuyền Cà Mau")])
+    assert planned == [] and not preview.errors and 0 < rendered(preview, line) < len(preview.pages) / 5
+    assert image_of(product_page) != before[0] and image_of(facility_page) != before[1]
+    assert (out / image_of(product_page)).is_file() and not (out / before[0]).exists()
+    assert "Mỹ Thuyền Cà Mau" in (out / "groups/food/index.html").read_text()  # its products' cards
+    preview.finish()  # after the reload: the search data, the sitemap, the editor's choice of facility
+    assert "Mỹ Thuyền Cà Mau" in (out / "admin/config.json").read_text()
+    withdrawn = "products/keo-dua-la-dua/index.html"  # a withdrawn product's page keeps a card naming its maker
+    before = image_of(withdrawn)
+    preview.rebuild([edit(content / "facilities/keo-dua-mo-cay.md", "name: Cơ sở Kẹo dừa Thanh Long",
+                          "name: Cơ sở Kẹo dừa Thanh Long Mỏ Cày")])
+    assert planned == [] and not preview.errors and image_of(withdrawn) != before
+    same_as_full_build(preview, tmp_path)
+
+    product = content / "products/kho-muc-my-thuyen/index.md"
+    preview.rebuild([edit(product, "name: Khô mực Mỹ Thuyền", "name: Khô mực Mỹ Thuyền loại một")])
+    preview.rebuild([edit(content / "products/keo-dua-la-dua.en.md", "name: Pandan coconut candy",
+                          "name: Pandan leaf coconut candy")])  # a withdrawn product: planned again
+    assert planned == [1] and not preview.errors
+    assert "Khô mực Mỹ Thuyền loại một" in (out / "groups/food/index.html").read_text()
+    same_as_full_build(preview, tmp_path)
+
+    preview.rebuild([edit(product, "name: Khô mực Mỹ Thuyền loại một", "name: Khăn bông cotton")])  # a tie
+    preview.rebuild([edit(content / "products/ong-hut-tre.md", "name: Ống hút tre", "name: Ống hút tre tự nhiên")])
+    preview.rebuild([edit(content / "products/ong-hut-tre.md", "name: Ống hút tre tự nhiên", "name: Ớt hút tre")])
+    # past a withdrawn product's name (Kẹo dừa lá dứa), though between the same neighbours offered
+    preview.rebuild([edit(content / "products/keo-dua-sau-rieng.md", "name: Kẹo dừa sầu riêng", "name: Kẹo dừa bơ")])
+    assert planned == [1, 1, 1, 1] and not preview.errors  # the tie, the new letter, the withdrawn passed
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_bundle_folder_renamed_moves_every_link_to_it(preview, tmp_path):
     """A new bundle product (no build has published it, so no alias is due) renamed with nothing in it
     changed: the listings that show it link to its new address."""

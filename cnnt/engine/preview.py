@@ -18,6 +18,7 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import threading
 import time
@@ -32,8 +33,9 @@ from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
 from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
+from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
-from ..site import exports, search, statistics
+from ..site import exports, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, filter_keys
 from ..site.render import Renderer
 from ..system import parallel
@@ -60,6 +62,7 @@ class Preview:
         self.search_stale = False  # after an edit to entries: the search data
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
+        self.editor_stale = False  # after a quick rename: the editor's choices of entries name them
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
         self.dates: dict[str, dt.date] | None = None  # entry pages → day last changed (None: not read yet)
@@ -168,6 +171,16 @@ class Preview:
         """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
+    def _drawn(self, catalogue: Catalogue, plan: pipeline.Plan, renamed: list[Product | Facility]) -> dict[str, str]:
+        """The link previews after these entries were renamed: theirs, and a facility's products', whose
+        cards name it, drawn if new (the old ones are left to the next full `prepare` to drop)."""
+        products = [item for item in renamed if isinstance(item, Product)] + _products_of(renamed, catalogue)
+        colours = previews.stylesheet_colours(self.options.static_dir)
+        cards = previews.cards_of(catalogue, plan.config, colours, products,
+                                  [item for item in renamed if isinstance(item, Facility)])
+        return {**plan.drawn, **previews.draw_missing(cards, self.options.previews_dir, self.options.jobs,
+                                                      self.caches.previews)}
+
     def _keep(self, plan: pipeline.Plan, describer: incremental.Describer, signatures: dict[str, str] | None = None,
               described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset()) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry.
@@ -188,13 +201,15 @@ class Preview:
         self.pages = {page.output: page for page in plan.pages}
         self.signatures = signatures
         self.replaced = []
-        self.search_stale = self.data_stale = self.discovery_stale = False
+        self.search_stale = self.data_stale = self.discovery_stale = self.editor_stale = False
 
     def _quick(self, changed: list[Path]) -> int | None:
         """An edit to existing product or facility files that leaves every page where it was:
         re-parse those files, re-render the pages that show them. The search data follows in
         `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
-        removed or renamed entry; another name, group, level, facility, province, photo list…)."""
+        removed or renamed file; a name that moves the entry; another group, level, facility,
+        province, photo list…). A new name that keeps the entry's place draws its link preview
+        again (and its products', for a facility) and re-renders the pages that show them too."""
         plan = self.last
         catalogue = plan.catalogue
         cached = self.caches.entries
@@ -235,11 +250,15 @@ class Preview:
             tokens[id(item)] = incremental.entry_token(main, cached[main][0])
         catalogue = catalogue.with_edits(swaps, products=products, facilities=facilities, current=current,
                                          awards=resolved)
+        renamed = [swaps[id(old)] for old in edited if swaps[id(old)].name != old.name]
+        drawn = self._drawn(catalogue, plan, renamed) if renamed else plan.drawn
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
-                            reuse=plan.renderer, drawn=plan.drawn)
-        plan = replace(plan, catalogue=catalogue, renderer=renderer)
+                            reuse=plan.renderer, drawn=drawn)
+        plan = replace(plan, catalogue=catalogue, renderer=renderer, drawn=drawn)
         routes = Routes(catalogue, plan.config, plan.vocab, plan.indexes)
         keys = {(incremental.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
+        # a facility's name is on its products' cards, in every listing that shows them
+        keys |= {(incremental.ENTRY_KINDS[Product], product.slug) for product in _products_of(renamed, catalogue)}
         outputs = set().union(*(self.containing.get(key, set()) for key in keys))
         self.replaced.extend(edited)
         describer = self.describer.after_edits(catalogue, tokens, edited)
@@ -251,6 +270,9 @@ class Preview:
         for item in swaps.values():
             if isinstance(item, Facility):
                 pipeline.write_vcard(plan, item, self.options.out_dir)
+        if renamed:  # the images the pages now name; the editor's choices (`finish`) show the names too
+            previews.republish(self.last.drawn, plan.drawn, self.options.previews_dir, self.options.out_dir)
+            self.editor_stale = True
         plan.pages[:] = list(self.pages.values())
         self.plan, self.describer = plan, describer
         self.search_stale = self.discovery_stale = True
@@ -259,9 +281,10 @@ class Preview:
 
     def finish(self) -> None:
         """Work that may wait until the browser has reloaded: the search data after a quick edit, the
-        open-data files and numbers, the sitemap's dates. Done in steps, the lock taken for each: when
-        another edit is waiting, it stops between steps and that edit's rebuild goes first (its own
-        `finish` then does the work, so the site ends up the same)."""
+        open-data files and numbers, the sitemap's dates, the editor's choices after a quick rename.
+        Done in steps, the lock taken for each: when another edit is waiting, it stops between steps
+        and that edit's rebuild goes first (its own `finish` then does the work, so the site ends up
+        the same)."""
         asked = self.asked
         with self.lock:
             if self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
@@ -281,6 +304,9 @@ class Preview:
             self.touched.clear()
             pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
             self.discovery_stale = False
+            if self.editor_stale:
+                pipeline.write_editor(plan, self.options, self.options.out_dir, assets=False)
+                self.editor_stale = False
 
     def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
@@ -381,7 +407,9 @@ def _same_place(old: Product | Facility, new: Entry | None, catalogue: Catalogue
     (`current`: the products' levels after the edit)."""
     if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
         return False
-    if (old.slug, old.name, old.aliases, old.withdrawn) != (new.slug, new.name, new.aliases, new.withdrawn):
+    if (old.slug, old.aliases, old.withdrawn) != (new.slug, new.aliases, new.withdrawn):
+        return False
+    if old.name.vi != new.name.vi and not _same_rank(old, new, catalogue):
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
@@ -392,6 +420,32 @@ def _same_place(old: Product | Facility, new: Entry | None, catalogue: Catalogue
     if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes; /kinds/ the kind
         return (old.province.term, old.commune, old.kind) == (new.province.term, new.commune, new.kind)
     return False
+
+
+def _products_of(entries: Iterable[Product | Facility], catalogue: Catalogue) -> list[Product]:
+    """The products, withdrawn ones too, of the facilities among these entries (their cards name it)."""
+    makers = {entry.slug for entry in entries if isinstance(entry, Facility)}
+    return [product for product in catalogue.every_product.values() if product.facility_slug in makers] if makers else []
+
+
+def _same_rank(old: Product | Facility, new: Product | Facility, catalogue: Catalogue) -> bool:
+    """Whether an entry's new name keeps its place in every order by name: under the same letter in
+    the A–Z listings, and strictly between the same neighbours of its kind, withdrawn ones included
+    (a name equal to another's would be ordered by slug in some lists, by reading order in others)."""
+    if initial(old.name.vi) != initial(new.name.vi):
+        return False
+    ordered = catalogue.sorted_products if isinstance(old, Product) else catalogue.sorted_facilities
+    withdrawn = catalogue.withdrawn_products if isinstance(old, Product) else catalogue.withdrawn_facilities
+    place = bisect.bisect_left(ordered, (sort_key(old.name.vi), old.slug),
+                               key=lambda entry: (sort_key(entry.name.vi), entry.slug))
+    if place == len(ordered) or ordered[place] is not old:
+        return False
+    low, high = sorted((sort_key(old.name.vi), sort_key(new.name.vi)))
+    if place > 0 and not sort_key(ordered[place - 1].name.vi) < low:
+        return False
+    if place + 1 < len(ordered) and not high < sort_key(ordered[place + 1].name.vi):
+        return False
+    return not any(low <= sort_key(entry.name.vi) <= high for entry in withdrawn.values())
 
 
 def _renewed(page: Page, swaps: dict[int, Product | Facility], routes: Routes) -> Page:

@@ -15,6 +15,7 @@ import os
 import re
 import textwrap
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +25,7 @@ import font_roboto
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from ..content.config import SiteConfig
-from ..content.model import Catalogue
+from ..content.model import Catalogue, Facility, Product
 from ..system import parallel
 from ..system.write import link_all, write_atomic
 from . import urls
@@ -78,8 +79,21 @@ def stylesheet_colours(static_dir: Path) -> dict[str, str]:
 def cards_for(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str]) -> dict[str, Card]:
     """An entry's page path → the card of each product, facility and fair that has no photo of its own."""
     site = config.title.vi
+    cards = cards_of(catalogue, config, colours, catalogue.every_product.values(), catalogue.every_facility.values())
+    for fair in catalogue.fairs.values():
+        place = fair.city or (fair.province.term.vi if fair.province else "") or "Online"
+        cards[urls.fair(fair)] = Card(fair.name.vi, _other(fair.name.vi, fair.name.en),
+                                           f"{fair.start:%d/%m/%Y} – {fair.end:%d/%m/%Y} · {place}", "", "", site,
+                                           colours["brand"])
+    return cards
+
+
+def cards_of(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str], products: Iterable[Product],
+             facilities: Iterable[Facility] = ()) -> dict[str, Card]:
+    """The cards of these products and facilities, those without a photo of their own, by page path."""
+    site = config.title.vi
     cards: dict[str, Card] = {}
-    for product in catalogue.every_product.values():
+    for product in products:
         if product.images:
             continue
         facility = catalogue.facility_of(product)
@@ -89,16 +103,11 @@ def cards_for(catalogue: Catalogue, config: SiteConfig, colours: dict[str, str])
             product.name.vi, _other(product.name.vi, product.name.en),
             f"{facility.name.vi} · {facility.province.term.vi}", badge,
             colours.get(award.level.code, colours["brand"]) if award else "", site, colours["brand"])
-    for facility in catalogue.every_facility.values():
+    for facility in facilities:
         if not facility.images:
             cards[urls.facility(facility)] = Card(
                 facility.name.vi, _other(facility.name.vi, facility.name.en),
                 f"{facility.kind.vi} · {facility.province.term.vi}", "", "", site, colours["brand"])
-    for fair in catalogue.fairs.values():
-        place = fair.city or (fair.province.term.vi if fair.province else "") or "Online"
-        cards[urls.fair(fair)] = Card(fair.name.vi, _other(fair.name.vi, fair.name.en),
-                                           f"{fair.start:%d/%m/%Y} – {fair.end:%d/%m/%Y} · {place}", "", "", site,
-                                           colours["brand"])
     return cards
 
 
@@ -111,20 +120,9 @@ def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
     """Make the images not made before (in parallel), drop the unused ones; `kind/slug` → site path.
     `checked` (kept by the preview between rebuilds): the images drawn or found whole, by their size,
     time and inode then; one that still has them is not read again."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    wanted = {card.key: card for card in cards.values()}
-    folder = str(cache_dir)  # paths as strings: as Path objects, 12,000 of them cost a tenth of a second
-    missing = [card for key, card in sorted(wanted.items()) if not _whole(os.path.join(folder, f"og-{key}.jpg"), checked)]
-    # a task is a run of cards: one card each, passing the tasks and their answers cost the build as
-    # much as a fifth of the drawing
-    runs = [(missing[run.start:run.stop], folder) for run in parallel.chunks(len(missing), jobs)]
-    for _ in parallel.imap_unordered(draw_to_cache, runs, jobs):
-        pass
-    if checked is not None:  # drawn whole just now: no need to read them
-        for card in missing:
-            path = os.path.join(folder, f"og-{card.key}.jpg")
-            stat = os.stat(path)
-            checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    drawn = draw_missing(cards, cache_dir, jobs, checked)
+    folder, wanted = str(cache_dir), {card.key for card in cards.values()}
+    if checked is not None:
         for path in set(checked) - {os.path.join(folder, f"og-{key}.jpg") for key in wanted}:
             del checked[path]  # no longer used (a build keeps the rest in its cache file)
     for name in os.listdir(folder):
@@ -132,7 +130,33 @@ def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
             os.unlink(os.path.join(folder, name))
             if checked is not None:
                 checked.pop(os.path.join(folder, name), None)
+    return drawn
+
+
+def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
+                 checked: CheckedImages | None = None) -> dict[str, str]:
+    """Make the images not made before, in parallel when there are many; `kind/slug` → site path.
+    (The preview, after a rename, draws a few this way and leaves the unused ones to the next `prepare`.)"""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    wanted = {card.key: card for card in cards.values()}
+    folder = str(cache_dir)  # paths as strings: as Path objects, 12,000 of them cost a tenth of a second
+    missing = [card for key, card in sorted(wanted.items()) if not _whole(os.path.join(folder, f"og-{key}.jpg"), checked)]
+    # a task is a run of cards: one card each, passing the tasks and their answers cost the build as
+    # much as a fifth of the drawing; a few cards are drawn here (a card takes milliseconds, starting
+    # the workers a tenth of a second)
+    runs = [(missing[run.start:run.stop], folder) for run in parallel.chunks(len(missing), jobs)]
+    workers = jobs if len(missing) >= CARDS_WORTH_A_WORKER else 1
+    for _ in parallel.imap_unordered(draw_to_cache, runs, workers):
+        pass
+    if checked is not None:  # drawn whole just now: no need to read them
+        for card in missing:
+            path = os.path.join(folder, f"og-{card.key}.jpg")
+            stat = os.stat(path)
+            checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return {entry: card.url for entry, card in cards.items()}
+
+
+CARDS_WORTH_A_WORKER = 50
 
 
 CheckedImages = dict[str, tuple[int, int, int]]  # image file → (size, time, inode) when found whole
@@ -344,3 +368,13 @@ def publish(urls: dict[str, str], cache_dir: Path, staging: Path) -> None:
         if name.startswith("og-") and name.endswith(".jpg") and name not in wanted:
             os.unlink(media / name)
     link_all(cache_dir, media, sorted(wanted))
+
+
+def republish(before: dict[str, str], after: dict[str, str], cache_dir: Path, root: Path) -> None:
+    """`publish` for a live folder where a few entries' images changed (the preview's renames): their
+    new images linked in, and the old ones that no page names any more taken away."""
+    changed = [entry for entry, url in after.items() if before.get(entry) != url]
+    link_all(cache_dir, root / "media", sorted({after[entry].removeprefix("media/") for entry in changed}))
+    named = set(after.values())
+    for url in {url for entry, url in before.items() if after.get(entry) != url} - named:
+        (root / url).unlink(missing_ok=True)
