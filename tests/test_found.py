@@ -293,6 +293,39 @@ def test_a_card_encoded_row_by_row_has_the_bytes_of_the_card_encoded_whole(monke
     assert min(rows_encoded) < previews.SIZE[1] / 3  # a one-line name: most rows not encoded
 
 
+@pytest.mark.parametrize("title, subtitle", [
+    ("Bánh phồng tôm chiên sẵn loại đặc biệt xuất khẩu Tân Phát Lợi Cà Mau hảo hạng", "Ready-fried shrimp crackers"),
+    ("Bánh phồng tôm chiên sẵn loại đặc biệt xuất khẩu Tân Phát Lợi Cà Mau hảo hạng", ""),
+    ("Mắm", "Fish paste"), ("Mắm", "")])
+def test_a_cards_badge_stands_apart_from_the_makers_line_and_above_the_site_name(title, subtitle):
+    """Whatever the name's length and an English name, the level badge keeps clear of the maker's line
+    above it (descenders included: "Lợi") and of the white band with the site's name below it."""
+    import io
+
+    from cnnt.site import previews
+
+    card = previews.Card(title, subtitle, "Hợp tác xã Tân Phát Lợi · Cà Mau", "Cấp quốc gia 2025 · National", "#8a1c1c",
+                         "Sản phẩm CNNT tiêu biểu", "#0b5d3b")
+    image = Image.open(io.BytesIO(previews.draw(card))).convert("RGB")
+    background = (0x0b, 0x5d, 0x3b)
+    band = previews.SIZE[1] - 70  # where the white band starts
+
+    def inked(row: int) -> bool:  # any pixel of the text column far from the background (JPEG noise aside)
+        return any(max(abs(a - b) for a, b in zip(image.getpixel((x, row)), background)) > 60 for x in range(70, 700, 2))
+
+    runs: list[list[int]] = []  # runs of inked rows: the text's lines, then the badge
+    for row in range(0, band):
+        if inked(row):
+            if runs and runs[-1][1] == row - 1:
+                runs[-1][1] = row
+            else:
+                runs.append([row, row])
+    line, badge = runs[-2], runs[-1]
+    assert badge[1] - badge[0] >= 60, runs  # the badge whole, not cut by the band
+    assert badge[0] - line[1] >= 12, runs  # clear of the maker's line
+    assert band - badge[1] >= 12, runs  # clear of the band
+
+
 @pytest.mark.parametrize("text", ["Bánh tráng phơi sương Trảng Bàng", "AVATAR Tây Việt — “Đặc sản” 100%",
                                   "Ỷ ỹ ữ ẵ ặ ậ ỗ ợ ự Ứ", "漢字 ☕ emoji-less"])
 @pytest.mark.parametrize("font, size", [("RobotoBold", 68), ("RobotoItalic", 38), ("Roboto", 38)])

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from PIL._imaging import ImagingCore  # what Image.im is: Pillow's image in C
 
 SIZE = (1200, 630)
-OPERATION = "og-v3"  # change when the drawing changes: new names, so old images are never reused
+OPERATION = "og-v4"  # change when the drawing changes: new names, so old images are never reused
 DEFAULT_COLOURS = {"brand": "#0b5d3b", "national": "#8a1c1c", "regional": "#6b3fa0", "provincial": "#0b5d3b",
                    "commune": "#3d5a80"}
 
@@ -212,11 +212,12 @@ def draw(card: Card) -> bytes:
         inked.append(write(image, (70, y + 4), textwrap.shorten(card.subtitle, 60), "RobotoItalic", 38, "#dcebe3"))
         y += 56
     inked.append(write(image, (70, y + 18), textwrap.shorten(card.line, 70), "Roboto", 38, "#eef5f1"))
-    if card.badge:
+    if card.badge:  # below the maker's line, with room for its descenders (three lines and a subtitle reach 390)
+        top = max(440, y + 18 + 72)
         width = pen.textlength(card.badge, font=_font("RobotoBold", 36))
-        pen.rounded_rectangle((70, 440, 70 + width + 56, 512), radius=36, fill=card.badge_colour,
+        pen.rounded_rectangle((70, top, 70 + width + 56, top + 72), radius=36, fill=card.badge_colour,
                               outline="#ffffff", width=3)
-        inked += [(440, 513), write(image, (98, 455), card.badge, "RobotoBold", 36, "#ffffff")]
+        inked += [(top, top + 73), write(image, (98, top + 15), card.badge, "RobotoBold", 36, "#ffffff")]
     return jpeg(image, card.site, card.background, min(top for top, _ in inked), max(bottom for _, bottom in inked))
 
 
