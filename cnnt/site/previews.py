@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from PIL._imaging import ImagingCore  # what Image.im is: Pillow's image in C
 
 SIZE = (1200, 630)
+CARDS_WORTH_A_WORKER = 50  # fewer cards are drawn in-process (see `draw_missing`)
 OPERATION = "og-v4"  # change when the drawing changes: new names, so old images are never reused
 DEFAULT_COLOURS = {"brand": "#0b5d3b", "national": "#8a1c1c", "regional": "#6b3fa0", "provincial": "#0b5d3b",
                    "commune": "#3d5a80"}
@@ -154,9 +155,6 @@ def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = Non
             stat = os.stat(path)
             checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return {entry: card.url for entry, card in cards.items()}
-
-
-CARDS_WORTH_A_WORKER = 50
 
 
 CheckedImages = dict[str, tuple[int, int, int]]  # image file → (size, time, inode) when found whole
