@@ -2,8 +2,7 @@
 piece of work in a worker while the caller goes on (`Later`: the open-data files).
 
 Workers are forked, so they share the already-loaded vocabularies, templates and catalogue
-without pickling them; where fork is unavailable, or the work is small, it runs in-process. Workers
-that are stuck (see `Later`) are ended and their work done by the caller, for pools and `Later` alike.
+without pickling them; where fork is unavailable, or the work is small, it runs in-process.
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ R = TypeVar("R")
 
 MIN_ITEMS_PER_WORKER = 200
 BATCH_GC_THRESHOLDS = (50_000, 50, 1000)  # see `batch_memory`
-STALL_SECONDS = 60.0  # workers that use no CPU time for this long are taken to be stuck
+STALL_SECONDS = 60.0  # a `Later` worker that uses no CPU time for this long is taken to be stuck
 EXIT_SECONDS = 5.0  # how long a `Later` worker that has sent its result is given to exit
 
 
@@ -69,72 +68,19 @@ def worker_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool | None]:
         gc.unfreeze()
 
 
-def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
-                   stall: float | None = None) -> Iterator[R]:
-    """Results of `function` over `items` as they come, from worker processes when that pays. If the
-    workers are stuck (see `Later`: none has used CPU time for `stall` seconds while a result is
-    due), they are ended and the items whose results have not come are worked out here."""
-    pending = set(range(len(items)))
+def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
+    """Results of `function` over `items` as they come, from worker processes when that pays."""
     with worker_pool(min(jobs or default_jobs(), len(items))) as pool:
-        if pool is not None:
-            results = pool.imap_unordered(_Numbered(function), list(enumerate(items)))
-            for number, result in _while_working(results.next, len(items), stall):
-                pending.discard(number)
-                yield result
-    yield from map(function, [items[number] for number in sorted(pending)])
+        yield from (pool.imap_unordered(function, items) if pool else map(function, items))
 
 
-def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None,
-               stall: float | None = None) -> list[R]:
-    """`[function(item) for item in items]`, in order, using up to `jobs` processes (all of it here
-    if the workers are stuck, as in `imap_unordered`)."""
+def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
+    """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
     jobs = min(jobs or default_jobs(), len(items) // MIN_ITEMS_PER_WORKER)
     with worker_pool(jobs) as pool:
-        if pool is not None:
-            waiting = pool.map_async(function, items, chunksize=max(1, len(items) // (jobs * 8)))
-            for found in _while_working(lambda timeout: waiting.get(timeout), 1, stall):
-                return found  # none if the workers were stuck: then all of it here
-    return [function(item) for item in items]
-
-
-class _Numbered(Generic[T, R]):
-    """`function`, given (number, item) and answering (number, result): which items are done."""
-
-    def __init__(self, function: Callable[[T], R]) -> None:
-        self.function = function
-
-    def __call__(self, numbered: tuple[int, T]) -> tuple[int, R]:
-        return numbered[0], self.function(numbered[1])
-
-
-def _while_working(next_result: Callable[[float], R], count: int, stall: float | None) -> Iterator[R]:
-    """`count` results from `next_result(timeout)` (a pool's), as long as some worker uses CPU time:
-    it stops early when none has for `stall` seconds while results are due."""
-    stall = STALL_SECONDS if stall is None else stall
-    used, since = _children_ticks(), time.monotonic()
-    for _ in range(count):
-        while True:
-            try:
-                found = next_result(min(1.0, stall))
-                break
-            except multiprocessing.TimeoutError:
-                now_used = _children_ticks()
-                if now_used is None or now_used != used:  # working (or this system cannot say)
-                    used, since = now_used, time.monotonic()
-                elif time.monotonic() - since >= stall:
-                    return
-        yield found
-
-
-def _children_ticks() -> int | None:
-    """The CPU time this process's workers have used, in clock ticks; None where it cannot be read."""
-    total = 0
-    for child in multiprocessing.active_children():
-        ticks = _cpu_ticks(child.pid) if child.pid is not None else None
-        if ticks is None:
-            return None
-        total += ticks
-    return total
+        if pool is None:
+            return [function(item) for item in items]
+        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
 
 
 class Later(Generic[R]):
