@@ -43,7 +43,7 @@ def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
     preview.finish()
     fresh = tmp_path / "fresh"
     args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
-                           "--date", BUILD_DATE, "--force"])
+                           "--config", str(preview.options.config_file), "--date", BUILD_DATE, "--force"])
     from cnnt.engine import pipeline
     pipeline.build(cli.options_from(args))
     served = preview.options.out_dir
@@ -174,8 +174,8 @@ def test_an_in_place_edit_keeps_what_the_preview_worked_out_with_the_edited_entr
 def test_a_new_name_that_keeps_the_entrys_place_is_a_quick_edit_with_new_link_previews(preview, tmp_path, monkeypatch):
     """A product or facility renamed without leaving its place in any order by name takes the quick
     path (nothing is planned again), yet its link preview is drawn again (a facility's products' too:
-    their cards name it), every page that shows it changes, and the site is a full build's. A name
-    that would tie with a neighbour's, or move under another letter, is planned again."""
+    their cards name it), every page that shows it changes, and the site is a full build's. An edit
+    to a withdrawn product is planned again."""
     planned: list[int] = []  # the preview's edits that planned the catalogue again
     real_update = Preview._update
     monkeypatch.setattr(Preview, "_update", lambda self: planned.append(1) or real_update(self))
@@ -209,13 +209,81 @@ def test_a_new_name_that_keeps_the_entrys_place_is_a_quick_edit_with_new_link_pr
     assert "Khô mực Mỹ Thuyền loại một" in (out / "groups/food/index.html").read_text()
     same_as_full_build(preview, tmp_path)
 
-    preview.rebuild([edit(product, "name: Khô mực Mỹ Thuyền loại một", "name: Khăn bông cotton")])  # a tie
     preview.rebuild([edit(content / "products/ong-hut-tre.md", "name: Ống hút tre", "name: Ống hút tre tự nhiên")])
-    preview.rebuild([edit(content / "products/ong-hut-tre.md", "name: Ống hút tre tự nhiên", "name: Ớt hút tre")])
-    # past a withdrawn product's name (Kẹo dừa lá dứa), though between the same neighbours offered
-    preview.rebuild([edit(content / "products/keo-dua-sau-rieng.md", "name: Kẹo dừa sầu riêng", "name: Kẹo dừa bơ")])
-    assert planned == [1, 1, 1, 1] and not preview.errors  # the tie, the new letter, the withdrawn passed
+    assert planned == [1] and not preview.errors
     same_as_full_build(preview, tmp_path)
+
+
+def test_a_new_name_that_moves_the_entry_lays_out_the_pages_again_without_planning(tmp_path, monkeypatch):
+    """A product or facility renamed to another place in the orders by name (under another letter,
+    past a withdrawn entry's name, or equal to another's name) is not planned again: the pages are
+    laid out again from the edited catalogue and those that changed are rendered. With six products
+    a page, its listings' products move from page to page. After each edit the site is a full
+    build's, and an edit in place after them is still quick."""
+    content, config = tmp_path / "content", tmp_path / "site.yaml"
+    shutil.copytree(ROOT / "content", content)
+    config.write_text((ROOT / "site.yaml").read_text(encoding="utf-8").replace("per_page: 48", "per_page: 6"),
+                      encoding="utf-8")
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--config", str(config),
+                           "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    preview.rebuild()
+    out = preview.options.out_dir
+    planned: list[int] = []
+    real_update = Preview._update
+    monkeypatch.setattr(Preview, "_update", lambda self: planned.append(1) or real_update(self))
+
+    def listed_on(name: str) -> list[str]:
+        """The A–Z listing pages (in Vietnamese) that show this name."""
+        return sorted(str(page.relative_to(out / "a-z")) for page in (out / "a-z").rglob("index.html")
+                      if name in page.read_text(encoding="utf-8"))
+
+    assert listed_on("Bánh in Công Thành Tâm") == ["index.html"]
+    line = preview.rebuild([edit(content / "products/banh-in.md", "name: Bánh in Công Thành Tâm",
+                                 "name: Xôi bánh in Công Thành Tâm")])  # from the first A–Z page to the last
+    assert planned == [] and not preview.errors, preview.errors
+    assert listed_on("Bánh in Công Thành Tâm") == [] and listed_on("Xôi bánh in") == ["page/7/index.html"]
+    assert 0 < rendered(preview, line) < len(preview.pages) / 2
+    same_as_full_build(preview, tmp_path)
+
+    preview.rebuild([edit(content / "facilities/my-thuyen.md", "name: Công ty TNHH Mỹ Thuyền",
+                          "name: Xưởng Mỹ Thuyền")])  # its products' cards name it
+    preview.rebuild([edit(content / "products/khan-bong.md", "name: Khăn bông cotton", "name: Muối tôm")])  # a tie
+    # past a withdrawn product's name (Kẹo dừa lá dứa)
+    preview.rebuild([edit(content / "products/keo-dua-sau-rieng.md", "name: Kẹo dừa sầu riêng", "name: Kẹo dừa bơ")])
+    assert planned == [] and not preview.errors, preview.errors
+    assert "Xưởng Mỹ Thuyền" in (out / "groups/food/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+
+    preview.rebuild([edit(content / "products/banh-in.md", "name: Xôi bánh in", "name: Bánh in")])
+    preview.rebuild([edit(content / "products/muoi-tom-tan-phat-loi.md", "group: food",
+                          "group: food\nsummary: Muối tôm cay nồng.")])  # in place
+    assert planned == [] and not preview.errors, preview.errors
+    same_as_full_build(preview, tmp_path)
+
+
+def test_a_page_laid_out_again_is_the_same_only_with_the_same_template_and_an_equal_context():
+    """After a rename that moves an entry, a page is rendered again unless it is the same as before:
+    entries in the same order, and for a printable selection the same products too (its equality
+    leaves them out, so that it can be hashed)."""
+    from cnnt.engine.preview import _same_page
+    from cnnt.site.pages import Page, Selection
+
+    def page(products: list[str], template: str = "print.html") -> Page:
+        return Page("print/groups/food/a4/", "vi", template, {
+            "selection": Selection("food", "Thực phẩm", "groups", list(products)), "paper": "a4",
+            "index": [{"selections": [Selection("food", "Thực phẩm", "groups", list(products))]}]})
+
+    assert _same_page(page(["a", "b"]), page(["a", "b"]))
+    assert not _same_page(None, page(["a", "b"]))
+    assert not _same_page(page(["a", "b"], "listing.html"), page(["a", "b"]))
+    assert not _same_page(page(["a", "b"]), page(["b", "a"]))
+    moved = page(["a", "b"])
+    moved.context["selection"] = Selection("food", "Thực phẩm", "groups", ["b", "a"])  # the selection alone
+    assert not _same_page(page(["a", "b"]), moved)
+    nested = page(["a", "b"])
+    nested.context["index"] = [{"selections": [Selection("food", "Thực phẩm", "groups", ["b", "a"])]}]  # deep inside
+    assert not _same_page(page(["a", "b"]), nested)
 
 
 def test_a_bundle_folder_renamed_moves_every_link_to_it(preview, tmp_path):
