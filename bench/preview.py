@@ -11,7 +11,8 @@ browser's own clock, saving the file → the reloaded page's DOMContentLoaded. T
   in place   the summary changes: the page, its facility, listings and cards are re-rendered
   renamed    the name gets a suffix, keeping its place in A–Z: the same pages, and its link preview
              drawn again (the first may plan the site again if the generated name is another's too)
-  moving     the name changes: the product moves in A–Z and search, so listings are laid out again
+  moving     a new first word: the product moves in A–Z and search, under "T", then "Ấ", then "T"…,
+             so every listing page between its old place and its new one changes
 
 Target: under 0.5 s for an in-place edit at 10k products. Figures only; it never fails on speed.
 """
@@ -104,7 +105,7 @@ def main() -> int:
                 renamed.append(edit_and_wait(page, product, name, f"{name} ({marker})", marker))
             for number in range(max(1, args.edits // 2)):
                 time.sleep(1)
-                marker = f"Tên mới {number}"
+                marker = f"{'Tên' if number % 2 == 0 else 'Ấm'} mới {number}"  # from letter to letter
                 moving.append(edit_and_wait(page, product, "name: ", f"name: {marker} ", marker))
             browser.close()
     finally:
@@ -114,7 +115,8 @@ def main() -> int:
           f"worst {max(in_place):.2f} s ({len(in_place)} edits; target < 0.5 s)")
     print(f"  renamed in place → reloaded page: median {statistics.median(renamed):.2f} s, "
           f"worst {max(renamed):.2f} s ({len(renamed)} edits; target < 1.5 s)")
-    print(f"  moving edit (new name) → reloaded page: median {statistics.median(moving):.2f} s ({len(moving)} edits)")
+    print(f"  moving edit (new name) → reloaded page: median {statistics.median(moving):.2f} s ({len(moving)} edits: "
+          f"{', '.join(f'{seconds:.2f}' for seconds in moving)} s, in order)")
     return 0
 
 

@@ -264,8 +264,8 @@ def test_a_new_name_that_moves_the_entry_lays_out_the_pages_again_without_planni
 
 def test_a_page_laid_out_again_is_the_same_only_with_the_same_template_and_an_equal_context():
     """After a rename that moves an entry, a page is rendered again unless it is the same as before:
-    entries in the same order, and for a printable selection the same products too (its equality
-    leaves them out, so that it can be hashed)."""
+    the same template, entries in the same order, and for a printable selection the same products
+    too, wherever it is in the page's context."""
     from cnnt.engine.preview import _same_page
     from cnnt.site.pages import Page, Selection
 
@@ -301,6 +301,25 @@ def test_a_bundle_folder_renamed_moves_every_link_to_it(preview, tmp_path):
     preview.rebuild([bundle, content / "products/nuoc-mam-moi-ca-mau"])
     assert not preview.errors, preview.errors
     assert "products/nuoc-mam-moi-ca-mau/" in (preview.options.out_dir / "groups/food/index.html").read_text()
+    same_as_full_build(preview, tmp_path)
+
+
+def test_a_photo_replaced_in_a_bundle_shows_on_every_page_and_the_old_ones_go(preview, tmp_path):
+    """A bundle's photo saved over with another picture (same file name, same entry text): the pages
+    show the new photo's derivatives, and the old photo's are no longer in the site."""
+    content, out = preview.options.content_dir, preview.options.out_dir
+    photos = sorted((content / "products").glob("*/*.jpg"))
+    photo, other = photos[0], photos[-1]
+    page = f"products/{photo.parent.name}/index.html"
+    from cnnt.site.images import source_key  # what names a photo's derivatives
+    old_key = source_key(photo)
+    assert f"media/{old_key}-" in (out / page).read_text(encoding="utf-8")
+    shutil.copyfile(other, photo)
+    preview.rebuild([photo])
+    assert not preview.errors, preview.errors
+    shown = (out / page).read_text(encoding="utf-8")
+    assert f"media/{source_key(photo)}-" in shown and f"media/{old_key}-" not in shown
+    assert not list((out / "media").glob(f"{old_key}-*"))
     same_as_full_build(preview, tmp_path)
 
 

@@ -562,7 +562,8 @@ def _render_cards_ahead(renderer: Renderer, jobs: int | None) -> None:
     """Each page worker shows nearly every product's card (listings, "other products"), and would
     render them all for itself; instead they are rendered once, shared out between workers,
     and the page workers start with all of them."""
-    keys = [(slug, lang) for lang in renderer.languages for slug in renderer.catalogue.products]
+    keys = [(slug, lang) for lang in renderer.languages for slug in renderer.catalogue.products
+            if not renderer.has_card(slug, lang)]  # the preview's renderer may hold most of them
     renderer.keep_cards(dict(zip(keys, parallel.map_chunks(_card_html, keys, jobs))))
 
 

@@ -39,7 +39,7 @@ from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
-from ..site import exports, previews, search, statistics
+from ..site import exports, images, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, build_pages, filter_keys
 from ..site.render import Renderer
 from ..system import parallel
@@ -164,6 +164,8 @@ class Preview:
         # products), also when an earlier edit's are still to write, and every entry's date
         data_stale = self.data_stale or plan.tables != self.last.tables
         pipeline.publish_images(plan, self.options, out)
+        for url in images.published(self.last.photos) - images.published(plan.photos):  # a photo replaced
+            (out / url).unlink(missing_ok=True)
         # A page whose signature is the same shows the same entries (an entry's digest names its
         # file, so its kind and slug), so only the changed pages are walked again for them.
         self._keep(plan, describer, signatures, describer.signatures(stale), gone)
@@ -212,10 +214,11 @@ class Preview:
                 self.containing.setdefault(key, set()).add(output)
 
     def _quick(self, changed: list[Path]) -> int | None:
-        """An edit to existing product or facility files that keeps every address, listing, level and
-        photo: re-parse those files, re-render the pages that show them. The search data follows in
-        `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
-        removed or renamed file; another group, level, facility, province, photo list…).
+        """An edit to existing product or facility files that keeps every address, level, photo and
+        grouping: re-parse those files, re-render the pages that show them. The search data follows
+        in `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
+        removed or renamed file; a photo saved over; another group, level, facility, province, photo
+        list…).
 
         A new name draws the entry's link preview again (and its products', for a facility). One that
         keeps the entry's place in every order by name re-renders only the pages that show it; one
@@ -225,6 +228,8 @@ class Preview:
         cached = self.caches.entries
         assert self.describer is not None, "kept with the plan"
         tokens = self.describer.tokens  # new entries are added: the old ones stay, never to be shown again
+        if any(path.suffix != ".md" for path in changed):  # a photo: its derivatives are made in a full update
+            return None
         mains = {_main_file(path) for path in changed}
         if any(main not in cached or not main.is_file() for main in mains):
             return None
@@ -270,6 +275,10 @@ class Preview:
         drawn = self._drawn(catalogue, plan, renamed) if renamed else plan.drawn
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
                             reuse=plan.renderer, drawn=drawn)
+        makers = [item for item in swaps.values() if isinstance(item, Facility)]
+        renderer.keep_unchanged(plan.renderer, {item.slug for item in swaps.values() if isinstance(item, Product)} |
+                                {product.slug for product in _products_of(makers, catalogue)},
+                                {item.slug for item in makers})
         plan = replace(plan, catalogue=catalogue, renderer=renderer, drawn=drawn)
         keys = {(incremental.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
         # a facility's name is on its products' cards, in every listing that shows them
@@ -505,26 +514,9 @@ def _renewed(page: Page, swaps: dict[int, Product | Facility], routes: Routes) -
 
 def _same_page(old: Page | None, new: Page) -> bool:
     """Whether a page laid out again is the one it replaces: the same template and an equal context,
-    entries compared as the objects they are (an unchanged entry is the same object)."""
-    return old is not None and old.template == new.template and _same(old.context, new.context)
-
-
-def _same(old: Any, new: Any) -> bool:
-    """`old == new`, but for a printable selection also its products, which its equality leaves out."""
-    if old is new:
-        return True
-    if type(old) is not type(new):
-        return False
-    if isinstance(old, dict):
-        return old.keys() == new.keys() and all(_same(value, new[name]) for name, value in old.items())
-    if isinstance(old, (list, tuple)):
-        return old == new and all(_same(a, b) for a, b in zip(old, new) if type(a) in _DEEP)
-    if isinstance(old, Selection):
-        return old == new and _same(old.products, new.products)
-    return old == new
-
-
-_DEEP = (dict, list, tuple, Selection)  # values `_same` compares inside: `==` may leave part of them out
+    entries compared as the objects they are (an unchanged entry is the same object, found equal at
+    once)."""
+    return old is not None and old.template == new.template and old.context == new.context
 
 
 def _swap(value: Any, swaps: dict[int, Product | Facility]) -> Any:

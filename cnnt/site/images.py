@@ -281,6 +281,9 @@ def photo_set(key: str, width: int, height: int) -> PhotoSet:
 
 def publish(photos: dict[str, PhotoSet], cache_dir: Path, staging: Path) -> None:
     """Put the derivatives the site uses under staging/media/ (hard links where the disk allows)."""
-    names = {rendition.url.removeprefix("media/") for photo in photos.values()
-             for rendition in (*photo.webp, *photo.jpeg, photo.preview)}
-    link_all(cache_dir, staging / "media", sorted(names))
+    link_all(cache_dir, staging / "media", sorted(url.removeprefix("media/") for url in published(photos)))
+
+
+def published(photos: dict[str, PhotoSet]) -> set[str]:
+    """The site paths of these photos' derivatives (`media/…`)."""
+    return {rendition.url for photo in photos.values() for rendition in (*photo.webp, *photo.jpeg, photo.preview)}

@@ -35,16 +35,15 @@ class Page:
     lang: str
     template: str
     context: dict = field(default_factory=dict, compare=False)
+    # Worked out as the page is made: a build asks each of its 30,000 pages for them several times
+    # (as cached properties, the first asking cost twice as much).
+    url: str = field(init=False, repr=False, compare=False)
+    output: str = field(init=False, repr=False, compare=False)  # the file: `…/index.html` for a folder path
 
-    # Worked out once: a build asks each of its 30,000 pages for them several times.
-    @cached_property
-    def url(self) -> str:
-        return lang_prefix(self.lang) + self.path
-
-    @cached_property
-    def output(self) -> str:
-        """The file written: `…/index.html` for a folder path, else the path itself (`404.html`)."""
-        return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+    def __post_init__(self) -> None:
+        url = lang_prefix(self.lang) + self.path
+        object.__setattr__(self, "url", url)  # (frozen)
+        object.__setattr__(self, "output", url + "index.html" if url.endswith("/") or not url else url)
 
     @property
     def served_anywhere(self) -> bool:
@@ -88,7 +87,7 @@ class Selection:
     code: str  # a fair's slug, a term's code
     title: str
     section: str  # fairs, awards, provinces, groups
-    products: list[Product] = field(compare=False)
+    products: list[Product]  # compared too: the preview finds the pages a rename changed by equality
 
     @property
     def path(self) -> str:
