@@ -94,10 +94,14 @@ def main() -> int:
             page.goto(f"http://127.0.0.1:{port}/products/{slug}/")
             page.wait_for_function("window.LiveReload !== undefined")
             in_place, renamed, moving = [], [], []
+            # each in-place edit replaces the last one's words: added up, they broke the summary's limit
+            summary = before = re.search(r"^summary: .*$", product.read_text(encoding="utf-8"), re.M).group(0)
             for number in range(args.edits):
                 time.sleep(1)
                 marker = f"Bản sửa {number} {time.time():.0f}"
-                in_place.append(edit_and_wait(page, product, "summary: ", f"summary: {marker}. ", marker))
+                after = summary.replace("summary: ", f"summary: {marker}. ", 1)
+                in_place.append(edit_and_wait(page, product, before, after, marker))
+                before = after
             for number in range(args.edits):
                 time.sleep(1)
                 name = re.search(r"^name: .*$", product.read_text(encoding="utf-8"), re.M).group(0)
