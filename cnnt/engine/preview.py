@@ -177,10 +177,11 @@ class Preview:
         """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
-    def _drawn(self, catalogue: Catalogue, plan: pipeline.Plan, renamed: list[Product | Facility]) -> dict[str, str]:
+    def _drawn(self, catalogue: Catalogue, plan: pipeline.Plan, renamed: list[Product | Facility],
+               makers_products: list[Product]) -> dict[str, str]:
         """The link previews after these entries were renamed: theirs, and a facility's products', whose
         cards name it, drawn if new (the old ones are left to the next full `prepare` to drop)."""
-        products = [item for item in renamed if isinstance(item, Product)] + _products_of(renamed, catalogue)
+        products = [item for item in renamed if isinstance(item, Product)] + makers_products
         colours = previews.stylesheet_colours(self.options.static_dir)
         cards = previews.cards_of(catalogue, plan.config, colours, products,
                                   [item for item in renamed if isinstance(item, Facility)])
@@ -272,17 +273,19 @@ class Preview:
             catalogue = catalogue.with_edits(swaps, products=products, facilities=facilities, current=current,
                                              awards=resolved)
         renamed = [swaps[id(old)] for old in edited if swaps[id(old)].name != old.name]
-        drawn = self._drawn(catalogue, plan, renamed) if renamed else plan.drawn
+        makers = [item for item in swaps.values() if isinstance(item, Facility)]
+        makers_products = _products_of(makers, catalogue)  # one pass over every product, for all below
+        renamed_makers = {item.slug for item in renamed if isinstance(item, Facility)}
+        renamed_makers_products = [product for product in makers_products if product.facility_slug in renamed_makers]
+        drawn = self._drawn(catalogue, plan, renamed, renamed_makers_products) if renamed else plan.drawn
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
                             reuse=plan.renderer, drawn=drawn)
-        makers = [item for item in swaps.values() if isinstance(item, Facility)]
         renderer.keep_unchanged(plan.renderer, {item.slug for item in swaps.values() if isinstance(item, Product)} |
-                                {product.slug for product in _products_of(makers, catalogue)},
-                                {item.slug for item in makers})
+                                {product.slug for product in makers_products}, {item.slug for item in makers})
         plan = replace(plan, catalogue=catalogue, renderer=renderer, drawn=drawn)
         keys = {(incremental.ENTRY_KINDS[type(item)], item.slug) for item in swaps.values()}
         # a facility's name is on its products' cards, in every listing that shows them
-        keys |= {(incremental.ENTRY_KINDS[Product], product.slug) for product in _products_of(renamed, catalogue)}
+        keys |= {(incremental.ENTRY_KINDS[Product], product.slug) for product in renamed_makers_products}
         showing = set().union(*(self.containing.get(key, set()) for key in keys))
         self.replaced.extend(edited)
         describer = self.describer.after_edits(catalogue, tokens, edited)
