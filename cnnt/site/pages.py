@@ -159,6 +159,10 @@ class Routes:
         self.indexes = indexes
         self.config = config
         self.vocab = vocab
+        self._letters_of: dict[str, list[Letter]] = {}  # by the A–Z list's address
+        # An entry's page shows the same context in every language: made once, shared (a build made
+        # and kept one a language). By the entry's id, which stays its own: the context holds the entry.
+        self._entry_contexts: dict[int, dict] = {}
 
     # Made when a listing first needs them: the preview makes single pages without them.
     @cached_property
@@ -184,14 +188,18 @@ class Routes:
         return grouped
 
     @cached_property
-    def by_ocop(self) -> dict[str, list[Product]]:
+    def filters(self) -> dict[str, dict[str, list[str]]]:
+        """Each product's `filter_keys`, worked out once for the three listings that read them."""
         on = self.catalogue.build_date
-        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, on)["ocop"])
+        return {product.slug: filter_keys(product, on) for product in self.catalogue.products.values()}
+
+    @cached_property
+    def by_ocop(self) -> dict[str, list[Product]]:
+        return _group(self.catalogue.sorted_products, lambda p: self.filters[p.slug]["ocop"])
 
     @cached_property
     def by_certification(self) -> dict[str, list[Product]]:
-        on = self.catalogue.build_date
-        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, on)["certifications"])
+        return _group(self.catalogue.sorted_products, lambda p: self.filters[p.slug]["certifications"])
 
     @cached_property
     def by_kind(self) -> dict[str, list[Product]]:
@@ -199,7 +207,16 @@ class Routes:
 
     @cached_property
     def by_channel(self) -> dict[str, list[Product]]:
-        return _group(self.catalogue.sorted_products, lambda p: filter_keys(p, self.catalogue.build_date)["channels"])
+        return _group(self.catalogue.sorted_products, lambda p: self.filters[p.slug]["channels"])
+
+    @cached_property
+    def channels(self) -> list[Term]:
+        return channel_terms(self.catalogue.products.values())
+
+    @cached_property
+    def former_paths(self) -> list[tuple[str, tuple[str, ...]]]:
+        """`entry_paths`, the same in every language."""
+        return entry_paths(self.catalogue)
 
     def ocop_terms(self) -> list[Term]:
         """OCOP ratings, most stars first, as terms of a listing."""
@@ -226,7 +243,7 @@ class Routes:
         yield self.statistics(lang)
         yield Page(urls.section("data"), lang, "data.html")
         yield Page(urls.section("shortlist"), lang, "shortlist.html")
-        for path, former in entry_paths(self.catalogue):
+        for path, former in self.former_paths:
             for old in former:
                 yield Page(old, lang, "redirect.html", {"target": path})
         for product in self.catalogue.products.values():
@@ -249,7 +266,7 @@ class Routes:
         yield from self.term_listings(lang, "certifications", list(self.vocab.certification_schemes),
                                       self.by_certification, "by_certification")
         yield from self.term_listings(lang, "kinds", list(self.vocab.facility_kinds), self.by_kind, "by_kind")
-        yield from self.term_listings(lang, "channels", channel_terms(self.catalogue.products.values()),
+        yield from self.term_listings(lang, "channels", self.channels,
                                       self.by_channel, "by_channel")
         yield from self.alphabetical(lang, urls.section("a-z"), "a_z", self.catalogue.sorted_products, "listing.html")
         yield from self.alphabetical(lang, urls.section("facilities"), "all_facilities", self.catalogue.sorted_facilities,
@@ -280,18 +297,23 @@ class Routes:
                                              "levels": levels, "groups": groups, "fairs": upcoming})
 
     def product(self, product: Product, lang: str) -> Page:
-        facility = self.catalogue.facility_of(product)
-        others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
-        return Page(urls.product(product), lang, "product.html", {
-            "product": product, "facility": facility, "awards": self.catalogue.awards_of(product),
-            "current": self.catalogue.current[product.slug], "other_products": others,
-        })
+        context = self._entry_contexts.get(id(product))
+        if context is None:
+            facility = self.catalogue.facility_of(product)
+            others = [p for p in self.catalogue.products_by_facility[facility.slug] if p.slug != product.slug]
+            context = self._entry_contexts[id(product)] = {
+                "product": product, "facility": facility, "awards": self.catalogue.awards_of(product),
+                "current": self.catalogue.current[product.slug], "other_products": others,
+            }
+        return Page(urls.product(product), lang, "product.html", context)
 
     def facility(self, facility: Facility, lang: str) -> Page:
-        products = self.catalogue.products_by_facility[facility.slug]
-        return Page(urls.facility(facility), lang, "facility.html",
-                    {"facility": facility, "products": products, "support": facility.support,
-                     "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])})
+        context = self._entry_contexts.get(id(facility))
+        if context is None:
+            context = self._entry_contexts[id(facility)] = {
+                "facility": facility, "products": self.catalogue.products_by_facility[facility.slug],
+                "support": facility.support, "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])}
+        return Page(urls.facility(facility), lang, "facility.html", context)
 
     # -- entries no longer offered -----------------------------------------------------------------
 
@@ -421,16 +443,22 @@ class Routes:
 
     def alphabetical(self, lang: str, base: str, title_key: str, items: Sequence, template: str) -> Iterable[Page]:
         """A paginated list in Vietnamese alphabetical order, with a jump to each letter."""
-        per_page = self.config.per_page
-        paths = _page_paths(base, len(items), per_page)
-        letters: dict[str, Letter] = {}
-        for index, item in enumerate(items):
-            letter = initial(item.name.vi)
-            if letter not in letters:
-                letters[letter] = Letter(letter, letter_anchor(letter), paths[index // per_page])
         yield from self.paginated(lang, base, items, template, {
-            "title_key": title_key, "term": None, "parent": None, "letters": list(letters.values()),
+            "title_key": title_key, "term": None, "parent": None, "letters": self._letters(base, items),
         })
+
+    def _letters(self, base: str, items: Sequence) -> list[Letter]:
+        """Where each letter starts in an A–Z list: the same in every language (Vietnamese names)."""
+        if base not in self._letters_of:
+            per_page = self.config.per_page
+            paths = _page_paths(base, len(items), per_page)
+            letters: dict[str, Letter] = {}
+            for index, item in enumerate(items):
+                letter = initial(item.name.vi)
+                if letter not in letters:
+                    letters[letter] = Letter(letter, letter_anchor(letter), paths[index // per_page])
+            self._letters_of[base] = list(letters.values())
+        return self._letters_of[base]
 
     def paginated(self, lang: str, base: str, items: Sequence, template: str, context: dict) -> Iterable[Page]:
         per_page = self.config.per_page
