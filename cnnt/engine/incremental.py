@@ -304,6 +304,11 @@ class Describer:
         self.photos = photos
         self.tokens = tokens
         self._memo: dict[int, str] = memo or {}  # id of an entry → what pages show of it
+        # id of a frozen value (an award, a term, a letter…) → (it, its repr): many pages show the same
+        # ones, and a dataclass's repr is slow. Holding the value keeps its id its own.
+        self._reprs: dict[int, tuple[object, str]] = {}
+        self._plain = self._walker(None)  # the walker when the shown entries are not wanted
+        self._contexts: dict[int, tuple[dict, tuple]] = {}  # id of a page's context → (it, its parts)
 
     def after_edits(self, catalogue: Catalogue, tokens: dict[int, str], edited: Iterable[Product | Facility]) -> Describer:
         """The describer of `catalogue`, made from this one's by edits in place (the preview's quick
@@ -325,14 +330,22 @@ class Describer:
         """A signature (a digest) of what a page shows, which changes when anything it shows changes;
         the entries it shows are added to `shown`, as (kind, slug), to find the pages an edited entry
         is on."""
-        part = self._walker(shown)
-        return key(page.template, page.path, page.lang, tuple((name, part(value)) for name, value in page.context.items()))
+        if shown is None:  # the pages of an entry in each language share their context: walked once
+            found = self._contexts.get(id(page.context))
+            if found is None:
+                found = self._contexts[id(page.context)] = (page.context, self._parts(page.context, self._plain))
+            return key(page.template, page.path, page.lang, found[1])
+        return key(page.template, page.path, page.lang, self._parts(page.context, self._walker(shown)))
+
+    @staticmethod
+    def _parts(context: dict, part: Callable[[object], object]) -> tuple:
+        return tuple((name, part(value)) for name, value in context.items())
 
     def _walker(self, shown: set[tuple[str, str]] | None) -> Callable[[object], object]:
         """What stands for a value in a signature: an entry by its digest, containers walked, other
         values as they are (their repr goes into the digest). Exact types are looked up first: a
         10k-product catalogue's pages hold 600,000 values."""
-        entry_part, memo, kinds_of = self._entry_part, self._memo, ENTRY_KINDS
+        entry_part, memo, kinds_of, reprs = self._entry_part, self._memo, ENTRY_KINDS, self._reprs
         memo_get = memo.get  # the memo holds entries only, all alive: no other value has their id
 
         def entry(value: Product | Facility | Fair | Decision, kind: str) -> str:
@@ -375,6 +388,11 @@ class Describer:
                 return tuple(part(item) for item in value)
             if isinstance(value, dict):
                 return tuple((name, part(item)) for name, item in value.items())
+            if _frozen(type(value)):
+                found = reprs.get(id(value))
+                if found is None:
+                    found = reprs[id(value)] = (value, repr(value))
+                return found[1]
             return value
 
         return part
@@ -421,6 +439,18 @@ class Describer:
             entries: set[tuple[str, str]] = set()
             described[page.output] = self.describe(page, entries), entries
         return described
+
+
+_FROZEN: dict[type, bool] = {}
+
+
+def _frozen(cls: type) -> bool:
+    """Whether values of `cls` are frozen dataclasses, which stay as they were made."""
+    found = _FROZEN.get(cls)
+    if found is None:
+        params = getattr(cls, "__dataclass_params__", None)
+        found = _FROZEN[cls] = bool(params is not None and params.frozen)
+    return found
 
 
 # Set just before worker processes fork, so they inherit it instead of receiving it pickled.
