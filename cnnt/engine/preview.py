@@ -72,6 +72,8 @@ class Preview:
         self.dates: dict[str, dt.date] | None = None  # entry pages → day last changed (None: not read yet)
         self.touched: list[Product | Facility] = []  # entries a quick edit changed, for their pages' dates
         self.asked = 0  # rebuilds asked for: `finish` stops between steps when one is waiting
+        # pages a move laid out again, to describe after the reload (`_describe_pending`)
+        self.undescribed: list[tuple[incremental.Describer, list[Page]]] = []
 
     @property
     def last(self) -> pipeline.Plan:
@@ -86,6 +88,7 @@ class Preview:
         with self.lock:
             started = time.perf_counter()
             forget_digests(self.digests, changed)
+            self._describe_pending()  # what the last move's pages show: this edit reads it
             try:
                 # the collector tuned as for a build: it keeps millions of objects (parallel.batch_memory)
                 with disk_errors(self.options.out_dir), digests_kept(self.digests), parallel.batch_memory():
@@ -197,6 +200,7 @@ class Preview:
             described = describer.signatures(plan.pages)
             signatures = {output: signature for output, (signature, _) in described.items()}
             self.shows, self.containing = {}, {}
+        self.undescribed = []  # all described above
         self._remember(described, gone)
         self.plan, self.describer = plan, describer
         self.pages = {page.output: page for page in plan.pages}
@@ -320,22 +324,32 @@ class Preview:
         catalogue, and rendered again if it shows an edited entry (`showing`) or differs from the page
         it replaces (an entry moved in or out, to another page of a listing, a letter's first page…).
         Any other page shows the same entries, unchanged, in the same places: its signature stands.
-        (Planning again took 4–6 s at 10k products: reading, checking, signing every page.)"""
+        Those rendered are described after the reload (`_describe_pending`). (Planning again took
+        4–6 s at 10k products: reading, checking, signing every page.)"""
         numbers = statistics.statistics(plan.tables, plan.catalogue.build_date)  # `finish` counts them again
         pages = build_pages(plan.catalogue, plan.config, plan.vocab, plan.indexes, numbers)
         stale = [page for page in pages if page.output in showing or not _same_page(self.pages.get(page.output), page)]
         outputs = {page.output for page in pages}
         gone = [output for output in self.pages if output not in outputs]
-        described = describer.signatures(stale)
         pipeline.render_all(plan.renderer, stale, self.options.out_dir, self.options.jobs)
         for output in gone:
             (self.options.out_dir / output).unlink(missing_ok=True)
             del self.signatures[output]
-        self.signatures.update((output, signature) for output, (signature, _) in described.items())
-        self._remember(described, gone)
+        self._remember({}, gone)
+        self.undescribed.append((describer, stale))  # after the reload: a third of a second for 1,500 pages
         self.pages = {page.output: page for page in pages}
         plan.pages[:] = pages
         return len(stale)
+
+    def _describe_pending(self) -> None:
+        """The signatures of the pages the last move laid out again, and the entries they show: the
+        next edit reads them (to find the pages that show its entry), so `rebuild` works them out
+        first if `finish` has not."""
+        for describer, pages in self.undescribed:
+            described = describer.signatures(pages)
+            self.signatures.update((output, signature) for output, (signature, _) in described.items())
+            self._remember(described, ())
+        self.undescribed = []
 
     def finish(self) -> None:
         """Work that may wait until the browser has reloaded: the search data after a quick edit, the
@@ -345,6 +359,7 @@ class Preview:
         the same)."""
         asked = self.asked
         with self.lock:
+            self._describe_pending()
             if self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
                 return
             plan = self.last
