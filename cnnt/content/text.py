@@ -150,6 +150,7 @@ def _key_of_lowered(lowered: str) -> SortKey:
 _SPACE_KEY = _key_of_lowered(" ")
 
 
+@lru_cache(maxsize=1 << 16)  # each A–Z page asks for the letter of every name on it, in each language
 def initial(text: str) -> str:
     """The letter a name is filed under in an A–Z list (Đ apart from D; tones dropped)."""
     for ch in nfc(text).strip():
