@@ -5,7 +5,7 @@ import datetime as dt
 import hashlib
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -148,7 +148,7 @@ class Renderer:
         self.config_base_url = config.base_url
         self.env.globals.update(
             config=config, vocab=vocab, catalogue=catalogue, build_date=catalogue.build_date,
-            t=self.translate, card=self.card, contact=self.contact, fragment=self.fragment, picture=self.picture,
+            t=self.translate, card=self.card, cards=self.cards, contact=self.contact, fragment=self.fragment, picture=self.picture,
             preview=self.preview,
             url=relative_url, urls=urls, lang_prefix=lang_prefix, qr=self.qr_code, date_in=date_in,
             quote_message=inquiry.quote_message, encoded=inquiry.encoded, sms_link=inquiry.sms_link,
@@ -172,8 +172,18 @@ class Renderer:
     def card(self, context: jinja2.runtime.Context, product: Product, heading: str = "h3") -> Markup:
         """The card of a product in listings (templates/partials/card.html), rendered once per
         language; its heading level (h2 or h3, by where the card sits) is filled in here."""
-        html = self._reused(context["page"], "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
-        return Markup(str.replace(html, HEADING_PLACEHOLDER, heading))  # (Markup.replace would escape, slowly)
+        return Markup(self._card(context["page"], product, heading))
+
+    @jinja2.pass_context
+    def cards(self, context: jinja2.runtime.Context, products: Iterable[Product], heading: str = "h3") -> Markup:
+        """`card()` of each product, one after another: a listing shows 48, and calling `card()` from
+        the template for each was about a third of a listing page's time."""
+        page = context["page"]
+        return Markup("".join(self._card(page, product, heading) for product in products))
+
+    def _card(self, page: Page, product: Product, heading: str) -> str:
+        html = self._reused(page, "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
+        return str.replace(html, HEADING_PLACEHOLDER, heading)  # (Markup.replace would escape, slowly)
 
     @jinja2.pass_context
     def contact(self, context: jinja2.runtime.Context, facility: Facility) -> Markup:
