@@ -5,17 +5,21 @@
   reload, too slow for a large catalogue. livereload serves the pages and tells the browser to reload.
 - While the last edit has errors, every HTML page carries them (file, line, message) over the last
   good site.
-- The work that may wait for the reload (`Preview.finish`) runs on a thread of its own, so the next
-  edit saved meanwhile is rebuilt at once rather than after it, and starts once edits have paused
-  (`FINISH_AFTER_S`): sooner, it competed with the browser's reload for the interpreter, and a save
-  soon after the last waited for the step it was in.
+- The work that may wait for the reload runs on a thread of its own, so the next edit saved
+  meanwhile is rebuilt at once rather than after it. What the next edit needs (`Preview.settle`)
+  starts `SETTLE_AFTER_S` after a rebuild ends, and the rest (`Preview.finish`) once edits have
+  paused (`FINISH_AFTER_S` after the last rebuild ended, none running: `Pause`): sooner, it competed
+  with the browser's reload for the interpreter, and a save soon after the last waited for the step
+  it was in.
 """
 from __future__ import annotations
 
 import html
 import mimetypes
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .content.errors import BuildFailed, ContentError
@@ -24,7 +28,9 @@ from .engine import pipeline
 from .engine.preview import Preview
 from .system.write import output_lock
 
-# The work after the reload starts when no edit has come for this long (seconds).
+# The work after the reload: what the next edit needs starts this long after a rebuild ends (the
+# reload takes about a tenth of a second), the rest when no edit has come for longer (seconds).
+SETTLE_AFTER_S = 0.4
 FINISH_AFTER_S = 1.5
 
 # -- serving -----------------------------------------------------------------------------------------
@@ -99,12 +105,13 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
         def _watch(self, loop: IOLoop) -> None:
             import watchfiles
-            finishing = threading.Event()
-            threading.Thread(target=finish_when_paused, args=(finishing, preview.finish), daemon=True).start()
+            pause = Pause()
+            threading.Thread(target=finish_when_paused, args=(pause, preview.settle, preview.finish),
+                             daemon=True).start()
             for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
-                rebuild(Path(path) for _, path in changes)
-                loop.add_callback(LiveReloadHandler.reload_waiters)
-                finishing.set()
+                with pause.rebuilding():
+                    rebuild(Path(path) for _, path in changes)
+                    loop.add_callback(LiveReloadHandler.reload_waiters)
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
     try:
@@ -125,16 +132,62 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     return 0
 
 
-def finish_when_paused(finishing: threading.Event, finish: Callable[[], None], pause: float = FINISH_AFTER_S) -> None:
-    """The work that waits for the reload, on its own thread (`finishing` is set after each rebuild):
-    it starts once edits have paused for `pause` seconds. An edit saved while it runs is rebuilt
-    between its steps instead of after it (engine/preview.py, `finish`)."""
+class Pause:
+    """When edits have paused. Rebuilds are counted as they end; `wait` and `quiet_for` measure the
+    pause from the last one's end, not from the save, and a rebuild that runs longer than the pause
+    (a move at 10k products) keeps the work waiting: started as it ended, the work competed with the
+    browser's reload of that very edit, and the next save waited for the step it was in."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self._ended = 0  # rebuilds ended so far
+        self._last = 0.0  # time.monotonic() when the last ended
+
+    @contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        with self._changed:
+            self._running += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._ended, self._last = self._ended + 1, time.monotonic()
+                self._changed.notify_all()
+
+    def wait(self, seconds: float, seen: int = 0) -> int:
+        """Once more than `seen` rebuilds have ended, the last `seconds` ago, and none runs: how many."""
+        with self._changed:
+            while True:
+                left = self._last + seconds - time.monotonic()
+                if self._ended > seen and not self._running and left <= 0:
+                    return self._ended
+                self._changed.wait(left if self._ended > seen and not self._running else None)
+
+    def quiet_for(self, seconds: float, seen: int) -> bool:
+        """Whether `seconds` pass after the last rebuild's end with no other begun (`seen` have ended)."""
+        with self._changed:
+            while self._ended == seen and not self._running:
+                left = self._last + seconds - time.monotonic()
+                if left <= 0:
+                    return True
+                self._changed.wait(left)
+            return False
+
+
+def finish_when_paused(pause: Pause, settle: Callable[[], None], finish: Callable[[], None],
+                       short: float = SETTLE_AFTER_S, long: float = FINISH_AFTER_S) -> None:
+    """The work that waits for the reload, on its own thread: what the next edit needs (`settle`) once
+    the browser has had its moment, the rest (`finish`) once edits have paused. An edit saved while
+    `finish` runs is rebuilt between its steps instead of after it (engine/preview.py)."""
+    seen = 0
     while True:
-        finishing.wait()
-        finishing.clear()
-        while finishing.wait(pause):  # another edit: wait for the pause again
-            finishing.clear()
-        finish()
+        seen = pause.wait(short, seen)
+        settle()
+        if pause.quiet_for(long, seen):
+            finish()
 
 
 def watched_paths(options: pipeline.BuildOptions) -> list[str]:

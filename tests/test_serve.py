@@ -445,24 +445,40 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
 
 
 def test_the_work_after_the_reload_waits_for_edits_to_pause():
-    """`finish` starts once no edit has come for the pause, and not before: until then it would slow
-    the browser's reload, and a next save would wait for its step."""
+    """`finish` starts once no rebuild has run for the pause, and not before: until then it would slow
+    the browser's reload, and a next save would wait for its step. A rebuild longer than the pause
+    keeps it waiting too, and the pause counts from that rebuild's end. `settle` (what the next edit
+    needs) comes after a shorter pause, once for each series of rebuilds it follows."""
     import threading
 
-    from cnnt.serve import finish_when_paused
-    finishing, started, calls = threading.Event(), time.monotonic(), []
-    threading.Thread(target=finish_when_paused, args=(finishing, lambda: calls.append(time.monotonic()), 0.4),
-                     daemon=True).start()
-    for _ in range(4):  # four edits, 0.2 s apart
-        finishing.set()
-        last = time.monotonic()
-        time.sleep(0.2)
-    assert calls == []
+    from cnnt.serve import Pause, finish_when_paused
+    pause, settled, finished = Pause(), [], []
+    threading.Thread(target=finish_when_paused, daemon=True,
+                     args=(pause, lambda: settled.append(time.monotonic()), lambda: finished.append(time.monotonic()),
+                           0.1, 0.6)).start()
     time.sleep(0.6)
-    assert len(calls) == 1 and calls[0] - last >= 0.4 and calls[0] - started >= 0.6 + 0.4
-    finishing.set()
-    time.sleep(1.0)
-    assert len(calls) == 2
+    assert settled == finished == []  # no rebuild yet, nothing to do
+    ends = []
+    for _ in range(4):  # four edits, 0.4 s apart
+        with pause.rebuilding():
+            time.sleep(0.05)
+        ends.append(time.monotonic())
+        time.sleep(0.35)
+    assert finished == [] and len(settled) == 4  # settled after each, 0.1 s after it ended
+    assert all(settle - end >= 0.1 for settle, end in zip(settled, ends))
+    time.sleep(0.6)
+    assert len(finished) == 1 and finished[0] - ends[-1] >= 0.6 and len(settled) == 4
+    with pause.rebuilding():
+        time.sleep(0.05)
+    time.sleep(0.3)
+    with pause.rebuilding():  # the next edit's rebuild takes longer than the pause
+        time.sleep(1.0)
+    ended = time.monotonic()
+    assert len(finished) == 1 and len(settled) == 5
+    time.sleep(0.9)
+    assert len(finished) == 2 and finished[1] - ended >= 0.6 and len(settled) == 6
+    time.sleep(0.8)
+    assert len(finished) == 2 and len(settled) == 6  # once per pause, not again and again
 
 
 def test_errors_show_even_before_a_first_good_build(tmp_path):
