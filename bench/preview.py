@@ -71,9 +71,15 @@ class ServerLog:
             self.lines.append((time.time(), line))
 
     def rebuilt_since(self, since: float) -> float:
-        """The seconds the server's rebuilds since `since` took, as it printed them."""
-        return sum(float(match.group(1)) for when, line in list(self.lines) if when >= since
-                   for match in [re.search(r"pages rebuilt, ([0-9.]+) s", line)] if match)
+        """The seconds the server's rebuilds since `since` took, as it printed them (it prints its
+        line just after telling the browser to reload: waited for, up to a few seconds)."""
+        for _ in range(500):
+            found = [float(match.group(1)) for when, line in list(self.lines) if when >= since
+                     for match in [re.search(r"pages rebuilt, ([0-9.]+) s", line)] if match]
+            if found:
+                return sum(found)
+            time.sleep(0.01)
+        return float("nan")
 
 
 def edit_and_wait(page, path: Path, old: str, new: str, expect: str, log: ServerLog) -> tuple[float, float]:
@@ -82,9 +88,7 @@ def edit_and_wait(page, path: Path, old: str, new: str, expect: str, log: Server
     saved = time.time()
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     page.wait_for_function("t => document.body && document.body.innerText.includes(t)", arg=expect, timeout=120_000)
-    loaded = page.evaluate(LOADED_AT) / 1000
-    time.sleep(0.2)  # the server prints its line after telling the browser to reload
-    return loaded - saved, log.rebuilt_since(saved)
+    return page.evaluate(LOADED_AT) / 1000 - saved, log.rebuilt_since(saved)
 
 
 def main() -> int:

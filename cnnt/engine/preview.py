@@ -392,11 +392,20 @@ class Preview:
     def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
         indexes: dict[str, search.SearchIndex] = {}
+
+        def give_way() -> None:  # between the steps of a language's index: an edit waiting goes first
+            if self.asked != asked:
+                raise _GaveWay
+
         for lang in plan.config.languages:  # a second each at 10k products
             with self.lock:
                 if self.asked != asked:
                     return False
-                indexes[lang] = search.build_index(plan.catalogue, plan.vocab, lang, plan.photos, self.caches.search)
+                try:
+                    indexes[lang] = search.build_index(plan.catalogue, plan.vocab, lang, plan.photos,
+                                                       self.caches.search, give_way)
+                except _GaveWay:
+                    return False
         with self.lock:
             if self.asked != asked:
                 return False
@@ -467,6 +476,10 @@ class Preview:
     def _config(self) -> SiteConfig:
         options = self.options
         return load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+
+
+class _GaveWay(Exception):
+    """`finish` stopped in the middle of a step for an edit that was waiting."""
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -29,7 +29,7 @@ import json
 import sys
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -118,8 +118,15 @@ def build_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig,
     return indexes
 
 
+def _carry_on() -> None:
+    """A `build_index` that nothing interrupts."""
+
+
 def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: dict[str, PhotoSet],
-                cache: SearchCache) -> SearchIndex:
+                cache: SearchCache, give_way: Callable[[], None] = _carry_on) -> SearchIndex:
+    """`give_way` is called between the steps (each a few tenths of a second at 10k products): the
+    preview's raises when an edit is waiting, which goes first. The cache stays whole wherever it
+    stops."""
     # Listed in alphabetical order of the name shown, so the browser sorts by name for free.
     products = sorted(catalogue.products.values(), key=lambda p: (sort_key(p.name[lang]), p.slug))
     facilities = catalogue.sorted_facilities
@@ -156,10 +163,12 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
                      for p in products],
     }
     data_file = _file(f"data-{lang}", data)
+    give_way()
     split = cache.split.get(lang)
     if split is None or split[0] != data_file.content:  # the head and shards are made from `data` alone
         rows = [[number, row, data["facilities"][row[3]]] for number, row in enumerate(data["products"])]
         split = cache.split[lang] = (data_file.content, *_head_and_shards(lang, data, rows))
+        give_way()
     return SearchIndex(lang, data_file, _file(f"text-{lang}", _text_index(products, lang, cache)), split[1], split[2])
 
 
