@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import mimetypes
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -185,9 +186,13 @@ def finish_when_paused(pause: Pause, settle: Callable[[], None], finish: Callabl
     seen = 0
     while True:
         seen = pause.wait(short, seen)
-        settle()
-        if pause.quiet_for(long, seen):
-            finish()
+        try:
+            settle()
+            if pause.quiet_for(long, seen):
+                finish()
+        except Exception as exc:  # noqa: BLE001 (else this thread ends, and with it the work for every later edit)
+            print(f"cảnh báo · warning: sau lần dựng lại | after the rebuild: {type(exc).__name__}: {exc}",
+                  file=sys.stderr, flush=True)
 
 
 def watched_paths(options: pipeline.BuildOptions) -> list[str]:

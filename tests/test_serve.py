@@ -481,6 +481,27 @@ def test_the_work_after_the_reload_waits_for_edits_to_pause():
     assert len(finished) == 2 and len(settled) == 6  # once per pause, not again and again
 
 
+def test_the_work_after_the_reload_goes_on_after_it_failed_once(capsys):
+    """A step that fails (a full disk, say) is reported, and the next edit's work still runs: the
+    thread that does it must not end with the error."""
+    import threading
+
+    from cnnt.serve import Pause, finish_when_paused
+    pause, finished = Pause(), []
+
+    def finish() -> None:
+        finished.append(time.monotonic())
+        if len(finished) == 1:
+            raise OSError(28, "No space left on device")
+    threading.Thread(target=finish_when_paused, args=(pause, lambda: None, finish, 0.05, 0.2), daemon=True).start()
+    for _ in range(2):
+        with pause.rebuilding():
+            pass
+        time.sleep(0.6)
+    assert len(finished) == 2
+    assert "No space left on device" in capsys.readouterr().err
+
+
 def test_errors_show_even_before_a_first_good_build(tmp_path):
     content = tmp_path / "content"
     (content / "products").mkdir(parents=True)
