@@ -68,6 +68,9 @@ def test_an_edit_rebuilds_only_what_it_affects_and_matches_a_full_build(preview,
     assert 0 < count < total / 5, (count, total)  # the product, its facility, siblings, listings, home…
     assert "cay nồng" in (preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html").read_text()
     assert "cay nồng" in (preview.options.out_dir / "groups/food/index.html").read_text()  # its card
+    describer = preview._describer(preview.last)  # the search pages name the new search data
+    searches = [(output, page) for output, page in preview.pages.items() if page.template == "search.html"]
+    assert searches and all(preview.signatures[output] == describer.describe(page) for output, page in searches)
     same_as_full_build(preview, tmp_path)
 
     # a facility's phone: its page, its products' pages and booth cards, the fair's cards
@@ -321,6 +324,41 @@ def test_a_photo_replaced_in_a_bundle_shows_on_every_page_and_the_old_ones_go(pr
     assert f"media/{source_key(photo)}-" in shown and f"media/{old_key}-" not in shown
     assert not list((out / "media").glob(f"{old_key}-*"))
     same_as_full_build(preview, tmp_path)
+
+
+def test_an_edit_saved_through_a_temporary_file_takes_the_quick_path(preview, tmp_path, monkeypatch):
+    """Editors that save through a temporary file renamed over the entry (gedit, Kate, `sed -i`): the
+    watcher names the temporary file too, gone by then. The edit still takes the quick path, and a
+    temporary file alone changes nothing; a photo that is gone, or a bundle's folder, is no
+    temporary file."""
+    content, out = preview.options.content_dir, preview.options.out_dir
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    temporary = product.with_name("sedX4k2Qa")
+    temporary.write_text(product.read_text(encoding="utf-8").replace("group: food", "group: food\nsummary: Qua tệp tạm."),
+                         encoding="utf-8")
+    os.replace(temporary, product)
+    slow = []
+    real_update = Preview._update
+    monkeypatch.setattr(Preview, "_update", lambda self: slow.append(1) or real_update(self))
+    preview.rebuild([temporary, product])
+    assert slow == [] and not preview.errors
+    assert "Qua tệp tạm" in (out / "products/muoi-tom-tan-phat-loi/index.html").read_text(encoding="utf-8")
+    assert preview.rebuild([content / "products/4913"]).startswith("0 trang")  # vim's test file
+    assert slow == []
+    same_as_full_build(preview, tmp_path)
+
+    photo = sorted((content / "products").glob("*/*.jpg"))[0]
+    kept = tmp_path / "kept.jpg"
+    shutil.move(photo, kept)
+    preview.rebuild([photo])
+    assert slow == [1] and preview.errors  # the entry names a photo that is gone
+    shutil.move(kept, photo)
+    preview.rebuild([photo])
+    assert slow == [1, 1] and not preview.errors
+    bundle = content / "products/may-say-lua"
+    shutil.rmtree(bundle)
+    preview.rebuild([bundle])  # the watcher names its files too: the folder alone must do
+    assert slow == [1, 1, 1] and preview.errors  # an address once published is gone
 
 
 def test_a_file_saved_again_at_the_same_size_and_time_is_read_again_when_the_watcher_names_it(preview, tmp_path):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -104,6 +105,10 @@ class Preview:
         """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
         if self.plan is None or any(self._needs_full_build(path) for path in changed):
             return self._full()
+        if not self.errors:  # (with errors, the update below finds them again)
+            changed = [path for path in changed if not self._gone_unread(path)]
+            if not changed:
+                return 0
         if all(self._is_static(path) for path in changed):
             return self._static()
         count = self._quick(changed)
@@ -118,6 +123,17 @@ class Preview:
 
     def _is_static(self, path: Path) -> bool:
         return _inside(path, self.options.static_dir)
+
+    def _gone_unread(self, path: Path) -> bool:
+        """A content file that is gone and that the last build never read: the temporary file an
+        editor saves through (gedit, Kate, TextEdit and `sed -i` write one, then rename it over the
+        entry). Left in, it sent a one-line edit down the slowest path. An entry's text (`.md`), a
+        photo, and a folder that held either are never taken for one."""
+        if path.suffix == ".md" or not _inside(path, self.options.content_dir) or path.exists():
+            return False
+        inside = os.path.join(str(path), "")
+        read = [str(main) for main in self.caches.entries] + list(self.last.photos)
+        return not any(file == str(path) or file.startswith(inside) for file in read)
 
     # -- the three ways to rebuild ------------------------------------------------------------------
 
@@ -417,6 +433,8 @@ class Preview:
                 if page.template == "search.html":
                     page = Page(page.path, page.lang, page.template, {**page.context, "index": indexes[page.lang]})
                     self.pages[output] = page
+                    if self.describer is not None:  # else the next update renders it again, unchanged
+                        self.signatures[output] = self.describer.describe(page)
                     write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
             self._refresh_numbers(plan)
             plan.pages[:] = list(self.pages.values())
