@@ -96,6 +96,41 @@ def test_edits_that_move_pages_rebuild_listings(preview, tmp_path):
     same_as_full_build(preview, tmp_path)
 
 
+def test_an_edit_that_moves_a_product_between_listings_lays_out_the_pages_again_without_planning(tmp_path, monkeypatch):
+    """A new level, group or market moves a product between listings: the pages are laid out again and
+    those that changed rendered, without planning the site again; the site is a full build's, the
+    product's link preview (which shows its level) drawn again."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    config = tmp_path / "site.yaml"  # awards count without a registered decision: a level in the file moves it
+    config.write_text((ROOT / "site.yaml").read_text(encoding="utf-8").replace("declared_awards: show",
+                                                                               "declared_awards: count"), encoding="utf-8")
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--config", str(config),
+                           "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    preview.rebuild()
+    slow = []
+    real = Preview._update
+    monkeypatch.setattr(Preview, "_update", lambda self: slow.append(1) or real(self))
+    out = preview.options.out_dir
+    product = content / "products/ong-hut-tre.md"
+    assert "ong-hut-tre" not in (out / "awards/provincial/index.html").read_text(encoding="utf-8")
+    drawn = preview.last.drawn["products/ong-hut-tre/"]
+    preview.rebuild([edit(product, "level: commune", "level: provincial")])
+    assert not preview.errors and slow == []
+    assert "ong-hut-tre" in (out / "awards/provincial/index.html").read_text(encoding="utf-8")
+    assert preview.last.drawn["products/ong-hut-tre/"] != drawn
+    same_as_full_build(preview, tmp_path)
+    preview.rebuild([edit(product, "group: handicraft", "group: other")])
+    preview.rebuild([edit(product, "export_markets: [DE]", "export_markets: [DE, JP]")])
+    assert not preview.errors and slow == []
+    assert "ong-hut-tre" in (out / "groups/other/index.html").read_text(encoding="utf-8")
+    assert "ong-hut-tre" not in (out / "groups/handicraft/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+    preview.rebuild([edit(product, "facility: tre-mai-chau", "facility: my-thuyen")])  # another maker's pages
+    assert slow == [1]
+
+
 def test_an_edit_that_moves_many_pages_renders_them_on_every_core_and_matches_a_full_build(preview, tmp_path,
                                                                                           monkeypatch):
     """A rename that moves a product to another initial changes every listing page after it (1,500
@@ -133,6 +168,7 @@ def test_the_pages_showing_each_entry_stay_known_through_moving_edits(preview, t
     product = content / "products/muoi-tom-tan-phat-loi.md"
     preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")])
     preview.rebuild([edit(product, "group: food", "group: handicraft")])  # off the food pages
+    preview.settle()  # as `serve` does once the browser has reloaded (else the next rebuild does it)
     assert "groups/food/index.html" not in preview.containing[("product", "muoi-tom-tan-phat-loi")]
     described = preview._describer(preview.last).signatures(preview.last.pages)
     assert preview.signatures == {output: signature for output, (signature, _) in described.items()}

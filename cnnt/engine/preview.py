@@ -7,10 +7,11 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   pages whose signature changed: one product edited re-renders that product, its facility, their
   cards and listings, and the search data. It keeps the digest of every content file too, and reads
   again only the files the watcher names or whose size, time or inode changed.
-- An edit to products or facilities that keeps their addresses, levels, photos and groupings
-  (`_quick`) is not planned again: the edited files are parsed again and the pages that show them
-  re-rendered; a new name that moves an entry in the orders by name lays the pages out again and
-  re-renders those that differ.
+- An edit to products or facilities that keeps their addresses and photos (and a product's
+  facility, a facility's province, commune and kind) is not planned again (`_quick`): the edited
+  files are parsed again and the pages that show them re-rendered; an edit that moves a product to
+  other listings (a new group, level, market, rating…) or an entry in the orders by name lays the
+  pages out again and re-renders those that differ.
 - A change to templates, vocabularies, code or settings rebuilds everything; a change to static
   files copies them.
 - When an edit breaks validation, the last good site stays in place and `errors` holds every error
@@ -236,17 +237,19 @@ class Preview:
                 self.containing.setdefault(key, set()).add(output)
 
     def _quick(self, changed: list[Path]) -> int | None:
-        """An edit to existing product or facility files that keeps every address, level, photo and
-        grouping: re-parse those files, re-render the pages that show them. The search data follows
-        in `finish()`, after the browser has reloaded. None when the edit does more than that (a new,
-        removed or renamed file; a photo saved over; another group, level, facility, province, photo
-        list…).
+        """An edit to existing product or facility files that keeps every address and photo, and each
+        product's facility: re-parse those files, re-render the pages that show them. The search data
+        follows in `finish()`, after the browser has reloaded. None when the edit does more than that
+        (a new, removed or renamed file; a photo saved over; another facility, photo list, or a
+        facility's province, commune or kind…).
 
-        A new name draws the entry's link preview again (and its products', for a facility). One that
-        keeps the entry's place in every order by name re-renders only the pages that show it; one
-        that moves it lays out the pages again (`_lay_out_again`)."""
+        A new name draws the entry's link preview again (and its products', for a facility), and so
+        does a product's new level. An edit that keeps the entry's place in every order by name and
+        in every listing re-renders only the pages that show it; one that moves it (a new name, group,
+        level, market, OCOP rating, certification or channel) lays out the pages again
+        (`_lay_out_again`)."""
         plan = self.last
-        catalogue = plan.catalogue
+        catalogue = catalogue_before = plan.catalogue
         cached = self.caches.entries
         assert self.describer is not None, "kept with the plan"
         tokens = self.describer.tokens  # new entries are added: the old ones stay, never to be shown again
@@ -276,10 +279,11 @@ class Preview:
                 return None
             old: Product | Facility | None = (catalogue.products.get(entry.slug) if isinstance(item, Product) else
                                               catalogue.facilities.get(entry.slug) if isinstance(item, Facility) else None)
-            if old is None or not _same_but_name(old, item, catalogue, current):
+            if old is None or not _same_place(old, item):
                 return None
             assert isinstance(item, (Product, Facility)), "of the old entry's type"
-            moves = moves or (old.name.vi != item.name.vi and not _same_rank(old, item, catalogue))
+            moves = moves or not _same_listings(old, item, catalogue, current) or \
+                (old.name.vi != item.name.vi and not _same_rank(old, item, catalogue))
             if isinstance(item, Product):
                 products[item.slug] = item
             else:
@@ -294,11 +298,14 @@ class Preview:
             catalogue = catalogue.with_edits(swaps, products=products, facilities=facilities, current=current,
                                              awards=resolved)
         renamed = [swaps[id(old)] for old in edited if swaps[id(old)].name != old.name]
+        # a product's link preview shows its name and its level: drawn again when either changed
+        redrawn = renamed + [swaps[id(old)] for old in edited if isinstance(old, Product) and swaps[id(old)].name == old.name
+                             and current[old.slug] != catalogue_before.current[old.slug]]
         makers = [item for item in swaps.values() if isinstance(item, Facility)]
         makers_products = _products_of(makers, catalogue)  # one pass over every product, for all below
         renamed_makers = {item.slug for item in renamed if isinstance(item, Facility)}
         renamed_makers_products = [product for product in makers_products if product.facility_slug in renamed_makers]
-        drawn = self._drawn(catalogue, plan, renamed, renamed_makers_products) if renamed else plan.drawn
+        drawn = self._drawn(catalogue, plan, redrawn, renamed_makers_products) if redrawn else plan.drawn
         renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, catalogue, plan.photos, plan.codes,
                             reuse=plan.renderer, drawn=drawn)
         renderer.keep_unchanged(plan.renderer, {item.slug for item in swaps.values() if isinstance(item, Product)} |
@@ -315,8 +322,9 @@ class Preview:
         for item in swaps.values():
             if isinstance(item, Facility):
                 pipeline.write_vcard(plan, item, self.options.out_dir)
-        if renamed:  # the images the pages now name; the editor's choices (`finish`) show the names too
+        if redrawn:  # the images the pages now name
             previews.republish(self.last.drawn, plan.drawn, self.options.previews_dir, self.options.out_dir)
+        if renamed:  # the editor's choices (`finish`) show the names
             self.editor_stale = True
         self.plan, self.describer = plan, describer
         self.search_stale = self.discovery_stale = True
@@ -337,9 +345,10 @@ class Preview:
         return len(showing)
 
     def _lay_out_again(self, plan: pipeline.Plan, describer: incremental.Describer, showing: set[str]) -> int:
-        """Names that move entries in the orders by name: every page laid out again from the edited
-        catalogue, and rendered again if it shows an edited entry (`showing`) or differs from the page
-        it replaces (an entry moved in or out, to another page of a listing, a letter's first page…).
+        """Edits that move entries in the orders by name or between listings: every page laid out
+        again from the edited catalogue, and rendered again if it shows an edited entry (`showing`) or
+        differs from the page it replaces (an entry moved in or out, to another page of a listing, a
+        letter's first page…).
         Any other page shows the same entries, unchanged, in the same places: its signature stands.
         Those rendered are described after the reload (`_describe_pending`). (Planning again took
         4–6 s at 10k products: reading, checking, signing every page.)"""
@@ -513,23 +522,31 @@ def _main_file(path: Path) -> Path:
     return path
 
 
-def _same_but_name(old: Product | Facility, new: Entry | None, catalogue: Catalogue,
-                   current: dict[str, Award | None]) -> bool:
-    """Whether an edited entry keeps its address, level, photos and every listing it is in but those
-    ordered by name (`current`: the products' levels after the edit)."""
+def _same_place(old: Product | Facility, new: Entry | None) -> bool:
+    """Whether an edited entry keeps its address, its photos and, for a product, its facility: what
+    the quick path cannot follow (pages that come or go, photos to derive, a facility's pages, cards
+    and fairs)."""
     if type(old) is not type(new) or not isinstance(new, (Product, Facility)):
         return False
     if (old.slug, old.aliases, old.withdrawn) != (new.slug, new.aliases, new.withdrawn):
         return False
     if [(image.file, image.alt) for image in old.images] != [(image.file, image.alt) for image in new.images]:
         return False
-    on = catalogue.build_date
-    if isinstance(new, Product) and isinstance(old, Product):
-        return (old.facility_slug, old.group, old.export_markets, catalogue.current[old.slug], filter_keys(old, on)) == \
-            (new.facility_slug, new.group, new.export_markets, current[new.slug], filter_keys(new, on))
     if isinstance(new, Facility) and isinstance(old, Facility):  # province pages list communes; /kinds/ the kind
         return (old.province.term, old.commune, old.kind) == (new.province.term, new.commune, new.kind)
-    return False
+    return isinstance(new, Product) and isinstance(old, Product) and old.facility_slug == new.facility_slug
+
+
+def _same_listings(old: Product | Facility, new: Product | Facility, catalogue: Catalogue,
+                   current: dict[str, Award | None]) -> bool:
+    """Whether an edited product stays in every listing it was in, and in no other, but those ordered
+    by name: its group, level (`current`: the products' levels after the edit), markets, and what the
+    buyers' filters read (OCOP stars, certifications, channels). Else the pages are laid out again."""
+    if not isinstance(old, Product) or not isinstance(new, Product):
+        return True  # a facility that leaves its listings is not a quick edit (`_same_place`)
+    on = catalogue.build_date
+    return (old.group, old.export_markets, catalogue.current[old.slug], filter_keys(old, on)) == \
+        (new.group, new.export_markets, current[new.slug], filter_keys(new, on))
 
 
 def _products_of(entries: Iterable[Product | Facility], catalogue: Catalogue) -> list[Product]:
