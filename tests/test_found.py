@@ -51,6 +51,26 @@ def test_sitemap_lists_pages_to_be_found_with_their_alternates(sample_site):
     assert read(sample_site, "robots.txt") == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
 
 
+def test_sitemap_addresses_with_characters_xml_escapes_read_back_whole():
+    """Each language's start of address is escaped once and each path once (sitemap._Urls): what a
+    reader gets back must be the whole address, whatever characters it holds."""
+    from dataclasses import replace
+
+    from cnnt.content.config import load_config
+    from cnnt.site import sitemap
+    from cnnt.site.pages import Page
+    config = load_config(ROOT / "site.yaml", dt.date.fromisoformat(BUILD_DATE), ROOT)
+    odd = replace(config, base_url="https://example.org/a&b'c\"d<e>/")
+    path = "products/x&y'z\"w/"
+    root = ET.fromstring(sitemap.sitemap_files([Page(path, "vi", "product.html")], odd,
+                                               {path: dt.date(2026, 1, 2)})["sitemap.xml"])
+    urls = {url.find(f"{SITEMAP}loc").text: url for url in root.findall(f"{SITEMAP}url")}
+    assert set(urls) == {odd.base_url + path, odd.base_url + "en/" + path}
+    alternates = {link.get("hreflang"): link.get("href") for link in urls[odd.base_url + path].findall(f"{XHTML}link")}
+    assert alternates == {"vi": odd.base_url + path, "en": odd.base_url + "en/" + path, "x-default": odd.base_url + path}
+    assert urls[odd.base_url + path].find(f"{SITEMAP}lastmod").text == "2026-01-02"
+
+
 @pytest.mark.parametrize("path", ["cards/my-thuyen/index.html", "products/khan-bong-cotton/index.html",
                                   "products/keo-dua-la-dua/index.html", "404.html", "print/groups/food/index.html",
                                   "print/index.html"])
