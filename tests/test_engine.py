@@ -528,9 +528,9 @@ def test_the_replaced_site_becomes_the_spare_and_the_spare_the_next_staging_fold
 
 def test_a_build_reads_each_content_file_once_and_the_preview_what_the_watcher_names(tmp_path):
     """Within a build (`digests_kept`) the entry stamps take the digests the input fingerprint made;
-    outside it a file is read again each time, so a file saved again in place within the clock's tick
-    at the same size is never taken for the old one. The preview keeps its digests for hours and
-    reads again each file the watcher names, or one in a folder it names."""
+    a file written again in place, at the same size and given its old time back, is read again (its
+    change time is new). The preview keeps its digests for hours and reads again each file the
+    watcher names, or one in a folder it names."""
     from cnnt.content import load
     path = tmp_path / "a.md"
     path.write_text("one", encoding="utf-8")
@@ -559,20 +559,103 @@ def test_a_build_reads_each_content_file_once_and_the_preview_what_the_watcher_n
     assert (os.stat(path).st_ino, os.stat(path).st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
     assert load.text_digest(str(path), os.stat(path)) != first
 
+    with load.digests_kept():
+        before = load.text_digest(str(path), os.stat(path))
+        path.write_text("six", encoding="utf-8")  # within one build too
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert load.text_digest(str(path), os.stat(path)) != before
+
     memo: load.DigestMemo = {}
     relative = os.path.relpath(path)  # as a build names it; the watcher names files absolutely
     with load.digests_kept(memo):
-        two = load.text_digest(relative, os.stat(path))
-    path.write_text("six", encoding="utf-8")
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    with load.digests_kept(memo):
-        assert load.text_digest(relative, os.stat(path)) == two  # the memo answers for a file not named
-    load.forget_digests(memo, [tmp_path / "b.md"])
-    with load.digests_kept(memo):
-        assert load.text_digest(relative, os.stat(path)) == two
-    load.forget_digests(memo, [tmp_path])
-    with load.digests_kept(memo):
-        assert load.text_digest(relative, os.stat(path)) != two
+        six = load.text_digest(relative, os.stat(path))
+    # the memo answers for a file not named, as long as its marks are the same: faked here, as a file
+    # written again within the clock's tick of the change time it had would be
+    memo[relative] = (load.marks(os.stat(path)), "as read before")
+    load.__dict__["open"] = counting_open
+    try:
+        with load.digests_kept(memo):
+            assert load.text_digest(relative, os.stat(path)) == "as read before"
+        load.forget_digests(memo, [tmp_path / "b.md"])
+        with load.digests_kept(memo):
+            assert load.text_digest(relative, os.stat(path)) == "as read before"
+        load.forget_digests(memo, [tmp_path])
+        with load.digests_kept(memo):
+            assert load.text_digest(relative, os.stat(path)) == six
+    finally:
+        del load.__dict__["open"]
+    assert reads == [str(path), relative]
+
+
+def test_a_build_reads_again_only_the_text_files_changed_since_the_last(tmp_path, monkeypatch):
+    """The digests a build made are kept for the next one (`.cache/<out>/digests.pickle`), but only
+    those of files that had not changed for a while when it read them (`SETTLING_NS`); a file
+    written since has another change time, whatever its size and time say."""
+    from cnnt.content import load
+    monkeypatch.setattr(engine, "SETTLING_NS", 0)  # every file written before the build counts as settled
+    work = Work(tmp_path)
+    work.build()
+    digests = work.options("site").digests_file
+    kept = engine.read_digests(digests)
+    edited = live(work, "products")[0]
+    assert str(edited) in kept and len(kept) > 40
+    reads: list[str] = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):
+        reads.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    # written in place at the same size, given its old time back: only its change time tells
+    stat = edited.stat()
+    text = edited.read_text(encoding="utf-8")
+    at = max(i for i, char in enumerate(text) if char.isascii() and char.isalpha())  # in the description
+    changed = text[:at] + ("q" if text[at] != "q" else "z") + text[at + 1:]
+    assert changed != text and len(changed.encode()) == len(text.encode())
+    with open(edited, "r+b") as stream:
+        stream.write(changed.encode("utf-8"))
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    monkeypatch.setitem(load.__dict__, "open", counting_open)
+    report = work.build()
+    monkeypatch.delitem(load.__dict__, "open")
+    assert reads == [str(edited)] and 0 < report.rendered < report.pages
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
+def test_digests_of_files_changed_just_before_a_build_are_not_kept(tmp_path):
+    """A file written within `SETTLING_NS` of the build may be written again within the same tick of
+    its file system's clock, and look unchanged: its digest is read again next time."""
+    work = Work(tmp_path)
+    edited = live(work, "products")[0]
+    edit_text(edited, lambda text: set_field(text, "summary", "Vừa sửa · Just edited"))
+    work.build()
+    kept = engine.read_digests(work.options("site").digests_file)
+    assert str(edited) not in kept
+    assert all(marks[3] < edited.stat().st_ctime_ns - engine.SETTLING_NS for marks, _ in kept.values())
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "flipped", "garbage", "not a dict"])
+def test_damaged_digests_are_not_used(tmp_path, monkeypatch, damage):
+    """Digests that do not read whole are none: every file is read again, and the site is right."""
+    monkeypatch.setattr(engine, "SETTLING_NS", 0)
+    work = Work(tmp_path)
+    work.build()
+    digests = work.options("site").digests_file
+    good = engine.read_digests(digests)
+    # lies that only a damaged file could tell: every file's digest given as another's
+    lying = {path: (marks, "0" * 32) for path, (marks, _) in good.items()}
+    raw = engine.digests_file(lying)
+    damaged = {"missing": b"", "truncated": raw[:-7], "flipped": raw[:60] + bytes([raw[60] ^ 1]) + raw[61:],
+               "garbage": b"not a cache at all", "not a dict": engine.digests_file(["a list"])}[damage]
+    if damage == "missing":
+        digests.unlink()
+    else:
+        digests.write_bytes(damaged)
+    assert engine.read_digests(digests) == {}
+    edit_summary(work, random.Random(2))
+    work.build()
+    assert snapshot(tmp_path / "site") == work.clean()
+    assert len(engine.read_digests(digests)) > 40  # written whole again
 
 
 def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_path, monkeypatch):

@@ -206,20 +206,21 @@ def _text_stamp(path: Path) -> tuple[str, str]:
         return path.name, "?"
 
 
-# While a build runs (`digests_kept`): file → (size, time, inode) when read, and the digest of what
-# it held. The build's input fingerprint reads every content file first; the entry stamps then need
-# not read them again.
-DigestMemo = dict[str, tuple[tuple[int, int, int], str]]  # file → (size, time, inode), digest
-_TEXT_DIGESTS: list[DigestMemo] = []
+# While a build runs (`digests_kept`): file → its marks when read (`marks`), and the digest of what it
+# held. The build's input fingerprint reads every content file first; the entry stamps then need not
+# read them again.
+DigestMemo = dict[str, tuple[tuple[int, int, int, int], str]]  # file → (size, time, inode, ctime), digest
+_TEXT_DIGESTS: list[tuple[DigestMemo, DigestMemo]] = []  # (this build's memo, one known from before)
 
 
 @contextmanager
-def digests_kept(memo: DigestMemo | None = None) -> Iterator[None]:
-    """Within it, each text file is read once while its size, time and inode stay the same. A build
-    keeps them for itself only: a file saved again in place within the clock's tick at the same size
-    would look unchanged. The preview passes its own `memo`, kept for hours, and takes out of it every
-    file the watcher says changed (`forget_digests`) before each rebuild."""
-    _TEXT_DIGESTS.append({} if memo is None else memo)
+def digests_kept(memo: DigestMemo | None = None, known: DigestMemo | None = None) -> Iterator[None]:
+    """Within it, each text file is read once while its marks stay the same. The preview passes its own
+    `memo`, kept for hours, and takes out of it every file the watcher says changed (`forget_digests`)
+    before each rebuild. A build passes a fresh one, and `known`: what an earlier build found, made of
+    files that had not changed for a while before it read them (see engine/incremental.py,
+    `settled_digests`), so a file saved again since always has another change time."""
+    _TEXT_DIGESTS.append(({} if memo is None else memo, known or {}))
     try:
         yield
     finally:
@@ -239,17 +240,30 @@ def forget_digests(memo: DigestMemo, paths: Iterable[Path]) -> None:
             del memo[path]
 
 
+def marks(stat: os.stat_result) -> tuple[int, int, int, int]:
+    """What changes when a file is written: its size, time and inode, and its change time, which no
+    program can set back (a file written in place and given its old time again has a new one)."""
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns
+
+
 def text_digest(path: str, stat: os.stat_result) -> str:
     """A digest of a text file's bytes (`stat`: the file's, just taken)."""
-    kept = _TEXT_DIGESTS[-1] if _TEXT_DIGESTS else None
-    marks = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    if kept is not None and (known := kept.get(path)) is not None and known[0] == marks:
-        return known[1]
-    with open(path, "rb") as stream:
-        digest = hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
-    if kept is not None:
-        kept[path] = (marks, digest)
+    if not _TEXT_DIGESTS:
+        return _read_digest(path)
+    kept, known = _TEXT_DIGESTS[-1]
+    now = marks(stat)
+    found = kept.get(path) or known.get(path)
+    if found is not None and found[0] == now:
+        kept[path] = found
+        return found[1]
+    digest = _read_digest(path)
+    kept[path] = (now, digest)
     return digest
+
+
+def _read_digest(path: str) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int]:

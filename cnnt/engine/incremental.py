@@ -27,6 +27,10 @@ content (templates, static files, vocabularies, settings, the build date, this c
 libraries it renders with) is in `page_key`: when it changes, every page is rendered again;
 `load_key` does the same for the parse results.
 
+Beside it, `.cache/<out>/digests.pickle` keeps each text file's digest with the marks it had when
+read (`load.marks`: size, time, inode and change time), so the next build reads again only the files
+written since; a file changed less than `SETTLING_NS` before the build is left out (`settled_digests`).
+
 The cache is trusted only when all of these hold, else the build is a clean one: it reads whole (a
 checksum of its bytes), it was written by this version of the code, for this content folder, and the
 output folder still holds the site it describes (the stamp in `.build-fingerprint`); the spare is used
@@ -48,6 +52,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..content import kinds
+from ..content.load import DigestMemo
 from ..content.model import Catalogue, Decision, Facility, Fair, Product
 from ..site.images import PhotoSet
 from ..site.pages import BoothCard, Page, Selection
@@ -204,6 +209,46 @@ def state_file(state: State, buckets: Iterable[tuple[int, Bucket]]) -> Iterator[
 def state_bytes(state: State) -> bytes:
     """A state read from its file, as a file again (tests change one and write it back)."""
     return b"".join(state_file(state, state.buckets.items()))
+
+
+# -- the text files' digests ---------------------------------------------------------------------------
+
+DIGESTS_MAGIC = b"CNNT-DIGESTS-1\n"
+# A file whose change time is this close to the build's start, or later, is left out of the digests
+# kept for the next build: it may be written again within the same tick of its file system's clock
+# (2 s on FAT), and then look the same. Git's index leaves out "racily clean" files the same way.
+SETTLING_NS = 2_000_000_000
+
+
+def read_digests(path: Path) -> DigestMemo:
+    """The text files' digests a previous build kept (`digests_file`), or none if the file is missing
+    or damaged in any way."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return {}
+    payload = memoryview(raw)[len(DIGESTS_MAGIC):-CHECK_SIZE]
+    if not raw.startswith(DIGESTS_MAGIC) or len(raw) <= len(DIGESTS_MAGIC) + CHECK_SIZE \
+            or zlib.crc32(payload).to_bytes(CHECK_SIZE, "big") != raw[-CHECK_SIZE:]:
+        return {}
+    try:
+        memo = pickle.loads(payload)
+    except Exception:  # damage the checksum let through
+        return {}
+    return memo if isinstance(memo, dict) else {}
+
+
+def settled_digests(memo: DigestMemo, started_ns: int) -> DigestMemo:
+    """What of a build's digests the next build may trust without reading the files again: those of
+    files last changed well before the build began (`SETTLING_NS`). The file changed since has another
+    change time (`load.marks`), so its digest is not taken."""
+    return {path: found for path, found in memo.items() if found[0][3] < started_ns - SETTLING_NS}
+
+
+def digests_file(memo: DigestMemo) -> bytes:
+    """The file `read_digests` reads: a mark, the pickled digests, a checksum of them."""
+    payload = pickle.dumps(memo, pickle.HIGHEST_PROTOCOL)
+    return DIGESTS_MAGIC + payload + zlib.crc32(payload).to_bytes(CHECK_SIZE, "big")
 
 
 def reusable(state: State | None, content_dir: Path, site_stamp: str | None, load_key: str, page_key: str) -> Reuse:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
 from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
-from ..content.load import KINDS, LoadOptions, digests_kept, load_catalogue, text_digest
+from ..content.load import KINDS, DigestMemo, LoadOptions, digests_kept, load_catalogue, text_digest
 from ..content.model import Catalogue, Entry, Facility, Product
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
@@ -103,6 +103,11 @@ class BuildOptions:
     def engine_file(self) -> Path:
         """What the engine keeps between builds (see engine/incremental.py)."""
         return self.cache_dir.parent / "engine.pickle"
+
+    @property
+    def digests_file(self) -> Path:
+        """The text files' digests, kept for the next build (see incremental.read_digests)."""
+        return self.cache_dir.parent / "digests.pickle"
 
     @property
     def qr_cache(self) -> Path:
@@ -209,8 +214,15 @@ def build(options: BuildOptions) -> BuildReport:
     check_output(options)
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url,
                          options.deploy)
-    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept():
+    # what an earlier build read of the text files: those unchanged since are not read again
+    known = {} if options.force else incremental.read_digests(options.digests_file)
+    digests: DigestMemo = {}
+    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept(digests, known):
+        reading_from = time.time_ns()  # the clock file change times are given by
         fingerprint = input_fingerprint(options)
+        settled = incremental.settled_digests(digests, reading_from)
+        if settled != known:
+            write_atomic(options.digests_file, incremental.digests_file(settled), durable=False)
         site_stamp = _stamp_of(options.out_dir)
         if not options.force and site_stamp == fingerprint:
             return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
