@@ -729,6 +729,35 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     assert snapshot(tmp_path / "site") == work.clean()
 
 
+def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tmp_path, monkeypatch):
+    """The sitemap's and feeds' dates (`page_dates`: git's or the files' own) are read by a worker
+    begun once the catalogue is checked (`Ahead`); one that fails leaves them to the build."""
+    work, noted, parent = Work(tmp_path), tmp_path / "pids", os.getpid()
+    real = pipeline.page_dates
+    failing = []
+
+    def noting_pid(*args):
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        if failing and os.getpid() != parent:
+            raise OSError("a worker that fails")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "page_dates", noting_pid)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    made = makers_of(noted)
+    assert len(made) == 1 and made != [str(parent)], "read once, by a worker"
+    assert "<lastmod>" in (tmp_path / "site" / "sitemap.xml").read_text()
+    assert snapshot(tmp_path / "site") == work.clean()  # the clean build (--jobs 1) reads them in-process
+    assert makers_of(noted) == [str(parent)]
+    failing.append(True)
+    edit_summary(work, random.Random(7))
+    pipeline.build(work.options("site", "--jobs", "2"))
+    made = makers_of(noted)
+    assert len(made) == 2 and made[-1] == str(parent), "the worker failed: the build read them itself"
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
 def test_a_build_reads_no_link_preview_the_last_build_found_whole(tmp_path, monkeypatch):
     """The engine's cache keeps the link previews found whole, by size, time and inode: the next build
     checks each by one stat instead of reading it. One changed since is read, and drawn again."""

@@ -262,17 +262,17 @@ class Caches:
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
-         previous: Plan | None = None, search_later: bool = False, data_ahead: DataAhead | None = None) -> Plan:
+         previous: Plan | None = None, search_later: bool = False, ahead: Ahead | None = None) -> Plan:
     """Load and check everything, and lay out every page; raise BuildFailed before anything is written.
     `search_later`: keep `previous`'s search indexes, for the preview to make anew after the reload.
-    `data_ahead`: given the open-data tables as soon as they are known."""
+    `ahead`: given the catalogue and the open-data tables as soon as they are checked."""
     caches = caches or Caches()
     vocab = load_vocabularies()
     catalogue = _load(options, config, vocab, caches.entries)
     live, moved = _check_addresses(options, catalogue, config)
     tables = exports.table_rows(catalogue, config)
-    if data_ahead is not None:
-        data_ahead.begin(tables, config, catalogue.build_date)
+    if ahead is not None:
+        ahead.begin(catalogue, tables, config, options)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
@@ -329,8 +329,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
-    with DataAhead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as data_ahead:
-        site = plan(options, config, timer, caches, data_ahead=data_ahead)
+    with Ahead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as ahead:
+        site = plan(options, config, timer, caches, ahead=ahead)
         describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
         signatures = describer.page_signatures(site.pages, options.jobs)
         vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
@@ -344,8 +344,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             render_all(site.renderer, fresh, staging, options.jobs)
             timer.lap("render")
             old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
-            data = write_extras(site, options, staging, reuse.data, old_site, data_ahead.digest,
-                                [facility for path, facility in vcards.items() if path in to_make], data_ahead.files)
+            data = write_extras(site, options, staging, reuse.data, old_site,
+                                [facility for path, facility in vcards.items() if path in to_make], ahead)
             publish_images(site, options, staging)
             # Stamped "pending" until the record of addresses holds everything this site publishes: a
             # build killed in between leaves a stamp that matches nothing, so the next build is not
@@ -392,12 +392,12 @@ def keep_unchanged(signatures: dict[str, str], live: dict[str, str], spare: incr
 
 
 def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
-                 old_site: Path | None = None, digest: str = "", vcards: Iterable[Facility] | None = None,
-                 data_files: parallel.Later[dict[str, bytes]] | None = None) -> tuple[str, tuple[str, ...]]:
+                 old_site: Path | None = None, vcards: Iterable[Facility] | None = None,
+                 ahead: Ahead | None = None) -> tuple[str, tuple[str, ...]]:
     """Everything but the pages and photos: static files, search data, vCards (of `vcards`, if given:
     the others are in place), redirects. The open-data files are taken from `old_site` when `data`
-    says they were made from the same tables (`digest`: see `DataAhead`), else from `data_files`
-    if given; returns what says which they are now."""
+    says they were made from the same tables (see `Ahead`), else from `ahead`'s worker if given, as
+    are the pages' dates; returns what says which open-data files they are now."""
     copy_tree(options.static_dir, root / "static")
     write_search(site.indexes, options.static_dir, root, old_site)
     for facility in site.catalogue.facilities.values() if vcards is None else vcards:
@@ -406,8 +406,12 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
     write_editor(site, options, root)
-    data = write_data(site, root, data, old_site, digest, data_files)
-    write_discovery(site, options, root)
+    if ahead is None:
+        data = write_data(site, root, data, old_site)
+        write_discovery(site, options, root)
+    else:
+        data = write_data(site, root, data, old_site, ahead.digest, ahead.files)
+        write_discovery(site, options, root, ahead.dates.result() if ahead.dates is not None else None)
     return data
 
 
@@ -431,28 +435,37 @@ def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
     previews.publish(site.drawn, options.previews_dir, root)
 
 
-class DataAhead:
-    """A build's open-data files, begun in a worker as soon as `plan` has their tables (the workbook
-    alone takes seconds at 10k products) while the build goes on, unless the last build's can be kept:
-    `previous` is their digest (see `write_data`). Used as a context, it ends the worker on the way out."""
+class Ahead:
+    """What a build begins in workers as soon as `plan` has checked the catalogue, while the build goes
+    on with the search data, pages and signatures (which use one core but for the signatures):
+    - the open-data files (the workbook alone takes seconds at 10k products), unless the last build's
+      can be kept: `previous` is their digest (see `write_data`);
+    - each entry page's day of last change, for the sitemap and feeds (`page_dates`: a file's time, or
+      one `git log` of the whole history, which grows with every merged pull request).
+    Used as a context, it ends the workers on the way out."""
 
     def __init__(self, previous: str, page_key: str, jobs: int | None) -> None:
         self.previous, self.page_key, self.jobs = previous, page_key, jobs
         self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
         self.files: parallel.Later[dict[str, bytes]] | None = None
+        self.dates: parallel.Later[dict[str, dt.date]] | None = None
 
-    def begin(self, tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> None:
+    def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
+              options: BuildOptions) -> None:
         self.digest = incremental.key(self.page_key, tables)
-        self.files = parallel.Later(open_data_files, tables, config, day)
+        self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
         if self.digest != self.previous:
             self.files.start(self.jobs)
+        self.dates = parallel.Later(page_dates, catalogue, options)
+        self.dates.start(self.jobs)
 
-    def __enter__(self) -> DataAhead:
+    def __enter__(self) -> Ahead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.files is not None:
-            self.files.stop()
+        for work in (self.files, self.dates):
+            if work is not None:
+                work.stop()
 
 
 def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> dict[str, bytes]:
