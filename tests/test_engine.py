@@ -8,6 +8,7 @@ after each one compares the incremental build with a clean build of the same inp
 every kind of change once, so each run covers the same ground in the same time."""
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import io
 import multiprocessing
@@ -727,6 +728,20 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     made = makers_of(noted)
     assert len(made) == 1 and made != [str(os.getpid())]
     assert snapshot(tmp_path / "site") == work.clean()
+
+
+def test_tree_keys_are_the_same_for_equal_trees_however_their_objects_are_shared():
+    """The open-data tables' digest (`tree_key`) says whether their files can be kept: a table made
+    from entries read from the cache shares its strings otherwise than one made from entries parsed
+    again, and must still give the same digest."""
+    name = "".join(["Nước ", "mắm Cà Mau"])  # one object, in two rows
+    shared = {"products": [{"name": name, "day": dt.date(2026, 1, 2)}, {"name": name, "day": dt.date(2026, 1, 2)}]}
+    copied = {"products": [{"name": "".join(["Nước ", "mắm Cà Mau"]), "day": dt.date(2026, 1, 2)},
+                           {"name": "".join(["Nước ", "mắm Cà Mau"]), "day": dt.date(2026, 1, 2)}]}
+    assert engine.tree_key("page key", shared) == engine.tree_key("page key", copied)
+    different = {"products": [{"name": name, "day": dt.date(2026, 1, 2)}, {"name": name, "day": dt.date(2026, 1, 3)}]}
+    assert engine.tree_key("page key", shared) != engine.tree_key("page key", different)
+    assert engine.tree_key("page key", shared) != engine.tree_key("another key", shared)
 
 
 def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tmp_path, monkeypatch):

@@ -452,7 +452,7 @@ class Ahead:
 
     def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
               options: BuildOptions) -> None:
-        self.digest = incremental.key(self.page_key, tables)
+        self.digest = incremental.tree_key(self.page_key, tables)
         self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
         if self.digest != self.previous:
             self.files.start(self.jobs)
