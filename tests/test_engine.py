@@ -419,7 +419,7 @@ def test_an_edit_pickles_again_only_the_bucket_of_its_entry(tmp_path):
     # every entry is in the bucket its file names, and the buckets read back as the entries
     entries = engine.unpacked(after.buckets)
     assert all(engine.bucket_of(file) == number for number, bucket in after.buckets.items() for file, _ in bucket.files)
-    assert entries[edited][1][0].summary.vi == "Một dòng mới · A new line"
+    assert entries[str(edited)][1][0].summary.vi == "Một dòng mới · A new line"
     assert len(entries) == sum(len(bucket.files) for bucket in after.buckets.values()) > 20
 
 

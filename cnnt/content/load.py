@@ -164,22 +164,25 @@ def check_fairs_ahead(fairs: dict[str, Fair], closed: dict[str, Facility], on: d
 
 
 def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict) -> list:
-    """`cache`: entry file → (stamp, parse result, its EntryFiles), kept by the caller. An entry whose
-    stamp is the same takes its EntryFiles from `entries` (the engine's cache file does not keep them:
-    rebuilding their paths was a fifth of the time it took to read it)."""
-    stamps = {entry.main: entry_stamp(entry) for entry in entries}
+    """`cache`: entry file, as a string → (stamp, parse result, its EntryFiles), kept by the caller.
+    An entry whose stamp is the same takes its EntryFiles from `entries` (the engine's cache file does
+    not keep them: rebuilding their paths was a fifth of the time it took to read it). (Keys as
+    strings: as Path objects, made from the cache file and hashed, they took 0.2 s at 10k products.)"""
+    mains = [str(entry.main) for entry in entries]
+    stamps = {main: entry_stamp(entry) for main, entry in zip(mains, entries)}
     stale = []
-    for entry in entries:
-        kept = cache.get(entry.main)
-        if kept is None or kept[0] != stamps[entry.main]:
-            stale.append(entry)
+    for main, entry in zip(mains, entries):
+        kept = cache.get(main)
+        if kept is None or kept[0] != stamps[main]:
+            stale.append((main, entry))
         else:
-            cache[entry.main] = (kept[0], kept[1], entry)
-    for entry, result in zip(stale, parallel.map_chunks(_parse_entry, [(options, e) for e in stale], jobs)):
-        cache[entry.main] = (stamps[entry.main], result, entry)
-    for gone in set(cache) - set(stamps):
+            cache[main] = (kept[0], kept[1], entry)
+    results = parallel.map_chunks(_parse_entry, [(options, entry) for _, entry in stale], jobs)
+    for (main, entry), result in zip(stale, results):
+        cache[main] = (stamps[main], result, entry)
+    for gone in set(cache) - stamps.keys():
         del cache[gone]
-    return [cache[entry.main][1] for entry in entries]
+    return [cache[main][1] for main in mains]
 
 
 def parse_entry(options: LoadOptions, entry: EntryFiles) -> tuple:

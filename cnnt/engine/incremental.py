@@ -121,7 +121,7 @@ class Spare:
 class Reuse:
     """What a build may take from the previous one (all empty for a clean build)."""
 
-    entries: dict = field(default_factory=dict)  # entry file → (stamp, parse result, None): `load` adds the EntryFiles
+    entries: dict = field(default_factory=dict)  # entry file (a string) → (stamp, parse result, None): `load` adds the EntryFiles
     buckets: dict[int, Bucket] = field(default_factory=dict)  # as the state had them
     search: SearchCache = field(default_factory=SearchCache)
     signatures: dict[str, str] = field(default_factory=dict)
@@ -285,7 +285,7 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
 
 
 def unpacked(buckets: dict[int, Bucket]) -> dict:
-    """Entry file → (stamp, parse result, None), from the buckets; ValueError if one does not match
+    """Entry file (a string) → (stamp, parse result, None), from the buckets; ValueError if one does not match
     what it lists."""
     entries = {}
     for bucket in buckets.values():
@@ -293,7 +293,7 @@ def unpacked(buckets: dict[int, Bucket]) -> dict:
         if not isinstance(results, list) or len(results) != len(bucket.files):
             raise ValueError("a bucket's results are not the entries it lists")
         for (file, stamp), result in zip(bucket.files, results):
-            entries[Path(file)] = (stamp, result, None)
+            entries[file] = (stamp, result, None)
     return entries
 
 
@@ -319,8 +319,7 @@ def buckets_of(entries: dict, before: dict[int, Bucket]) -> Iterator[tuple[int, 
     entries and stamps are those of the same bucket `before` is not pickled again. (One pickle of
     them all held a table of every object in it, about 100 MB at 10,000 products, while it was made.)"""
     members: dict[int, list[tuple[str, tuple, object]]] = {}
-    for path, (stamp, result, _) in entries.items():
-        file = str(path)  # a path as a string: a pickled Path is rebuilt part by part
+    for file, (stamp, result, _) in entries.items():
         members.setdefault(bucket_of(file), []).append((file, stamp, result))
     for number, found in sorted(members.items()):
         found.sort(key=lambda member: member[0])
@@ -345,9 +344,9 @@ def entry_tokens(entries: dict) -> dict[int, str]:
             if result[0] is not None}
 
 
-def entry_token(path: Path, stamp: tuple) -> str:
+def entry_token(main: str, stamp: tuple) -> str:
     """One entry's token (see `entry_tokens`), from its main file and its stamp."""
-    return key(str(path), stamp[:2])
+    return key(main, stamp[:2])
 
 
 class Describer:

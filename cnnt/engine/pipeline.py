@@ -253,7 +253,7 @@ class Plan:
 class Caches:
     """What a long-running preview keeps between builds so an edit costs little."""
 
-    entries: dict = field(default_factory=dict)      # entry file → (stamp, parse result)
+    entries: dict = field(default_factory=dict)      # entry file (a string) → (stamp, parse result, EntryFiles)
     search: search.SearchCache = field(default_factory=lambda: search.SearchCache())
     codes: Mapping[str, qr.QRCode] = field(default_factory=dict)  # a qr.CodeStore once made
     # link previews found whole, by their size, time and inode then: the preview keeps them between

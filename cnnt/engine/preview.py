@@ -133,7 +133,7 @@ class Preview:
         if path.suffix == ".md" or not _inside(path, self.options.content_dir) or path.exists():
             return False
         inside = os.path.join(str(path), "")
-        read = [str(main) for main in self.caches.entries] + list(self.last.photos)
+        read = [*self.caches.entries, *self.last.photos]
         return not any(file == str(path) or file.startswith(inside) for file in read)
 
     # -- the three ways to rebuild ------------------------------------------------------------------
@@ -256,7 +256,7 @@ class Preview:
         if any(path.suffix != ".md" for path in changed):  # a photo: its derivatives are made in a full update
             return None
         mains = {_main_file(path) for path in changed}
-        if any(main not in cached or not main.is_file() for main in mains):
+        if any(str(main) not in cached or not main.is_file() for main in mains):
             return None
         load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
         decisions = awards.DecisionIndex.of(catalogue.decisions.values())
@@ -266,7 +266,7 @@ class Preview:
         resolved, current = dict(catalogue.awards), dict(catalogue.current)
         moves = False  # a new name moves an entry in an order by name
         for main in mains:
-            entry = cached[main][2]
+            entry = cached[str(main)][2]
             result = parse_entry(load_options, entry)
             item, errors = result[0], result[1]
             if isinstance(item, Product):
@@ -290,8 +290,8 @@ class Preview:
                 facilities[item.slug] = item
             swaps[id(old)] = item
             edited.append(old)
-            cached[main] = (entry_stamp(entry), result, entry)
-            tokens[id(item)] = incremental.entry_token(main, cached[main][0])
+            cached[str(main)] = (entry_stamp(entry), result, entry)
+            tokens[id(item)] = incremental.entry_token(str(main), cached[str(main)][0])
         if moves:  # the orders by name are worked out again
             catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
         else:
