@@ -292,37 +292,40 @@ def discover(content_dir: Path, root: Path) -> tuple[list[EntryFiles], list[Cont
             continue
         mains: dict[str, list[Path]] = {}
         translations: dict[str, list[Path]] = {}
-        for item in sorted(os.scandir(folder), key=lambda item: item.name):  # scandir: no stat per file
-            path = Path(item.path)
-            if item.name.startswith("."):
+        # scandir: no stat per file. Names are looked at as strings, and a Path made only for a file
+        # kept or reported (one for each of 16,000 files, made from its whole path, took a tenth of a second).
+        for item in sorted(os.scandir(folder), key=lambda item: item.name):
+            name = item.name
+            if name.startswith("."):
                 continue
             if item.is_symlink() or not (item.is_dir() or item.is_file()):
-                errors.append(_not_regular(path, root))
+                errors.append(_not_regular(folder / name, root))
                 continue
             if item.is_dir():
+                path = folder / name
                 errors.extend(_not_regular(inside, root) for inside in _irregular_files(path))
-                for name, target in (("index.md", mains), ("index.en.md", translations)):
-                    if (path / name).is_file() and not (path / name).is_symlink():
-                        target.setdefault(path.name, []).append(path / name)
+                for inside, target in (("index.md", mains), ("index.en.md", translations)):
+                    if (path / inside).is_file() and not (path / inside).is_symlink():
+                        target.setdefault(name, []).append(path / inside)
                 if not (path / "index.md").is_file() and not (path / "index.en.md").is_file():
                     errors.append(ContentError(display_path(path, root), None, None,
                                                "thư mục mục nhập thiếu tệp `index.md`",
                                                "entry folder has no `index.md` file"))
                 continue
-            if path.suffix.lower() == ".md" and path.suffix != ".md":
-                errors.append(ContentError(display_path(path, root), None, None,
-                                           "đuôi tệp phải viết thường: `.md`", "the file extension must be lowercase: `.md`"))
+            suffix = os.path.splitext(name)[1]
+            if suffix != ".md":
+                if suffix.lower() == ".md":
+                    errors.append(ContentError(display_path(folder / name, root), None, None,
+                                               "đuôi tệp phải viết thường: `.md`",
+                                               "the file extension must be lowercase: `.md`"))
                 continue
-            if path.suffix != ".md":
-                continue
-            stem = path.name[: -len(".md")]
-            slug, _, language = stem.partition(".")
+            slug, _, language = name[: -len(".md")].partition(".")
             if language not in ("", "en"):
-                errors.append(ContentError(display_path(path, root), None, None,
+                errors.append(ContentError(display_path(folder / name, root), None, None,
                                            "chỉ hỗ trợ bản dịch tiếng Anh, đặt tên `<slug>.en.md`",
                                            "only English translations are supported, named `<slug>.en.md`"))
                 continue
-            (translations if language == "en" else mains).setdefault(slug, []).append(path)
+            (translations if language == "en" else mains).setdefault(slug, []).append(folder / name)
         for slug, paths in mains.items():
             errors.extend(_check_slug(slug, paths, root))
         for slug, paths in translations.items():
