@@ -428,7 +428,8 @@ class Describer:
                 return tuple((name, part(item)) for name, item in value.items())  # type: ignore[attr-defined]
             if kind_of_value in PLAIN:
                 return value
-            return other(value)
+            known = reprs.get(id(value))  # a frozen value met before (most are): `other` need not look
+            return other(value) if known is None else known[1]
 
         def other(value: object) -> object:
             for model, kind in kinds_of.items():  # a subclass of an entry model

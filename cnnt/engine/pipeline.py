@@ -218,7 +218,7 @@ def build(options: BuildOptions) -> BuildReport:
     known = {} if options.force else incremental.read_digests(options.digests_file)
     digests: DigestMemo = {}
     with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept(digests, known):
-        reading_from = time.time_ns()  # the clock file change times are given by
+        reading_from = time.time_ns()  # the clock that gives files their change times
         fingerprint = input_fingerprint(options)
         settled = incremental.settled_digests(digests, reading_from)
         if settled != known:
