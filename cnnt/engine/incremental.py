@@ -179,14 +179,8 @@ def read_state(path: Path) -> State | None:
 
     The file: a mark, then pickles one after another (the state without its buckets, then each
     bucket as (number, `Bucket`)), then a checksum of the pickles (`CHECK_SIZE`)."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    if not raw.startswith(MAGIC) or len(raw) <= len(MAGIC) + CHECK_SIZE:
-        return None
-    payload = memoryview(raw)[len(MAGIC):-CHECK_SIZE]
-    if zlib.crc32(payload).to_bytes(CHECK_SIZE, "big") != raw[-CHECK_SIZE:]:
+    payload = checked_payload(path, MAGIC)
+    if payload is None:
         return None
     stream = io.BytesIO(payload)
     try:
@@ -199,6 +193,21 @@ def read_state(path: Path) -> State | None:
     except Exception:  # any damage the checksum let through, or classes that changed shape
         return None
     return state
+
+
+def checked_payload(path: Path, magic: bytes) -> memoryview | None:
+    """What a cache file holds between its mark and its checksum (`CHECK_SIZE`), or None if it is
+    missing, of another kind, cut short or damaged."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not raw.startswith(magic) or len(raw) <= len(magic) + CHECK_SIZE:
+        return None
+    payload = memoryview(raw)[len(magic):-CHECK_SIZE]
+    if zlib.crc32(payload).to_bytes(CHECK_SIZE, "big") != raw[-CHECK_SIZE:]:
+        return None
+    return payload
 
 
 def state_file(state: State, buckets: Iterable[tuple[int, Bucket]]) -> Iterator[bytes]:
@@ -235,13 +244,8 @@ SETTLING_NS = 2_000_000_000
 def read_digests(path: Path) -> DigestMemo:
     """The text files' digests a previous build kept (`digests_file`), or none if the file is missing
     or damaged in any way."""
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return {}
-    payload = memoryview(raw)[len(DIGESTS_MAGIC):-CHECK_SIZE]
-    if not raw.startswith(DIGESTS_MAGIC) or len(raw) <= len(DIGESTS_MAGIC) + CHECK_SIZE \
-            or zlib.crc32(payload).to_bytes(CHECK_SIZE, "big") != raw[-CHECK_SIZE:]:
+    payload = checked_payload(path, DIGESTS_MAGIC)
+    if payload is None:
         return {}
     try:
         memo = pickle.loads(payload)

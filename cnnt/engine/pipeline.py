@@ -406,12 +406,9 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
     write_editor(site, options, root)
-    if ahead is None:
-        data = write_data(site, root, data, old_site)
-        write_discovery(site, options, root)
-    else:
-        data = write_data(site, root, data, old_site, ahead.digest, ahead.files)
-        write_discovery(site, options, root, ahead.dates.result() if ahead.dates is not None else None)
+    digest, files, dates = ("", None, None) if ahead is None else (ahead.digest, ahead.files, ahead.dates)
+    data = write_data(site, root, data, old_site, digest, files)
+    write_discovery(site, options, root, dates.result() if dates is not None else None)
     return data
 
 
