@@ -263,17 +263,69 @@ def test_bad_date_flag_is_explained(capsys):
     assert "the date must be YYYY-MM-DD" in capsys.readouterr().err
 
 
-def test_templates_fail_loudly_on_undefined_values(make_site, tmp_path):
-    """StrictUndefined: a misspelt variable in a template stops the build instead of printing nothing."""
+@pytest.fixture(scope="module")
+def earlier_sample_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("earlier") / "site"
+    assert cli.main(["build", "--out", str(out), "--date", BUILD_DATE, "--force"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("template, old, new, message", [
+    ("product.html", "{{ product.name[lang] }}</h1>", "{{ prodcut.name }}</h1>", "'prodcut' is undefined"),
+    ("product.html", "{% block main %}", "{% block main %}\n{% blok %}", "unknown tag 'blok'"),
+    ("product.html", "{% block main %}", "{% block main %}\n{% include 'nope.html' %}", "there is no template `nope.html`"),
+    ("product.html", "{% block main %}", "{% block main %}\n{{ 1 + 'a' }}", "TypeError: unsupported operand"),
+    # cards are rendered ahead in worker processes; macros are read when the renderer starts
+    ("partials/card.html", "<article class=\"card\">", "<article class=\"card\">{{ product.nope }}", "has no attribute 'nope'"),
+    ("macros/award.html", "{% endmacro %}", "{% endmacro %}\n{% macro broken( %}", "expected token 'name'"),
+])
+def test_a_mistake_in_a_template_is_an_error_at_its_line_and_the_site_is_kept(
+        tmp_path, capsys, monkeypatch, earlier_sample_site, template, old, new, message):
+    """Templates are the centre's to edit: a mistake in one names the template's file and line, as a
+    content error does, with exit code 1, no traceback and no "internal error"; the last site stays."""
+    import filecmp
     import shutil
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
-    product = templates / "product.html"
-    product.write_text(product.read_text().replace("{{ product.name[lang] }}</h1>", "{{ prodcut.name }}</h1>"))
-    run = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"},
-                    extra=("--templates", str(templates), "--debug"))
-    assert run.code == 2 and "prodcut" in run.err and "product.html" in run.err
-    assert not run.site.exists()
+    site = tmp_path / "site"
+    shutil.copytree(earlier_sample_site, site)
+    before = sorted(path.relative_to(site) for path in site.rglob("*"))
+    text = (templates / template).read_text()
+    assert old in text
+    text = text.replace(old, new, 1)
+    (templates / template).write_text(text)
+    line = text[:text.index(new) + len(new)].count("\n") + 1  # the line of the mistake: the last of `new`
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["build", "--content", str(CONTENT), "--templates", str(templates), "--out", str(site),
+                     "--date", BUILD_DATE, "--force", "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"templates/{template}:{line}: lỗi trong mẫu trang (template): " in err and message in err
+    assert "error in the template" in err and "Traceback" not in err and "Internal error" not in err
+    assert sorted(path.relative_to(site) for path in site.rglob("*")) == before
+    assert filecmp.cmp(site / "index.html", earlier_sample_site / "index.html", shallow=False)
+
+
+def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):
+    """Only what a template itself does wrong is blamed on it: an error raised in the generator's own
+    code, called from a template (here the date filter), stays an internal error to report."""
+    import jinja2
+
+    import cnnt.site.render
+    monkeypatch.setattr(cnnt.site.render, "format_date", jinja2.pass_context(lambda context, value: {}["missing"]))
+    run = make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"})
+    assert run.code == 2 and "Internal error" in run.err and "KeyError" in run.err
+    assert "error in the template" not in run.err and not run.site.exists()
+
+
+def test_build_failures_cross_from_worker_processes_with_their_errors():
+    import pickle
+
+    from cnnt.content.errors import BuildFailed, ContentError, OutputFailed
+    errors = [ContentError("templates/a.html", 3, None, "lỗi", "error")]
+    for kind in (BuildFailed, OutputFailed):
+        again = pickle.loads(pickle.dumps(kind(errors, errors)))
+        assert type(again) is kind and again.errors == errors and again.warnings == errors
 
 
 @pytest.mark.parametrize("existing", ["folder of other files", "a file", "the project itself"])

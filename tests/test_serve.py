@@ -43,7 +43,8 @@ def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
     preview.finish()
     fresh = tmp_path / "fresh"
     args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
-                           "--config", str(preview.options.config_file), "--date", BUILD_DATE, "--force"])
+                           "--config", str(preview.options.config_file), "--date", BUILD_DATE, "--force",
+                           "--templates", str(preview.options.templates_dir)])
     from cnnt.engine import pipeline
     pipeline.build(cli.options_from(args))
     served = preview.options.out_dir
@@ -574,6 +575,53 @@ def test_the_work_after_the_reload_goes_on_after_it_failed_once(capsys):
         time.sleep(0.6)
     assert len(finished) == 2
     assert "No space left on device" in capsys.readouterr().err
+
+
+def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, tmp_path):
+    """A template that cannot be compiled is an error with its file and line, in the browser, as a
+    content error is (before, it ended the thread that watches files: no later save was seen)."""
+    from dataclasses import replace
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
+    preview.options = replace(preview.options, templates_dir=templates)
+    line = preview.rebuild([edit(templates / "product.html", "{% block main %}", "{% block main %}\n{% if %}")])
+    assert "error(s), the last good site is kept" in line
+    assert [(Path(error.path).name, error.line) for error in preview.errors] == [("product.html", 7)]
+    body = b"".join(site_app(preview)({"PATH_INFO": "/"}, lambda *a: None)).decode("utf-8")
+    assert "templates/product.html:7: " in body and "error in the template" in body
+    preview.rebuild([edit(templates / "product.html", "{% block main %}\n{% if %}", "{% block main %}")])
+    assert preview.errors == []
+    same_as_full_build(preview, tmp_path)
+
+
+@pytest.mark.parametrize("fault", ["a full disk", "a bug"])
+def test_a_rebuild_that_fails_after_writing_pages_is_followed_by_a_full_one(preview, tmp_path, monkeypatch, capsys,
+                                                                             fault):
+    """The preview writes pages in place. A rebuild that fails once some are written (the disk fills
+    while it writes the redirects; or a bug) leaves pages it no longer knows: the next rebuild builds
+    everything, and the site is a full build's. A bug is shown in the browser and the preview goes on."""
+    from cnnt.engine import pipeline
+    write_redirects, calls = pipeline.write_redirects, []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device") if fault == "a full disk" else RuntimeError("a bug")
+        return write_redirects(*args, **kwargs)
+    monkeypatch.setattr(pipeline, "write_redirects", failing_once)
+    new = preview.options.content_dir / "products/tuong-ot-moi.md"
+    new.write_text("---\nname: Tương ớt mới\nfacility: my-thuyen\ngroup: food\n---\nMới.\n", encoding="utf-8")
+    preview.rebuild([new])
+    assert calls == [1]
+    assert (preview.options.out_dir / "products/tuong-ot-moi/index.html").is_file()  # written before the fault
+    message = "the disk is full" if fault == "a full disk" else "internal error in the site generator (RuntimeError: a bug)"
+    assert len(preview.errors) == 1 and message in preview.errors[0].en
+    if fault == "a bug":
+        assert "RuntimeError: a bug" in capsys.readouterr().err  # the traceback, to report
+    new.unlink()
+    line = preview.rebuild([new])
+    assert preview.errors == [] and rendered(preview, line) == len(preview.pages)
+    same_as_full_build(preview, tmp_path)
 
 
 def test_errors_show_even_before_a_first_good_build(tmp_path):

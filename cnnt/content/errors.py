@@ -60,6 +60,16 @@ class BuildFailed(Exception):
         self.errors = sorted(errors, key=ContentError.sort_key)
         self.warnings = sorted(warnings or [], key=ContentError.sort_key)
 
+    def __reduce__(self) -> tuple[type[BuildFailed], tuple[list[ContentError], list[ContentError]]]:
+        # raised in a worker process, it reaches the parent pickled: with its errors, not its message
+        return (type(self), (self.errors, self.warnings))
+
+
+class OutputFailed(BuildFailed):
+    """Writing the site failed part way (a full disk, a template that cannot be rendered): a build's
+    staging folder is thrown away, but the preview writes pages in place, so it builds everything
+    again next time rather than trust what it knows of the output folder."""
+
 
 def suggest(value: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """The closest choice to a misspelt value (compared folded), or None."""

@@ -29,6 +29,7 @@ import datetime as dt
 import os
 import threading
 import time
+import traceback
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
@@ -37,7 +38,7 @@ from typing import Any, cast
 
 from ..content import awards
 from ..content.config import SiteConfig, load_config
-from ..content.errors import BuildFailed, ContentError
+from ..content.errors import BuildFailed, ContentError, OutputFailed
 from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.text import initial, sort_key
@@ -91,16 +92,27 @@ class Preview:
         with self.lock:
             started = time.perf_counter()
             forget_digests(self.digests, changed)
-            self._describe_pending()  # what the last move's pages show: this edit reads it
             try:
                 # the collector tuned as for a build: it keeps millions of objects (parallel.batch_memory)
                 with disk_errors(self.options.out_dir), digests_kept(self.digests), parallel.batch_memory():
+                    self._describe_pending()  # what the last move's pages show: this edit reads it
                     count = self._rebuild(changed)
             except BuildFailed as failure:
+                if isinstance(failure, OutputFailed):  # pages may be part written: trust none of them
+                    self._forget_output()
                 self.errors = failure.errors
                 return f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), the last good site is kept"
+            except Exception as exc:  # a bug: the preview goes on, and the next edit builds everything again
+                traceback.print_exc()
+                self._forget_output()
+                self.errors = [internal_error(exc)]
+                return "lỗi nội bộ: xem ở trên | internal error: see above"
             self.errors = []
             return f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+
+    def _forget_output(self) -> None:
+        """After a rebuild that failed while writing (or for a reason unknown): the next is a full one."""
+        self.plan, self.undescribed = None, []
 
     def _rebuild(self, changed: list[Path]) -> int:
         """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
@@ -507,6 +519,15 @@ class Preview:
 
 class _GaveWay(Exception):
     """`finish` stopped in the middle of a step for an edit that was waiting."""
+
+
+def internal_error(exc: Exception) -> ContentError:
+    """A bug in the generator, as the preview shows it in the browser (the traceback is in the terminal)."""
+    return ContentError(PACKAGE_DIR.name, None, None,
+                        f"lỗi nội bộ của trình dựng trang ({type(exc).__name__}: {exc}): xem chi tiết trong cửa sổ "
+                        "lệnh và báo lỗi; lần lưu sau sẽ dựng lại toàn bộ",
+                        f"internal error in the site generator ({type(exc).__name__}: {exc}): see the terminal "
+                        "for details and report it; the next save builds everything again")
 
 
 def _inside(path: Path, folder: Path) -> bool:

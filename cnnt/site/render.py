@@ -5,6 +5,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import traceback
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -23,6 +24,7 @@ except ImportError:  # another markupsafe than the one tested (jinja2 is pinned,
         return str(escape(s))
 
 from ..content.config import SiteConfig
+from ..content.errors import BuildFailed, ContentError, OutputFailed, display_path
 from ..content.model import Catalogue, Facility, Fair, Image, Product
 from ..content.text import initial
 from ..content.vocab import SAFE_LOADER, VOCABULARY_DIR, Vocabularies
@@ -133,6 +135,7 @@ class Renderer:
         # goes, and each page fills it in at the end.
         self._reusable: dict[tuple, Markup] = {}
         self._fragments: dict[tuple[str, str], Markup] = {}
+        self.template_errors = TemplateErrors(templates_dir)
         self.env: _Environment = reuse.env if reuse else _Environment(
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
@@ -158,7 +161,8 @@ class Renderer:
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor,
                                 unit=jinja2.pass_context(lambda context, text: vocab.unit_in(text, context["lang"])))
-        self.env.globals.update(macros(self.env))
+        with self.template_errors:
+            self.env.globals.update(macros(self.env))
 
     @jinja2.pass_context
     def translate(self, context: jinja2.runtime.Context, key: str, **values: object) -> str:
@@ -193,8 +197,9 @@ class Renderer:
 
     def card_html(self, product: Product, lang: str) -> str:
         """A product's card in one language as `card()` keeps it: for rendering cards ahead."""
-        return self._reused(Page("", lang, "partials/card.html"), "card", (product.slug,), product=product,
-                            heading=HEADING_PLACEHOLDER)
+        with self.template_errors:
+            return self._reused(Page("", lang, "partials/card.html"), "card", (product.slug,), product=product,
+                                heading=HEADING_PLACEHOLDER)
 
     def keep_unchanged(self, other: Renderer, products: AbstractSet[str], facilities: AbstractSet[str]) -> None:
         """Take over what `other` rendered once for many pages (cards, contact buttons, the parts
@@ -280,17 +285,65 @@ class Renderer:
         return {**self.page_values(page), "root": ROOT_PLACEHOLDER + lang_prefix(page.lang), "assets": ROOT_PLACEHOLDER}
 
     def render(self, page: Page) -> str:
-        template = self.env.get_template(page.template)
-        values = self.page_values(page)
-        # What Template.render() does, with one difference: globals and page values go in as one
-        # plain dict, shared rather than copied (render() copies its globals ChainMap key by key in
-        # Python for every page, 13% of rendering time). jinja2 is pinned in requirements.txt.
-        context = template.new_context({**self.env.globals, **values, **page.context}, shared=True)
-        try:
-            html = self.env.concat(template.root_render_func(context))
-        except Exception:
-            self.env.handle_exception()  # re-raised with template file and line, as render() does
+        with self.template_errors:
+            template = self.env.get_template(page.template)
+            values = self.page_values(page)
+            # What Template.render() does, with one difference: globals and page values go in as one
+            # plain dict, shared rather than copied (render() copies its globals ChainMap key by key in
+            # Python for every page, 13% of rendering time). jinja2 is pinned in requirements.txt.
+            context = template.new_context({**self.env.globals, **values, **page.context}, shared=True)
+            try:
+                html = self.env.concat(template.root_render_func(context))
+            except Exception:
+                self.env.handle_exception()  # re-raised with template file and line, as render() does
         return html.replace(ROOT_PLACEHOLDER, str(values["up"]))
+
+
+class TemplateErrors:
+    """Turns a mistake in a template into an error with the template's file and line, reported like
+    a content file's (the centre edits templates; a traceback or "internal error" told it nothing):
+    a Jinja error (syntax, a misspelt name, a missing template), or an error raised by a template's
+    own code (`{{ 1 // 0 }}`). An error raised in the generator's code is left as it is: a bug to
+    report. (A class, not @contextmanager: it is entered once per page, and costs a tenth as much.)"""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.folder = os.path.join(os.path.abspath(templates_dir), "")
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, Exception) and not isinstance(exc, BuildFailed):
+            failure = self.failure(exc)
+            if failure is not None:
+                raise failure from None
+
+    def failure(self, exc: Exception) -> OutputFailed | None:
+        every = traceback.extract_tb(exc.__traceback__)
+        frames = [frame for frame in every if os.path.abspath(frame.filename).startswith(self.folder)]
+        raised_in_template = bool(frames) and frames[-1] is every[-1]
+        line: int | None
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            where, line = exc.filename, exc.lineno
+        elif frames and (raised_in_template or isinstance(exc, jinja2.TemplateError)):
+            where, line = frames[-1].filename, frames[-1].lineno
+        elif isinstance(exc, jinja2.TemplateError):
+            where, line = self.folder, None
+        else:
+            return None
+        vi, en = template_mistake(exc)
+        return OutputFailed([ContentError(display_path(Path(os.path.abspath(where)), Path.cwd()), line, None,
+                                          f"lỗi trong mẫu trang (template): {vi}; trang cũ vẫn giữ nguyên",
+                                          f"error in the template: {en}; the previous site is untouched")])
+
+
+def template_mistake(exc: Exception) -> tuple[str, str]:
+    """What went wrong in a template, in Vietnamese and English."""
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"không có mẫu `{exc.name}`", f"there is no template `{exc.name}`"
+    detail = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+    detail = detail.rstrip(".")  # the message goes on after it
+    return detail, detail
 
 
 def macros(env: jinja2.Environment) -> dict[str, jinja2.runtime.Macro]:

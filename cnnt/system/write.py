@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..content.errors import BuildFailed, ContentError
+from ..content.errors import BuildFailed, ContentError, OutputFailed
 
 try:
     import fcntl
@@ -174,9 +174,9 @@ def disk_errors(folder: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         where = exc.filename if isinstance(exc.filename, str) else str(folder)
-        raise BuildFailed([disk_error(where, exc.errno, exc.strerror or str(exc))]) from None
+        raise OutputFailed([disk_error(where, exc.errno, exc.strerror or str(exc))]) from None
     except sqlite3.OperationalError as exc:  # "database or disk is full", "attempt to write a readonly database"
-        raise BuildFailed([disk_error(str(folder), None, str(exc))]) from None
+        raise OutputFailed([disk_error(str(folder), None, str(exc))]) from None
 
 
 def disk_error(where: str, code: int | None, reason: str) -> ContentError:
