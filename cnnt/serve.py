@@ -56,13 +56,13 @@ def site_app(preview: Preview) -> Callable:
 
     def app(environ: dict, start_response: Callable) -> list[bytes]:
         path = environ.get("PATH_INFO", "/")
-        target = (root / path.lstrip("/")).resolve()
-        if target.is_dir():
+        target = site_file(root, path)
+        if target is not None and target.is_dir():
             if not path.endswith("/"):
                 start_response("301 Moved Permanently", [("Location", path + "/")])
                 return [b""]
             target = target / "index.html"
-        if not target.is_relative_to(root.resolve()) or not target.is_file():
+        if target is None or not target.is_file():
             target, status = root / "404.html", "404 Not Found"
         else:
             status = "200 OK"
@@ -76,6 +76,17 @@ def site_app(preview: Preview) -> Callable:
         return [body]
 
     return app
+
+
+def site_file(root: Path, path: str) -> Path | None:
+    """The file or folder of the site that a request's path names; None when it names none that can
+    be (outside the site, a name too long, a NUL byte: a 404, not an error in the server)."""
+    try:
+        target = (root / path.lstrip("/")).resolve()
+        target.is_dir()  # (a name too long fails here)
+    except (OSError, ValueError):
+        return None
+    return target if target.is_relative_to(root.resolve()) else None
 
 
 def serve(options: pipeline.BuildOptions, host: str, port: int,

@@ -624,6 +624,28 @@ def test_a_rebuild_that_fails_after_writing_pages_is_followed_by_a_full_one(prev
     same_as_full_build(preview, tmp_path)
 
 
+def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
+    """A path outside the site, too long, or holding a NUL byte or an undecodable byte is a 404 with
+    the site's page, never a file from outside nor an error raised in the server."""
+    import types
+    site = tmp_path / "site"
+    (site / "products/a").mkdir(parents=True)
+    (site / "404.html").write_text("<html><body>không thấy</body></html>")
+    (site / "products/a/index.html").write_text("<html><body>a</body></html>")
+    (tmp_path / "secret.txt").write_text("bí mật")
+    app = site_app(types.SimpleNamespace(options=types.SimpleNamespace(out_dir=site), errors=[]))
+
+    def get(path: str) -> tuple[str, bytes]:
+        statuses: list[str] = []
+        body = b"".join(app({"PATH_INFO": path}, lambda status, headers: statuses.append(status)))
+        return statuses[0], body
+    assert get("/products/a/") == ("200 OK", b"<html><body>a</body></html>")
+    assert get("/products/a")[0] == "301 Moved Permanently"
+    for path in ["/../secret.txt", "/products/../../secret.txt", "/a\x00b", "/" + "a" * 5000, "/\udcff",
+                 "/products/a/index.html/x", "/nowhere/"]:
+        assert get(path) == ("404 Not Found", "<html><body>không thấy</body></html>".encode()), path
+
+
 def test_errors_show_even_before_a_first_good_build(tmp_path):
     content = tmp_path / "content"
     (content / "products").mkdir(parents=True)
