@@ -19,7 +19,7 @@ import mimetypes
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,14 +39,27 @@ FINISH_AFTER_S = 1.5
 ERROR_STYLE = ("position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:99999;margin:0;"
                "padding:1rem;background:#fff4f4;color:#5c0000;border-top:4px solid #b00020;"
                "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap")
+# warnings do not stop the build: a smaller panel, in amber, that a click on its title folds away
+WARNING_STYLE = ("position:fixed;inset:auto 0 0 0;max-height:40vh;overflow:auto;z-index:99999;margin:0;"
+                 "padding:.5rem 1rem;background:#fff8e6;color:#4a3300;border-top:4px solid #b26a00;"
+                 "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap")
 
 
-def error_overlay(errors: list[ContentError]) -> bytes:
-    """What the browser shows over the last good page while an edit has errors."""
-    lines = "\n".join(html.escape(str(error)) for error in errors)
-    title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {len(errors)} error(s), showing the last good build"
-    return (f'<pre id="cnnt-preview-errors" role="alert" style="{ERROR_STYLE}"><strong>{html.escape(title)}</strong>\n'
-            f'{lines}</pre>').encode()
+def error_overlay(errors: list[ContentError], warnings: Sequence[ContentError] = ()) -> bytes:
+    """What the browser shows over the last good page while an edit has errors, or, when there are
+    only warnings, over the page just built (an old commune name that became several)."""
+    if errors:
+        lines = "\n".join(html.escape(str(error)) for error in [*errors, *warnings])
+        title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {len(errors)} error(s), showing the last good build"
+        return (f'<pre id="cnnt-preview-errors" role="alert" style="{ERROR_STYLE}"><strong>{html.escape(title)}</strong>\n'
+                f'{lines}</pre>').encode()
+    if warnings:
+        lines = "\n".join(html.escape(str(warning)) for warning in warnings)
+        title = (f"{len(warnings)} cảnh báo: trang vẫn được dựng, hãy xem lại | "
+                 f"{len(warnings)} warning(s): the site was built; please check")
+        return (f'<details id="cnnt-preview-warnings" open style="{WARNING_STYLE}"><summary><strong>'
+                f'{html.escape(title)}</strong></summary>{lines}</details>').encode()
+    return b""
 
 
 def site_app(preview: Preview) -> Callable:
@@ -69,8 +82,8 @@ def site_app(preview: Preview) -> Callable:
         # before a first good build there is no site yet: an empty page, to carry the errors
         body = target.read_bytes() if target.is_file() else b"<!doctype html><meta charset=utf-8><title>404</title><body></body>"
         kind = mimetypes.guess_type(target.name)[0] or "text/html"
-        if kind == "text/html" and preview.errors:
-            body = body.replace(b"</body>", error_overlay(preview.errors) + b"</body>", 1)
+        if kind == "text/html" and (preview.errors or preview.warnings):
+            body = body.replace(b"</body>", error_overlay(preview.errors, preview.warnings) + b"</body>", 1)
         start_response(status, [("Content-Type", kind + ("; charset=utf-8" if kind.startswith("text/") else "")),
                                 ("Cache-Control", "no-store")])
         return [body]
@@ -97,11 +110,14 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     from tornado.ioloop import IOLoop
 
     preview = Preview(options)
+    shown: list[tuple[ContentError, ...]] = [()]  # the warnings last printed: each is printed once
 
     def rebuild(changed: Iterable[Path] = ()) -> None:
         line = preview.rebuild(changed)
-        if preview.errors:
-            report_errors(BuildFailed(preview.errors))
+        warnings = preview.warnings if preview.warnings != shown[0] else ()
+        shown[0] = preview.warnings
+        if preview.errors or warnings:
+            report_errors(BuildFailed(preview.errors, list(warnings)))
         print(line, flush=True)
 
     class FileEvents(Watcher):

@@ -624,6 +624,26 @@ def test_a_rebuild_that_fails_after_writing_pages_is_followed_by_a_full_one(prev
     same_as_full_build(preview, tmp_path)
 
 
+def test_warnings_show_in_the_preview_and_go_when_fixed(preview, tmp_path):
+    """A warning (an address that names another commune than `commune`) does not stop the preview: the
+    page is built and the warning shown over it; an edit that fixes it, even a quick one that
+    re-renders only the facility's pages, takes it away."""
+    facility = preview.options.content_dir / "facilities/my-thuyen.md"
+    preview.rebuild([edit(facility, "address: Khóm Mẫu, phường An Xuyên, tỉnh Cà Mau",
+                          "commune: Phường Tân Thành\naddress: Phường 8, TP. Cà Mau")])
+    assert preview.errors == []
+    assert [(Path(warning.path).name, warning.warning) for warning in preview.warnings] == [("my-thuyen.md", True)]
+    body = b"".join(site_app(preview)({"PATH_INFO": "/facilities/my-thuyen/"}, lambda *a: None)).decode("utf-8")
+    assert 'id="cnnt-preview-warnings"' in body and "Phường Lý Văn Lâm" in body and "cnnt-preview-errors" not in body
+    assert "Phường Tân Thành" in body  # the page was built with the edit
+    line = preview.rebuild([edit(facility, "address: Phường 8, TP. Cà Mau", "address: Khóm 3, Phường Tân Thành")])
+    assert preview.errors == [] and preview.warnings == ()
+    assert rendered(preview, line) < len(preview.pages) / 4  # the quick path
+    body = b"".join(site_app(preview)({"PATH_INFO": "/facilities/my-thuyen/"}, lambda *a: None)).decode("utf-8")
+    assert "cnnt-preview-warnings" not in body and "Khóm 3, Phường Tân Thành" in body
+    same_as_full_build(preview, tmp_path)
+
+
 def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
     """A path outside the site, too long, or holding a NUL byte or an undecodable byte is a 404 with
     the site's page, never a file from outside nor an error raised in the server."""
@@ -633,7 +653,7 @@ def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
     (site / "404.html").write_text("<html><body>không thấy</body></html>")
     (site / "products/a/index.html").write_text("<html><body>a</body></html>")
     (tmp_path / "secret.txt").write_text("bí mật")
-    app = site_app(types.SimpleNamespace(options=types.SimpleNamespace(out_dir=site), errors=[]))
+    app = site_app(types.SimpleNamespace(options=types.SimpleNamespace(out_dir=site), errors=[], warnings=()))
 
     def get(path: str) -> tuple[str, bytes]:
         statuses: list[str] = []

@@ -329,11 +329,12 @@ class Catalogue:
 
     def with_edits(self, swaps: dict[int, Product | Facility], products: dict[str, Product],
                    facilities: dict[str, Facility], current: dict[str, Award | None],
-                   awards: dict[str, tuple[Award, ...]]) -> Catalogue:
+                   awards: dict[str, tuple[Award, ...]], warnings: tuple[ContentError, ...]) -> Catalogue:
         """This catalogue with each entry of `swaps` (by the old entry's id) in place of the old one, for
         edits that move nothing (the preview's quick path), and the tables given: the orders and
         groupings already worked out are kept, with the new entries in them, not sorted again."""
-        edited = replace(self, products=products, facilities=facilities, current=current, awards=awards)
+        edited = replace(self, products=products, facilities=facilities, current=current, awards=awards,
+                         warnings=warnings)
         for name in _WORKED_OUT:
             if name in self.__dict__:  # where cached_property keeps what it worked out
                 edited.__dict__[name] = _swapped(self.__dict__[name], swaps)

@@ -15,7 +15,9 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
 - A change to templates, vocabularies, code or settings rebuilds everything; a change to static
   files copies them.
 - When an edit breaks validation, the last good site stays in place and `errors` holds every error
-  (file, line, message) until they are fixed.
+  (file, line, message) until they are fixed; `warnings` are the last good build's. A rebuild that
+  fails once it has written pages (a full disk, a template), or with a bug, leaves the next to build
+  everything.
 - Pages are written in place, not swapped in whole as a build's are: a preview publishes nothing,
   and an edit shows in the browser within half a second.
 - What a reloaded page does not show waits until after the reload: what the next edit reads of a
@@ -38,7 +40,7 @@ from typing import Any, cast
 
 from ..content import awards
 from ..content.config import SiteConfig, load_config
-from ..content.errors import BuildFailed, ContentError, OutputFailed
+from ..content.errors import BuildFailed, ContentError, OutputFailed, display_path
 from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.text import initial, sort_key
@@ -78,6 +80,11 @@ class Preview:
         self.asked = 0  # rebuilds asked for: `finish` stops between steps when one is waiting
         # pages a move laid out again, to describe after the reload (`_describe_pending`)
         self.undescribed: list[tuple[incremental.Describer, list[Page]]] = []
+
+    @property
+    def warnings(self) -> tuple[ContentError, ...]:
+        """What the last good build asks facilities to look at (an old commune name that became several)."""
+        return self.plan.catalogue.warnings if self.plan is not None else ()
 
     @property
     def last(self) -> pipeline.Plan:
@@ -304,11 +311,15 @@ class Preview:
             edited.append(old)
             cached[str(main)] = (entry_stamp(entry), result, entry)
             tokens[id(item)] = incremental.entry_token(str(main), cached[str(main)][0])
+        # the edited files have no warning now (else this is no quick edit): the last build's for them go
+        edited_files = {display_path(main, self.options.display_root) for main in mains}
+        warnings = tuple(warning for warning in catalogue.warnings if warning.path not in edited_files)
         if moves:  # the orders by name are worked out again
-            catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved)
+            catalogue = replace(catalogue, products=products, facilities=facilities, current=current, awards=resolved,
+                                warnings=warnings)
         else:
             catalogue = catalogue.with_edits(swaps, products=products, facilities=facilities, current=current,
-                                             awards=resolved)
+                                             awards=resolved, warnings=warnings)
         renamed = [swaps[id(old)] for old in edited if swaps[id(old)].name != old.name]
         # a product's link preview shows its name and its level: drawn again when either changed
         redrawn = renamed + [swaps[id(old)] for old in edited if isinstance(old, Product) and swaps[id(old)].name == old.name
