@@ -110,12 +110,13 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     from tornado.ioloop import IOLoop
 
     preview = Preview(options)
-    shown: list[tuple[ContentError, ...]] = [()]  # the warnings last printed: each is printed once
+    printed: tuple[ContentError, ...] = ()  # the warnings last printed: printed again only when they change
 
     def rebuild(changed: Iterable[Path] = ()) -> None:
+        nonlocal printed
         line = preview.rebuild(changed)
-        warnings = preview.warnings if preview.warnings != shown[0] else ()
-        shown[0] = preview.warnings
+        warnings = preview.warnings if preview.warnings != printed else ()
+        printed = preview.warnings
         if preview.errors or warnings:
             report_errors(BuildFailed(preview.errors, list(warnings)))
         print(line, flush=True)
