@@ -275,6 +275,7 @@ def earlier_sample_site(tmp_path_factory) -> Path:
     ("product.html", "{% block main %}", "{% block main %}\n{% blok %}", "unknown tag 'blok'"),
     ("product.html", "{% block main %}", "{% block main %}\n{% include 'nope.html' %}", "there is no template `nope.html`"),
     ("product.html", "{% block main %}", "{% block main %}\n{{ 1 + 'a' }}", "TypeError: unsupported operand"),
+    ("product.html", "{% block main %}", "{% block main %}\n{{ [3, 'a'] | sort }}", "TypeError: '<' not supported"),
     # cards are rendered ahead in worker processes; macros are read when the renderer starts
     ("partials/card.html", "<article class=\"card\">", "<article class=\"card\">{{ product.nope }}", "has no attribute 'nope'"),
     ("macros/award.html", "{% endmacro %}", "{% endmacro %}\n{% macro broken( %}", "expected token 'name'"),

@@ -42,6 +42,7 @@ from .urls import lang_prefix
 ROOT_PLACEHOLDER = "\ue000root\ue000"
 HEADING_PLACEHOLDER = "\ue000heading\ue000"  # the same kind of stand-in, for a card's heading level
 MACROS_FOLDER = "macros/"
+JINJA_DIR = os.path.join(os.path.dirname(jinja2.__file__), "")
 STRINGS_FILE = VOCABULARY_DIR / "ui_strings.yaml"
 
 
@@ -321,7 +322,9 @@ class TemplateErrors:
     def failure(self, exc: Exception) -> OutputFailed | None:
         every = traceback.extract_tb(exc.__traceback__)
         frames = [frame for frame in every if os.path.abspath(frame.filename).startswith(self.folder)]
-        raised_in_template = bool(frames) and frames[-1] is every[-1]
+        # raised by the template's code or by Jinja's own filters and tests that it called
+        ours = [frame for frame in every if not frame.filename.startswith(JINJA_DIR)]
+        raised_in_template = bool(frames) and frames[-1] is ours[-1]
         line: int | None
         if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
             where, line = exc.filename, exc.lineno
