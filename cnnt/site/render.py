@@ -184,11 +184,20 @@ class Renderer:
         """`card()` of each product, one after another: a listing shows 48, and calling `card()` from
         the template for each was about a third of a listing page's time."""
         page = context["page"]
-        return Markup("".join(self._card(page, product, heading) for product in products))
+        joined = "".join([self._card_with_placeholder(page, product) for product in products])
+        return Markup(str.replace(joined, HEADING_PLACEHOLDER, heading))  # once for all the cards
 
     def _card(self, page: Page, product: Product, heading: str) -> str:
-        html = self._reused(page, "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
+        html = self._card_with_placeholder(page, product)
         return str.replace(html, HEADING_PLACEHOLDER, heading)  # (Markup.replace would escape, slowly)
+
+    def _card_with_placeholder(self, page: Page, product: Product) -> str:
+        """A product's card as kept, its heading level a placeholder: looked up directly, as a
+        listing page asks for 48 (`_reused` makes it the first time)."""
+        found = self._reusable.get(("card", page.lang, product.slug))
+        if found is None:
+            found = self._reused(page, "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
+        return found
 
     @jinja2.pass_context
     def contact(self, context: jinja2.runtime.Context, facility: Facility) -> Markup:
