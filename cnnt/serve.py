@@ -110,16 +110,10 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     from tornado.ioloop import IOLoop
 
     preview = Preview(options)
-    printed: tuple[ContentError, ...] = ()  # the warnings last printed: printed again only when they change
+    report = Report(preview, report_errors)
 
     def rebuild(changed: Iterable[Path] = ()) -> None:
-        nonlocal printed
-        line = preview.rebuild(changed)
-        warnings = preview.warnings if preview.warnings != printed else ()
-        printed = preview.warnings
-        if preview.errors or warnings:
-            report_errors(BuildFailed(preview.errors, list(warnings)))
-        print(line, flush=True)
+        report(preview.rebuild(changed))
 
     class FileEvents(Watcher):
         """livereload's watcher interface, fed by watchfiles: rebuild, then tell browsers to reload."""
@@ -159,6 +153,22 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
         raise SystemExit(f"Không mở được cổng {port} ({exc.strerror}): thử --port khác | "
                          f"Cannot listen on port {port} ({exc.strerror}): try another --port") from exc
     return 0
+
+
+class Report:
+    """What the terminal shows after each rebuild: its line, its errors, and its warnings when they
+    are not the ones printed last (a warning is not repeated at every save while it stands)."""
+
+    def __init__(self, preview: Preview, report_errors: Callable[[BuildFailed], None]) -> None:
+        self.preview, self.report_errors = preview, report_errors
+        self.printed: tuple[ContentError, ...] = ()
+
+    def __call__(self, line: str) -> None:
+        warnings = self.preview.warnings if self.preview.warnings != self.printed else ()
+        self.printed = self.preview.warnings
+        if self.preview.errors or warnings:
+            self.report_errors(BuildFailed(self.preview.errors, list(warnings)))
+        print(line, flush=True)
 
 
 class Pause:

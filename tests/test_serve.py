@@ -644,6 +644,33 @@ def test_warnings_show_in_the_preview_and_go_when_fixed(preview, tmp_path):
     same_as_full_build(preview, tmp_path)
 
 
+def test_the_terminal_shows_a_warning_once_and_again_when_it_changes(preview, capsys):
+    """`serve` prints what each rebuild found: errors every time, a warning when it first appears (or
+    comes back), not at every save while it stands."""
+    import build
+    from cnnt.serve import Report
+    report = Report(preview, build.report_errors)
+    facility = preview.options.content_dir / "facilities/my-thuyen.md"
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    warned = "my-thuyen.md:5: cảnh báo | warning: commune:"
+    report(preview.rebuild([edit(facility, "address: Khóm Mẫu, phường An Xuyên, tỉnh Cà Mau",
+                                 "commune: Phường Tân Thành\naddress: Phường 8, TP. Cà Mau")]))
+    first = capsys.readouterr()
+    assert warned in first.err and "trang" in first.out
+    report(preview.rebuild([edit(facility, "employees: 60", "employees: 61")]))
+    assert "warning" not in capsys.readouterr().err  # the same warning: not again
+    for _ in range(2):  # errors every time
+        report(preview.rebuild([edit(product, "group: food", "group: fud")]))
+        err = capsys.readouterr().err
+        assert "muoi-tom-tan-phat-loi.md:4: group:" in err and "warning" not in err
+        report(preview.rebuild([edit(product, "group: fud", "group: food")]))
+        assert capsys.readouterr().err == ""
+    report(preview.rebuild([edit(facility, "address: Phường 8, TP. Cà Mau", "address: Khóm 3, Phường Tân Thành")]))
+    assert capsys.readouterr().err == ""
+    report(preview.rebuild([edit(facility, "address: Khóm 3, Phường Tân Thành", "address: Phường 8, TP. Cà Mau")]))
+    assert warned in capsys.readouterr().err  # back again: printed again
+
+
 def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
     """A path outside the site, too long, or holding a NUL byte or an undecodable byte is a 404 with
     the site's page, never a file from outside nor an error raised in the server."""
