@@ -314,7 +314,7 @@ class TemplateErrors:
     a content file's (the centre edits templates; a traceback or "internal error" told it nothing):
     a Jinja error (syntax, a misspelt name, a missing template), or an error raised by a template's
     own code (`{{ 1 // 0 }}`). An error raised in the generator's code is left as it is: a bug to
-    report. (A class, not @contextmanager: it is entered once per page, and costs a tenth as much.)"""
+    report. (A class, not @contextmanager: it is entered once per page, 0.5 µs a time against 2.7.)"""
 
     def __init__(self, templates_dir: Path) -> None:
         self.folder = os.path.join(os.path.abspath(templates_dir), "")
