@@ -5,6 +5,8 @@
   reload, too slow for a large catalogue. livereload serves the pages and tells the browser to reload.
 - While the last edit has errors, every HTML page carries them (file, line, message) over the last
   good site.
+- The pages last served (`Viewing`) are the ones an edit writes before the reload; the others it
+  changed are written after, and a request for one of them waits until they are (engine/preview.py).
 - The work that may wait for the reload runs on a thread of its own, so the next edit saved
   meanwhile is rebuilt at once rather than after it. What the next edit needs (`Preview.settle`)
   starts `SETTLE_AFTER_S` after a rebuild ends, and the rest (`Preview.finish`) once edits have
@@ -19,7 +21,8 @@ import mimetypes
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,9 +65,32 @@ def error_overlay(errors: list[ContentError], warnings: Sequence[ContentError] =
     return b""
 
 
-def site_app(preview: Preview) -> Callable:
+class Viewing:
+    """The HTML pages the preview served last, most recent first: the pages the browsers show, which
+    an edit writes before it reloads them. A few more than one, for a second tab or window."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._outputs: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def saw(self, output: str) -> None:
+        with self._lock:
+            self._outputs[output] = None
+            self._outputs.move_to_end(output, last=False)
+            while len(self._outputs) > self.size:
+                self._outputs.popitem()
+
+    def outputs(self) -> list[str]:
+        with self._lock:
+            return list(self._outputs)
+
+
+def site_app(preview: Preview, viewing: Viewing | None = None) -> Callable:
     """A WSGI app serving the output folder; HTML pages get the error overlay while there are errors.
-    (livereload wraps it and adds its reload script to every HTML page.)"""
+    A page an edit changed and has not written yet is served once it is (`Preview.settle_for`); the
+    HTML pages served are recorded in `viewing`. (livereload wraps it and adds its reload script to
+    every HTML page.)"""
     root = preview.options.out_dir
 
     def app(environ: dict, start_response: Callable) -> list[bytes]:
@@ -75,6 +101,11 @@ def site_app(preview: Preview) -> Callable:
                 start_response("301 Moved Permanently", [("Location", path + "/")])
                 return [b""]
             target = target / "index.html"
+        if target is not None:
+            output = target.relative_to(root.resolve()).as_posix()
+            preview.settle_for(output)
+            if viewing is not None and target.suffix == ".html":
+                viewing.saw(output)
         if target is None or not target.is_file():
             target, status = root / "404.html", "404 Not Found"
         else:
@@ -111,9 +142,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
     preview = Preview(options)
     report = Report(preview, report_errors)
-
-    def rebuild(changed: Iterable[Path] = ()) -> None:
-        report(preview.rebuild(changed))
+    viewing = Viewing()
 
     class FileEvents(Watcher):
         """livereload's watcher interface, fed by watchfiles: rebuild, then tell browsers to reload."""
@@ -128,12 +157,18 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
         def _watch(self, loop: IOLoop) -> None:
             import watchfiles
+
+            def settle() -> None:  # a failure to write the pages left for after the reload shows as a rebuild's
+                line = preview.settle()
+                if line is not None:
+                    report(line)
+                    loop.add_callback(LiveReloadHandler.reload_waiters)
+
             pause = Pause()
-            threading.Thread(target=finish_when_paused, args=(pause, preview.settle, preview.finish),
-                             daemon=True).start()
+            threading.Thread(target=finish_when_paused, args=(pause, settle, preview.finish), daemon=True).start()
             for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
                 with pause.rebuilding():
-                    rebuild(Path(path) for _, path in changes)
+                    report(preview.rebuild([Path(path) for _, path in changes], viewing.outputs()))
                     loop.add_callback(LiveReloadHandler.reload_waiters)
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
@@ -142,10 +177,10 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     except BuildFailed as failure:
         report_errors(failure)
         return 1
-    rebuild()
+    report(preview.rebuild())
     watcher = FileEvents()
     watcher.watch(str(options.content_dir))  # livereload watches the working folder when told nothing
-    server = Server(app=site_app(preview), watcher=watcher)
+    server = Server(app=site_app(preview, viewing), watcher=watcher)
     print(f"http://{host}:{port}/  (Ctrl+C để dừng | to stop)", flush=True)
     try:
         server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)

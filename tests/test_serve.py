@@ -513,6 +513,12 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         assert page.locator("h1").inner_text() == "Muối tôm hảo hạng"  # the last good page underneath
         edit(product, "group: fud", "group: food")
         page.wait_for_function("!document.getElementById('cnnt-preview-errors')", timeout=15_000)
+        # a move in A–Z: the page shown is written before the reload, the listings after it, and a
+        # listing asked for meanwhile is served once written
+        edit(product, "name: Muối tôm hảo hạng", "name: Ớt muối tôm")
+        page.wait_for_function("document.querySelector('h1').textContent === 'Ớt muối tôm'", timeout=15_000)
+        page.goto(f"http://127.0.0.1:{port}/a-z/")
+        assert "Ớt muối tôm" in page.locator("main").inner_text()
         page.close()
     finally:
         server.terminate()
@@ -598,17 +604,17 @@ def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, t
 def test_a_rebuild_that_fails_after_writing_pages_is_followed_by_a_full_one(preview, tmp_path, monkeypatch, capsys,
                                                                              fault):
     """The preview writes pages in place. A rebuild that fails once some are written (the disk fills
-    while it writes the redirects; or a bug) leaves pages it no longer knows: the next rebuild builds
+    just after it wrote the pages; or a bug) leaves pages it no longer knows: the next rebuild builds
     everything, and the site is a full build's. A bug is shown in the browser and the preview goes on."""
     from cnnt.engine import pipeline
-    write_redirects, calls = pipeline.write_redirects, []
+    render_all, calls = pipeline.render_all, []
 
     def failing_once(*args, **kwargs):
+        render_all(*args, **kwargs)
         calls.append(1)
         if len(calls) == 1:
             raise OSError(28, "No space left on device") if fault == "a full disk" else RuntimeError("a bug")
-        return write_redirects(*args, **kwargs)
-    monkeypatch.setattr(pipeline, "write_redirects", failing_once)
+    monkeypatch.setattr(pipeline, "render_all", failing_once)
     new = preview.options.content_dir / "products/tuong-ot-moi.md"
     new.write_text("---\nname: Tương ớt mới\nfacility: my-thuyen\ngroup: food\n---\nMới.\n", encoding="utf-8")
     preview.rebuild([new])
@@ -622,6 +628,108 @@ def test_a_rebuild_that_fails_after_writing_pages_is_followed_by_a_full_one(prev
     line = preview.rebuild([new])
     assert preview.errors == [] and rendered(preview, line) == len(preview.pages)
     same_as_full_build(preview, tmp_path)
+
+
+def test_an_edit_writes_the_pages_the_browser_shows_first_and_the_others_after_the_reload(preview, tmp_path,
+                                                                                         monkeypatch):
+    """An edit that moves a product in A–Z changes many pages (1,400 at 10k products). The pages the
+    browser shows (the HTML pages served last) are written before it reloads, the others after
+    (`settle`), some at a time, giving way to an edit saved meanwhile: the pages left are carried to
+    the next edit. A request for one of those is served once it is written, never as it was before
+    the edit. The site ends as a full build's."""
+    from cnnt.engine import pipeline
+    from cnnt.engine import preview as engine_preview
+    from cnnt.serve import Viewing
+    content, out = preview.options.content_dir, preview.options.out_dir
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    viewing = Viewing()
+    app = site_app(preview, viewing)
+
+    def get(path: str) -> str:
+        return b"".join(app({"PATH_INFO": path}, lambda *args: None)).decode("utf-8")
+
+    get("/static/style.css")  # not a page
+    get("/products/muoi-tom-tan-phat-loi/")
+    assert viewing.outputs() == ["products/muoi-tom-tan-phat-loi/index.html"]
+    listing = "a-z/index.html"
+    before = (out / listing).read_text(encoding="utf-8")
+    line = preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")], viewing.outputs())
+    assert not preview.errors and "Ớt muối tôm" in (out / "products/muoi-tom-tan-phat-loi/index.html").read_text()
+    later = set(preview.unwritten)
+    assert listing in later and (out / listing).read_text(encoding="utf-8") == before  # not yet
+    assert "products/muoi-tom-tan-phat-loi/index.html" not in later
+    assert rendered(preview, line) == len(later) + 1 and f"{len(later)} written after the reload" in line
+    assert "Ớt muối tôm" in get("/a-z/")  # written for the request, and only it
+    assert preview.unwritten == later - {listing}
+    same_as_full_build(preview, tmp_path)
+
+    assert viewing.outputs()[0] == listing  # now shown too: written first from now on
+    group = "groups/food/index.html"
+    preview.rebuild([edit(product, "name: Ớt muối tôm", "name: Muối tôm")], viewing.outputs())
+    assert group in preview.unwritten and listing not in preview.unwritten
+    assert "Ớt muối tôm" not in (out / listing).read_text(encoding="utf-8")
+    # an edit is saved while they are written: the writing stops after its step, the rest is carried
+    monkeypatch.setattr(engine_preview, "WRITE_STEP", 3)
+    render_all, steps = pipeline.render_all, []
+
+    def edit_saved_meanwhile(renderer, pages, *args):
+        steps.append(len(pages))
+        render_all(renderer, pages, *args)
+        preview.asked += 1
+    monkeypatch.setattr(pipeline, "render_all", edit_saved_meanwhile)
+    left = len(preview.unwritten)
+    assert preview.settle() is None and steps == [3] and len(preview.unwritten) == left - 3
+    monkeypatch.setattr(pipeline, "render_all", render_all)
+    other = content / "products/ong-hut-tre.md"  # that edit, a quick one: its pages are left for later too
+    preview.rebuild([edit(other, "group: handicraft", "group: handicraft\nsummary: Ống hút tre.")], viewing.outputs())
+    assert {group, "products/ong-hut-tre/index.html"} <= preview.unwritten and listing not in preview.unwritten
+    assert "Ớt muối tôm" in (out / group).read_text(encoding="utf-8")
+    assert "Ống hút tre." not in (out / "products/ong-hut-tre/index.html").read_text(encoding="utf-8")
+    assert preview.settle() is None and not preview.unwritten
+    assert "Ớt muối tôm" not in (out / group).read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+
+
+def test_pages_left_for_after_the_reload_that_fail_to_be_written_leave_a_full_build_to_the_next_edit(
+        preview, tmp_path, monkeypatch):
+    """The disk fills while the pages left for after the reload are written: `settle` says so, the
+    browser shows it, and the next rebuild builds everything (the site is a full build's). Before
+    that: a request for one of them while a long rebuild holds the lock is answered with the page as
+    it is after a while, not when the rebuild ends."""
+    from cnnt.engine import pipeline
+    from cnnt.engine import preview as engine_preview
+    content = preview.options.content_dir
+    preview.rebuild([edit(content / "products/muoi-tom-tan-phat-loi.md", "name: Muối tôm", "name: Ớt muối tôm")],
+                    ["products/muoi-tom-tan-phat-loi/index.html"])
+    assert "a-z/index.html" in preview.unwritten
+    monkeypatch.setattr(engine_preview, "SETTLE_FOR_WAIT_S", 0.2)
+    with preview.lock:  # as a rebuild holds it
+        started = time.monotonic()
+        preview.settle_for("a-z/index.html")
+        assert 0.2 <= time.monotonic() - started < 5 and "a-z/index.html" in preview.unwritten
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(pipeline, "render_all", full_disk)
+    line = preview.settle()
+    assert line is not None and "1 error" in line
+    assert len(preview.errors) == 1 and "the disk is full" in preview.errors[0].en
+    assert preview.plan is None and not preview.unwritten
+    body = b"".join(site_app(preview)({"PATH_INFO": "/a-z/"}, lambda *args: None)).decode("utf-8")
+    assert 'id="cnnt-preview-errors"' in body
+    monkeypatch.undo()
+    line = preview.rebuild([edit(content / "products/ong-hut-tre.md", "group: handicraft",
+                                 "group: handicraft\nsummary: Ống hút tre.")], [])
+    assert preview.errors == [] and rendered(preview, line) == len(preview.pages)
+    same_as_full_build(preview, tmp_path)
+
+
+def test_the_pages_viewed_are_the_html_pages_served_last():
+    from cnnt.serve import Viewing
+    viewing = Viewing(size=3)
+    for output in ["a/index.html", "b/index.html", "a/index.html", "c/index.html", "d/index.html"]:
+        viewing.saw(output)
+    assert viewing.outputs() == ["d/index.html", "c/index.html", "a/index.html"]
 
 
 def test_warnings_show_in_the_preview_and_go_when_fixed(preview, tmp_path):
@@ -680,7 +788,8 @@ def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
     (site / "404.html").write_text("<html><body>không thấy</body></html>")
     (site / "products/a/index.html").write_text("<html><body>a</body></html>")
     (tmp_path / "secret.txt").write_text("bí mật")
-    app = site_app(types.SimpleNamespace(options=types.SimpleNamespace(out_dir=site), errors=[], warnings=()))
+    app = site_app(types.SimpleNamespace(options=types.SimpleNamespace(out_dir=site), errors=[], warnings=(),
+                                         settle_for=lambda output: None))
 
     def get(path: str) -> tuple[str, bytes]:
         statuses: list[str] = []

@@ -20,9 +20,13 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   everything.
 - Pages are written in place, not swapped in whole as a build's are: a preview publishes nothing,
   and an edit shows in the browser within half a second.
-- What a reloaded page does not show waits until after the reload: what the next edit reads of a
-  move (`settle`), then the search data, the open-data files and the sitemap's dates (`finish`),
-  which runs in steps and gives way to the next edit.
+- What a reloaded page does not show waits until after the reload. Of the pages an edit changes (a
+  product moved in A–Z changes 1,400 listing pages at 10k products), those the browser shows
+  (`rebuild(viewing=…)`) are written at once; the others (`unwritten`) once it has reloaded
+  (`settle`), some at a time, giving way to an edit saved meanwhile, which carries those left over.
+  A request for one of them is answered after it is written (`settle_for`). Then what the next edit
+  reads of a move (`settle`), then the search data, the open-data files and the sitemap's dates
+  (`finish`), which runs in steps and gives way to the next edit too.
 """
 from __future__ import annotations
 
@@ -32,8 +36,9 @@ import os
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -53,6 +58,10 @@ from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, w
 from . import incremental, pipeline
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
+# Pages written after the reload at a time, the lock taken for each step: an edit saved meanwhile
+# waits for one step (a fifth of a second on two cores), not for all the pages a move changed.
+WRITE_STEP = 400
+SETTLE_FOR_WAIT_S = 10.0
 
 
 class Preview:
@@ -80,6 +89,9 @@ class Preview:
         self.asked = 0  # rebuilds asked for: `finish` stops between steps when one is waiting
         # pages a move laid out again, to describe after the reload (`_describe_pending`)
         self.undescribed: list[tuple[incremental.Describer, list[Page]]] = []
+        # the pages (outputs) whose file is behind `pages`: changed by an edit while the browser showed
+        # others, written after the reload (`settle`), or at once when asked for (`settle_for`)
+        self.unwritten: set[str] = set()
 
     @property
     def warnings(self) -> tuple[ContentError, ...]:
@@ -92,34 +104,86 @@ class Preview:
         assert self.plan is not None, "a full build comes first"
         return self.plan
 
-    def rebuild(self, changed: Iterable[Path] = ()) -> str:
-        """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`."""
+    def rebuild(self, changed: Iterable[Path] = (), viewing: Collection[str] | None = None) -> str:
+        """Bring the site up to date; returns a line for the terminal. Errors are kept in `errors`.
+        `viewing`: the files of the pages the browser shows (`products/x/index.html`). Of the pages an
+        edit changes, those are written now and the others after the reload (`settle`); None writes
+        all now."""
         changed = [Path(path).absolute() for path in changed]
         self.asked += 1
         with self.lock:
             started = time.perf_counter()
             forget_digests(self.digests, changed)
             try:
-                # the collector tuned as for a build: it keeps millions of objects (parallel.batch_memory)
-                with disk_errors(self.options.out_dir), digests_kept(self.digests), parallel.batch_memory():
+                with self._failures_kept():
                     self._describe_pending()  # what the last move's pages show: this edit reads it
                     count = self._rebuild(changed)
-            except BuildFailed as failure:
-                if isinstance(failure, OutputFailed):  # pages may be part written: trust none of them
-                    self._forget_output()
-                self.errors = failure.errors
-                return f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), the last good site is kept"
-            except Exception as exc:  # a bug: the preview goes on, and the next edit builds everything again
-                traceback.print_exc()
-                self._forget_output()
-                self.errors = [internal_error(exc)]
-                return "lỗi nội bộ: xem ở trên | internal error: see above"
+                    # those shown now, or every one if no browser is to reload
+                    self._write(self.unwritten if viewing is None else self.unwritten & set(viewing))
+            except _Failed as failed:
+                return failed.line
             self.errors = []
-            return f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+            line = f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
+            if self.unwritten:
+                later = len(self.unwritten)
+                line += f" ({later} trang viết sau khi tải lại | {later} written after the reload)"
+            return line
+
+    @contextmanager
+    def _failures_kept(self) -> Iterator[None]:
+        """Work on the site, its failures kept in `errors` and raised as `_Failed` with the terminal's line."""
+        try:
+            # the collector tuned as for a build: it keeps millions of objects (parallel.batch_memory)
+            with disk_errors(self.options.out_dir), digests_kept(self.digests), parallel.batch_memory():
+                yield
+        except BuildFailed as failure:
+            if isinstance(failure, OutputFailed):  # pages may be part written: trust none of them
+                self._forget_output()
+            self.errors = failure.errors
+            raise _Failed(f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), "
+                          "the last good site is kept") from failure
+        except Exception as exc:  # a bug: the preview goes on, and the next edit builds everything again
+            traceback.print_exc()
+            self._forget_output()
+            self.errors = [internal_error(exc)]
+            raise _Failed("lỗi nội bộ: xem ở trên | internal error: see above") from exc
 
     def _forget_output(self) -> None:
         """After a rebuild that failed while writing (or for a reason unknown): the next is a full one."""
-        self.plan, self.undescribed = None, []
+        self.plan, self.undescribed, self.unwritten = None, [], set()
+
+    def _write(self, outputs: AbstractSet[str]) -> None:
+        """Render these pages of `unwritten` from the last good build, now (on every core if many)."""
+        pages = [self.pages[output] for output in outputs if output in self.pages]
+        if pages:
+            pipeline.render_all(self.last.renderer, pages, self.options.out_dir, self.options.jobs)
+        self.unwritten -= outputs
+
+    def _written_in_steps(self, asked: int) -> None:
+        """Every page of `unwritten` written, some at a time, the lock taken for each step; it stops
+        when an edit came meanwhile (it goes first; the pages left stay in `unwritten`, which it adds to)."""
+        while True:
+            with self.lock:
+                self.unwritten &= self.pages.keys()
+                if self.asked != asked or not self.unwritten:
+                    return
+                with self._failures_kept():
+                    self._write(set(sorted(self.unwritten)[:WRITE_STEP]))
+
+    def settle_for(self, output: str) -> None:
+        """A request for a page an edit changed that is not written yet: written now, before it is
+        served. If a rebuild holds the lock for long (a full one: a minute at 10k products), the page
+        as it is is served after `SETTLE_FOR_WAIT_S` rather than keep the server waiting."""
+        if output not in self.unwritten or not self.lock.acquire(timeout=SETTLE_FOR_WAIT_S):
+            return
+        try:
+            if output in self.unwritten:
+                with self._failures_kept():
+                    self._write({output})
+        except _Failed:
+            pass  # its errors show over the page served
+        finally:
+            self.lock.release()
 
     def _rebuild(self, changed: list[Path]) -> int:
         """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
@@ -171,6 +235,7 @@ class Preview:
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
         self._keep(plan, self._describer(plan))
+        self.unwritten = set()
         return len(plan.pages)
 
     def _static(self) -> int:
@@ -190,7 +255,7 @@ class Preview:
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
         # as a build renders: on both cores when there are many (a product renamed to another initial
         # moves it in every listing it is in: 1,500 pages at 10k products), else here
-        pipeline.render_all(plan.renderer, stale, out, self.options.jobs)
+        self.unwritten.update(page.output for page in stale)  # written once planned (`rebuild`)
         gone = set(self.signatures) - set(signatures)
         for output in gone:
             (out / output).unlink(missing_ok=True)
@@ -357,13 +422,14 @@ class Preview:
     def _render_again(self, plan: pipeline.Plan, describer: incremental.Describer, showing: set[str],
                       swaps: dict[int, Product | Facility]) -> int:
         """Edits that move nothing: the pages that show an edited entry (`showing`), with the edited
-        entries in place of the old ones, rendered again."""
+        entries in place of the old ones, rendered again (by `rebuild`: now if shown, else after the
+        reload)."""
         routes = Routes(plan.catalogue, plan.config, plan.vocab, plan.indexes)
         for output in showing:
             page = _renewed(self.pages[output], swaps, routes)
             self.pages[output] = page
             self.signatures[output] = describer.describe(page)
-            write_bytes(self.options.out_dir, output, plan.renderer.render(page).encode("utf-8"))
+        self.unwritten |= showing
         plan.pages[:] = list(self.pages.values())
         return len(showing)
 
@@ -380,7 +446,7 @@ class Preview:
         stale = [page for page in pages if page.output in showing or not _same_page(self.pages.get(page.output), page)]
         outputs = {page.output for page in pages}
         gone = [output for output in self.pages if output not in outputs]
-        pipeline.render_all(plan.renderer, stale, self.options.out_dir, self.options.jobs)
+        self.unwritten.update(page.output for page in stale)  # written once laid out (`rebuild`)
         for output in gone:
             (self.options.out_dir / output).unlink(missing_ok=True)
             del self.signatures[output]
@@ -400,12 +466,21 @@ class Preview:
             self._remember(described, ())
         self.undescribed = []
 
-    def settle(self) -> None:
-        """What the next edit needs of the last: the pages a move laid out again, described (a third
-        of a second at 10k products). `serve` calls it once the browser has reloaded, well before a
-        person saves again; else the next `rebuild` does it first."""
-        with self.lock:
-            self._describe_pending()
+    def settle(self) -> str | None:
+        """What waits for the browser's reload but not for the next edit: the pages a move laid out
+        again, described (a third of a second at 10k products), which the next edit reads (else it
+        does that first); then the pages edits changed while the browser showed others, written (a
+        second when a product moved in A–Z), in steps that give way to an edit saved meanwhile.
+        `serve` calls it once the browser has reloaded. Returns the terminal's line if it failed (its
+        errors are in `errors`, and the next rebuild builds everything)."""
+        asked = self.asked
+        try:
+            with self.lock, self._failures_kept():
+                self._describe_pending()
+            self._written_in_steps(asked)
+        except _Failed as failed:
+            return failed.line
+        return None
 
     def finish(self) -> None:
         """Work that may wait until the browser has reloaded: the search data after a quick edit, the
@@ -414,9 +489,10 @@ class Preview:
         and that edit's rebuild goes first (its own `finish` then does the work, so the site ends up
         the same)."""
         asked = self.asked
+        if self.settle() is not None:
+            return
         with self.lock:
-            self._describe_pending()
-            if self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
+            if self.asked != asked or self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
                 return
             plan = self.last
         if self.search_stale and not self._finish_search(plan, asked):
@@ -526,6 +602,14 @@ class Preview:
     def _config(self) -> SiteConfig:
         options = self.options
         return load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
+
+
+class _Failed(Exception):
+    """Work on the site failed; its errors are in `Preview.errors`, `line` is for the terminal."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class _GaveWay(Exception):
