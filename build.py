@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command in ("new", "remove", "schema", "codeowners", "owners"):
         return contribute(args, options)
     if args.command == "check":
-        catalogue = pipeline.check(options)
+        catalogue = pipeline.check_site(options)
         report_warnings(catalogue.warnings)
         counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs), len(catalogue.decisions))
         print("OK: {} sản phẩm, {} cơ sở, {} hội chợ, {} quyết định hợp lệ | "

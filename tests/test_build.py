@@ -307,6 +307,36 @@ def test_a_mistake_in_a_template_is_an_error_at_its_line_and_the_site_is_kept(
     assert filecmp.cmp(site / "index.html", earlier_sample_site / "index.html", shallow=False)
 
 
+def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, capsys, monkeypatch):
+    """`check` reads every template as well as the content: each syntax mistake at its file and line,
+    all of them at once with the content's errors, exit code 1; a file that is not UTF-8 is named."""
+    import shutil
+    templates, content = tmp_path / "templates", tmp_path / "content"
+    shutil.copytree(ROOT / "templates", templates)
+    shutil.copytree(CONTENT, content)
+    product = (templates / "product.html").read_text().replace("{% block main %}", "{% block main %}\n{% blok %}", 1)
+    (templates / "product.html").write_text(product)
+    line = product[:product.index("{% blok %}")].count("\n") + 1
+    macros = (templates / "macros/award.html").read_text() + "{% macro broken( %}\n"
+    (templates / "macros/award.html").write_text(macros)
+    (templates / "partials/latin1.html").write_bytes("<p>Bánh</p>".encode("latin-1"))
+    entry = content / "products/ong-hut-tre.md"
+    entry.write_text(entry.read_text().replace("group: handicraft", "group: khong-co"))
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "--content", str(content), "--templates", str(templates), "--date", BUILD_DATE])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert f"templates/product.html:{line}: lỗi trong mẫu trang (template): " in err and "unknown tag 'blok'" in err
+    assert f"templates/macros/award.html:{macros.count(chr(10))}: " in err and "expected token 'name'" in err
+    assert "templates/partials/latin1.html: " in err and "a template must be UTF-8 text" in err
+    assert "products/ong-hut-tre.md:" in err and "Traceback" not in err
+    (templates / "product.html").write_text((ROOT / "templates/product.html").read_text())
+    (templates / "macros/award.html").write_text((ROOT / "templates/macros/award.html").read_text())
+    (templates / "partials/latin1.html").unlink()
+    entry.write_text((CONTENT / "products/ong-hut-tre.md").read_text())
+    assert cli.main(["check", "--content", str(content), "--templates", str(templates), "--date", BUILD_DATE]) == 0
+
+
 def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):
     """Only what a template itself does wrong is blamed on it: an error raised in the generator's own
     code, called from a template (here the date filter), stays an internal error to report."""

@@ -35,7 +35,7 @@ from ..site import (
     vendor,
 )
 from ..site.pages import PERMANENT_TEMPLATES, Page, build_pages
-from ..site.render import Renderer
+from ..site.render import Renderer, syntax_mistakes
 from ..site.vcard import facility_vcard
 from ..system import parallel
 from ..system.write import (
@@ -203,6 +203,19 @@ def check(options: BuildOptions) -> Catalogue:
     config = load_config(options.config_file, options.build_date, options.display_root, options.preview_url)
     catalogue = _load(options, config, load_vocabularies())
     _check_addresses(options, catalogue, config)
+    return catalogue
+
+
+def check_site(options: BuildOptions) -> Catalogue:
+    """`python build.py check`: the content, as `check` checks it, and the templates' syntax; raise
+    BuildFailed with every error of both."""
+    mistakes = syntax_mistakes(options.templates_dir) if options.templates_dir.is_dir() else []
+    try:
+        catalogue = check(options)
+    except BuildFailed as failure:
+        raise BuildFailed(mistakes + failure.errors, failure.warnings) from None
+    if mistakes:
+        raise BuildFailed(mistakes, list(catalogue.warnings))
     return catalogue
 
 
