@@ -119,7 +119,7 @@ class Preview:
                     self._describe_pending()  # what the last move's pages show: this edit reads it
                     count = self._rebuild(changed)
                     # those shown now, or every one if no browser is to reload
-                    self._write(self.unwritten if viewing is None else self.unwritten & set(viewing))
+                    self._write(set(self.unwritten) if viewing is None else self.unwritten & set(viewing))
             except _Failed as failed:
                 return failed.line
             self.errors = []
@@ -253,9 +253,9 @@ class Preview:
         describer = self._describer(plan)
         signatures = describer.page_signatures(plan.pages, self.options.jobs)
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
-        # as a build renders: on both cores when there are many (a product renamed to another initial
-        # moves it in every listing it is in: 1,500 pages at 10k products), else here
-        self.unwritten.update(page.output for page in stale)  # written once planned (`rebuild`)
+        # written by `rebuild` as a build renders them: on both cores when there are many (a product
+        # renamed to another initial moves it in every listing it is in: 1,500 pages at 10k products)
+        self.unwritten.update(page.output for page in stale)
         gone = set(self.signatures) - set(signatures)
         for output in gone:
             (out / output).unlink(missing_ok=True)
