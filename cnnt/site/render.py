@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import jinja2
@@ -71,6 +72,15 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
         self.write("environment.html_text(")
         if finalize.src is not None:
             self.write(finalize.src)
+
+
+class _Syntax(TypedDict):
+    trim_blocks: bool
+    lstrip_blocks: bool
+
+
+# How the templates are written, for the renderer and for `check`'s reading of them (`syntax_mistakes`)
+TEMPLATE_SYNTAX: _Syntax = {"trim_blocks": True, "lstrip_blocks": True}
 
 
 class _Environment(jinja2.Environment):
@@ -141,8 +151,7 @@ class Renderer:
             loader=jinja2.FileSystemLoader(templates_dir),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
+            **TEMPLATE_SYNTAX,
             auto_reload=False,  # a build renders with one set of templates: no stat() per page
             bytecode_cache=CheckedBytecodeCache(str(compiled)) if compiled else None,
         )
@@ -353,7 +362,7 @@ def syntax_mistakes(templates_dir: Path) -> list[ContentError]:
     """Every syntax mistake in the templates, each at its file and line: what `check` reports. (A
     build stops at the first mistake it meets while rendering; reading every template takes a
     quarter of a second at each build, so only `check` does it.)"""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), **TEMPLATE_SYNTAX)
     assert env.loader is not None
     mistakes = []
     for name in env.list_templates():
