@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import re
 from pathlib import Path
 from urllib.parse import unquote
@@ -85,6 +86,22 @@ def test_codes_choose_their_mask_and_match_the_svg(tmp_path):
         png_dark = {(index % code.size, index // code.size) for index, value in enumerate(pixels) if value == 0}
         assert svg_dark_modules(svg) == png_dark, number
     assert len(masks) > 2
+
+
+def test_the_svg_path_draws_exactly_the_dark_modules_of_any_grid():
+    """`svg` looks up each run's command by the run and the light before it, across row ends: grids
+    with and without a light border, runs touching either edge, full and empty rows, and the same
+    size again (the commands kept from before) all draw their own modules and no others."""
+    rng = random.Random(13)
+    grids = ["0" * 9, "1" * 9, "110" "011" "101", "000" "000" "001", "100" "000" "000"]
+    for _ in range(300):
+        size = rng.choice([3, 5, 21, 45])
+        density = rng.random()
+        grids.append("".join("1" if rng.random() < density else "0" for _ in range(size * size)))
+    for modules in grids:
+        size = int(len(modules) ** 0.5)
+        dark = {(index % size, index // size) for index, module in enumerate(modules) if module == "1"}
+        assert svg_dark_modules(qr.svg(modules, size)) == dark, modules
 
 
 def test_a_code_keeps_its_bytes_while_the_cache_version_stays():
