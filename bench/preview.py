@@ -13,6 +13,8 @@ browser's own clock, saving the file → the reloaded page's DOMContentLoaded. T
              drawn again (the first may plan the site again if the generated name is another's too)
   moving     a new first word: the product moves in A–Z and search, under "T", then "Ấ", then "T"…,
              so every listing page between its old place and its new one changes
+  template   a line added to the footer, which every page shows (in a copy of templates/): every
+             page is rendered again, the one shown before the reload
 
 Beside each edit's time it prints the server's own rebuild time, as the server printed it: the rest
 is the file watcher, the reload and the page's loading. Target: under 0.5 s for an in-place edit and
@@ -49,9 +51,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(content: Path, site: Path, port: int) -> subprocess.Popen:
+def start_server(content: Path, templates: Path, site: Path, port: int) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--out", str(site), "--port", str(port), "--date", BUILD_DATE],
+                               "--templates", str(templates), "--out", str(site), "--port", str(port),
+                               "--date", BUILD_DATE],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in server.stdout:
         if f":{port}/" in line:
@@ -102,6 +105,9 @@ def main() -> int:
     content = OUT / f"preview-content-{args.size}"
     shutil.rmtree(content, ignore_errors=True)
     shutil.copytree(source, content)
+    templates = OUT / f"preview-templates-{args.size}"
+    shutil.rmtree(templates, ignore_errors=True)
+    shutil.copytree(ROOT / "templates", templates)
     site = OUT / f"preview-site-{args.size}"
     built_codes = OUT / ".cache" / f"site-{args.size}" / "qr-codes.sqlite"
     if built_codes.is_file():  # the build benchmark's QR codes: the same addresses
@@ -111,7 +117,7 @@ def main() -> int:
     slug = product.stem
     port = free_port()
     started = time.perf_counter()
-    server = start_server(content, site, port)
+    server = start_server(content, templates, site, port)
     print(f"{args.size:,} products: first build and server ready in {time.perf_counter() - started:.1f} s")
     log = ServerLog(server)
     try:
@@ -120,7 +126,7 @@ def main() -> int:
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/products/{slug}/")
             page.wait_for_function("window.LiveReload !== undefined")
-            in_place, renamed, moving = [], [], []
+            in_place, renamed, moving, restyled = [], [], [], []
             # each in-place edit replaces the last one's words: added up, they broke the summary's limit
             summary = before = re.search(r"^summary: .*$", product.read_text(encoding="utf-8"), re.M).group(0)
             for number in range(args.edits):
@@ -138,6 +144,13 @@ def main() -> int:
                 time.sleep(1)
                 marker = f"{'Tên' if number % 2 == 0 else 'Ấm'} mới {number}"  # from letter to letter
                 moving.append(edit_and_wait(page, product, "name: ", f"name: {marker} ", marker, log))
+            footer, before = templates / "partials/footer.html", "</footer>"
+            for number in range(max(1, args.edits // 2)):
+                time.sleep(1)
+                marker = f"Chân trang {number}"
+                after = f"<p>{marker}</p></footer>"
+                restyled.append(edit_and_wait(page, footer, before, after, marker, log))
+                before = after
             browser.close()
     finally:
         server.terminate()
@@ -145,6 +158,7 @@ def main() -> int:
     report("in-place edit", in_place, "target < 0.5 s")
     report("renamed in place", renamed, "target < 1.5 s")
     report("moving edit (new name)", moving, "target < 1.5 s")
+    report("template saved", restyled, "every page changes")
     return 0
 
 

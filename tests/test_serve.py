@@ -690,6 +690,79 @@ def test_an_edit_writes_the_pages_the_browser_shows_first_and_the_others_after_t
     same_as_full_build(preview, tmp_path)
 
 
+def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_the_reload(preview, tmp_path,
+                                                                                        monkeypatch):
+    """A template edit changes every page. They are rendered again from the plan the preview holds (no
+    content read again): the page the browser shows before it reloads, the others after (`settle`), a
+    request for one of them first. A syntax mistake writes nothing and names its line; a mistake
+    that shows only when some page renders shows when that page is written, and the next rebuild
+    builds everything. The site ends as a full build's."""
+    from dataclasses import replace
+
+    from cnnt.serve import Viewing
+    templates, out = tmp_path / "templates", preview.options.out_dir
+    shutil.copytree(ROOT / "templates", templates)
+    preview.options = replace(preview.options, templates_dir=templates)
+    viewing = Viewing()
+    app = site_app(preview, viewing)
+
+    def get(path: str) -> str:
+        return b"".join(app({"PATH_INFO": path}, lambda *args: None)).decode("utf-8")
+
+    get("/products/muoi-tom-tan-phat-loi/")
+    shown, listing = "products/muoi-tom-tan-phat-loi/index.html", "a-z/index.html"
+    entries = preview.caches.entries
+    line = preview.rebuild([edit(templates / "partials/footer.html", "</footer>", "<p>chân trang mới</p></footer>")],
+                           viewing.outputs())
+    assert not preview.errors and preview.caches.entries is entries  # the content was not read again
+    assert "chân trang mới" in (out / shown).read_text(encoding="utf-8")
+    assert "chân trang mới" not in (out / listing).read_text(encoding="utf-8")  # not yet
+    assert preview.unwritten == set(preview.pages) - {shown}
+    assert rendered(preview, line) == len(preview.pages) and f"{len(preview.pages) - 1} written after" in line
+    assert "chân trang mới" in get("/a-z/") and listing not in preview.unwritten  # written for the request
+    # the products' cards, which listings show, are rendered first, some at a time
+    from cnnt.engine import pipeline
+    from cnnt.engine import preview as engine_preview
+    monkeypatch.setattr(engine_preview, "CARD_STEP", 7)
+    render_cards_ahead, cards = pipeline.render_cards_ahead, []
+    monkeypatch.setattr(pipeline, "render_cards_ahead", lambda *args: cards.append(render_cards_ahead(*args)) or cards[-1])
+    assert preview.settle() is None and not preview.unwritten
+    renderer = preview.last.renderer
+    assert max(cards) == 7 and len(cards) > 2 and cards[-1] == 0  # (the last found none left)
+    assert all(renderer.has_card(slug, lang) for slug in preview.last.catalogue.products for lang in ("vi", "en"))
+    assert all("chân trang mới" in (out / output).read_text(encoding="utf-8") for output in preview.pages
+               if preview.pages[output].template not in ("redirect.html", "cards.html"))
+    same_as_full_build(preview, tmp_path)
+
+    # a syntax mistake: nothing written, the line named, the site as it was
+    before = (out / shown).read_text(encoding="utf-8")
+    line = preview.rebuild([edit(templates / "fair.html", "{% block main %}", "{% block main %}{% if %}")],
+                           viewing.outputs())
+    assert "the last good site is kept" in line and not preview.unwritten
+    assert [(Path(error.path).name, error.line) for error in preview.errors] == [("fair.html", 5)]
+    assert (out / shown).read_text(encoding="utf-8") == before
+    # a mistake only a fair's page meets when it renders: the product shown is written, the fair's
+    # page fails after the reload, and the next rebuild, the mistake mended, builds everything
+    line = preview.rebuild([edit(templates / "fair.html", "{% block main %}{% if %}", "{% block main %}{{ 1 // 0 }}")],
+                           viewing.outputs())
+    assert not preview.errors and preview.unwritten, line
+    failed = preview.settle()
+    assert failed and "error(s)" in failed and preview.plan is None
+    assert [Path(error.path).name for error in preview.errors] == ["fair.html"]
+    line = preview.rebuild([edit(templates / "fair.html", "{{ 1 // 0 }}", "")], viewing.outputs())
+    assert not preview.errors and not preview.unwritten and rendered(preview, line) == len(preview.pages)
+    same_as_full_build(preview, tmp_path)
+
+    # a template saved while the content has an error: the error stays shown (the content is read again)
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "group: food", "group: fud")], viewing.outputs())
+    preview.rebuild([edit(templates / "partials/footer.html", "chân trang mới", "chân trang")], viewing.outputs())
+    assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"]
+    preview.rebuild([edit(product, "group: fud", "group: food")], viewing.outputs())
+    assert not preview.errors
+    same_as_full_build(preview, tmp_path)
+
+
 def test_pages_left_for_after_the_reload_that_fail_to_be_written_leave_a_full_build_to_the_next_edit(
         preview, tmp_path, monkeypatch):
     """The disk fills while the pages left for after the reload are written: `settle` says so, the

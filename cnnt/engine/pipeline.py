@@ -586,20 +586,28 @@ def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int |
     try:
         small = len(pages) < parallel.MIN_ITEMS_PER_WORKER * 2
         if not small:
-            _render_cards_ahead(renderer, jobs)
+            render_cards_ahead(renderer, jobs)
         for _ in parallel.imap_unordered(_render_range, parallel.chunks(len(pages), jobs), 1 if small else jobs):
             pass
     finally:
         _RENDER_JOB = None
 
 
-def _render_cards_ahead(renderer: Renderer, jobs: int | None) -> None:
+def render_cards_ahead(renderer: Renderer, jobs: int | None, limit: int | None = None) -> int:
     """Each page worker shows nearly every product's card (listings, "other products"), and would
     render them all for itself; instead they are rendered once, shared out between workers,
-    and the page workers start with all of them."""
+    and the page workers start with all of them. `limit`: at most this many now (the preview
+    renders them in steps); returns how many it rendered."""
+    global _RENDER_JOB
     keys = [(slug, lang) for lang in renderer.languages for slug in renderer.catalogue.products
             if not renderer.has_card(slug, lang)]  # the preview's renderer may hold most of them
-    renderer.keep_cards(dict(zip(keys, parallel.map_chunks(_card_html, keys, jobs))))
+    now = keys[:limit]
+    job, _RENDER_JOB = _RENDER_JOB, (renderer, [], Path())  # what the forked workers render cards with
+    try:
+        renderer.keep_cards(dict(zip(now, parallel.map_chunks(_card_html, now, jobs))))
+    finally:
+        _RENDER_JOB = job
+    return len(now)
 
 
 def _render_job() -> tuple[Renderer, list[Page], Path]:

@@ -12,8 +12,9 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   files are parsed again and the pages that show them re-rendered; an edit that moves a product to
   other listings (a new group, level, market, rating…) or an entry in the orders by name lays the
   pages out again and re-renders those that differ.
-- A change to templates, vocabularies, code or settings rebuilds everything; a change to static
-  files copies them.
+- A change to vocabularies, code or settings rebuilds everything; a change to static files copies
+  them. A change to templates renders every page again from the same plan, the pages the browser
+  shows first (below), once every template reads without a syntax mistake.
 - When an edit breaks validation, the last good site stays in place and `errors` holds every error
   (file, line, message) until they are fixed; `warnings` are the last good build's. A rebuild that
   fails once it has written pages (a full disk, a template), or with a bug, leaves the next to build
@@ -52,7 +53,7 @@ from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
 from ..site import exports, images, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, build_pages, filter_keys
-from ..site.render import Renderer
+from ..site.render import Renderer, syntax_mistakes
 from ..system import parallel
 from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
 from . import incremental, pipeline
@@ -61,6 +62,9 @@ PACKAGE_DIR = incremental.PACKAGE_DIR
 # Pages written after the reload at a time, the lock taken for each step: an edit saved meanwhile
 # waits for one step (a fifth of a second on two cores), not for all the pages a move changed.
 WRITE_STEP = 400
+# Before many pages are written by a new renderer (a template saved), every product's card, which
+# listings show, is rendered, this many at a time: all at once held the lock for seconds at 10k.
+CARD_STEP = 2000
 SETTLE_FOR_WAIT_S = 10.0
 
 
@@ -168,6 +172,9 @@ class Preview:
                 if self.asked != asked or not self.unwritten:
                     return
                 with self._failures_kept():
+                    if len(self.unwritten) >= WRITE_STEP and \
+                            pipeline.render_cards_ahead(self.last.renderer, self.options.jobs, CARD_STEP):
+                        continue  # cards first, a step each
                     self._write(set(sorted(self.unwritten)[:WRITE_STEP]))
 
     def settle_for(self, output: str) -> None:
@@ -195,6 +202,14 @@ class Preview:
                 return 0
         if all(self._is_static(path) for path in changed):
             return self._static()
+        if all(self._is_template(path) or self._is_static(path) for path in changed):
+            if any(self._is_static(path) for path in changed):
+                self._static()
+            # errors in the content (not a template's syntax) are found again by a full build: this
+            # path reads no content
+            if any(not self._is_template(Path(error.path).absolute()) for error in self.errors):
+                return self._full()
+            return self._new_templates()
         count = self._quick(changed)
         return self._update() if count is None else count
 
@@ -202,8 +217,10 @@ class Preview:
 
     def _needs_full_build(self, path: Path) -> bool:
         options = self.options
-        return any(_inside(path, folder) for folder in (options.templates_dir, VOCABULARY_DIR, PACKAGE_DIR)) \
-            or path == options.config_file
+        return any(_inside(path, folder) for folder in (VOCABULARY_DIR, PACKAGE_DIR)) or path == options.config_file
+
+    def _is_template(self, path: Path) -> bool:
+        return _inside(path, self.options.templates_dir)
 
     def _is_static(self, path: Path) -> bool:
         return _inside(path, self.options.static_dir)
@@ -223,6 +240,9 @@ class Preview:
 
     def _full(self) -> int:
         """Everything, as a build does, into the output folder (atomically)."""
+        # Until one succeeds, every rebuild is a full one: the last plan's renderer has the templates
+        # of before, its parse results the settings and vocabularies of before.
+        self._forget_output()
         self.caches = pipeline.Caches(previews={})
         self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
@@ -237,6 +257,23 @@ class Preview:
         self._keep(plan, self._describer(plan))
         self.unwritten = set()
         return len(plan.pages)
+
+    def _new_templates(self) -> int:
+        """Templates changed, and nothing they are given: the same pages, rendered again by a renderer of
+        the new templates: those the browser shows now, the others after the reload (`settle`), like
+        an edit's. (Built again whole, a template saved at 10k products took a minute to show.) A
+        syntax mistake in any template stops here, at its file and line, with the last good site
+        kept; a mistake that shows only when a page renders fails that page's writing, and the next
+        rebuild builds everything."""
+        mistakes = syntax_mistakes(self.options.templates_dir)
+        if mistakes:
+            raise BuildFailed(mistakes)
+        plan = self.last
+        renderer = Renderer(self.options.templates_dir, plan.config, plan.vocab, plan.catalogue, plan.photos,
+                            plan.codes, drawn=plan.drawn, compiled=pipeline.template_cache(self.options))
+        self.plan = replace(plan, renderer=renderer)
+        self.unwritten = set(self.pages)
+        return len(self.pages)
 
     def _static(self) -> int:
         """Styles or scripts: copied, with the service worker that caches them."""

@@ -359,9 +359,9 @@ class TemplateErrors:
 
 
 def syntax_mistakes(templates_dir: Path) -> list[ContentError]:
-    """Every syntax mistake in the templates, each at its file and line: what `check` reports. (A
-    build stops at the first mistake it meets while rendering; reading every template takes a
-    quarter of a second at each build, so only `check` does it.)"""
+    """Every syntax mistake in the templates, each at its file and line: what `check` reports, and
+    the preview after a template is saved. (A build stops at the first mistake it meets while
+    rendering; reading every template takes a quarter of a second, too much to add to every build.)"""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), **TEMPLATE_SYNTAX)
     assert env.loader is not None
     mistakes = []
