@@ -492,9 +492,12 @@ def free_port() -> int:
 def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_path):
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", templates)
     port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--out", str(tmp_path / "site"), "--port", str(port), "--date", BUILD_DATE],
+                               "--templates", str(templates), "--out", str(tmp_path / "site"), "--port", str(port),
+                               "--date", BUILD_DATE],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         for line in server.stdout:
@@ -519,6 +522,12 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         page.wait_for_function("document.querySelector('h1').textContent === 'Ớt muối tôm'", timeout=15_000)
         page.goto(f"http://127.0.0.1:{port}/a-z/")
         assert "Ớt muối tôm" in page.locator("main").inner_text()
+        # a template saved: the listing shown reloads with it, and any other page has it when opened
+        page.wait_for_function("window.LiveReload !== undefined", timeout=10_000)
+        edit(templates / "partials/footer.html", "</footer>", "<p>Chân trang mới</p></footer>")
+        page.wait_for_function("document.body.innerText.includes('Chân trang mới')", timeout=15_000)
+        page.goto(f"http://127.0.0.1:{port}/facilities/")
+        assert "Chân trang mới" in page.locator("footer").inner_text()
         page.close()
     finally:
         server.terminate()
