@@ -44,7 +44,7 @@ def same_as_full_build(preview: Preview, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     args = cli.parse_args(["serve", "--content", str(preview.options.content_dir), "--out", str(fresh),
                            "--config", str(preview.options.config_file), "--date", BUILD_DATE, "--force",
-                           "--templates", str(preview.options.templates_dir)])
+                           "--templates", str(preview.options.templates_dir), "--static", str(preview.options.static_dir)])
     from cnnt.engine import pipeline
     pipeline.build(cli.options_from(args))
     served = preview.options.out_dir
@@ -762,9 +762,15 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
     assert not preview.errors and not preview.unwritten and rendered(preview, line) == len(preview.pages)
     same_as_full_build(preview, tmp_path)
 
-    # a template saved while the content has an error: the error stays shown (the content is read again)
+    # a style sheet, then a template, saved while the content has an error: the error stays shown
     product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
     preview.rebuild([edit(product, "group: food", "group: fud")], viewing.outputs())
+    static = tmp_path / "static"
+    shutil.copytree(ROOT / "static", static)
+    preview.options = replace(preview.options, static_dir=static)
+    line = preview.rebuild([edit(static / "style.css", "/* Mobile first", "/* changed */\n/* Mobile first")])
+    assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"], line
+    assert (out / "static/style.css").read_text(encoding="utf-8").startswith("/* changed */")  # copied all the same
     preview.rebuild([edit(templates / "partials/footer.html", "chân trang mới", "chân trang")], viewing.outputs())
     assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"]
     preview.rebuild([edit(product, "group: fud", "group: food")], viewing.outputs())

@@ -201,7 +201,10 @@ class Preview:
             if not changed:
                 return 0
         if all(self._is_static(path) for path in changed):
-            return self._static()
+            self._static()
+            if self.errors:  # what failed before fails still: nothing it read has changed
+                raise BuildFailed(self.errors)
+            return 0
         if all(self._is_template(path) or self._is_static(path) for path in changed):
             if any(self._is_static(path) for path in changed):
                 self._static()
@@ -275,11 +278,10 @@ class Preview:
         self.unwritten = set(self.pages)
         return len(self.pages)
 
-    def _static(self) -> int:
-        """Styles or scripts: copied, with the service worker that caches them."""
+    def _static(self) -> None:
+        """Styles or scripts: copied, with the service worker that caches them (no page is rendered)."""
         copy_tree(self.options.static_dir, self.options.out_dir / "static")
         pipeline.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
-        return 0
 
     def _update(self) -> int:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
