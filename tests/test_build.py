@@ -309,7 +309,9 @@ def test_a_mistake_in_a_template_is_an_error_at_its_line_and_the_site_is_kept(
 
 def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, capsys, monkeypatch):
     """`check` reads every template as well as the content: each syntax mistake at its file and line,
-    all of them at once with the content's errors, exit code 1; a file that is not UTF-8 is named."""
+    all of them at once with the content's errors, exit code 1; a file that is not UTF-8 is named.
+    What an editor leaves beside a template (a vim swap file) is no template: `check` and the build
+    pass with it there (a swap file in macros/ stopped every build)."""
     import shutil
     templates, content = tmp_path / "templates", tmp_path / "content"
     shutil.copytree(ROOT / "templates", templates)
@@ -334,7 +336,14 @@ def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, 
     (templates / "macros/award.html").write_text((ROOT / "templates/macros/award.html").read_text())
     (templates / "partials/latin1.html").unlink()
     entry.write_text((CONTENT / "products/ong-hut-tre.md").read_text())
+    # what editors leave beside a template is not one: a swap file, a backup, an autosave
+    (templates / "macros/.award.html.swp").write_bytes(b"b0VIM 9.0\x00\xff\xfe\x80")
+    (templates / "partials/footer.html~").write_bytes(b"\xff{% if %}")
+    (templates / "macros/#award.html#").write_text("{% macro level_badge() %}{% endmacro %}")  # defined twice if read
     assert cli.main(["check", "--content", str(content), "--templates", str(templates), "--date", BUILD_DATE]) == 0
+    out = tmp_path / "site"
+    assert cli.main(["--content", str(content), "--templates", str(templates), "--out", str(out),
+                     "--date", BUILD_DATE]) == 0, capsys.readouterr().err
 
 
 def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):

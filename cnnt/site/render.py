@@ -365,7 +365,7 @@ def syntax_mistakes(templates_dir: Path) -> list[ContentError]:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), **TEMPLATE_SYNTAX)
     assert env.loader is not None
     mistakes = []
-    for name in env.list_templates():
+    for name in env.list_templates(filter_func=is_template):
         try:
             source, filename, _ = env.loader.get_source(env, name)
         except UnicodeDecodeError:
@@ -381,6 +381,13 @@ def syntax_mistakes(templates_dir: Path) -> list[ContentError]:
     return mistakes
 
 
+def is_template(name: str) -> bool:
+    """Whether a file in templates/ is a template: an `.html` file, not hidden. What editors leave
+    beside the file they edit (vim's `.footer.html.swp`, a backup `footer.html~`, emacs's
+    `#footer.html#`) is not: read as one, a swap file stopped every build and preview."""
+    return name.endswith(".html") and not any(part.startswith(".") for part in name.split("/"))
+
+
 def template_mistake(exc: Exception) -> tuple[str, str]:
     """What went wrong in a template, in Vietnamese and English."""
     if isinstance(exc, jinja2.TemplateNotFound):
@@ -394,7 +401,7 @@ def macros(env: jinja2.Environment) -> dict[str, jinja2.runtime.Macro]:
     """Every macro in templates/macros/, by name, for every template to call without importing it.
     (A Jinja import runs again on every page render: 30 imports a product page, a twentieth of its time.)"""
     found: dict[str, jinja2.runtime.Macro] = {}
-    for name in env.list_templates(filter_func=lambda name: name.startswith(MACROS_FOLDER)):
+    for name in env.list_templates(filter_func=lambda name: name.startswith(MACROS_FOLDER) and is_template(name)):
         module = env.get_template(name).module
         for macro_name, macro in vars(module).items():
             if isinstance(macro, jinja2.runtime.Macro):
