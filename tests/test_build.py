@@ -346,6 +346,23 @@ def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, 
                      "--date", BUILD_DATE]) == 0, capsys.readouterr().err
 
 
+def test_an_editors_lock_beside_an_entry_or_a_template_does_not_stop_the_build(tmp_path, capsys):
+    """Emacs marks a file it edits with a link to nothing beside it (`.#ong-hut-tre.md`); a build run
+    meanwhile read it to fingerprint the inputs and stopped with a disk error. It builds, and the
+    lock is no entry."""
+    import shutil
+    templates, content = tmp_path / "templates", tmp_path / "content"
+    shutil.copytree(ROOT / "templates", templates)
+    shutil.copytree(CONTENT, content)
+    (content / "products/.#ong-hut-tre.md").symlink_to("root@host.4242:1700000000")
+    (templates / "partials/.#footer.html").symlink_to("root@host.4242:1700000000")
+    args = ["--content", str(content), "--templates", str(templates), "--date", BUILD_DATE]
+    assert cli.main([*args, "--out", str(tmp_path / "site")]) == 0, capsys.readouterr().err
+    assert cli.main(["check", *args]) == 0
+    assert (tmp_path / "site/products/ong-hut-tre/index.html").is_file()
+    assert not [path for path in (tmp_path / "site").rglob("*") if "#" in path.name]
+
+
 def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):
     """Only what a template itself does wrong is blamed on it: an error raised in the generator's own
     code, called from a template (here the date filter), stays an internal error to report."""

@@ -743,6 +743,13 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
                if preview.pages[output].template not in ("redirect.html", "cards.html"))
     same_as_full_build(preview, tmp_path)
 
+    # what an editor saves beside a template (emacs's autosave and lock) is no template: nothing to render
+    autosave, lock = templates / "partials/#footer.html#", templates / "partials/.#footer.html"
+    autosave.write_text("{% if %}", encoding="utf-8")
+    lock.symlink_to("root@host.1234:1700000000")
+    line = preview.rebuild([autosave, lock], viewing.outputs())
+    assert rendered(preview, line) == 0 and not preview.unwritten and not preview.errors
+
     # a syntax mistake: nothing written, the line named, the site as it was
     before = (out / shown).read_text(encoding="utf-8")
     line = preview.rebuild([edit(templates / "fair.html", "{% block main %}", "{% block main %}{% if %}")],

@@ -665,7 +665,15 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
             if relative == redirects.RECORD_FILE:
                 continue  # the build writes it; it changes no page
             digest.update(relative.encode() + b"\0")
-            stat = os.stat(path)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                if not os.path.islink(path):
+                    raise
+                # a link to nothing: emacs's lock (`.#product.md`) beside a file it edits, which
+                # stopped the build with a disk error; what it says is its content
+                digest.update(b"link\0" + os.fsencode(os.readlink(path)))
+                continue
             if days:
                 digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
             if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:

@@ -53,7 +53,7 @@ from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
 from ..site import exports, images, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, build_pages, filter_keys
-from ..site.render import Renderer, syntax_mistakes
+from ..site.render import Renderer, is_template, syntax_mistakes
 from ..system import parallel
 from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
 from . import incremental, pipeline
@@ -197,7 +197,7 @@ class Preview:
         if self.plan is None or any(self._needs_full_build(path) for path in changed):
             return self._full()
         if not self.errors:  # (with errors, the update below finds them again)
-            changed = [path for path in changed if not self._gone_unread(path)]
+            changed = [path for path in changed if not self._gone_unread(path) and not self._beside_a_template(path)]
             if not changed:
                 return 0
         if all(self._is_static(path) for path in changed):
@@ -205,12 +205,12 @@ class Preview:
             if self.errors:  # what failed before fails still: nothing it read has changed
                 raise BuildFailed(self.errors)
             return 0
-        if all(self._is_template(path) or self._is_static(path) for path in changed):
+        if all(self._in_templates(path) or self._is_static(path) for path in changed):
             if any(self._is_static(path) for path in changed):
                 self._static()
             # errors in the content (not a template's syntax) are found again by a full build: this
             # path reads no content
-            if any(not self._is_template(Path(error.path).absolute()) for error in self.errors):
+            if any(not self._in_templates(Path(error.path).absolute()) for error in self.errors):
                 return self._full()
             return self._new_templates()
         count = self._quick(changed)
@@ -222,8 +222,14 @@ class Preview:
         options = self.options
         return any(_inside(path, folder) for folder in (VOCABULARY_DIR, PACKAGE_DIR)) or path == options.config_file
 
-    def _is_template(self, path: Path) -> bool:
+    def _in_templates(self, path: Path) -> bool:
         return _inside(path, self.options.templates_dir)
+
+    def _beside_a_template(self, path: Path) -> bool:
+        """A file an editor keeps beside a template (the watcher passes emacs's `#footer.html#`, which
+        it saves every few seconds): no template, so no page changes."""
+        name = path.name
+        return self._in_templates(path) and not is_template(name) and (name[:1] in ".#" or name[-1:] in "~#")
 
     def _is_static(self, path: Path) -> bool:
         return _inside(path, self.options.static_dir)
