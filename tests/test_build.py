@@ -346,21 +346,35 @@ def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, 
                      "--date", BUILD_DATE]) == 0, capsys.readouterr().err
 
 
-def test_an_editors_lock_beside_an_entry_or_a_template_does_not_stop_the_build(tmp_path, capsys):
+def test_what_editors_keep_beside_the_files_they_edit_is_never_read_nor_published(tmp_path, capsys):
     """Emacs marks a file it edits with a link to nothing beside it (`.#ong-hut-tre.md`); a build run
-    meanwhile read it to fingerprint the inputs and stopped with a disk error. It builds, and the
-    lock is no entry."""
+    meanwhile read it to fingerprint the inputs and stopped with a disk error, and in static/ it
+    failed to be copied. A swap file or a backup in static/ was published. The build passes, and
+    publishes none of them; an unrelated link to nothing is still read as what it says."""
     import shutil
-    templates, content = tmp_path / "templates", tmp_path / "content"
+    templates, content, static = tmp_path / "templates", tmp_path / "content", tmp_path / "static"
     shutil.copytree(ROOT / "templates", templates)
     shutil.copytree(CONTENT, content)
-    (content / "products/.#ong-hut-tre.md").symlink_to("root@host.4242:1700000000")
-    (templates / "partials/.#footer.html").symlink_to("root@host.4242:1700000000")
-    args = ["--content", str(content), "--templates", str(templates), "--date", BUILD_DATE]
+    shutil.copytree(ROOT / "static", static)
+    lock = "root@host.4242:1700000000"
+    (content / "products/.#ong-hut-tre.md").symlink_to(lock)
+    (templates / "partials/.#footer.html").symlink_to(lock)
+    (static / ".#style.css").symlink_to(lock)
+    (static / ".style.css.swp").write_bytes(b"b0VIM 9.0\x00 a price list being typed")
+    (static / "style.css~").write_text("/* yesterday's */")
+    (static / "#style.css#").write_text("/* autosaved */")
+    (static / "gone.css").symlink_to(static / "nowhere.css")  # not an editor's: a link to nothing
+    args = ["--content", str(content), "--templates", str(templates), "--static", str(static), "--date", BUILD_DATE]
+    assert cli.main([*args, "--out", str(tmp_path / "site")]) == 1  # the link to nothing cannot be copied
+    assert "gone.css" in capsys.readouterr().err
+    (static / "gone.css").unlink()
     assert cli.main([*args, "--out", str(tmp_path / "site")]) == 0, capsys.readouterr().err
     assert cli.main(["check", *args]) == 0
     assert (tmp_path / "site/products/ong-hut-tre/index.html").is_file()
-    assert not [path for path in (tmp_path / "site").rglob("*") if "#" in path.name]
+    published = [path.name for path in (tmp_path / "site").rglob("*")]
+    assert "style.css" in published and not [name for name in published if "#" in name or name.endswith((".swp", "~"))]
+    worker = (tmp_path / "site/sw.js").read_text(encoding="utf-8")  # nothing it would fail to fetch
+    assert "static/style.css" in worker and ".swp" not in worker and "css~" not in worker and "css#" not in worker
 
 
 def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):

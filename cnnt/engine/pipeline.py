@@ -42,6 +42,7 @@ from ..system.write import (
     atomic_output,
     copy_tree,
     disk_errors,
+    left_by_an_editor,
     link_into,
     output_lock,
     recording,
@@ -551,8 +552,8 @@ def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, stagi
     for index in indexes.values():
         for file in index.files:
             write_named(staging, file.path, file.content, old_site)
-    assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()
-              for path in sorted(static_dir.rglob("*")) if path.is_file()}
+    assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()  # as `copy_tree` copies them
+              for path in sorted(static_dir.rglob("*")) if path.is_file() and not left_by_an_editor(path.name)}
     write_bytes(staging, "sw.js", search.service_worker(indexes, assets))
 
 
@@ -670,8 +671,8 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
             except FileNotFoundError:
                 if not os.path.islink(path):
                     raise
-                # a link to nothing: emacs's lock (`.#product.md`) beside a file it edits, which
-                # stopped the build with a disk error; what it says is its content
+                # a link to nothing (a photo moved away: the entry's check names it): what it says
+                # is its content, not a disk error
                 digest.update(b"link\0" + os.fsencode(os.readlink(path)))
                 continue
             if days:
@@ -684,12 +685,13 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
 
 
 def _files(folder: Path) -> list[tuple[str, str]]:
-    """Every file under `folder` (but Python's caches) and its path relative to it, in a stable
-    order. (os.walk and plain strings: pathlib took half a second for 12,000 entries.)"""
+    """Every file under `folder` (but Python's caches, and what an editor keeps beside a file, which
+    no build reads) and its path relative to it, in a stable order. (os.walk and plain strings:
+    pathlib took half a second for 12,000 entries.)"""
     found = []
     for parent, folders, names in os.walk(folder):
         folders[:] = sorted(name for name in folders if name != "__pycache__")
         prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
-        for name in sorted(names):
+        for name in sorted(name for name in names if not left_by_an_editor(name)):
             found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
     return found

@@ -53,9 +53,9 @@ from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
 from ..site import exports, images, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, build_pages, filter_keys
-from ..site.render import Renderer, is_template, syntax_mistakes
+from ..site.render import Renderer, syntax_mistakes
 from ..system import parallel
-from ..system.write import atomic_output, copy_tree, disk_errors, write_bytes, write_text
+from ..system.write import atomic_output, copy_tree, disk_errors, left_by_an_editor, write_bytes, write_text
 from . import incremental, pipeline
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
@@ -228,8 +228,7 @@ class Preview:
     def _beside_a_template(self, path: Path) -> bool:
         """A file an editor keeps beside a template (the watcher passes emacs's `#footer.html#`, which
         it saves every few seconds): no template, so no page changes."""
-        name = path.name
-        return self._in_templates(path) and not is_template(name) and (name[:1] in ".#" or name[-1:] in "~#")
+        return self._in_templates(path) and left_by_an_editor(path.name)
 
     def _is_static(self, path: Path) -> bool:
         return _inside(path, self.options.static_dir)

@@ -25,6 +25,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -290,14 +291,28 @@ def write_text(root: Path, relative: str, text: str) -> None:
     write_bytes(root, relative, text.encode("utf-8"))
 
 
+# What editors keep beside the file they edit: emacs's lock (`.#style.css`, a link to nothing) and
+# autosave (`#style.css#`), vim's swap file (`.style.css.swp`), a backup (`style.css~`).
+_EDITORS_FILE = re.compile(r"^\.#|^#.*#$|~$|^\..*\.sw[a-z]$")
+
+
+def left_by_an_editor(name: str) -> bool:
+    """Whether a file's name is that of a file an editor keeps beside the one it edits: never
+    published, never read as content or a template."""
+    return _EDITORS_FILE.search(name) is not None
+
+
 def copy_tree(source: Path, target: Path) -> None:
     """Copy a folder's files (with their times), replacing files already there rather than writing
-    into them (see `write_bytes`)."""
+    into them (see `write_bytes`). What an editor keeps beside a file is not copied: a swap file
+    would publish what is being typed, and emacs's lock, a link to nothing, stopped the build."""
     for folder, _, names in os.walk(source):
         inside = os.path.relpath(folder, source)
         into = target if inside == "." else os.path.join(target, inside)
         os.makedirs(into, exist_ok=True)
         for name in names:
+            if left_by_an_editor(name):
+                continue
             copy = os.path.join(into, name)
             if os.path.lexists(copy):
                 os.unlink(copy)
