@@ -377,6 +377,20 @@ def test_what_editors_keep_beside_the_files_they_edit_is_never_read_nor_publishe
     assert "static/style.css" in worker and ".swp" not in worker and "css~" not in worker and "css#" not in worker
 
 
+def test_a_photo_that_is_a_link_to_nothing_is_named_at_its_entry_not_taken_for_a_full_disk(tmp_path, capsys):
+    """The build's fingerprint of its inputs read every file, and a link to nothing there stopped the
+    build with "cannot write the file", before the checks that name the photo at its entry's line."""
+    import shutil
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    photo = content / "facilities/tan-phat-loi/xuong.jpg"
+    photo.unlink()
+    photo.symlink_to(tmp_path / "moved-away.jpg")
+    assert cli.main(["--content", str(content), "--out", str(tmp_path / "site"), "--date", BUILD_DATE]) == 1
+    err = capsys.readouterr().err
+    assert "tan-phat-loi/index.md:" in err and "not a regular file" in err and "không ghi được" not in err
+
+
 def test_a_bug_in_code_a_template_calls_is_an_internal_error_not_the_templates(make_site, monkeypatch):
     """Only what a template itself does wrong is blamed on it: an error raised in the generator's own
     code, called from a template (here the date filter), stays an internal error to report."""
