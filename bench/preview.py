@@ -15,6 +15,8 @@ browser's own clock, saving the file → the reloaded page's DOMContentLoaded. T
              so every listing page between its old place and its new one changes
   template   a line added to the footer, which every page shows (in a copy of templates/): every
              page is rendered again, the one shown before the reload
+  setting    the centre's name, which every page's footer shows, changed (in a copy of site.yaml):
+             the site is planned again and every page rendered again, the one shown before the reload
 
 Beside each edit's time it prints the server's own rebuild time, as the server printed it: the rest
 is the file watcher, the reload and the page's loading. Target: under 0.5 s for an in-place edit and
@@ -51,10 +53,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(content: Path, templates: Path, site: Path, port: int) -> subprocess.Popen:
+def start_server(content: Path, templates: Path, config: Path, site: Path, port: int) -> subprocess.Popen:
     server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--templates", str(templates), "--out", str(site), "--port", str(port),
-                               "--date", BUILD_DATE],
+                               "--templates", str(templates), "--config", str(config), "--out", str(site),
+                               "--port", str(port), "--date", BUILD_DATE],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in server.stdout:
         if f":{port}/" in line:
@@ -108,6 +110,8 @@ def main() -> int:
     templates = OUT / f"preview-templates-{args.size}"
     shutil.rmtree(templates, ignore_errors=True)
     shutil.copytree(ROOT / "templates", templates)
+    config = OUT / f"preview-site-{args.size}.yaml"
+    shutil.copyfile(ROOT / "site.yaml", config)
     site = OUT / f"preview-site-{args.size}"
     built_codes = OUT / ".cache" / f"site-{args.size}" / "qr-codes.sqlite"
     if built_codes.is_file():  # the build benchmark's QR codes: the same addresses
@@ -117,7 +121,7 @@ def main() -> int:
     slug = product.stem
     port = free_port()
     started = time.perf_counter()
-    server = start_server(content, templates, site, port)
+    server = start_server(content, templates, config, site, port)
     print(f"{args.size:,} products: first build and server ready in {time.perf_counter() - started:.1f} s")
     log = ServerLog(server)
     try:
@@ -126,7 +130,7 @@ def main() -> int:
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/products/{slug}/")
             page.wait_for_function("window.LiveReload !== undefined")
-            in_place, renamed, moving, restyled = [], [], [], []
+            in_place, renamed, moving, restyled, settings = [], [], [], [], []
             # each in-place edit replaces the last one's words: added up, they broke the summary's limit
             summary = before = re.search(r"^summary: .*$", product.read_text(encoding="utf-8"), re.M).group(0)
             for number in range(args.edits):
@@ -151,6 +155,12 @@ def main() -> int:
                 after = f"<p>{marker}</p></footer>"
                 restyled.append(edit_and_wait(page, footer, before, after, marker, log))
                 before = after
+            before = "(mẫu)"
+            for number in range(max(1, args.edits // 2)):
+                time.sleep(1)
+                after = f"(mẫu {number})"
+                settings.append(edit_and_wait(page, config, before, after, f"Khuyến công {after}", log))
+                before = after
             browser.close()
     finally:
         server.terminate()
@@ -159,6 +169,7 @@ def main() -> int:
     report("renamed in place", renamed, "target < 1.5 s")
     report("moving edit (new name)", moving, "target < 1.5 s")
     report("template saved", restyled, "every page changes")
+    report("setting saved", settings, "every page changes")
     return 0
 
 

@@ -96,7 +96,8 @@ def site_app(preview: Preview, viewing: Viewing | None = None) -> Callable:
     def app(environ: dict, start_response: Callable) -> list[bytes]:
         path = environ.get("PATH_INFO", "/")
         target = site_file(root, path)
-        if target is not None and target.is_dir():
+        # (a page's folder may not be there yet: a page an edit added, written when asked for)
+        if target is not None and (target.is_dir() or path.endswith("/")):
             if not path.endswith("/"):
                 start_response("301 Moved Permanently", [("Location", path + "/")])
                 return [b""]

@@ -785,6 +785,86 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
     same_as_full_build(preview, tmp_path)
 
 
+def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_first(tmp_path, monkeypatch):
+    """`site.yaml` or a vocabulary saved: the site is planned again, with the entries' parse results kept
+    unless what they depend on changed, and every page rendered again, the page the browser shows
+    before it reloads and the others after it. Pages and files the new settings no longer make are
+    deleted. A setting with a mistake writes nothing; the next save, mended, builds everything. The
+    site ends as a full build's each time."""
+    from cnnt.content import vocab
+    from cnnt.engine import pipeline
+    from cnnt.engine import preview as engine_preview
+    from cnnt.serve import Viewing
+    vocabularies, config = tmp_path / "vocabularies", tmp_path / "site.yaml"
+    shutil.copytree(vocab.VOCABULARY_DIR, vocabularies)
+    for module in (pipeline, engine_preview):
+        monkeypatch.setattr(module, "VOCABULARY_DIR", vocabularies)
+    monkeypatch.setattr(pipeline, "load_vocabularies", lambda: vocab.load_vocabularies(vocabularies))
+    shutil.copyfile(ROOT / "site.yaml", config)
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    args = cli.parse_args(["serve", "--content", str(content), "--out", str(tmp_path / "site"), "--date", BUILD_DATE,
+                           "--config", str(config)])
+    preview = Preview(cli.options_from(args))
+    assert "trang" in preview.rebuild() and not preview.errors
+    out, viewing = preview.options.out_dir, Viewing()
+    app = site_app(preview, viewing)
+
+    def get(path: str) -> str:
+        return b"".join(app({"PATH_INFO": path}, lambda *args: None)).decode("utf-8")
+
+    def parsed() -> dict[str, object]:
+        return {file: cached[1] for file, cached in preview.caches.entries.items()}
+
+    get("/products/muoi-tom-tan-phat-loi/")
+    shown = "products/muoi-tom-tan-phat-loi/index.html"
+    # fewer products a page: more listing pages, and the parse results stand
+    before, pages_before = parsed(), set(preview.pages)
+    line = preview.rebuild([edit(config, "per_page: 48", "per_page: 6")], viewing.outputs())
+    assert not preview.errors and all(parsed()[file] is result for file, result in before.items())
+    more = set(preview.pages) - pages_before
+    assert more and all(not (out / output).exists() for output in more)  # not yet: after the reload
+    assert preview.unwritten == set(preview.pages) - {shown}
+    assert rendered(preview, line) == len(preview.pages) and f"{len(preview.pages) - 1} written after" in line
+    page = sorted(more)[0]
+    assert "<html" in get("/" + page.removesuffix("index.html")) and page not in preview.unwritten
+    same_as_full_build(preview, tmp_path)  # (every page written, the open data made again)
+    # back to 48: the listing pages of 6 go
+    line = preview.rebuild([edit(config, "per_page: 6", "per_page: 48")], viewing.outputs())
+    assert set(preview.pages) == pages_before and not any((out / output).exists() for output in more)
+    same_as_full_build(preview, tmp_path)
+
+    # awards counted without a registered decision: what the parse results depend on changed
+    before = parsed()
+    preview.rebuild([edit(config, "declared_awards: show", "declared_awards: count")], viewing.outputs())
+    assert not preview.errors and not any(parsed()[file] is result for file, result in before.items())
+    same_as_full_build(preview, tmp_path)
+
+    # a vocabulary's label: read again, on the page shown now
+    groups = vocabularies / "product_groups.yaml"
+    preview.rebuild([edit(groups, '"Chế biến nông-lâm-thủy sản và thực phẩm"', '"Thực phẩm chế biến"')],
+                    viewing.outputs())
+    assert "Thực phẩm chế biến" in (out / shown).read_text(encoding="utf-8")
+    assert "Thực phẩm chế biến" not in (out / "groups/food/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+    assert "Thực phẩm chế biến" in (out / "groups/food/index.html").read_text(encoding="utf-8")
+
+    # a mistake in the settings: nothing written, the error shown; mended, everything is built
+    before_text = (out / shown).read_text(encoding="utf-8")
+    line = preview.rebuild([edit(config, "per_page: 48", "per_page: many")], viewing.outputs())
+    assert "the last good site is kept" in line and preview.errors and preview.plan is None
+    assert [Path(error.path).name for error in preview.errors] == ["site.yaml"]
+    assert (out / shown).read_text(encoding="utf-8") == before_text
+    line = preview.rebuild([edit(config, "per_page: many", "per_page: 48")], viewing.outputs())
+    assert not preview.errors and not preview.unwritten and rendered(preview, line) == len(preview.pages)
+    same_as_full_build(preview, tmp_path)
+
+    # an editor's swap file beside a vocabulary is no vocabulary: nothing is planned
+    swap = vocabularies / ".product_groups.yaml.swp"
+    swap.write_bytes(b"b0VIM 9.0\0\xff")
+    assert rendered(preview, preview.rebuild([swap], viewing.outputs())) == 0 and not preview.errors
+
+
 def test_pages_left_for_after_the_reload_that_fail_to_be_written_leave_a_full_build_to_the_next_edit(
         preview, tmp_path, monkeypatch):
     """The disk fills while the pages left for after the reload are written: `settle` says so, the

@@ -412,6 +412,17 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     the others are in place), redirects. The open-data files are taken from `old_site` when `data`
     says they were made from the same tables (see `Ahead`), else from `ahead`'s worker if given, as
     are the pages' dates; returns what says which open-data files they are now."""
+    write_site_files(site, options, root, old_site, vcards)
+    digest, files, dates = ("", None, None) if ahead is None else (ahead.digest, ahead.files, ahead.dates)
+    data = write_data(site, root, data, old_site, digest, files)
+    write_discovery(site, options, root, dates.result() if dates is not None else None)
+    return data
+
+
+def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
+                     vcards: Iterable[Facility] | None = None) -> None:
+    """What `write_extras` writes but the open data and what search engines read: static files,
+    search data, vCards (of `vcards`, if given), redirects, schemas and the editor."""
     copy_tree(options.static_dir, root / "static")
     write_search(site.indexes, options.static_dir, root, old_site)
     for facility in site.catalogue.facilities.values() if vcards is None else vcards:
@@ -420,10 +431,6 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str,
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
     write_editor(site, options, root)
-    digest, files, dates = ("", None, None) if ahead is None else (ahead.digest, ahead.files, ahead.dates)
-    data = write_data(site, root, data, old_site, digest, files)
-    write_discovery(site, options, root, dates.result() if dates is not None else None)
-    return data
 
 
 def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True) -> None:

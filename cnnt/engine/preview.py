@@ -12,9 +12,10 @@ date after an edit (serve.py watches files, serves the folder and reloads the br
   files are parsed again and the pages that show them re-rendered; an edit that moves a product to
   other listings (a new group, level, market, rating…) or an entry in the orders by name lays the
   pages out again and re-renders those that differ.
-- A change to vocabularies, code or settings rebuilds everything; a change to static files copies
-  them. A change to templates renders every page again from the same plan, the pages the browser
-  shows first (below), once every template reads without a syntax mistake.
+- A change to the code rebuilds everything; a change to static files copies them. A change to
+  templates renders every page again from the same plan, the pages the browser shows first (below),
+  once every template reads without a syntax mistake. A change to settings or vocabularies plans
+  again (the parse results kept if they still hold) and renders every page again the same way.
 - When an edit breaks validation, the last good site stays in place and `errors` holds every error
   (file, line, message) until they are fixed; `warnings` are the last good build's. A rebuild that
   fails once it has written pages (a full disk, a template), or with a bug, leaves the next to build
@@ -55,7 +56,17 @@ from ..site import exports, images, previews, search, statistics
 from ..site.pages import BoothCard, Page, Routes, Selection, build_pages, filter_keys
 from ..site.render import Renderer, syntax_mistakes
 from ..system import parallel
-from ..system.write import atomic_output, copy_tree, disk_errors, left_by_an_editor, write_bytes, write_text
+from ..system.write import (
+    atomic_output,
+    copy_tree,
+    disk_errors,
+    files_under,
+    left_by_an_editor,
+    recording,
+    remove_files,
+    write_bytes,
+    write_text,
+)
 from . import incremental, pipeline
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
@@ -96,6 +107,8 @@ class Preview:
         # the pages (outputs) whose file is behind `pages`: changed by an edit while the browser showed
         # others, written after the reload (`settle`), or at once when asked for (`settle_for`)
         self.unwritten: set[str] = set()
+        self.load_key = ""  # what the parse results in `caches` depend on besides their files (pipeline.engine_keys)
+        self.data_files: tuple[str, ...] = ()  # the open-data files last written
 
     @property
     def warnings(self) -> tuple[ContentError, ...]:
@@ -197,9 +210,11 @@ class Preview:
         if self.plan is None or any(self._needs_full_build(path) for path in changed):
             return self._full()
         if not self.errors:  # (with errors, the update below finds them again)
-            changed = [path for path in changed if not self._gone_unread(path) and not self._beside_a_template(path)]
+            changed = [path for path in changed if not self._gone_unread(path) and not self._an_editors_file(path)]
             if not changed:
                 return 0
+        if any(self._is_setting(path) for path in changed):
+            return self._replan()
         if all(self._is_static(path) for path in changed):
             self._static()
             if self.errors:  # what failed before fails still: nothing it read has changed
@@ -219,16 +234,22 @@ class Preview:
     # -- what kind of change ---------------------------------------------------------------------
 
     def _needs_full_build(self, path: Path) -> bool:
-        options = self.options
-        return any(_inside(path, folder) for folder in (VOCABULARY_DIR, PACKAGE_DIR)) or path == options.config_file
+        """The code: what the last plan holds was made by it."""
+        return _inside(path, PACKAGE_DIR) and not _inside(path, VOCABULARY_DIR) and not left_by_an_editor(path.name)
+
+    def _is_setting(self, path: Path) -> bool:
+        """`site.yaml` or a vocabulary: the pages and files are laid out again (`_replan`)."""
+        return path == self.options.config_file or _inside(path, VOCABULARY_DIR)
 
     def _in_templates(self, path: Path) -> bool:
         return _inside(path, self.options.templates_dir)
 
-    def _beside_a_template(self, path: Path) -> bool:
-        """A file an editor keeps beside a template (the watcher passes emacs's `#footer.html#`, which
-        it saves every few seconds): no template, so no page changes."""
-        return self._in_templates(path) and left_by_an_editor(path.name)
+    def _an_editors_file(self, path: Path) -> bool:
+        """A file an editor keeps beside a template, a vocabulary or the code (the watcher passes
+        emacs's `#footer.html#`, which it saves every few seconds): read by no build, so no page
+        changes. (Beside an entry, it is left to the update, which reads no such file either.)"""
+        return left_by_an_editor(path.name) and any(_inside(path, folder) for folder in (
+            self.options.templates_dir, VOCABULARY_DIR, PACKAGE_DIR))
 
     def _is_static(self, path: Path) -> bool:
         return _inside(path, self.options.static_dir)
@@ -258,13 +279,47 @@ class Preview:
         plan = pipeline.plan(self.options, config, timer, self.caches)
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
-            pipeline.write_extras(plan, self.options, staging)
+            self.data_files = pipeline.write_extras(plan, self.options, staging)[1]
             pipeline.publish_images(plan, self.options, staging)
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
+        self.load_key = pipeline.engine_keys(self.options, config)[0]
         self._keep(plan, self._describer(plan))
         self.unwritten = set()
         return len(plan.pages)
+
+    def _replan(self) -> int:
+        """Settings (`site.yaml`) or vocabularies changed: planned again, with the parse results kept
+        when what they depend on is the same (`engine_keys`), every page rendered again, those the
+        browser shows now and the others after the reload, like a template's. The other files are
+        written now (the open data after the reload: its names stay), and the files the site no longer
+        has are deleted. (Built again whole, a setting saved at 10k products took 46 s to show.) A
+        change to the languages builds everything: every file of a language comes or goes."""
+        old = self.last
+        self._forget_output()  # until this succeeds, the next rebuild is a full one
+        config = self._config()
+        if config.languages != old.config.languages:
+            return self._full()
+        load_key = pipeline.engine_keys(self.options, config)[0]
+        if load_key != self.load_key:
+            self.caches = replace(self.caches, entries={})
+        plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches)
+        out = self.options.out_dir
+        if self.dates is None:
+            self.dates = pipeline.page_dates(plan.catalogue, self.options)
+        with recording(out) as written:
+            pipeline.write_site_files(plan, self.options, out)
+            pipeline.write_discovery(plan, self.options, out, self.dates)
+            pipeline.publish_images(plan, self.options, out)
+        kept = written | {page.output for page in plan.pages} | set(self.data_files) | {pipeline.FINGERPRINT_FILE}
+        remove_files(out, files_under(out) - kept)
+        self.load_key = load_key
+        self._keep(plan, self._describer(plan))
+        self.unwritten = set(self.pages)
+        # after the reload (`finish`): the open data, whose digest is not kept, made again; the sitemap's
+        # and feeds' dates of the entries quick edits touched
+        self.data_stale = self.discovery_stale = True
+        return len(self.pages)
 
     def _new_templates(self) -> int:
         """Templates changed, and nothing they are given: the same pages, rendered again by a renderer of
@@ -611,7 +666,7 @@ class Preview:
                 return False
             for path, content in files.items():
                 write_bytes(self.options.out_dir, path, content)
-            self.data_stale = False
+            self.data_files, self.data_stale = tuple(files), False
         return True
 
     def _refresh_numbers(self, plan: pipeline.Plan) -> None:

@@ -320,6 +320,15 @@ def copy_tree(source: Path, target: Path) -> None:
             _record(copy)
 
 
+def files_under(root: Path) -> set[str]:
+    """Every file under `root`, relative, with "/" (as `recording` gives them)."""
+    found: set[str] = set()
+    for folder, _, names in os.walk(root):
+        inside = os.path.relpath(folder, root).replace(os.sep, "/")
+        found.update(name if inside == "." else f"{inside}/{name}" for name in names)
+    return found
+
+
 def remove_files(root: Path, files: Iterable[str]) -> None:
     """Delete these files under `root` (relative paths), and the folders they leave empty."""
     for relative in files:
