@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny site built from a dict of files, and the built sample catalogue."""
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,21 @@ def make_site(tmp_path, capsys, monkeypatch):
         return Run(code, captured.out, captured.err, tmp_path / "site")
 
     return run
+
+
+@pytest.fixture
+def vocabularies(tmp_path, monkeypatch) -> Path:
+    """A copy of the vocabularies, which builds and the preview read instead of the package's own
+    (which ship with the code, and no test may change)."""
+    from cnnt.content import vocab
+    from cnnt.engine import pipeline
+    from cnnt.engine import preview as engine_preview
+    folder = tmp_path / "vocabularies"
+    shutil.copytree(vocab.VOCABULARY_DIR, folder)
+    for module in (pipeline, engine_preview):
+        monkeypatch.setattr(module, "VOCABULARY_DIR", folder)
+    monkeypatch.setattr(pipeline, "load_vocabularies", lambda: vocab.load_vocabularies(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ clean build makes, after any sequence of changes; a cache it cannot trust is nev
 
 The differential test applies seeded random sequences of changes to a copy of the sample catalogue
 (entries of every kind added, edited, renamed, withdrawn and removed; translations; photos;
-templates; static files; settings; the build date; broken edits that fail and are then fixed), and
+templates; static files; settings; vocabularies; the build date; broken edits that fail and are then fixed), and
 after each one compares the incremental build with a clean build of the same inputs. Each seed applies
 every kind of change once, so each run covers the same ground in the same time."""
 from __future__ import annotations
@@ -33,10 +33,10 @@ SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 
 class Work:
     """A copy of the sample catalogue, its templates, static files and settings, built incrementally
-    into `site/` and cleanly into `clean/`."""
+    into `site/` and cleanly into `clean/` (with the vocabularies in `vocabularies`, a copy)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, vocabularies: Path | None = None) -> None:
+        self.root, self.vocabularies = root, vocabularies
         shutil.copytree(ROOT / "content", root / "content")
         shutil.copytree(ROOT / "templates", root / "templates")
         shutil.copytree(ROOT / "static", root / "static")
@@ -262,13 +262,23 @@ def edit_settings(work: Work, rng: random.Random) -> None:
     edit_text(work.root / "site.yaml", lambda text: re.sub(r"per_page: \d+", f"per_page: {rng.choice([12, 24, 48])}", text))
 
 
+def edit_vocabulary(work: Work, rng: random.Random) -> None:
+    """A product group's English name (every page of a product of it shows it), or a new group."""
+    assert work.vocabularies is not None, "a copy (the `vocabularies` fixture): the package's are never changed"
+    groups = work.vocabularies / "product_groups.yaml"
+    if rng.random() < 0.5:
+        edit_text(groups, lambda text: re.sub(r'(handicraft: \{vi: "[^"]*", en: ")[^"]*', rf"\1Crafts {rng.randrange(1000)}", text))
+    else:
+        edit_text(groups, lambda text: text + f'tea{rng.randrange(1000)}: {{vi: "Chè", en: "Tea"}}\n')
+
+
 def change_date(work: Work, rng: random.Random) -> None:
     work.date = rng.choice(["2026-11-22", "2026-01-02", "2027-03-04"])
 
 
 CHANGES = [edit_description, edit_summary, rename_product_name, change_group, edit_facility, add_product,
            rename_product, move_unpublished_bundle, withdraw, remove_added, translate, change_photo, edit_fair,
-           add_decision, edit_template, edit_static, edit_settings, change_date]
+           add_decision, edit_template, edit_static, edit_settings, edit_vocabulary, change_date]
 CONTENT_CHANGES = {edit_description, edit_summary, rename_product_name, edit_facility, translate, edit_fair}
 
 
@@ -284,9 +294,9 @@ def break_and_fix(work: Work, rng: random.Random) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_changes_build_what_a_clean_build_builds(tmp_path, seed):
+def test_random_changes_build_what_a_clean_build_builds(tmp_path, seed, vocabularies):
     rng = random.Random(seed)
-    work = Work(tmp_path)
+    work = Work(tmp_path, vocabularies)
     work.build()
     incremental = 0
     changes = rng.sample(CHANGES, len(CHANGES))  # every kind of change, in an order of the seed's

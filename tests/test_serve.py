@@ -785,21 +785,15 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
     same_as_full_build(preview, tmp_path)
 
 
-def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_first(tmp_path, monkeypatch):
+def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_first(tmp_path, vocabularies):
     """`site.yaml` or a vocabulary saved: the site is planned again, with the entries' parse results kept
     unless what they depend on changed, and every page rendered again, the page the browser shows
-    before it reloads and the others after it. Pages and files the new settings no longer make are
-    deleted. A setting with a mistake writes nothing; the next save, mended, builds everything. The
+    before it reloads and the others after it. After it too: what each page shows, the search and
+    open data, the other files, and the pages and files the new settings no longer make deleted. A
+    setting with a mistake writes nothing; the next save, mended, builds everything. The
     site ends as a full build's each time."""
-    from cnnt.content import vocab
-    from cnnt.engine import pipeline
-    from cnnt.engine import preview as engine_preview
     from cnnt.serve import Viewing
-    vocabularies, config = tmp_path / "vocabularies", tmp_path / "site.yaml"
-    shutil.copytree(vocab.VOCABULARY_DIR, vocabularies)
-    for module in (pipeline, engine_preview):
-        monkeypatch.setattr(module, "VOCABULARY_DIR", vocabularies)
-    monkeypatch.setattr(pipeline, "load_vocabularies", lambda: vocab.load_vocabularies(vocabularies))
+    config = tmp_path / "site.yaml"
     shutil.copyfile(ROOT / "site.yaml", config)
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
@@ -829,10 +823,11 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     page = sorted(more)[0]
     assert "<html" in get("/" + page.removesuffix("index.html")) and page not in preview.unwritten
     same_as_full_build(preview, tmp_path)  # (every page written, the open data made again)
-    # back to 48: the listing pages of 6 go
+    # back to 48: the listing pages of 6 go, after the reload
     line = preview.rebuild([edit(config, "per_page: 6", "per_page: 48")], viewing.outputs())
-    assert set(preview.pages) == pages_before and not any((out / output).exists() for output in more)
+    assert set(preview.pages) == pages_before and preview.files_stale
     same_as_full_build(preview, tmp_path)
+    assert not any((out / output).exists() for output in more) and not (out / "a-z/page").exists()
 
     # awards counted without a registered decision: what the parse results depend on changed
     before = parsed()
@@ -848,6 +843,11 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     assert "Thực phẩm chế biến" not in (out / "groups/food/index.html").read_text(encoding="utf-8")
     same_as_full_build(preview, tmp_path)
     assert "Thực phẩm chế biến" in (out / "groups/food/index.html").read_text(encoding="utf-8")
+    # an edit after it reads what each page shows, described after the reload: a quick one
+    line = preview.rebuild([edit(content / "products/muoi-tom-tan-phat-loi.md", "dùng chấm", "để chấm")],
+                           viewing.outputs())
+    assert 0 < rendered(preview, line) < len(preview.pages) // 4 and "để chấm" in (out / shown).read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
 
     # a mistake in the settings: nothing written, the error shown; mended, everything is built
     before_text = (out / shown).read_text(encoding="utf-8")

@@ -276,9 +276,10 @@ class Caches:
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,
-         previous: Plan | None = None, search_later: bool = False, ahead: Ahead | None = None) -> Plan:
+         previous: Plan | None = None, search_of: Plan | None = None, ahead: Ahead | None = None) -> Plan:
     """Load and check everything, and lay out every page; raise BuildFailed before anything is written.
-    `search_later`: keep `previous`'s search indexes, for the preview to make anew after the reload.
+    `previous`: a plan of the same templates and settings, whose renderer the new one takes over.
+    `search_of`: a plan whose search indexes are kept, for the preview to make anew after the reload.
     `ahead`: given the catalogue and the open-data tables as soon as they are checked."""
     caches = caches or Caches()
     vocab = load_vocabularies()
@@ -292,8 +293,8 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
     drawn = previews.prepare(cards, options.previews_dir, options.jobs, caches.previews)
     timer.lap("images")
-    if search_later and previous is not None:
-        indexes = dict(previous.indexes)
+    if search_of is not None:
+        indexes = dict(search_of.indexes)
     else:
         indexes = search.build_indexes(catalogue, vocab, config, photos, caches.search)
     timer.lap("search")

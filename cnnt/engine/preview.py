@@ -96,6 +96,7 @@ class Preview:
         self.search_stale = False  # after an edit to entries: the search data
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
+        self.files_stale = False  # after settings saved: every file but the pages, and those no longer made
         self.editor_stale = False  # after a quick rename: the editor's choices of entries name them
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
@@ -290,11 +291,12 @@ class Preview:
 
     def _replan(self) -> int:
         """Settings (`site.yaml`) or vocabularies changed: planned again, with the parse results kept
-        when what they depend on is the same (`engine_keys`), every page rendered again, those the
-        browser shows now and the others after the reload, like a template's. The other files are
-        written now (the open data after the reload: its names stay), and the files the site no longer
-        has are deleted. (Built again whole, a setting saved at 10k products took 46 s to show.) A
-        change to the languages builds everything: every file of a language comes or goes."""
+        when what they depend on is the same (`engine_keys`), and every page rendered again, those the
+        browser shows now and the others after the reload, like a template's. After the reload too:
+        what each page shows (`settle`), the search data, the open data, and every other file, written
+        again, and those the site no longer has deleted (`finish`). (Built again whole, a setting saved
+        at 10k products took 46 s to show.) A change to the languages builds everything: every file
+        of a language comes or goes."""
         old = self.last
         self._forget_output()  # until this succeeds, the next rebuild is a full one
         config = self._config()
@@ -303,22 +305,11 @@ class Preview:
         load_key = pipeline.engine_keys(self.options, config)[0]
         if load_key != self.load_key:
             self.caches = replace(self.caches, entries={})
-        plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches)
-        out = self.options.out_dir
-        if self.dates is None:
-            self.dates = pipeline.page_dates(plan.catalogue, self.options)
-        with recording(out) as written:
-            pipeline.write_site_files(plan, self.options, out)
-            pipeline.write_discovery(plan, self.options, out, self.dates)
-            pipeline.publish_images(plan, self.options, out)
-        kept = written | {page.output for page in plan.pages} | set(self.data_files) | {pipeline.FINGERPRINT_FILE}
-        remove_files(out, files_under(out) - kept)
+        plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches, search_of=old)
         self.load_key = load_key
-        self._keep(plan, self._describer(plan))
+        self._keep(plan, self._describer(plan), later=True)
         self.unwritten = set(self.pages)
-        # after the reload (`finish`): the open data, whose digest is not kept, made again; the sitemap's
-        # and feeds' dates of the entries quick edits touched
-        self.data_stale = self.discovery_stale = True
+        self.search_stale = self.data_stale = self.discovery_stale = self.files_stale = True
         return len(self.pages)
 
     def _new_templates(self) -> int:
@@ -348,7 +339,7 @@ class Preview:
         out = self.options.out_dir
         # the search data waits for the reload (`finish`): two seconds at 10k products
         plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last,
-                             search_later=True)
+                             search_of=self.last)
         describer = self._describer(plan)
         signatures = describer.page_signatures(plan.pages, self.options.jobs)
         stale = [page for page in plan.pages if self.signatures.get(page.output) != signatures[page.output]]
@@ -393,21 +384,25 @@ class Preview:
                                                       self.caches.previews)}
 
     def _keep(self, plan: pipeline.Plan, describer: incremental.Describer, signatures: dict[str, str] | None = None,
-              described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset()) -> None:
+              described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset(),
+              later: bool = False) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry.
-        After a full build every page is described; after an update, `signatures` are every page's
-        and `described` holds the changed pages (and the entries they show), `gone` the pages removed."""
-        if signatures is None or described is None:
+        After a full build every page is described (`later`: after the reload, in `settle`: five
+        seconds at 10k products); after an update, `signatures` are every page's and `described` holds
+        the changed pages (and the entries they show), `gone` the pages removed."""
+        if later:
+            signatures, described, self.shows, self.containing = {}, {}, {}, {}
+        elif signatures is None or described is None:
             described = describer.signatures(plan.pages)
             signatures = {output: signature for output, (signature, _) in described.items()}
             self.shows, self.containing = {}, {}
-        self.undescribed = []  # all described above
+        self.undescribed = [(describer, plan.pages)] if later else []  # else all described above
         self._remember(described, gone)
         self.plan, self.describer = plan, describer
         self.pages = {page.output: page for page in plan.pages}
         self.signatures = signatures
         self.replaced = []
-        self.search_stale = self.data_stale = self.discovery_stale = self.editor_stale = False
+        self.search_stale = self.data_stale = self.discovery_stale = self.editor_stale = self.files_stale = False
 
     def _remember(self, described: incremental.Described, gone: Iterable[str]) -> None:
         """Which entries the `described` pages show, and which pages show each entry; `gone` pages none."""
@@ -591,7 +586,8 @@ class Preview:
         if self.settle() is not None:
             return
         with self.lock:
-            if self.asked != asked or self.errors or not (self.search_stale or self.data_stale or self.discovery_stale):
+            if self.asked != asked or self.errors or \
+                    not (self.search_stale or self.data_stale or self.discovery_stale or self.files_stale):
                 return
             plan = self.last
         if self.search_stale and not self._finish_search(plan, asked):
@@ -606,11 +602,22 @@ class Preview:
             else:
                 self.dates.update(pipeline.entry_dates(list(self.touched), self.options))
             self.touched.clear()
-            pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
-            self.discovery_stale = False
+            with recording(self.options.out_dir) as written:
+                pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
+                if self.files_stale:
+                    self._write_files(plan)
+            if self.files_stale:  # (the open data is written above, and its names stay)
+                kept = written | set(self.pages) | set(self.data_files) | {pipeline.FINGERPRINT_FILE}
+                remove_files(self.options.out_dir, files_under(self.options.out_dir) - kept)
+            self.discovery_stale = self.files_stale = False
             if self.editor_stale:
                 pipeline.write_editor(plan, self.options, self.options.out_dir, assets=False)
                 self.editor_stale = False
+
+    def _write_files(self, plan: pipeline.Plan) -> None:
+        """Every file of the site but the pages, the open data and what search engines read."""
+        pipeline.write_site_files(plan, self.options, self.options.out_dir)
+        pipeline.publish_images(plan, self.options, self.options.out_dir)
 
     def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
