@@ -785,7 +785,8 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
     same_as_full_build(preview, tmp_path)
 
 
-def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_first(tmp_path, vocabularies):
+def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_first(tmp_path, vocabularies,
+                                                                                    monkeypatch):
     """`site.yaml` or a vocabulary saved: the site is planned again, with the entries' parse results kept
     unless what they depend on changed, and every page rendered again, the page the browser shows
     before it reloads and the others after it. After it too: what each page shows, the search and
@@ -823,6 +824,15 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     page = sorted(more)[0]
     assert "<html" in get("/" + page.removesuffix("index.html")) and page not in preview.unwritten
     same_as_full_build(preview, tmp_path)  # (every page written, the open data made again)
+    # saved again before the reload: what the pages planned before show is never worked out
+    from cnnt.engine import incremental
+    described, signatures = [], incremental.Describer.signatures
+    monkeypatch.setattr(incremental.Describer, "signatures",
+                        lambda self, pages: described.append(len(pages)) or signatures(self, pages))
+    preview.rebuild([edit(config, "per_page: 6", "per_page: 7")], viewing.outputs())
+    preview.rebuild([edit(config, "per_page: 7", "per_page: 6")], viewing.outputs())
+    assert described == []
+    monkeypatch.setattr(incremental.Describer, "signatures", signatures)
     # back to 48: the listing pages of 6 go, after the reload
     line = preview.rebuild([edit(config, "per_page: 6", "per_page: 48")], viewing.outputs())
     assert set(preview.pages) == pages_before and preview.files_stale

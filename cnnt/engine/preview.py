@@ -134,7 +134,6 @@ class Preview:
             forget_digests(self.digests, changed)
             try:
                 with self._failures_kept():
-                    self._describe_pending()  # what the last move's pages show: this edit reads it
                     count = self._rebuild(changed)
                     # those shown now, or every one if no browser is to reload
                     self._write(set(self.unwritten) if viewing is None else self.unwritten & set(viewing))
@@ -229,6 +228,7 @@ class Preview:
             if any(not self._in_templates(Path(error.path).absolute()) for error in self.errors):
                 return self._full()
             return self._new_templates()
+        self._describe_pending()  # what the pages of the last move or settings show: an edit reads it
         count = self._quick(changed)
         return self._update() if count is None else count
 
@@ -551,9 +551,9 @@ class Preview:
         return len(stale)
 
     def _describe_pending(self) -> None:
-        """The signatures of the pages the last move laid out again, and the entries they show: the
-        next edit reads them (to find the pages that show its entry), so `rebuild` works them out
-        first if `finish` has not."""
+        """The signatures of the pages the last move or settings laid out again, and the entries they
+        show: the next edit of content reads them (to find the pages that show its entry), so it works
+        them out first if `settle` has not. (Settings saved again plan everything again: not needed.)"""
         for describer, pages in self.undescribed:
             described = describer.signatures(pages)
             self.signatures.update((output, signature) for output, (signature, _) in described.items())
