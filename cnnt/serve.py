@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -165,12 +165,22 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
                     report(line)
                     loop.add_callback(LiveReloadHandler.reload_waiters)
 
+            def rebuild_on(changes: Iterable[set[tuple[watchfiles.Change, str]]]) -> None:
+                for changed in changes:
+                    with pause.rebuilding():
+                        report(preview.rebuild([Path(path) for _, path in changed], viewing.outputs()))
+                        loop.add_callback(LiveReloadHandler.reload_waiters)
+
             pause = Pause()
             threading.Thread(target=finish_when_paused, args=(pause, settle, preview.finish), daemon=True).start()
-            for changes in watchfiles.watch(*watched_paths(options), debounce=30, step=10, raise_interrupt=False):
-                with pause.rebuilding():
-                    report(preview.rebuild([Path(path) for _, path in changes], viewing.outputs()))
-                    loop.add_callback(LiveReloadHandler.reload_waiters)
+            # The settings file is watched through its folder, not on its own: an editor that saves by
+            # writing a new file and renaming it over the old one (vim, gedit, `sed -i`) left the watch
+            # on the old file, and no later save was seen.
+            config = options.config_file.absolute()
+            threading.Thread(target=rebuild_on, daemon=True, args=(watchfiles.watch(
+                config.parent, recursive=False, watch_filter=lambda _, path: Path(path) == config, debounce=30,
+                step=10, raise_interrupt=False),)).start()
+            rebuild_on(watchfiles.watch(*watched_folders(options), debounce=30, step=10, raise_interrupt=False))
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
     try:
@@ -269,6 +279,7 @@ def finish_when_paused(pause: Pause, settle: Callable[[], None], finish: Callabl
                   file=sys.stderr, flush=True)
 
 
-def watched_paths(options: pipeline.BuildOptions) -> list[str]:
-    paths = [options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR, options.config_file]
-    return [str(path) for path in paths if path.exists()]
+def watched_folders(options: pipeline.BuildOptions) -> list[str]:
+    """What the preview watches, but the settings file (watched through its folder, alone)."""
+    folders = [options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR]
+    return [str(folder) for folder in folders if folder.exists()]

@@ -494,10 +494,12 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
     shutil.copytree(ROOT / "content", content)
     templates = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", templates)
+    config = tmp_path / "site.yaml"
+    shutil.copyfile(ROOT / "site.yaml", config)
     port = free_port()
     server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--templates", str(templates), "--out", str(tmp_path / "site"), "--port", str(port),
-                               "--date", BUILD_DATE],
+                               "--templates", str(templates), "--config", str(config), "--out", str(tmp_path / "site"),
+                               "--port", str(port), "--date", BUILD_DATE],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:
         for line in server.stdout:
@@ -528,6 +530,15 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         page.wait_for_function("document.body.innerText.includes('Chân trang mới')", timeout=15_000)
         page.goto(f"http://127.0.0.1:{port}/facilities/")
         assert "Chân trang mới" in page.locator("footer").inner_text()
+        # the settings saved twice, each time as a new file renamed over the old (as vim, gedit and
+        # `sed -i` save): each save shows (the watch on the file itself was lost after the first)
+        page.wait_for_function("window.LiveReload !== undefined", timeout=10_000)
+        for name in ("mẫu một", "mẫu hai"):
+            saved = tmp_path / ".site.yaml.new"
+            saved.write_text(re.sub(r"Khuyến công \(mẫu[^)]*\)", f"Khuyến công ({name})",
+                                    config.read_text(encoding="utf-8")), encoding="utf-8")
+            os.replace(saved, config)
+            page.wait_for_function(f"document.body.innerText.includes('Khuyến công ({name})')", timeout=15_000)
         page.close()
     finally:
         server.terminate()
