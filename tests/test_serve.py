@@ -844,11 +844,17 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     preview.rebuild([edit(config, "per_page: 7", "per_page: 6")], viewing.outputs())
     assert described == []
     monkeypatch.setattr(incremental.Describer, "signatures", signatures)
-    # back to 48: the listing pages of 6 go, after the reload
+    # back to 48: the listing pages of 6 go, after the reload, also when a new entry is saved before it
     line = preview.rebuild([edit(config, "per_page: 6", "per_page: 48")], viewing.outputs())
     assert set(preview.pages) == pages_before and preview.files_stale
+    added = content / "products/mam-tep-thu.md"
+    added.write_text("---\nname: Mắm tép thử\nfacility: tan-phat-loi\ngroup: food\n---\nMắm tép.\n", encoding="utf-8")
+    preview.rebuild([added], viewing.outputs())
+    assert not preview.errors and preview.files_stale
     same_as_full_build(preview, tmp_path)
     assert not any((out / output).exists() for output in more) and not (out / "a-z/page").exists()
+    added.unlink()
+    preview.rebuild([added], viewing.outputs())
 
     # awards counted without a registered decision: what the parse results depend on changed
     before = parsed()

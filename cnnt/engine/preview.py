@@ -363,9 +363,10 @@ class Preview:
             (out / url).unlink(missing_ok=True)
         # A page whose signature is the same shows the same entries (an entry's digest names its
         # file, so its kind and slug), so only the changed pages are walked again for them.
+        files_stale = self.files_stale  # settings saved before this edit: their files are still to write
         self._keep(plan, describer, signatures, describer.signatures(stale), gone)
         self.data_stale, self.discovery_stale, self.dates, self.touched = data_stale, True, None, []
-        self.search_stale = True
+        self.search_stale, self.files_stale = True, files_stale
         return len(stale)
 
     def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
