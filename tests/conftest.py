@@ -64,7 +64,8 @@ def make_site(tmp_path, capsys, monkeypatch):
 @pytest.fixture
 def vocabularies(tmp_path, monkeypatch) -> Path:
     """A copy of the vocabularies, which builds and the preview read instead of the package's own
-    (which ship with the code, and no test may change)."""
+    (which ship with the code, and no test may change). The interface's strings (`ui_strings.yaml`)
+    are still read from the package: the renderer takes them from there when it is imported."""
     from cnnt.content import vocab
     from cnnt.engine import pipeline
     from cnnt.engine import preview as engine_preview
