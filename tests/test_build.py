@@ -507,3 +507,23 @@ def test_worker_processes_build_what_one_process_builds(tmp_path):
     assert files["1"] == files["2"] and len(files["1"]) > 700
     different = [f for f in files["1"] if (sites["1"] / f).read_bytes() != (sites["2"] / f).read_bytes()]
     assert not different, different[:5]
+
+
+def test_a_vocabulary_written_wrong_is_named_at_its_file_and_line(make_site, vocabularies):
+    """The centre edits the vocabularies: a mistake in one stops the build with its file and line, as
+    a mistake in an entry does, not as an error in the generator; every file's mistake at once."""
+    groups, units = vocabularies / "product_groups.yaml", vocabularies / "units.yaml"
+    text, units_text = groups.read_text(encoding="utf-8"), units.read_text(encoding="utf-8")
+    groups.write_text(text.replace('food:       {vi: "', 'food:       {vi: ["', 1), encoding="utf-8")
+    units.write_text(units_text + "[\n", encoding="utf-8")
+    run = make_site({})
+    assert run.code == 1 and "Traceback" not in run.err and "internal error" not in run.err, run.err
+    assert re.search(r"vocabularies/product_groups\.yaml:3: .*YAML syntax error", run.err), run.err
+    assert "vocabularies/units.yaml:" in run.err
+    units.write_text(units_text, encoding="utf-8")
+    groups.write_text(text.replace('other:      {vi: "Sản phẩm khác", en:', 'other:      {vi: "Sản phẩm khác", english:'),
+                      encoding="utf-8")
+    run = make_site({})
+    assert run.code == 1 and re.search(r"vocabularies/product_groups\.yaml:5: .*`vi` and `en`", run.err), run.err
+    groups.write_text(text, encoding="utf-8")
+    assert make_site({}).code == 0

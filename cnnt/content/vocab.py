@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from .errors import suggest
+from .errors import BuildFailed, ContentError, display_path, suggest
 from .places import official_provinces, province_of_place
 from .text import fold, match_key, other_tone_placement
 
@@ -145,8 +146,11 @@ def _vocabulary(name: str, rows: dict, former_key: str | None = None, prefixes: 
     terms: list[Term] = []
     aliases: dict[str, Match] = {}
     for code, row in rows.items():
-        row = dict(row)
-        term = Term(str(code), row.pop("vi"), row.pop("en"), int(row.pop("rank", 0)), row, name)
+        try:
+            row = dict(row)
+            term = Term(str(code), row.pop("vi"), row.pop("en"), int(row.pop("rank", 0)), row, name)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _TermMistake(str(code), exc) from exc
         _LOADED[(name, term.code)] = (term, _term_digest(term))
         terms.append(term)
         for alias in row.get("aliases", []):
@@ -200,17 +204,69 @@ def province_rows(rows: dict) -> dict:
 
 
 def load_vocabularies(directory: Path = VOCABULARY_DIR) -> Vocabularies:
-    """Read all vocabulary files; they ship with the package and are trusted."""
-    return Vocabularies(
-        provinces=_vocabulary("provinces", province_rows(_load(directory / "provinces.yaml")), former_key="former",
-                              prefixes=PROVINCE_PREFIXES, explain=province_of_place),
-        countries=_vocabulary("countries", _load(directory / "countries.yaml")),
-        award_levels=_vocabulary("award_levels", _load(directory / "award_levels.yaml")),
-        regions=_vocabulary("regions", _load(directory / "regions.yaml")),
-        product_groups=_vocabulary("product_groups", _load(directory / "product_groups.yaml")),
-        facility_kinds=_vocabulary("facility_kinds", _load(directory / "facility_kinds.yaml")),
-        certification_schemes=_vocabulary("certification_schemes", _load(directory / "certification_schemes.yaml")),
-        support_activities=_vocabulary("support_activities", _load(directory / "support_activities.yaml")),
-        support_statuses=_vocabulary("support_statuses", _load(directory / "support_statuses.yaml")),
-        units=_vocabulary("units", _load(directory / "units.yaml")),
+    """Read all vocabulary files. They ship with the package, and the centre edits them (the preview
+    reads them again when one is saved): a file that is not a vocabulary stops the build with its
+    file and line, never as an error in the generator."""
+    mistakes: list[ContentError] = []
+
+    def read(name: str, convert: Callable[[dict], dict] | None = None, **options: Any) -> Vocabulary:
+        path = directory / f"{name}.yaml"
+        try:
+            rows = _load(path)
+            return _vocabulary(name, convert(rows) if convert else rows, **options)
+        except Exception as exc:  # noqa: BLE001 (what the centre wrote wrong, as a mistake in the file)
+            mistakes.append(_mistake(path, exc))
+            return Vocabulary(name, [], {})
+
+    vocabularies = Vocabularies(
+        provinces=read("provinces", province_rows, former_key="former", prefixes=PROVINCE_PREFIXES,
+                       explain=province_of_place),
+        countries=read("countries"),
+        award_levels=read("award_levels"),
+        regions=read("regions"),
+        product_groups=read("product_groups"),
+        facility_kinds=read("facility_kinds"),
+        certification_schemes=read("certification_schemes"),
+        support_activities=read("support_activities"),
+        support_statuses=read("support_statuses"),
+        units=read("units"),
     )
+    if mistakes:
+        raise BuildFailed(mistakes)
+    return vocabularies
+
+
+class _TermMistake(Exception):
+    """A term of a vocabulary that is not `code: {vi: …, en: …}` (`rank` a number)."""
+
+    def __init__(self, code: str, cause: Exception) -> None:
+        super().__init__(code)
+        self.code, self.cause = code, cause
+
+
+def _mistake(path: Path, exc: Exception) -> ContentError:
+    """A vocabulary file that could not be read, as the error a build reports: at its line if known."""
+    shown = display_path(path, Path.cwd())
+    mark = getattr(exc, "problem_mark", None)
+    if isinstance(exc, yaml.YAMLError):
+        problem = getattr(exc, "problem", None) or exc
+        return ContentError(shown, mark.line + 1 if mark else None, None, f"lỗi cú pháp YAML: {problem}",
+                            f"YAML syntax error: {problem}")
+    if isinstance(exc, _TermMistake):
+        return ContentError(shown, _line_of(path, exc.code), exc.code,
+                            f"mỗi mục cần tên `vi` và `en` (và `rank` là một số) ({type(exc.cause).__name__}: "
+                            f"{exc.cause})", f"each term needs its `vi` and `en` names (and `rank` a number) "
+                            f"({type(exc.cause).__name__}: {exc.cause})")
+    return ContentError(shown, None, None, f"không đọc được từ vựng ({type(exc).__name__}: {exc}): mỗi dòng là "
+                        "`mã: {vi: …, en: …}`", f"cannot read the vocabulary ({type(exc).__name__}: {exc}): "
+                        "each line is `code: {vi: …, en: …}`")
+
+
+def _line_of(path: Path, code: str) -> int | None:
+    """The line where a term's code begins its entry, if it is written plainly."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    pattern = re.compile(rf"""^["']?{re.escape(code)}["']?\s*:""")
+    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), None)
