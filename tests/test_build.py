@@ -526,4 +526,19 @@ def test_a_vocabulary_written_wrong_is_named_at_its_file_and_line(make_site, voc
     run = make_site({})
     assert run.code == 1 and re.search(r"vocabularies/product_groups\.yaml:5: .*`vi` and `en`", run.err), run.err
     groups.write_text(text, encoding="utf-8")
+    # a province code the official list does not have, and one without its English name: each at its line
+    provinces = vocabularies / "provinces.yaml"
+    provinces_text = provinces.read_text(encoding="utf-8")
+    provinces.write_text(provinces_text.replace("lai-chau:          {en: Lai Chau}", "lai-chua:          {en: Lai Chau}"),
+                         encoding="utf-8")
+    run = make_site({})
+    line = provinces_text.splitlines().index("lai-chau:          {en: Lai Chau}") + 1
+    assert run.code == 1 and "Traceback" not in run.err, run.err
+    assert f"vocabularies/provinces.yaml:{line}: lai-chua: không phải mã của một tỉnh" in run.err, run.err
+    assert "not the code of a province in the official list" in run.err and "did you mean `lai-chau`?" in run.err
+    provinces.write_text(provinces_text.replace("son-la:            {en: Son La}", "son-la:            {vi: Sơn La}"),
+                         encoding="utf-8")
+    run = make_site({})
+    assert run.code == 1 and f"vocabularies/provinces.yaml:{line + 2}: son-la: " in run.err, run.err
+    provinces.write_text(provinces_text, encoding="utf-8")
     assert make_site({}).code == 0

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .errors import BuildFailed, ContentError, display_path, suggest
+from .errors import BuildFailed, ContentError, display_path, hint, suggest
 from .places import official_provinces, province_of_place
 from .text import fold, match_key, other_tone_placement
 
@@ -193,13 +193,18 @@ def province_rows(rows: dict) -> dict:
     official = {province.codename.replace("_", "-"): province for province in official_provinces().values()}
     merged = {}
     for code, row in rows.items():
-        province = official[code]
-        vi = row.get("vi") or province.name.removeprefix("Thành phố ")
-        own = {fold(vi), fold(province.name.removeprefix("Thành phố "))}  # its own name before 2025
-        former = [name for name in province.former if fold(name) not in own] + list(row.get("former", []))
-        merged[code] = {"vi": vi, "en": row["en"], "official_code": province.code, "city": province.city,
-                        "official_name": province.name, "former": former,
-                        "aliases": [province.name, *row.get("aliases", [])]}
+        province = official.get(code)
+        if province is None:
+            raise _UnknownProvince(str(code), suggest(str(code), list(official)))
+        try:
+            vi = row.get("vi") or province.name.removeprefix("Thành phố ")
+            own = {fold(vi), fold(province.name.removeprefix("Thành phố "))}  # its own name before 2025
+            former = [name for name in province.former if fold(name) not in own] + list(row.get("former", []))
+            merged[code] = {"vi": vi, "en": row["en"], "official_code": province.code, "city": province.city,
+                            "official_name": province.name, "former": former,
+                            "aliases": [province.name, *row.get("aliases", [])]}
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise _TermMistake(str(code), exc) from exc
     return merged
 
 
@@ -244,6 +249,14 @@ class _TermMistake(Exception):
         self.code, self.cause = code, cause
 
 
+class _UnknownProvince(Exception):
+    """A code in `provinces.yaml` that names no province of the official lists."""
+
+    def __init__(self, code: str, suggestion: str | None) -> None:
+        super().__init__(code)
+        self.code, self.suggestion = code, suggestion
+
+
 def _mistake(path: Path, exc: Exception) -> ContentError:
     """A vocabulary file that could not be read, as the error a build reports: at its line if known."""
     shown = display_path(path, Path.cwd())
@@ -257,6 +270,11 @@ def _mistake(path: Path, exc: Exception) -> ContentError:
                             f"mỗi mục cần tên `vi` và `en` (và `rank` là một số) ({type(exc.cause).__name__}: "
                             f"{exc.cause})", f"each term needs its `vi` and `en` names (and `rank` a number) "
                             f"({type(exc.cause).__name__}: {exc.cause})")
+    if isinstance(exc, _UnknownProvince):
+        vi, en = hint("không phải mã của một tỉnh, thành phố trong danh sách chính thức (34 đơn vị từ 1/7/2025)",
+                      "not the code of a province in the official list (the 34 units since 1 July 2025)",
+                      exc.suggestion)
+        return ContentError(shown, _line_of(path, exc.code), exc.code, vi, en)
     return ContentError(shown, None, None, f"không đọc được từ vựng ({type(exc).__name__}: {exc}): mỗi dòng là "
                         "`mã: {vi: …, en: …}`", f"cannot read the vocabulary ({type(exc).__name__}: {exc}): "
                         "each line is `code: {vi: …, en: …}`")
