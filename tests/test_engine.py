@@ -16,6 +16,7 @@ import os
 import random
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -312,6 +313,106 @@ def test_random_changes_build_what_a_clean_build_builds(tmp_path, seed, vocabula
         differing = [path for path in site if site[path] != clean[path]]
         assert differing == [], (step, change.__name__, differing[:10], first_difference(site, clean, differing))
     assert incremental >= len(CONTENT_CHANGES), "content changes reuse the previous build"
+
+
+# -- the preview, by the same changes -------------------------------------------------------------------
+
+PREVIEW_SEEDS = (4,)  # (each seed some 40 clean builds: one keeps the suite's time in bounds)
+MISTAKES = ("content", "template", "settings")  # a file of each kind given a mistake, then mended
+
+
+def with_mistake(work: Work, rng: random.Random, kind: str) -> tuple[Path, str]:
+    """A file of that kind, and its text with a mistake in it."""
+    if kind == "content":
+        file = rng.choice(live(work, "products"))
+        return file, set_field(file.read_text(encoding="utf-8"), "group", "khong-co-nhom-nay")
+    if kind == "template":
+        file = work.root / "templates/product.html"
+        return file, file.read_text(encoding="utf-8").replace("{% block main %}", "{% block main %}{% if %}", 1)
+    file = work.root / "site.yaml"
+    return file, file.read_text(encoding="utf-8").replace("per_page: ", "per_page: many # ", 1)
+
+
+class Watched:
+    """What the preview's file watcher would name after a change: every file and folder of the inputs
+    added, removed or written since the last look; a folder added or removed alone, at times (a
+    watcher may name a folder renamed and not the files in it), and at times the temporary file an
+    editor saved through (gone by then)."""
+
+    def __init__(self, work: Work, rng: random.Random) -> None:
+        self.roots = [work.content, work.root / "templates", work.root / "static", work.root / "site.yaml",
+                      work.vocabularies]
+        self.rng, self.seen = rng, self.look()
+
+    def look(self) -> dict[Path, tuple[int, int, int, bool]]:
+        found = {}
+        for root in self.roots:
+            for path in [root, *root.rglob("*")] if root.is_dir() else [root]:
+                info = path.stat()
+                found[path] = (info.st_mtime_ns, info.st_size, info.st_ino, path.is_dir())
+        return found
+
+    def changed(self) -> list[Path]:
+        now, before = self.look(), self.seen
+        self.seen = now
+        written = {path for path in now.keys() & before.keys() if now[path] != before[path] and not now[path][3]}
+        came, went = now.keys() - before.keys(), before.keys() - now.keys()
+        folders = {path for path in came if now[path][3]} | {path for path in went if before[path][3]}
+        alone = self.rng.random() < 0.5
+        named = written | {path for path in came | went
+                           if not (alone and any(folder in path.parents for folder in folders))}
+        temporary = {path.with_name(path.name + ".part") for path in written if self.rng.random() < 0.5}
+        return sorted(named | temporary)
+
+
+@pytest.mark.parametrize("seed", PREVIEW_SEEDS)
+def test_random_changes_in_the_preview_give_what_a_clean_build_gives(tmp_path, seed, vocabularies):
+    """The preview's own ways to bring the site up to date (a quick edit, pages laid out again, a
+    template's renderer, settings planned again, a full build) against a clean build, after each of
+    the changes the build's differential test makes, and after a mistake in an entry, a template
+    or the settings, with an edit saved while it is there, then mended. As `serve` does: the watcher
+    names what changed; the browser shows a page, written before its reload, and the other pages and
+    files follow (`finish`), at times after a second change saved before it."""
+    from cnnt.engine.preview import Preview
+    rng = random.Random(seed)
+    work = Work(tmp_path, vocabularies)
+    options = cli.options_from(cli.parse_args([
+        "serve", "--content", str(work.content), "--out", str(tmp_path / "preview"), "--templates",
+        str(tmp_path / "templates"), "--static", str(tmp_path / "static"), "--config", str(tmp_path / "site.yaml"),
+        "--date", work.date, "--jobs", "1"]))
+    preview, watched = Preview(options), Watched(work, rng)
+    preview.rebuild()
+    changes = [change for change in CHANGES if change is not change_date]  # the preview's date is fixed
+    steps: list = rng.sample(changes, len(changes))
+    for mistake in MISTAKES:
+        steps.insert(rng.randrange(len(steps)), mistake)
+    for step, change in enumerate(steps):
+        viewing = [rng.choice(sorted(preview.pages))]
+        if isinstance(change, str):
+            file, wrong = with_mistake(work, rng, change)
+            right = file.read_bytes()
+            replace_file(file, wrong.encode())
+            preview.rebuild(watched.changed(), viewing)
+            assert [Path(error.path).name for error in preview.errors] == [file.name], (step, change)
+            edit_summary(work, rng)  # saved while the mistake is there: it stays shown
+            preview.rebuild(watched.changed(), viewing)
+            assert file.name in [Path(error.path).name for error in preview.errors], (step, change, preview.errors)
+            replace_file(file, right)
+        else:
+            change(work, rng)
+            if rng.random() < 0.3:  # another saved before the work after the reload
+                preview.rebuild(watched.changed(), viewing)
+                edit_description(work, rng)
+        preview.rebuild(watched.changed(), viewing)
+        assert not preview.errors, (step, change, preview.errors)
+        preview.finish()
+        site = snapshot(tmp_path / "preview")
+        pipeline.build(replace(options, out_dir=tmp_path / "clean", force=True))
+        clean = snapshot(tmp_path / "clean")
+        name = change if isinstance(change, str) else change.__name__
+        assert site.keys() == clean.keys(), (step, name, site.keys() ^ clean.keys())
+        differing = [path for path in site if site[path] != clean[path]]
+        assert differing == [], (step, name, differing[:10], first_difference(site, clean, differing))
 
 
 def first_difference(site: dict[str, bytes], clean: dict[str, bytes], differing: list[str]) -> str:

@@ -603,6 +603,27 @@ def test_the_work_after_the_reload_goes_on_after_it_failed_once(capsys):
     assert "No space left on device" in capsys.readouterr().err
 
 
+def test_an_entry_saved_while_another_has_a_mistake_waits_for_it_and_shows_once_it_is_mended(preview, tmp_path,
+                                                                                             monkeypatch):
+    """A mistake in one entry, then another entry saved: the mistake stays shown (the quick way, which
+    reads only the entry saved, passed over it, and the site went on without the first edit), and the
+    second edit waits. The mistake mended, both edits show, the quick way, and the site is a full build's."""
+    content, out = preview.options.content_dir, preview.options.out_dir
+    wrong, other = content / "products/muoi-tom-tan-phat-loi.md", content / "products/khan-bong.md"
+    preview.rebuild([edit(wrong, "group: food", "group: fud")])
+    preview.rebuild([edit(other, "---\n", "---\nsummary: Khăn mới dệt.\n")])
+    assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"]
+    assert "Khăn mới dệt" not in (out / "products/khan-bong/index.html").read_text(encoding="utf-8")
+    slow = []
+    real_update = Preview._update
+    monkeypatch.setattr(Preview, "_update", lambda self: slow.append(1) or real_update(self))
+    preview.rebuild([edit(wrong, "group: fud", "group: food\nsummary: Muối tôm mới.")])
+    assert not preview.errors and slow == []
+    assert "Khăn mới dệt" in (out / "products/khan-bong/index.html").read_text(encoding="utf-8")
+    assert "Muối tôm mới" in (out / "products/muoi-tom-tan-phat-loi/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, tmp_path):
     """A template that cannot be compiled is an error with its file and line, in the browser, as a
     content error is (before, it ended the thread that watches files: no later save was seen)."""
@@ -789,10 +810,29 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
     line = preview.rebuild([edit(static / "style.css", "/* Mobile first", "/* changed */\n/* Mobile first")])
     assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"], line
     assert (out / "static/style.css").read_text(encoding="utf-8").startswith("/* changed */")  # copied all the same
+    # the template with the content: planned again from the parse results held, not built again whole
+    entries, plan = preview.caches.entries, preview.plan
     preview.rebuild([edit(templates / "partials/footer.html", "chân trang mới", "chân trang")], viewing.outputs())
     assert [Path(error.path).name for error in preview.errors] == ["muoi-tom-tan-phat-loi.md"]
-    preview.rebuild([edit(product, "group: fud", "group: food")], viewing.outputs())
-    assert not preview.errors
+    assert preview.caches.entries is entries and preview.plan is plan and preview.replan_due
+    assert "<p>chân trang</p>" not in (out / shown).read_text(encoding="utf-8")  # the last good site
+    line = preview.rebuild([edit(product, "group: fud", "group: food")], viewing.outputs())
+    assert not preview.errors and not preview.replan_due and preview.caches.entries is entries
+    assert preview.unwritten == set(preview.pages) - set(viewing.outputs()) and shown in viewing.outputs()
+    assert f"{len(preview.unwritten)} written after" in line
+    assert "<p>chân trang</p>" in (out / shown).read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+
+    # a syntax mistake, then an edit of content: the mistake stays shown (rendered with the templates
+    # of before, the edit hid it), and both show once it is mended
+    preview.rebuild([edit(templates / "product.html", "{% block main %}", "{% block main %}{% if %}")],
+                    viewing.outputs())
+    preview.rebuild([edit(product, "dùng chấm", "dùng để chấm")], viewing.outputs())
+    assert [(Path(error.path).name, error.line) for error in preview.errors] == [("product.html", 6)]
+    assert "dùng để chấm" not in (out / shown).read_text(encoding="utf-8")
+    preview.rebuild([edit(templates / "product.html", "{% block main %}{% if %}", "{% block main %}")],
+                    viewing.outputs())
+    assert not preview.errors and "dùng để chấm" in (out / shown).read_text(encoding="utf-8")
     same_as_full_build(preview, tmp_path)
 
 
@@ -802,7 +842,7 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     unless what they depend on changed, and every page rendered again, the page the browser shows
     before it reloads and the others after it. After it too: what each page shows, the search and
     open data, the other files, and the pages and files the new settings no longer make deleted. A
-    setting with a mistake writes nothing; the next save, mended, builds everything. The
+    setting with a mistake writes nothing, and every save plans again until it is mended. The
     site ends as a full build's each time."""
     from cnnt.serve import Viewing
     config = tmp_path / "site.yaml"
@@ -876,14 +916,22 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
     assert 0 < rendered(preview, line) < len(preview.pages) // 4 and "để chấm" in (out / shown).read_text(encoding="utf-8")
     same_as_full_build(preview, tmp_path)
 
-    # a mistake in the settings: nothing written, the error shown; mended, everything is built
+    # a mistake in the settings: nothing written, the error shown, the last good site kept; an edit of
+    # content meanwhile finds the mistake still there; mended, both are planned, the parse results kept
     before_text = (out / shown).read_text(encoding="utf-8")
     line = preview.rebuild([edit(config, "per_page: 48", "per_page: many")], viewing.outputs())
-    assert "the last good site is kept" in line and preview.errors and preview.plan is None
+    assert "the last good site is kept" in line and preview.plan is not None and preview.replan_due
     assert [Path(error.path).name for error in preview.errors] == ["site.yaml"]
     assert (out / shown).read_text(encoding="utf-8") == before_text
+    product = content / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "để chấm", "dùng chấm")], viewing.outputs())
+    assert [Path(error.path).name for error in preview.errors] == ["site.yaml"]
+    assert (out / shown).read_text(encoding="utf-8") == before_text
+    before = parsed()
     line = preview.rebuild([edit(config, "per_page: many", "per_page: 48")], viewing.outputs())
-    assert not preview.errors and not preview.unwritten and rendered(preview, line) == len(preview.pages)
+    assert not preview.errors and not preview.replan_due and preview.unwritten == set(preview.pages) - {shown}
+    assert all(parsed()[file] is result for file, result in before.items() if file != str(product))
+    assert "dùng chấm" in (out / shown).read_text(encoding="utf-8")
     same_as_full_build(preview, tmp_path)
 
     # an editor's swap file beside a vocabulary is no vocabulary: nothing is planned

@@ -97,6 +97,14 @@ class Preview:
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
         self.files_stale = False  # after settings saved: every file but the pages, and those no longer made
+        # Saved but not yet built with, because the rebuild failed (its errors are in `errors`), while
+        # the last good plan stays the one served: settings, vocabularies, or templates saved while
+        # the content had errors, or content saved while a template had a mistake (every rebuild
+        # plans again until one succeeds: `_replan`); templates with a syntax mistake (a template
+        # saved takes a renderer of them, `_new_templates`; an edit of content plans again).
+        self.replan_due = False
+        self.templates_due = False
+        self.unbuilt: list[Path] = []  # the files named to the rebuilds that failed since the last good one
         self.editor_stale = False  # after a quick rename: the editor's choices of entries name them
         self.errors: list[ContentError] = []
         self.lock = threading.Lock()
@@ -132,14 +140,18 @@ class Preview:
         with self.lock:
             started = time.perf_counter()
             forget_digests(self.digests, changed)
+            # with what failed to build since the last good one: else an entry saved while another had a
+            # mistake was left out, once that was mended, by the quick way (which reads what it is named)
+            changed = list(dict.fromkeys([*self.unbuilt, *changed]))
             try:
                 with self._failures_kept():
                     count = self._rebuild(changed)
                     # those shown now, or every one if no browser is to reload
                     self._write(set(self.unwritten) if viewing is None else self.unwritten & set(viewing))
             except _Failed as failed:
+                self.unbuilt = changed
                 return failed.line
-            self.errors = []
+            self.errors, self.unbuilt = [], []
             line = f"{count} trang dựng lại | pages rebuilt, {time.perf_counter() - started:.2f} s"
             if self.unwritten:
                 later = len(self.unwritten)
@@ -168,6 +180,7 @@ class Preview:
     def _forget_output(self) -> None:
         """After a rebuild that failed while writing (or for a reason unknown): the next is a full one."""
         self.plan, self.undescribed, self.unwritten = None, [], set()
+        self.replan_due = self.templates_due = False
 
     def _write(self, outputs: AbstractSet[str]) -> None:
         """Render these pages of `unwritten` from the last good build, now (on every core if many)."""
@@ -223,11 +236,13 @@ class Preview:
         if all(self._in_templates(path) or self._is_static(path) for path in changed):
             if any(self._is_static(path) for path in changed):
                 self._static()
-            # errors in the content (not a template's syntax) are found again by a full build: this
-            # path reads no content
-            if any(not self._in_templates(Path(error.path).absolute()) for error in self.errors):
-                return self._full()
+            # errors in the content (not a template's syntax) are found again by planning again:
+            # `_new_templates` reads no content
+            if self.replan_due or any(not self._in_templates(Path(error.path).absolute()) for error in self.errors):
+                return self._replan()
             return self._new_templates()
+        if self.replan_due or self.templates_due:  # saved before and not built with yet: with this edit
+            return self._replan()
         self._describe_pending()  # what the pages of the last move or settings show: an edit reads it
         count = self._quick(changed)
         return self._update() if count is None else count
@@ -296,20 +311,32 @@ class Preview:
         what each page shows (`settle`), the search data, the open data, and every other file, written
         again, and those the site no longer has deleted (`finish`). (Built again whole, a setting saved
         at 10k products took 46 s to show.) A change to the languages builds everything: every file
-        of a language comes or goes."""
+        of a language comes or goes. Templates saved while the content has errors come here too, and
+        the templates' syntax is checked with the content. If it fails, the last good site stays,
+        and every rebuild plans again until one succeeds (`replan_due`)."""
         old = self.last
-        self._forget_output()  # until this succeeds, the next rebuild is a full one
+        self.replan_due = True
         config = self._config()
         if config.languages != old.config.languages:
             return self._full()
+        mistakes = syntax_mistakes(self.options.templates_dir)
         load_key = pipeline.engine_keys(self.options, config)[0]
-        if load_key != self.load_key:
+        if load_key != self.load_key:  # the parse results kept are of the new key from here on
             self.caches = replace(self.caches, entries={})
-        plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches, search_of=old)
-        self.load_key = load_key
+            self.load_key = load_key
+        try:
+            plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches, search_of=old)
+        except BuildFailed as failure:
+            if not mistakes or type(failure) is not BuildFailed:  # (OutputFailed: the site is not trusted)
+                raise
+            raise BuildFailed(mistakes + failure.errors, failure.warnings) from None
+        if mistakes:
+            raise BuildFailed(mistakes, list(plan.catalogue.warnings))
         self._keep(plan, self._describer(plan), later=True)
         self.unwritten = set(self.pages)
         self.search_stale = self.data_stale = self.discovery_stale = self.files_stale = True
+        self.replan_due = self.templates_due = False
+        self.dates, self.touched = None, []  # content saved since the last good plan changed its day
         return len(self.pages)
 
     def _new_templates(self) -> int:
@@ -318,7 +345,10 @@ class Preview:
         an edit's. (Built again whole, a template saved at 10k products took a minute to show.) A
         syntax mistake in any template stops here, at its file and line, with the last good site
         kept; a mistake that shows only when a page renders fails that page's writing, and the next
-        rebuild builds everything."""
+        rebuild builds everything. Until the mistake is mended, an edit of content plans again
+        (`templates_due`), which finds the mistake too: rendered with the templates of before, the
+        edit hid the mistake."""
+        self.templates_due = True
         mistakes = syntax_mistakes(self.options.templates_dir)
         if mistakes:
             raise BuildFailed(mistakes)
@@ -327,6 +357,7 @@ class Preview:
                             plan.codes, drawn=plan.drawn, compiled=pipeline.template_cache(self.options))
         self.plan = replace(plan, renderer=renderer)
         self.unwritten = set(self.pages)
+        self.templates_due = False
         return len(self.pages)
 
     def _static(self) -> None:
