@@ -176,10 +176,11 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
             # The settings file is watched through its folder, not on its own: an editor that saves by
             # writing a new file and renaming it over the old one (vim, gedit, `sed -i`) left the watch
             # on the old file, and no later save was seen.
-            config = options.config_file.absolute()
-            threading.Thread(target=rebuild_on, daemon=True, args=(watchfiles.watch(
-                config.parent, recursive=False, watch_filter=lambda _, path: Path(path) == config, debounce=30,
-                step=10, raise_interrupt=False),)).start()
+            config = settings_watched_alone(options)
+            if config is not None:
+                threading.Thread(target=rebuild_on, daemon=True, args=(watchfiles.watch(
+                    config.parent, recursive=False, watch_filter=lambda _, path: Path(path) == config, debounce=30,
+                    step=10, raise_interrupt=False),)).start()
             rebuild_on(watchfiles.watch(*watched_folders(options), debounce=30, step=10, raise_interrupt=False))
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
@@ -280,6 +281,16 @@ def finish_when_paused(pause: Pause, settle: Callable[[], None], finish: Callabl
 
 
 def watched_folders(options: pipeline.BuildOptions) -> list[str]:
-    """What the preview watches, but the settings file (watched through its folder, alone)."""
+    """What the preview watches, but the settings file (`settings_watched_alone`)."""
     folders = [options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR]
-    return [str(folder) for folder in folders if folder.exists()]
+    return [str(folder.absolute()) for folder in folders if folder.exists()]
+
+
+def settings_watched_alone(options: pipeline.BuildOptions) -> Path | None:
+    """The settings file, to watch through its own folder, unless a watched folder holds it (as
+    `--config content/site.yaml`), whose watch sees it already: watched twice, each save planned the
+    site twice."""
+    config = options.config_file.absolute()
+    if any(Path(folder) in config.parents for folder in watched_folders(options)):
+        return None
+    return config

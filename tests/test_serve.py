@@ -545,6 +545,47 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         server.wait(10)
 
 
+def test_settings_inside_a_watched_folder_are_planned_once_a_save(tmp_path):
+    """`--config content/site.yaml`: the content's watch sees the settings file, and it is not watched
+    a second time through its folder (each save was planned twice, the second time for nothing)."""
+    import queue
+    import threading
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    config = content / "site.yaml"
+    shutil.copyfile(ROOT / "site.yaml", config)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
+                               "--config", str(config), "--out", str(tmp_path / "site"), "--port", str(port),
+                               "--date", BUILD_DATE],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in server.stdout], daemon=True).start()
+
+    def rebuilds_within(seconds: float) -> list[str]:
+        found, deadline = [], time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                break
+            found += [line] if "pages rebuilt" in line else []
+        return found
+
+    try:
+        while f":{port}/" not in lines.get(timeout=120):
+            pass
+        time.sleep(0.5)  # the watches started
+        saved = content / ".site.yaml.new"
+        saved.write_text(config.read_text(encoding="utf-8").replace("per_page: 48", "per_page: 6"), encoding="utf-8")
+        os.replace(saved, config)
+        found = rebuilds_within(8)
+        assert len(found) == 1, found
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def test_the_work_after_the_reload_waits_for_edits_to_pause():
     """`finish` starts once no rebuild has run for the pause, and not before: until then it would slow
     the browser's reload, and a next save would wait for its step. A rebuild longer than the pause
