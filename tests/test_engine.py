@@ -410,7 +410,8 @@ def test_random_changes_in_the_preview_give_what_a_clean_build_gives(tmp_path, s
         pipeline.build(replace(options, out_dir=tmp_path / "clean", force=True))
         clean = snapshot(tmp_path / "clean")
         name = change if isinstance(change, str) else change.__name__
-        assert site.keys() == clean.keys(), (step, name, site.keys() ^ clean.keys())
+        assert site.keys() == clean.keys(), (step, name, "only the preview's:", sorted(site.keys() - clean.keys()),
+                                             "only the clean build's:", sorted(clean.keys() - site.keys()))
         differing = [path for path in site if site[path] != clean[path]]
         assert differing == [], (step, name, differing[:10], first_difference(site, clean, differing))
 

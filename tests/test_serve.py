@@ -398,6 +398,23 @@ def test_an_edit_saved_through_a_temporary_file_takes_the_quick_path(preview, tm
     assert slow == [1, 1, 1] and preview.errors  # an address once published is gone
 
 
+def test_a_translation_added_to_an_entry_or_deleted_shows(preview, tmp_path):
+    """The watcher names only the translation: the entry is read with it (read with the files it was
+    found with before, the new translation was left out of its pages, search data and link preview)."""
+    content, out = preview.options.content_dir, preview.options.out_dir
+    translation = content / "products/khan-bong.en.md"
+    assert not translation.exists()
+    translation.write_text("---\nname: Woven towel\n---\nIn English.\n", encoding="utf-8")
+    preview.rebuild([translation], ["en/products/khan-bong/index.html"])
+    assert not preview.errors and "Woven towel" in (out / "en/products/khan-bong/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+    translation.unlink()
+    preview.rebuild([translation], ["en/products/khan-bong/index.html"])
+    assert not preview.errors
+    assert "Woven towel" not in (out / "en/products/khan-bong/index.html").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_file_saved_again_at_the_same_size_and_time_is_read_again_when_the_watcher_names_it(preview, tmp_path):
     """The preview keeps every content file's digest between rebuilds, by its size, time and inode;
     a file the watcher names is read again even when all three are the same."""

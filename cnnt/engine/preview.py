@@ -48,7 +48,7 @@ from typing import Any, cast
 from ..content import awards
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError, OutputFailed, display_path
-from ..content.load import DigestMemo, digests_kept, entry_stamp, forget_digests, parse_entry
+from ..content.load import DigestMemo, EntryFiles, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.text import initial, sort_key
 from ..content.vocab import VOCABULARY_DIR
@@ -468,6 +468,8 @@ class Preview:
         mains = {_main_file(path) for path in changed}
         if any(str(main) not in cached or not main.is_file() for main in mains):
             return None
+        if any(_translation_came_or_went(cached[str(main)][2]) for main in mains):
+            return None  # the entry's files are found again
         load_options = pipeline.load_options_for(self.options, plan.config, plan.vocab)
         decisions = awards.DecisionIndex.of(catalogue.decisions.values())
         swaps: dict[int, Product | Facility] = {}  # id of an old entry → the entry edited
@@ -774,6 +776,13 @@ def _main_file(path: Path) -> Path:
     if path.suffix != ".md":
         return path.parent / "index.md"
     return path
+
+
+def _translation_came_or_went(entry: EntryFiles) -> bool:
+    """A translation saved for an entry that had none, or one deleted: the files the entry was found
+    with are not its files now (read with them, a new translation was left out)."""
+    name = "index.en.md" if entry.main.name == "index.md" else entry.main.name.removesuffix(".md") + ".en.md"
+    return entry.main.with_name(name).is_file() != (entry.translation is not None)
 
 
 def _same_place(old: Product | Facility, new: Entry | None) -> bool:
