@@ -165,7 +165,7 @@ def add_product(work: Work, rng: random.Random) -> None:
 def rename_product(work: Work, rng: random.Random) -> None:
     """A new file name, the old one in `aliases` (its translation and bundle move with it)."""
     main = rng.choice(live(work, "products"))
-    old, new = slug_of(main), work.fresh_name(slug_of(main)[:20])
+    old, new = slug_of(main), work.fresh_name(slug_of(main)[:20].rstrip("-"))
     text = main.read_text(encoding="utf-8")
     aliases = re.search(r"^aliases: \[(.*)\]$", text, re.M)
     names = [name.strip() for name in aliases.group(1).split(",")] if aliases else []
