@@ -371,8 +371,9 @@ def test_random_changes_in_the_preview_give_what_a_clean_build_gives(tmp_path, s
     template's renderer, settings planned again, a full build) against a clean build, after each of
     the changes the build's differential test makes, and after a mistake in an entry, a template
     or the settings, with an edit saved while it is there, then mended. As `serve` does: the watcher
-    names what changed; the browser shows a page, written before its reload, and the other pages and
-    files follow (`finish`), at times after a second change saved before it."""
+    names what changed (at times two changes at once); the browser shows a page, written before its reload, two others are asked for
+    before their turn, and the other pages and files follow (`finish`), at times after a second
+    change saved before it, or before the rest of it."""
     from cnnt.engine.preview import Preview
     rng = random.Random(seed)
     work = Work(tmp_path, vocabularies)
@@ -400,11 +401,17 @@ def test_random_changes_in_the_preview_give_what_a_clean_build_gives(tmp_path, s
             replace_file(file, right)
         else:
             change(work, rng)
-            if rng.random() < 0.3:  # another saved before the work after the reload
+            if rng.random() < 0.25:  # another with it, named to the same rebuild (as `git pull` brings them)
+                rng.choice(changes)(work, rng)
+            elif rng.random() < 0.3:  # another saved before the work after the reload, or some of it
                 preview.rebuild(watched.changed(), viewing)
+                if rng.random() < 0.5:
+                    preview.settle()
                 edit_description(work, rng)
         preview.rebuild(watched.changed(), viewing)
         assert not preview.errors, (step, change, preview.errors)
+        for output in rng.sample(sorted(preview.unwritten), min(2, len(preview.unwritten))):
+            preview.settle_for(output)  # pages asked for before their turn
         preview.finish()
         site = snapshot(tmp_path / "preview")
         pipeline.build(replace(options, out_dir=tmp_path / "clean", force=True))

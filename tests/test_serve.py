@@ -682,6 +682,28 @@ def test_an_entry_saved_while_another_has_a_mistake_waits_for_it_and_shows_once_
     same_as_full_build(preview, tmp_path)
 
 
+def test_a_template_a_style_sheet_and_an_entry_saved_at_once_all_show(preview, tmp_path):
+    """As `git pull` or a branch checked out changes them: one rebuild names files of several kinds.
+    The entry went the update's way, which keeps the renderer and copies no static file, so the
+    template and the style sheet were left out."""
+    from dataclasses import replace
+    templates, static, out = tmp_path / "templates", tmp_path / "static", preview.options.out_dir
+    shutil.copytree(ROOT / "templates", templates)
+    shutil.copytree(ROOT / "static", static)
+    preview.options = replace(preview.options, templates_dir=templates, static_dir=static)
+    preview.rebuild([templates, static])
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    shown = "products/muoi-tom-tan-phat-loi/index.html"
+    preview.rebuild([edit(product, "dùng chấm", "dùng để chấm"),
+                     edit(templates / "partials/footer.html", "</footer>", "<p>chân trang mới</p></footer>"),
+                     edit(static / "style.css", "/* Mobile first", "/* changed */\n/* Mobile first")], [shown])
+    assert not preview.errors
+    page = (out / shown).read_text(encoding="utf-8")
+    assert "dùng để chấm" in page and "chân trang mới" in page
+    assert (out / "static/style.css").read_text(encoding="utf-8").startswith("/* changed */")
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, tmp_path):
     """A template that cannot be compiled is an error with its file and line, in the browser, as a
     content error is (before, it ended the thread that watches files: no later save was seen)."""

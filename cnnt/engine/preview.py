@@ -226,22 +226,23 @@ class Preview:
             changed = [path for path in changed if not self._gone_unread(path) and not self._an_editors_file(path)]
             if not changed:
                 return 0
+        if any(self._is_static(path) for path in changed):
+            self._static()  # whatever else changed with them (a `git pull` changes several kinds at once)
         if any(self._is_setting(path) for path in changed):
             return self._replan()
         if all(self._is_static(path) for path in changed):
-            self._static()
             if self.errors:  # what failed before fails still: nothing it read has changed
                 raise BuildFailed(self.errors)
             return 0
         if all(self._in_templates(path) or self._is_static(path) for path in changed):
-            if any(self._is_static(path) for path in changed):
-                self._static()
             # errors in the content (not a template's syntax) are found again by planning again:
             # `_new_templates` reads no content
             if self.replan_due or any(not self._in_templates(Path(error.path).absolute()) for error in self.errors):
                 return self._replan()
             return self._new_templates()
-        if self.replan_due or self.templates_due:  # saved before and not built with yet: with this edit
+        # Templates saved with content, or saved before and not built with yet: planned again, with a
+        # renderer of the templates (the update keeps the renderer, and rendered none of it)
+        if self.replan_due or self.templates_due or any(self._in_templates(path) for path in changed):
             return self._replan()
         self._describe_pending()  # what the pages of the last move or settings show: an edit reads it
         count = self._quick(changed)
