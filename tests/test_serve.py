@@ -506,6 +506,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_process(tmp_path: Path, *options: str) -> tuple[subprocess.Popen, int]:
+    """`python build.py serve` with these options, into `tmp_path/site`, on a free port, run from
+    `tmp_path`; its terminal's lines read from its stdout."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", *options, "--out", str(tmp_path / "site"),
+                               "--port", str(port), "--date", BUILD_DATE],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    return server, port
+
+
 def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_path):
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
@@ -513,11 +523,8 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
     shutil.copytree(ROOT / "templates", templates)
     config = tmp_path / "site.yaml"
     shutil.copyfile(ROOT / "site.yaml", config)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--templates", str(templates), "--config", str(config), "--out", str(tmp_path / "site"),
-                               "--port", str(port), "--date", BUILD_DATE],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    server, port = serve_process(tmp_path, "--content", str(content), "--templates", str(templates),
+                                 "--config", str(config))
     try:
         for line in server.stdout:
             if f":{port}/" in line:
@@ -571,11 +578,7 @@ def test_settings_inside_a_watched_folder_are_planned_once_a_save(tmp_path):
     shutil.copytree(ROOT / "content", content)
     config = content / "site.yaml"
     shutil.copyfile(ROOT / "site.yaml", config)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
-                               "--config", str(config), "--out", str(tmp_path / "site"), "--port", str(port),
-                               "--date", BUILD_DATE],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    server, port = serve_process(tmp_path, "--content", str(content), "--config", str(config))
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in server.stdout], daemon=True).start()
 
