@@ -210,8 +210,11 @@ def withdraw(work: Work, rng: random.Random) -> None:
 
 
 def remove_added(work: Work, rng: random.Random) -> None:
-    """`build.py remove` of a product this sequence added (a published sample one must be withdrawn)."""
-    added = [main for main in mains(work, "products") if slug_of(main).startswith("san-pham-moi")]
+    """`build.py remove` of a product this sequence added (a published sample one must be withdrawn),
+    one no award decision names (`remove` refuses those, rightly: `add_decision` may have named it)."""
+    decisions = "".join(decision.read_text(encoding="utf-8") for decision in mains(work, "decisions"))
+    added = [main for main in mains(work, "products") if slug_of(main).startswith("san-pham-moi")
+             and not re.search(rf"(?<=[\[ ,]){re.escape(slug_of(main))}(?=[\],])", decisions)]
     if not added:
         return add_product(work, rng)
     catalogue = pipeline.check(work.options("site"))
