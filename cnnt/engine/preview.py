@@ -228,6 +228,8 @@ class Preview:
                 return 0
         if any(self._is_static(path) for path in changed):
             self._static()  # whatever else changed with them (a `git pull` changes several kinds at once)
+        if any(self._in_templates(path) for path in changed):
+            self.templates_due = True  # until a rebuild with them succeeds; their syntax is checked
         if any(self._is_setting(path) for path in changed):
             return self._replan()
         if all(self._is_static(path) for path in changed):
@@ -242,7 +244,7 @@ class Preview:
             return self._new_templates()
         # Templates saved with content, or saved before and not built with yet: planned again, with a
         # renderer of the templates (the update keeps the renderer, and rendered none of it)
-        if self.replan_due or self.templates_due or any(self._in_templates(path) for path in changed):
+        if self.replan_due or self.templates_due:
             return self._replan()
         self._describe_pending()  # what the pages of the last move or settings show: an edit reads it
         count = self._quick(changed)
@@ -313,14 +315,16 @@ class Preview:
         again, and those the site no longer has deleted (`finish`). (Built again whole, a setting saved
         at 10k products took 46 s to show.) A change to the languages builds everything: every file
         of a language comes or goes. Templates saved while the content has errors come here too, and
-        the templates' syntax is checked with the content. If it fails, the last good site stays,
-        and every rebuild plans again until one succeeds (`replan_due`)."""
+        the templates' syntax is checked with the content, when templates were saved since the last
+        good rebuild (`templates_due`; reading them all takes a quarter of a second, which a setting
+        saved alone never waits for). If it fails, the last good site stays, and every rebuild plans
+        again until one succeeds (`replan_due`)."""
         old = self.last
         self.replan_due = True
         config = self._config()
         if config.languages != old.config.languages:
             return self._full()
-        mistakes = syntax_mistakes(self.options.templates_dir)
+        mistakes = syntax_mistakes(self.options.templates_dir) if self.templates_due else []
         load_key = pipeline.engine_keys(self.options, config)[0]
         if load_key != self.load_key:  # the parse results kept are of the new key from here on
             self.caches = replace(self.caches, entries={})
