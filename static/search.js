@@ -448,7 +448,14 @@
     SHARD_PREFIX = head.shard_prefix;
     prepareFacets();
     buildFacets();
+    // On weak mobile data the head comes seconds after the page: words typed meanwhile win over the
+    // address's (else the box was emptied under the buyer's fingers), and go into the address.
+    var typed = input.value;
     readState();
+    if (typed && typed !== input.value) {
+      input.value = typed;
+      stateTimer = setTimeout(writeState, 300, false);
+    }
     var early = runEarly();
     listen();
     // Every product is fetched once the first answer is on screen, not beside it: on a weak

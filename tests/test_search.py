@@ -468,6 +468,34 @@ def test_first_results_need_neither_the_whole_index_nor_the_descriptions(browser
         context.close()
 
 
+@pytest.mark.parametrize("address", ["search/", "search/?q=tre"])
+def test_words_typed_before_the_search_is_ready_are_kept_and_searched(browser, server, address):
+    """On weak mobile data the search's first file (the head) can come seconds after the page: what
+    the buyer typed meanwhile stays in the box and is searched, and goes into the address (before, the
+    box was emptied when the head came, or left with the address's old words)."""
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    held: list = []
+    page.route(re.compile(r".*/search/head-.*\.json$"), lambda route: held.append(route))
+    try:
+        page.goto(server + address)
+        page.wait_for_function("() => window.CNNTSearch !== undefined")
+        type_query(page, "vinh hoa phat")
+        page.wait_for_timeout(100)
+        assert held, "the head is held"
+        while held:
+            held.pop().continue_()
+        page.wait_for_selector(".search-ready .result-title")
+        page.wait_for_function("() => document.querySelector('.result-title').textContent === 'Bánh phồng tôm Vĩnh Hoà Phát'")
+        assert "Đũa tre Mai Châu" not in results(page)  # (the address's words, or the empty query's)
+        assert page.get_by_label("Tìm sản phẩm, cơ sở, từ khoá").input_value() == "vinh hoa phat"
+        page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'vinh hoa phat'")
+    finally:
+        while held:
+            held.pop().continue_()
+        context.close()
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 def test_search_page_does_not_shift_as_data_arrives(visit, server, width):
     page = visit(width, 800)
