@@ -735,6 +735,44 @@ def test_a_template_mistake_saved_with_the_settings_shows_until_it_is_mended(tmp
     same_as_full_build(preview, tmp_path)
 
 
+def test_pages_left_for_after_the_reload_wait_while_a_template_has_a_mistake(preview, tmp_path, monkeypatch):
+    """An edit leaves pages to write after the reload; then a template is saved with a mistake. Those
+    pages wait until it is mended: written by the last good renderer, they read the broken template
+    from the disk, the writing failed, and mending it built everything again."""
+    from dataclasses import replace
+
+    from cnnt.serve import Viewing
+    templates, out = tmp_path / "templates", preview.options.out_dir
+    shutil.copytree(ROOT / "templates", templates)
+    preview.options = replace(preview.options, templates_dir=templates)
+    preview.rebuild([templates])
+    viewing = Viewing()
+    app = site_app(preview, viewing)
+    shown = "products/muoi-tom-tan-phat-loi/index.html"
+    b"".join(app({"PATH_INFO": "/" + shown.removesuffix("index.html")}, lambda *args: None))
+    product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
+    preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")], viewing.outputs())
+    assert "a-z/index.html" in preview.unwritten
+
+    def site() -> dict[str, bytes]:
+        return {str(file.relative_to(out)): file.read_bytes() for file in out.rglob("*") if file.is_file()}
+    before = site()
+    listing = templates / "listing.html"
+    preview.rebuild([edit(listing, "{% block main %}", "{% block main %}\n{% if %}")], viewing.outputs())
+    assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
+    preview.settle_for("a-z/index.html")  # asked for by the browser
+    assert preview.settle() is None  # (nothing it did failed: it wrote nothing)
+    assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
+    assert site() == before
+    full = []
+    monkeypatch.setattr(Preview, "_full", lambda self: full.append(1) or 0)
+    preview.rebuild([edit(listing, "{% block main %}\n{% if %}", "{% block main %}")], viewing.outputs())
+    assert preview.errors == [] and full == []
+    monkeypatch.undo()
+    same_as_full_build(preview, tmp_path)
+    assert "Ớt muối tôm" in (out / "a-z/index.html").read_text(encoding="utf-8")
+
+
 def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, tmp_path):
     """A template that cannot be compiled is an error with its file and line, in the browser, as a
     content error is (before, it ended the thread that watches files: no later save was seen)."""

@@ -191,11 +191,14 @@ class Preview:
 
     def _written_in_steps(self, asked: int) -> None:
         """Every page of `unwritten` written, some at a time, the lock taken for each step; it stops
-        when an edit came meanwhile (it goes first; the pages left stay in `unwritten`, which it adds to)."""
+        when an edit came meanwhile (it goes first; the pages left stay in `unwritten`, which it adds to).
+        While templates saved are not yet built with (`templates_due`: one has a mistake), none is
+        written: the last good renderer reads a template it has not yet read from the disk, the broken
+        one, so the writing failed, and the rebuild that mends it built everything."""
         while True:
             with self.lock:
                 self.unwritten &= self.pages.keys()
-                if self.asked != asked or not self.unwritten:
+                if self.asked != asked or not self.unwritten or self.templates_due:
                     return
                 with self._failures_kept():
                     if len(self.unwritten) >= WRITE_STEP and \
@@ -210,7 +213,7 @@ class Preview:
         if output not in self.unwritten or not self.lock.acquire(timeout=SETTLE_FOR_WAIT_S):
             return
         try:
-            if output in self.unwritten:
+            if output in self.unwritten and not self.templates_due:  # (as `_written_in_steps`)
                 with self._failures_kept():
                     self._write({output})
         except _Failed:
