@@ -1013,7 +1013,7 @@ def test_settings_or_a_vocabulary_saved_plan_again_and_render_the_page_shown_fir
 
     get("/products/muoi-tom-tan-phat-loi/")
     shown = "products/muoi-tom-tan-phat-loi/index.html"
-    # no template was saved: none is read for its syntax (a quarter of a second)
+    # no template was saved: none is read for its syntax (0.05–0.25 s)
     from cnnt.engine import preview as engine_preview
     checked, syntax_mistakes = [], engine_preview.syntax_mistakes
     monkeypatch.setattr(engine_preview, "syntax_mistakes", lambda folder: checked.append(folder) or syntax_mistakes(folder))

@@ -319,7 +319,7 @@ class Preview:
         at 10k products took 46 s to show.) A change to the languages builds everything: every file
         of a language comes or goes. Templates saved while the content has errors come here too, and
         the templates' syntax is checked with the content, when templates were saved since the last
-        good rebuild (`templates_due`; reading them all takes a quarter of a second, which a setting
+        good rebuild (`templates_due`; reading them all takes 0.05–0.25 s, which a setting
         saved alone never waits for). If it fails, the last good site stays, and every rebuild plans
         again until one succeeds (`replan_due`)."""
         old = self.last
