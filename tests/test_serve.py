@@ -620,11 +620,14 @@ def test_the_work_after_the_reload_waits_for_edits_to_pause():
                            0.1, 0.6)).start()
     time.sleep(0.6)
     assert settled == finished == []  # no rebuild yet, nothing to do
+    # Each rebuild's end is taken as the last thing inside it: the pause counts from a moment just
+    # after, so the waits below are at least the pause (taken after the block, the test's clock ran
+    # later than the pause's by as long as the thread was held up, and a wait measured 0.59991 s)
     ends = []
     for _ in range(4):  # four edits, 0.4 s apart
         with pause.rebuilding():
             time.sleep(0.05)
-        ends.append(time.monotonic())
+            ends.append(time.monotonic())
         time.sleep(0.35)
     assert finished == [] and len(settled) == 4  # settled after each, 0.1 s after it ended
     assert all(settle - end >= 0.1 for settle, end in zip(settled, ends))
@@ -635,7 +638,7 @@ def test_the_work_after_the_reload_waits_for_edits_to_pause():
     time.sleep(0.3)
     with pause.rebuilding():  # the next edit's rebuild takes longer than the pause
         time.sleep(1.0)
-    ended = time.monotonic()
+        ended = time.monotonic()
     assert len(finished) == 1 and len(settled) == 5
     time.sleep(0.9)
     assert len(finished) == 2 and finished[1] - ended >= 0.6 and len(settled) == 6
