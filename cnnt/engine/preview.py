@@ -97,11 +97,13 @@ class Preview:
         self.data_stale = False  # after an edit that changed the open-data tables: their files
         self.discovery_stale = False  # after any edit: the sitemap's and feeds' dates
         self.files_stale = False  # after settings saved: every file but the pages, and those no longer made
-        # Saved but not yet built with, because the rebuild failed (its errors are in `errors`), while
-        # the last good plan stays the one served: settings, vocabularies, or templates saved while
-        # the content had errors, or content saved while a template had a mistake (every rebuild
-        # plans again until one succeeds: `_replan`); templates with a syntax mistake (a template
-        # saved takes a renderer of them, `_new_templates`; an edit of content plans again).
+        # Saved but not yet built with, while the last good plan stays the one served. `replan_due`:
+        # settings, vocabularies, or templates saved while the content had errors, or content saved
+        # while a template had a mistake (every rebuild plans again until one succeeds: `_replan`).
+        # `templates_due`: templates, from the rebuild that names them until one built with them
+        # succeeds (their syntax is checked; a template saved alone takes a renderer of them,
+        # `_new_templates`, and an edit of content plans again); meanwhile no page left for after
+        # the reload is written with the templates of before.
         self.replan_due = False
         self.templates_due = False
         self.unbuilt: list[Path] = []  # the files named to the rebuilds that failed since the last good one
