@@ -14,8 +14,16 @@ sys.path.insert(0, str(ROOT))
 from browser import browser, server, visit  # noqa: E402,F401  (fixtures for the browser tests)
 
 import build as cli  # noqa: E402  (the command line, driven in-process)
+from cnnt.engine.pipeline import FINGERPRINT_FILE  # noqa: E402
 
 BUILD_DATE = "2026-11-22"
+
+
+def snapshot(site: Path) -> dict[str, bytes]:
+    """Every file of a site (but the stamp of its inputs, which counts photos by modification time)."""
+    return {path.relative_to(site).as_posix(): path.read_bytes() for path in sorted(site.rglob("*"))
+            if path.is_file() and path.name != FINGERPRINT_FILE}
+
 
 FACILITY = """---
 name: HTX Mẫu

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, ROOT
+from conftest import BUILD_DATE, ROOT, snapshot
 from PIL import Image
 
 import build as cli
@@ -68,11 +68,6 @@ class Work:
     def fresh_name(self, stem: str) -> str:
         self.counter += 1
         return f"{stem}-{self.counter}"
-
-
-def snapshot(site: Path) -> dict[str, bytes]:
-    return {path.relative_to(site).as_posix(): path.read_bytes() for path in sorted(site.rglob("*"))
-            if path.is_file() and path.name != pipeline.FINGERPRINT_FILE}
 
 
 def photo(rng: random.Random) -> bytes:

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, FACILITY, ROOT
+from conftest import BUILD_DATE, FACILITY, ROOT, snapshot
 from PIL import Image
 
 HARNESS = Path(__file__).resolve().parent / "fault_harness.py"
@@ -76,12 +76,6 @@ def build_args(work: Path, *extra: str) -> list[str]:
 
 def run_build(work: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([*BUILD, *build_args(work, *extra)], capture_output=True, text=True, timeout=300)
-
-
-def snapshot(site: Path) -> dict[str, bytes]:
-    """Every file of a site (but the stamp of its inputs, which counts photos by modification time)."""
-    return {path.relative_to(site).as_posix(): path.read_bytes() for path in sorted(site.rglob("*"))
-            if path.is_file() and path.name != ".build-fingerprint"}
 
 
 def recorded(work: Path) -> list[str]:

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, ROOT
+from conftest import BUILD_DATE, ROOT, snapshot
 
 import build as cli
 from cnnt.engine.preview import Preview
@@ -723,16 +723,14 @@ def test_a_template_mistake_saved_with_the_settings_shows_until_it_is_mended(tmp
     assert "trang" in preview.rebuild() and not preview.errors
     out = preview.options.out_dir
 
-    def site() -> dict[str, bytes]:
-        return {str(file.relative_to(out)): file.read_bytes() for file in out.rglob("*") if file.is_file()}
-    before = site()
+    before = snapshot(out)
     # the centre's phone is in every page's footer: no page is written with it (found before any is)
     preview.rebuild([edit(config, "phone: 0290 3 000 000", "phone: 0290 3 000 001"),
                      edit(templates / "listing.html", "{% block main %}", "{% block main %}\n{% if %}")])
     assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
     preview.rebuild([edit(config, "per_page: 48", "per_page: 6")])
     assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
-    assert site() == before  # the last good site, whole
+    assert snapshot(out) == before  # the last good site, whole
     preview.rebuild([edit(templates / "listing.html", "{% block main %}\n{% if %}", "{% block main %}")])
     assert preview.errors == []
     same_as_full_build(preview, tmp_path)
@@ -757,16 +755,14 @@ def test_pages_left_for_after_the_reload_wait_while_a_template_has_a_mistake(pre
     preview.rebuild([edit(product, "name: Muối tôm", "name: Ớt muối tôm")], viewing.outputs())
     assert "a-z/index.html" in preview.unwritten
 
-    def site() -> dict[str, bytes]:
-        return {str(file.relative_to(out)): file.read_bytes() for file in out.rglob("*") if file.is_file()}
-    before = site()
+    before = snapshot(out)
     listing = templates / "listing.html"
     preview.rebuild([edit(listing, "{% block main %}", "{% block main %}\n{% if %}")], viewing.outputs())
     assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
     preview.settle_for("a-z/index.html")  # asked for by the browser
     assert preview.settle() is None  # (nothing it did failed: it wrote nothing)
     assert [(Path(error.path).name, error.line) for error in preview.errors] == [("listing.html", 4)]
-    assert site() == before
+    assert snapshot(out) == before
     full = []
     monkeypatch.setattr(Preview, "_full", lambda self: full.append(1) or 0)
     preview.rebuild([edit(listing, "{% block main %}\n{% if %}", "{% block main %}")], viewing.outputs())
