@@ -7,6 +7,8 @@
   good site.
 - The pages last served (`Viewing`) are the ones an edit writes before the reload; the others it
   changed are written after, and a request for one of them waits until they are (engine/preview.py).
+- Requests are answered on threads of their own (`ThreadedServer`): a request for a page not yet
+  written waits for it there, while other requests and the message to reload go on.
 - The work that may wait for the reload runs on a thread of its own, so the next edit saved
   meanwhile is rebuilt at once rather than after it. What the next edit needs (`Preview.settle`)
   starts `SETTLE_AFTER_S` after a rebuild ends, and the rest (`Preview.finish`) once edits have
@@ -21,10 +23,18 @@ import mimetypes
 import sys
 import threading
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from livereload import Server
+from livereload.server import LiveScriptContainer
+from tornado import httputil, web
+from tornado.ioloop import IOLoop
+from tornado.wsgi import WSGIContainer
 
 from .content.errors import BuildFailed, ContentError
 from .content.vocab import VOCABULARY_DIR
@@ -36,6 +46,8 @@ from .system.write import output_lock
 # reload takes about a tenth of a second), the rest when no edit has come for longer (seconds).
 SETTLE_AFTER_S = 0.4
 FINISH_AFTER_S = 1.5
+# Requests answered at once (`ThreadedServer`): a browser asks for a page and its files together.
+SERVING_THREADS = 8
 
 # -- serving -----------------------------------------------------------------------------------------
 
@@ -134,12 +146,75 @@ def site_file(root: Path, path: str) -> Path | None:
     return target if target.is_relative_to(root.resolve()) else None
 
 
+WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+class ThreadedServer(Server):
+    """livereload's server, but the site's app is called on threads of its own
+    (`ThreadedScriptContainer`)."""
+
+    def __init__(self, app: WSGIApp, watcher: object, threads: int = SERVING_THREADS) -> None:
+        super().__init__(app=app, watcher=watcher)
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="serving")
+
+    def get_web_handlers(self, script: bytes) -> list:
+        return [(r".*", web.FallbackHandler, {"fallback": ThreadedScriptContainer(self.app, script, self.executor)})]
+
+
+class ThreadedScriptContainer(LiveScriptContainer):
+    """livereload's WSGI container (which adds the reload script to every HTML page), calling the app
+    on a thread of `executor` rather than on the server's one loop. There, a request for a page an
+    edit left for after the reload, which waits for the rebuild under way (up to
+    `preview.SETTLE_FOR_WAIT_S`), held every other request, and the message to reload, meanwhile."""
+
+    def __init__(self, app: WSGIApp, script: bytes, executor: Executor) -> None:
+        super().__init__(app, script)
+        self.executor = executor
+
+    def __call__(self, request: httputil.HTTPServerRequest) -> None:
+        IOLoop.current().spawn_callback(self._answer, request)
+
+    async def _answer(self, request: httputil.HTTPServerRequest) -> None:
+        environ = WSGIContainer(self.wsgi_app).environ(request)
+        replay = await IOLoop.current().run_in_executor(self.executor, answered, self.wsgi_app, environ)
+        LiveScriptContainer(replay, self.script)(request)  # on the loop, which alone may write the answer
+
+
+def answered(app: WSGIApp, environ: dict) -> WSGIApp:
+    """Call `app` and keep its whole answer; returns an app that gives that answer again. A bug in
+    `app` answers 500, as the loop did when it called the app itself."""
+    kept: list = []
+    body: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> Callable:
+        kept[:] = [status, headers]
+        return body.append
+
+    try:
+        result = app(environ, start_response)
+        try:
+            body.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        if not kept:
+            raise RuntimeError("the app did not call start_response")
+    except Exception:  # noqa: BLE001 (the server goes on; the terminal shows what failed)
+        traceback.print_exc()
+        kept[:] = ["500 Internal Server Error", [("Content-Type", "text/plain; charset=utf-8")]]
+        body[:] = [b"500 Internal Server Error"]
+
+    def replay(_environ: dict, start_response: Callable) -> list[bytes]:
+        start_response(*kept)
+        return body
+
+    return replay
+
+
 def serve(options: pipeline.BuildOptions, host: str, port: int,
           report_errors: Callable[[BuildFailed], None]) -> int:
-    from livereload import Server
     from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
-    from tornado.ioloop import IOLoop
 
     preview = Preview(options)
     report = Report(preview, report_errors)
@@ -192,7 +267,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
     report(preview.rebuild())
     watcher = FileEvents()
     watcher.watch(str(options.content_dir))  # livereload watches the working folder when told nothing
-    server = Server(app=site_app(preview, viewing), watcher=watcher)
+    server = ThreadedServer(site_app(preview, viewing), watcher)
     print(f"http://{host}:{port}/  (Ctrl+C để dừng | to stop)", flush=True)
     try:
         server.serve(host=host, port=port, debug=False, open_url_delay=None, restart_delay=0)

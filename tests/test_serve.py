@@ -9,7 +9,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +23,7 @@ from conftest import BUILD_DATE, ROOT, snapshot
 
 import build as cli
 from cnnt.engine.preview import Preview
-from cnnt.serve import site_app
+from cnnt.serve import ThreadedServer, site_app
 
 
 @pytest.fixture
@@ -1203,6 +1209,71 @@ def test_the_preview_server_answers_hostile_paths_with_its_404_page(tmp_path):
     for path in ["/../secret.txt", "/products/../../secret.txt", "/a\x00b", "/" + "a" * 5000, "/\udcff",
                  "/products/a/index.html/x", "/nowhere/"]:
         assert get(path) == ("404 Not Found", "<html><body>không thấy</body></html>".encode()), path
+
+
+@contextmanager
+def served(app: Callable, script: bytes) -> Iterator[int]:
+    """`app` served as the preview serves the site (`ThreadedServer`'s handlers, which add `script` to
+    HTML pages), on a loop of its own thread; yields the port."""
+    import asyncio
+
+    from tornado import web
+    from tornado.ioloop import IOLoop
+    server, port = ThreadedServer(app, watcher=object()), free_port()
+    loops: list[IOLoop] = []
+    listening = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        web.Application(server.get_web_handlers(script)).listen(port, "127.0.0.1")
+        loops.append(IOLoop.current())
+        listening.set()
+        loops[0].start()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert listening.wait(10)
+    try:
+        yield port
+    finally:
+        loops[0].add_callback(loops[0].stop)
+        server.executor.shutdown(wait=False)
+
+
+def test_a_request_waiting_for_its_page_holds_no_other_request():
+    """A page an edit left for after the reload, asked for while a rebuild holds the preview, waits
+    for it (`Preview.settle_for`, up to ten seconds). It waits on a thread of its own: the server
+    answers the page's style sheet, other pages and the reload messages meanwhile (on the server's
+    one loop, every request waited behind it), then that page, with the reload script."""
+    released = threading.Event()
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        path = environ["PATH_INFO"]
+        if path == "/waiting/":
+            released.wait(30)
+        if path == "/bug/":
+            raise RuntimeError("a bug in the app")
+        if path.endswith(".css"):
+            start_response("200 OK", [("Content-Type", "text/css; charset=utf-8")])
+            return [b"body{margin:0}"]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [f"<html><head></head><body>{path}</body></html>".encode()]
+
+    with served(app, b"<script>reload()</script>") as port, ThreadPoolExecutor(1) as waiting:
+        def get(path: str) -> bytes:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+                return response.read()
+        waited = waiting.submit(get, "/waiting/")
+        try:
+            time.sleep(0.2)  # (it is asked for first)
+            assert get("/static/style.css") == b"body{margin:0}"
+            assert get("/products/") == b"<html><head><script>reload()</script></head><body>/products/</body></html>"
+            with pytest.raises(urllib.error.HTTPError) as failed:  # a bug in the app: a 500, and the server goes on
+                get("/bug/")
+            assert failed.value.code == 500
+            assert not waited.done()
+        finally:
+            released.set()
+        assert waited.result(10) == b"<html><head><script>reload()</script></head><body>/waiting/</body></html>"
 
 
 def test_errors_show_even_before_a_first_good_build(tmp_path):
