@@ -502,6 +502,39 @@ def test_a_cache_that_cannot_be_trusted_gives_a_clean_build(tmp_path, damage):
     assert after.skipped
 
 
+def test_an_empty_entry_folder_fails_the_next_build_as_it_fails_a_clean_one(tmp_path):
+    """A bundle's folder made and its `index.md` not yet put in it (or saved elsewhere) fails a clean
+    build. The next build after a good one fails the same: the folder counts among its inputs (it
+    said "nothing changed"). Taken away, the site is the one before."""
+    work = Work(tmp_path)
+    work.build()
+    before = snapshot(tmp_path / "site")
+    (work.content / "products" / "san-pham-moi").mkdir()
+    for options in (work.options("site"), work.options("clean", "--force")):
+        with pytest.raises(BuildFailed) as failed:
+            pipeline.build(options)
+        assert [(error.path, error.en) for error in failed.value.errors] == \
+            [(str(work.content / "products" / "san-pham-moi"), "entry folder has no `index.md` file")]
+    (work.content / "products" / "san-pham-moi").rmdir()
+    assert work.build().skipped and snapshot(tmp_path / "site") == before
+
+
+def test_a_file_name_that_is_not_utf8_is_named_not_an_internal_error(tmp_path):
+    """A name with a byte that is no UTF-8 (git and Linux allow any): the build names the file, as
+    the check does, where it stopped with an internal error (its inputs' digest encoded the name)."""
+    work = Work(tmp_path)
+    work.build()
+    bad = os.fsencode(work.content / "products") + b"/banh\xff.md"
+    with open(bad, "wb") as stream:
+        stream.write((ROOT / "content/products/banh-in.md").read_bytes())
+    for options in (work.options("site"), work.options("clean", "--force")):
+        with pytest.raises(BuildFailed) as failed:
+            pipeline.build(options)
+        assert [error.en.split(":")[0] for error in failed.value.errors] == ["file name `banh\udcff` is not a valid slug"]
+    os.unlink(bad)
+    assert work.build().skipped
+
+
 def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
     work = Work(tmp_path)
     work.build()

@@ -663,17 +663,22 @@ def input_fingerprint(options: BuildOptions) -> str:
 
 
 def folder_digest(folders: list[Path], days: bool = False) -> str:
-    """A digest of every file under `folders`. Photos count by size and modification time, as make
-    and rsync do: reading gigabytes of them on every build would cost more than the build it saves.
-    `days`: each file's day of last change counts too, as the sitemap and feeds show it where git
-    cannot say (a file saved again unchanged on another day moves its page's date)."""
+    """A digest of every file and folder under `folders`. Photos count by size and modification time,
+    as make and rsync do: reading gigabytes of them on every build would cost more than the build it
+    saves. A folder counts by its name: an empty one can fail a build (an entry's folder without
+    its `index.md`), and left out, the next build said nothing had changed. `days`: each file's day of
+    last change counts too, as the sitemap and feeds show it where git cannot say (a file saved again
+    unchanged on another day moves its page's date). Names that are not UTF-8 count as their bytes
+    (the check names them): encoded strictly, they stopped the build with an internal error."""
     digest = hashlib.blake2b(digest_size=20)
     for folder in folders:
-        digest.update(f"{folder}\0".encode())
+        digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
         for path, relative in _files(folder):
             if relative == redirects.RECORD_FILE:
                 continue  # the build writes it; it changes no page
-            digest.update(relative.encode() + b"\0")
+            digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
+            if relative.endswith("/"):
+                continue  # a folder: its name is all it adds
             try:
                 stat = os.stat(path)
             except FileNotFoundError:
@@ -693,13 +698,15 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
 
 
 def _files(folder: Path) -> list[tuple[str, str]]:
-    """Every file under `folder` (but Python's caches, and what an editor keeps beside a file, which
-    no build reads) and its path relative to it, in a stable order. (os.walk and plain strings:
-    pathlib took half a second for 12,000 entries.)"""
+    """Every folder and file under `folder` (but Python's caches, and what an editor keeps beside a
+    file, which no build reads) and its path relative to it, a folder's ending in `/`, in a stable
+    order. (os.walk and plain strings: pathlib took half a second for 12,000 entries.)"""
     found = []
     for parent, folders, names in os.walk(folder):
         folders[:] = sorted(name for name in folders if name != "__pycache__")
         prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
+        if prefix != ".":
+            found.append((parent, f"{prefix}/"))
         for name in sorted(name for name in names if not left_by_an_editor(name)):
             found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
     return found
