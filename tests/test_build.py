@@ -322,6 +322,7 @@ def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, 
     macros = (templates / "macros/award.html").read_text() + "{% macro broken( %}\n"
     (templates / "macros/award.html").write_text(macros)
     (templates / "partials/latin1.html").write_bytes("<p>Bánh</p>".encode("latin-1"))
+    os.mkfifo(templates / "partials/pipe.html")  # not a regular file: named (it stopped `check` as a bug)
     entry = content / "products/ong-hut-tre.md"
     entry.write_text(entry.read_text().replace("group: handicraft", "group: khong-co"))
     monkeypatch.chdir(tmp_path)
@@ -331,10 +332,12 @@ def test_check_lists_every_mistake_in_the_templates_with_the_contents(tmp_path, 
     assert f"templates/product.html:{line}: lỗi trong mẫu trang (template): " in err and "unknown tag 'blok'" in err
     assert f"templates/macros/award.html:{macros.count(chr(10))}: " in err and "expected token 'name'" in err
     assert "templates/partials/latin1.html: " in err and "a template must be UTF-8 text" in err
+    assert "templates/partials/pipe.html: " in err and "a template must be a regular file" in err
     assert "products/ong-hut-tre.md:" in err and "Traceback" not in err
     (templates / "product.html").write_text((ROOT / "templates/product.html").read_text())
     (templates / "macros/award.html").write_text((ROOT / "templates/macros/award.html").read_text())
     (templates / "partials/latin1.html").unlink()
+    (templates / "partials/pipe.html").unlink()
     entry.write_text((CONTENT / "products/ong-hut-tre.md").read_text())
     # what editors leave beside a template is not one: a swap file, a backup, an autosave
     (templates / "macros/.award.html.swp").write_bytes(b"b0VIM 9.0\x00\xff\xfe\x80")

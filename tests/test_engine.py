@@ -535,6 +535,22 @@ def test_a_file_name_that_is_not_utf8_is_named_not_an_internal_error(tmp_path):
     assert work.build().skipped
 
 
+def test_a_named_pipe_among_the_inputs_is_named_and_never_read(tmp_path):
+    """A named pipe where an entry would be (no git checkout makes one, an accident can): the build
+    after a good one names it, as a clean build and the check do. (Read for the inputs' digest, it
+    held the build for ever: run in a process of its own, with a time limit.)"""
+    import subprocess
+    import sys
+    work = Work(tmp_path)
+    work.build()
+    os.mkfifo(work.content / "products" / "ong.md")
+    command = [sys.executable, str(ROOT / "build.py"), "--content", str(work.content), "--out", str(tmp_path / "site"),
+               "--templates", str(tmp_path / "templates"), "--static", str(tmp_path / "static"),
+               "--config", str(tmp_path / "site.yaml"), "--date", BUILD_DATE]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "products/ong.md: " in result.stderr and "not a regular file" in result.stderr
+
+
 def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
     work = Work(tmp_path)
     work.build()

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
@@ -669,7 +670,8 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
     its `index.md`), and left out, the next build said nothing had changed. `days`: each file's day of
     last change counts too, as the sitemap and feeds show it where git cannot say (a file saved again
     unchanged on another day moves its page's date). Names that are not UTF-8 count as their bytes
-    (the check names them): encoded strictly, they stopped the build with an internal error."""
+    (the check names them): encoded strictly, they stopped the build with an internal error. A file
+    that is not a regular one counts by its kind: read, a named pipe held the build for ever."""
     digest = hashlib.blake2b(digest_size=20)
     for folder in folders:
         digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
@@ -687,6 +689,9 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
                 # a link to nothing (a photo moved away: the entry's check names it): what it says
                 # is its content, not a disk error
                 digest.update(b"link\0" + os.fsencode(os.readlink(path)))
+                continue
+            if not S_ISREG(stat.st_mode):  # a pipe or a device (the check names it): never read
+                digest.update(f"special:{stat.st_mode}".encode())
                 continue
             if days:
                 digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
