@@ -260,6 +260,7 @@ def serve(options: pipeline.BuildOptions, host: str, port: int,
 
     lock = output_lock(options.out_dir, options.lock_file)  # held while the preview runs: a build beside it stops with a message
     try:
+        pipeline.check_output(options)  # (as a build asks: the preview replaces the folder with its site)
         lock.__enter__()
     except BuildFailed as failure:
         report_errors(failure)

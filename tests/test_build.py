@@ -435,6 +435,24 @@ def test_output_never_replaces_what_the_build_did_not_make(tmp_path, capsys, mon
     assert (sorted(p.name for p in out.iterdir()) if out.is_dir() else out.read_text()) == before
 
 
+@pytest.mark.parametrize("place", ["static/site", "templates/site", "content/site", "."])
+def test_output_lies_apart_from_everything_the_build_reads(tmp_path, capsys, place):
+    """Inside `static/`, the site was copied into itself at every build (hundreds of megabytes, then a
+    name too long); inside the content, each build read the last one's output as input; holding the
+    inputs, it would replace them. Each is refused before anything is written."""
+    import shutil
+    for folder in ("content", "templates", "static"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copyfile(ROOT / "site.yaml", tmp_path / "site.yaml")
+    before = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*"))
+    code = cli.main(["build", "--out", str(tmp_path / place), "--content", str(tmp_path / "content"),
+                     "--templates", str(tmp_path / "templates"), "--static", str(tmp_path / "static"),
+                     "--config", str(tmp_path / "site.yaml"), "--date", BUILD_DATE])
+    err = capsys.readouterr().err
+    assert code == 1 and "--out" in err and "the output folder must lie outside" in err and "Traceback" not in err
+    assert sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*")) == before
+
+
 def test_output_may_be_an_empty_folder_or_an_earlier_build(make_site, tmp_path):
     (tmp_path / "site").mkdir()
     files = {"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}

@@ -575,6 +575,29 @@ def test_serve_reloads_the_browser_after_an_edit_and_shows_errors(browser, tmp_p
         server.wait(10)
 
 
+def test_the_preview_never_replaces_a_folder_it_did_not_make(tmp_path):
+    """`serve --out` a folder of someone's files: refused, as a build refuses it, and the files stay
+    (the preview asked nothing, and replaced them with its site)."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "notes.txt").write_text("giữ lại", encoding="utf-8")
+    server, _ = serve_process(tmp_path, "--content", str(ROOT / "content"))
+    try:
+        output, _ = server.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+        pytest.fail("the preview went on serving over a folder it did not make")
+    assert server.returncode == 1 and "--out" in output and "this folder is not a site build.py made" in output
+    assert os.listdir(tmp_path / "site") == ["notes.txt"]
+    assert (tmp_path / "site" / "notes.txt").read_text(encoding="utf-8") == "giữ lại"
+    # and the engine's preview, used on its own, builds nothing there either
+    args = cli.parse_args(["serve", "--content", str(ROOT / "content"), "--out", str(tmp_path / "site"),
+                           "--date", BUILD_DATE])
+    preview = Preview(cli.options_from(args))
+    preview.rebuild()
+    assert [error.field for error in preview.errors] == ["--out"] and os.listdir(tmp_path / "site") == ["notes.txt"]
+
+
 def test_settings_inside_a_watched_folder_are_planned_once_a_save(tmp_path):
     """`--config content/site.yaml`: the content's watch sees the settings file, and it is not watched
     a second time through its folder (each save was planned twice, the second time for nothing)."""

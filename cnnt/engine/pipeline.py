@@ -185,7 +185,9 @@ def check_folders(options: BuildOptions) -> None:
 
 def check_output(options: BuildOptions) -> None:
     """The output folder is replaced whole, so it must be new, empty, or a site this tool built:
-    `--out .` or a mistyped folder must never delete someone's files."""
+    `--out .` or a mistyped folder must never delete someone's files. The build and the preview both
+    ask (the preview asked nothing, and replaced a folder of notes with its site)."""
+    check_apart(options)
     out = options.out_dir
     if not out.exists():
         return
@@ -197,6 +199,26 @@ def check_output(options: BuildOptions) -> None:
         vi = "thư mục này không phải trang do build.py tạo ra; để không xoá mất tệp, hãy chọn thư mục khác hoặc xoá nó trước"
         en = "this folder is not a site build.py made; to avoid deleting files, choose another folder or remove it first"
     raise BuildFailed([ContentError(str(out), None, "--out", vi, en)])
+
+
+def check_apart(options: BuildOptions) -> None:
+    """The output folder (and what lies beside it: its cache, the spare, the staging folder) is apart
+    from everything the build reads: inside `static/` the site was copied into itself at every build
+    (hundreds of megabytes, then a name too long); inside the content, every build read the last
+    one's output as its input, and never found the site up to date; holding an input, it would be
+    replaced with the site."""
+    out = options.out_dir.resolve()
+    for vi, en, path in (("thư mục nội dung", "the content folder", options.content_dir),
+                         ("thư mục mẫu trang", "the templates folder", options.templates_dir),
+                         ("thư mục tệp tĩnh", "the static files folder", options.static_dir),
+                         ("mã nguồn của trình dựng trang", "the site generator's code", PACKAGE_DIR),
+                         ("tệp cấu hình", "the settings file", options.config_file)):
+        read = path.resolve()
+        if out == read or out.is_relative_to(read) or read.is_relative_to(out):
+            raise BuildFailed([ContentError(
+                str(options.out_dir), None, "--out",
+                f"thư mục đầu ra phải nằm ngoài {vi} (`{path}`) và không được chứa nó; hãy chọn thư mục khác, như `site`",
+                f"the output folder must lie outside {en} (`{path}`) and not hold it; choose another folder, such as `site`")])
 
 
 def check(options: BuildOptions) -> Catalogue:

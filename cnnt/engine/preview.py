@@ -296,6 +296,7 @@ class Preview:
         # Until one succeeds, every rebuild is a full one: the last plan's renderer has the templates
         # of before, its parse results the settings and vocabularies of before.
         self._forget_output()
+        pipeline.check_output(self.options)  # a folder the preview did not make is never replaced
         self.caches = pipeline.Caches(previews={})
         self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
