@@ -470,6 +470,17 @@ def test_a_rename_reads_no_link_preview_the_preview_found_whole_before(preview, 
     assert image and (preview.options.out_dir / image.group(1)).is_file()  # its new card, drawn
 
 
+def test_a_site_folder_deleted_while_the_preview_runs_is_built_whole_at_the_next_edit(preview, tmp_path):
+    """`rm -rf site` while `serve` runs (to start clean, say): the next edit builds the whole site
+    again, where it wrote only the pages it changed, and the site had no home page."""
+    shutil.rmtree(preview.options.out_dir)
+    (preview.options.out_dir / "search").mkdir(parents=True)  # as the work after a reload writes, meanwhile
+    (preview.options.out_dir / "search" / "text-vi-0.json").write_text("{}")
+    product = edit(tmp_path / "content/products/banh-in.md", "Bánh in nhân đậu xanh", "Bánh in nhân đậu xanh mới")
+    assert rendered(preview, preview.rebuild([product])) == len(preview.pages) and not preview.errors
+    same_as_full_build(preview, tmp_path)
+
+
 def test_a_broken_edit_keeps_the_last_good_site_and_shows_the_error(preview):
     product = preview.options.content_dir / "products/muoi-tom-tan-phat-loi.md"
     page = preview.options.out_dir / "products/muoi-tom-tan-phat-loi/index.html"

@@ -120,6 +120,7 @@ class Preview:
         self.unwritten: set[str] = set()
         self.load_key = ""  # what the parse results in `caches` depend on besides their files (pipeline.engine_keys)
         self.data_files: tuple[str, ...] = ()  # the open-data files last written
+        self.made_site = False  # whether a full build of this preview has written the site folder
 
     @property
     def warnings(self) -> tuple[ContentError, ...]:
@@ -225,7 +226,7 @@ class Preview:
 
     def _rebuild(self, changed: list[Path]) -> int:
         """The cheapest way to bring the site up to date after these changes; the pages it wrote."""
-        if self.plan is None or any(self._needs_full_build(path) for path in changed):
+        if self.plan is None or self._output_gone() or any(self._needs_full_build(path) for path in changed):
             return self._full()
         if not self.errors:  # (with errors, the update below finds them again)
             changed = [path for path in changed if not self._gone_unread(path) and not self._an_editors_file(path)]
@@ -254,6 +255,12 @@ class Preview:
         self._describe_pending()  # what the pages of the last move or settings show: an edit reads it
         count = self._quick(changed)
         return self._update() if count is None else count
+
+    def _output_gone(self) -> bool:
+        """Whether the site folder lost the stamp the preview's full build left in it: deleted (or
+        replaced) while the preview ran, it holds none of the pages the next edit does not write,
+        which wrote only its own and left a site of 400 files without a home page."""
+        return not (self.options.out_dir / pipeline.FINGERPRINT_FILE).is_file()
 
     # -- what kind of change ---------------------------------------------------------------------
 
@@ -296,7 +303,10 @@ class Preview:
         # Until one succeeds, every rebuild is a full one: the last plan's renderer has the templates
         # of before, its parse results the settings and vocabularies of before.
         self._forget_output()
-        pipeline.check_output(self.options)  # a folder the preview did not make is never replaced
+        # A folder the preview did not make is never replaced. Once it has made one, the folder is its
+        # own even without the stamp: deleted, the work after a reload may have written in it again.
+        if not self.made_site:
+            pipeline.check_output(self.options)
         self.caches = pipeline.Caches(previews={})
         self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
@@ -311,6 +321,7 @@ class Preview:
         self.load_key = pipeline.engine_keys(self.options, config)[0]
         self._keep(plan, self._describer(plan))
         self.unwritten = set()
+        self.made_site = True
         return len(plan.pages)
 
     def _replan(self) -> int:
