@@ -202,8 +202,8 @@ def check_output(options: BuildOptions) -> None:
 
 
 def check_apart(options: BuildOptions) -> None:
-    """The output folder (and what lies beside it: its cache, the spare, the staging folder) is apart
-    from everything the build reads: inside `static/` the site was copied into itself at every build
+    """The output folder (and so what lies beside it: its cache, the spare, the staging folder) is
+    apart from everything the build reads: inside `static/` the site was copied into itself at every build
     (hundreds of megabytes, then a name too long); inside the content, every build read the last
     one's output as its input, and never found the site up to date; holding an input, it would be
     replaced with the site."""

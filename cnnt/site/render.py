@@ -367,15 +367,16 @@ def syntax_mistakes(templates_dir: Path) -> list[ContentError]:
     assert env.loader is not None
     mistakes = []
     for name in env.list_templates(filter_func=is_template):
+        where = display_path(Path(templates_dir, name).absolute(), Path.cwd())
         try:
             source, filename, _ = env.loader.get_source(env, name)
         except UnicodeDecodeError:
-            mistakes.append(ContentError(display_path(Path(templates_dir, name).absolute(), Path.cwd()), None, None,
-                                         "mẫu trang (template) phải là văn bản UTF-8", "a template must be UTF-8 text"))
+            mistakes.append(ContentError(where, None, None, "mẫu trang (template) phải là văn bản UTF-8",
+                                         "a template must be UTF-8 text"))
             continue
         except jinja2.TemplateNotFound:  # listed, but not a regular file (a named pipe): the loader reads none
-            mistakes.append(ContentError(display_path(Path(templates_dir, name).absolute(), Path.cwd()), None, None,
-                                         "mẫu trang (template) phải là một tệp thường", "a template must be a regular file"))
+            mistakes.append(ContentError(where, None, None, "mẫu trang (template) phải là một tệp thường",
+                                         "a template must be a regular file"))
             continue
         try:
             env.parse(source, name, filename)
