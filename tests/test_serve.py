@@ -515,6 +515,17 @@ def test_templates_and_static_files_are_watched(preview, tmp_path):
     edit(static / "style.css", "/* Mobile first", "/* changed */\n/* Mobile first")
     preview.rebuild([static / "style.css"])
     assert (preview.options.out_dir / "static/style.css").read_text().startswith("/* changed */")
+    # a static file deleted is deleted from the site (it stayed until a full build), and the service
+    # worker no longer names it
+    (static / "banner").mkdir()
+    (static / "banner" / "tet.js").write_text("// Tết\n", encoding="utf-8")
+    preview.rebuild([static / "banner"])
+    assert (preview.options.out_dir / "static/banner/tet.js").is_file()
+    shutil.rmtree(static / "banner")
+    preview.rebuild([static / "banner"])
+    assert not (preview.options.out_dir / "static/banner").exists()
+    assert "banner/tet.js" not in (preview.options.out_dir / "sw.js").read_text(encoding="utf-8")
+    same_as_full_build(preview, tmp_path)
 
 
 def free_port() -> int:

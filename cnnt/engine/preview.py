@@ -383,8 +383,12 @@ class Preview:
         return len(self.pages)
 
     def _static(self) -> None:
-        """Styles or scripts: copied, with the service worker that caches them (no page is rendered)."""
-        copy_tree(self.options.static_dir, self.options.out_dir / "static")
+        """Styles or scripts: copied, with the service worker that caches them (no page is rendered).
+        Those deleted from the static folder are deleted from the site: they stayed until a full build."""
+        source, copied = self.options.static_dir, self.options.out_dir / "static"
+        copy_tree(source, copied)
+        there = files_under(copied) if copied.is_dir() else set()
+        remove_files(copied, there - (files_under(source) if source.is_dir() else set()))
         pipeline.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
 
     def _update(self) -> int:
