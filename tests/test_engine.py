@@ -254,7 +254,12 @@ def edit_template(work: Work, rng: random.Random) -> None:
 
 
 def edit_static(work: Work, rng: random.Random) -> None:
-    edit_text(work.root / "static" / "style.css", lambda text: text + f"\n/* {rng.randrange(1000)} */\n")
+    """The style sheet edited, a static file added, and one deleted (the preview kept it)."""
+    static = work.root / "static"
+    edit_text(static / "style.css", lambda text: text + f"\n/* {rng.randrange(1000)} */\n")
+    (static / "banner").mkdir(exist_ok=True)
+    replace_file(static / "banner" / f"{work.fresh_name('tet')}.js", f"// {rng.randrange(1000)}\n".encode())
+    (static / "placeholder.svg").unlink(missing_ok=True)
 
 
 def edit_settings(work: Work, rng: random.Random) -> None:
