@@ -5,7 +5,7 @@ import struct
 from pathlib import Path
 
 from html_inspect import parse
-from PIL import Image, ImageCms
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageOps
 
 from cnnt.content import photos
 from cnnt.site import images
@@ -68,6 +68,49 @@ def test_widths_are_never_upscaled_and_names_follow_the_source(make_site):
     assert widths == [360, 500]
     with Image.open(next(p for p in derivatives(run.site) if p.name.endswith("-500.jpg"))) as image:
         assert image.size == (500, 250)
+
+
+def detailed(width: int, height: int, seed: int) -> Image.Image:
+    """A picture with detail at every scale (noise over shapes), where a blurred derivative shows."""
+    import random
+    rng = random.Random(seed)
+    image = Image.new("RGB", (width, height), (90, 140, 60))
+    pen = ImageDraw.Draw(image)
+    for _ in range(60):
+        x, y = rng.randrange(width), rng.randrange(height)
+        pen.ellipse((x, y, x + rng.randint(20, 400), y + rng.randint(20, 400)), fill=tuple(rng.randrange(256) for _ in "rgb"))
+    return Image.blend(image, Image.effect_noise((width, height), 60).convert("RGB"), 0.3)
+
+
+def psnr(a: Image.Image, b: Image.Image) -> float:
+    """How close two pictures of one size are, in decibels (above 40: the same to the eye)."""
+    import math
+    assert a.size == b.size
+    histogram = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).histogram()  # R, G, B: 256 each
+    error = sum(count * (level % 256) ** 2 for level, count in enumerate(histogram))
+    return 99.0 if error == 0 else 10 * math.log10(255 ** 2 * a.size[0] * a.size[1] * 3 / error)
+
+
+def test_each_derivative_shows_the_photo_as_a_resize_of_the_photo_itself_would(tmp_path, monkeypatch):
+    """Narrower widths are resized from the widest derivative, and the link preview cut from it,
+    to save time: each must still be, before it is encoded, what resizing the photo itself gives. A
+    panorama's widest derivative is not as tall as the preview, which then comes from the photo
+    (made from the derivative, it would be blown up and blurred: 28 dB here)."""
+    saved: dict[str, Image.Image] = {}
+    monkeypatch.setattr(images, "_save", lambda image, target, *_, **__: saved.__setitem__(target.name, image.copy()))
+    for size in ((1600, 1200), (1200, 1600), (3000, 900), (800, 600)):  # landscape, portrait, panorama, small
+        source = tmp_path / f"{size[0]}x{size[1]}.png"
+        picture = detailed(*size, seed=size[0])
+        picture.save(source)
+        key, width, height, problem = images.make_derivatives((str(source), images.source_key(source), str(tmp_path)))
+        assert problem is None and (width, height) == size
+        webp, jpeg_names, preview = images._file_names(key, width, height)
+        expected = {name: picture.resize((w, h), Image.Resampling.LANCZOS) for name, w, h in webp + jpeg_names}
+        expected[preview] = ImageOps.fit(picture, images.PREVIEW_SIZE, Image.Resampling.LANCZOS)
+        assert sorted(saved) == sorted(expected)
+        for name, image in expected.items():
+            assert saved[name].size == image.size and psnr(saved[name], image) > 45, (name, psnr(saved[name], image))
+        saved.clear()
 
 
 def test_page_markup_is_responsive_and_shift_free(make_site):

@@ -24,7 +24,7 @@ PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shar
 WEBP_QUALITY = 78
 JPEG_QUALITY = 82
 # Changing how derivatives are made must change their names, so old ones are not reused.
-OPERATION = f"v1:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata"
+OPERATION = f"v2:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata:chained"
 
 
 _SRGB = ImageCms.createProfile("sRGB")
@@ -114,13 +114,23 @@ def make_derivatives(job: tuple[str, str, str]) -> tuple[str, int, int, str | No
 
 
 def _write_derivatives(image: Image.Image, key: str, width: int, height: int, cache: Path) -> None:
+    """The widest derivative is resized from the photo, each narrower one from the one before, and
+    the link preview cut from the widest when it covers the preview (a panorama's is not tall
+    enough, and takes the photo). A LANCZOS resize costs by the pixels it reads and was half a
+    photo's time; resizing from the width before gives the same picture to within what the eye
+    sees (over 50 dB PSNR against resizing from the photo, on the sample's photos), in half the
+    resizing time."""
     webp, jpeg, preview = _file_names(key, width, height)
-    for (webp_name, w, h), (jpeg_name, _, _) in zip(webp, jpeg):
-        resized = image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image
+    made: list[Image.Image] = []  # widest first
+    for (webp_name, w, h), (jpeg_name, _, _) in zip(reversed(webp), reversed(jpeg)):
+        larger = made[-1] if made else image
+        resized = larger.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != larger.size else larger
         _save(resized, cache / webp_name, "WEBP", quality=WEBP_QUALITY, method=4)
         _save(_on_white(resized), cache / jpeg_name, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-    _save(_on_white(ImageOps.fit(image, PREVIEW_SIZE, Image.Resampling.LANCZOS)), cache / preview, "JPEG",
-          quality=JPEG_QUALITY, optimize=True)
+        made.append(resized)
+    covers = made[0].width >= PREVIEW_SIZE[0] and made[0].height >= PREVIEW_SIZE[1]
+    _save(_on_white(ImageOps.fit(made[0] if covers else image, PREVIEW_SIZE, Image.Resampling.LANCZOS)),
+          cache / preview, "JPEG", quality=JPEG_QUALITY, optimize=True)
 
 
 def _rotated(image: Image.Image) -> bool:
