@@ -106,6 +106,11 @@ def report_errors(failure: BuildFailed) -> None:
     print(f"\n{count} lỗi, chưa ghi gì ra thư mục site | {count} error(s), nothing was written", file=sys.stderr)
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """"1 facility", "2 facilities": English counts (Vietnamese nouns do not change)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
     if args.command in ("new", "remove", "schema", "codeowners", "owners"):
@@ -113,9 +118,11 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "check":
         catalogue = pipeline.check_site(options)
         report_warnings(catalogue.warnings)
-        counts = (len(catalogue.products), len(catalogue.facilities), len(catalogue.fairs), len(catalogue.decisions))
-        print("OK: {} sản phẩm, {} cơ sở, {} hội chợ, {} quyết định hợp lệ | "
-              "{} products, {} facilities, {} fairs, {} decisions valid".format(*counts, *counts))
+        products, facilities = len(catalogue.products), len(catalogue.facilities)
+        fairs, decisions = len(catalogue.fairs), len(catalogue.decisions)
+        print(f"OK: {products} sản phẩm, {facilities} cơ sở, {fairs} hội chợ, {decisions} quyết định hợp lệ | "
+              f"{counted(products, 'product')}, {counted(facilities, 'facility', 'facilities')}, "
+              f"{counted(fairs, 'fair')}, {counted(decisions, 'decision')} valid")
         return 0
     if args.command == "serve":
         from cnnt.serve import serve
@@ -127,11 +134,11 @@ def run(args: argparse.Namespace) -> int:
               f"({report.seconds:.2f} s)")
     else:
         print(f"{report.pages} trang ({report.products} sản phẩm, {report.facilities} cơ sở) → {options.out_dir} | "
-              f"{report.pages} pages ({report.products} products, {report.facilities} facilities) "
-              f"in {report.seconds:.2f} s")
+              f"{counted(report.pages, 'page')} ({counted(report.products, 'product')}, "
+              f"{counted(report.facilities, 'facility', 'facilities')}) in {report.seconds:.2f} s")
         if report.rendered < report.pages:
             print(f"  {report.rendered} trang có thay đổi được dựng lại, số còn lại giữ từ lần trước | "
-                  f"{report.rendered} changed pages rendered, the others kept from the last build")
+                  f"{counted(report.rendered, 'changed page')} rendered, the others kept from the last build")
         if args.timings:
             if report.clean:
                 print(f"  clean build: {report.clean}")

@@ -81,7 +81,7 @@ def run_build(content: Path, site: Path, force: bool) -> dict:
     if result.returncode != 0:
         sys.exit(f"build failed:\n{result.stderr[-3000:]}")
     pages = re.search(r"\| (\d+) pages", result.stdout)
-    rendered = re.search(r"\| (\d+) changed pages rendered", result.stdout)
+    rendered = re.search(r"\| (\d+) changed pages? rendered", result.stdout)
     stages = dict(re.findall(r"(\w+) ([\d.]+) s", result.stdout.splitlines()[-1])) if "load" in result.stdout else {}
     return {
         "wall": wall,

@@ -19,6 +19,17 @@ from cnnt.site.render import load_strings
 CONTENT = ROOT / "content"
 
 
+def test_counts_are_said_in_good_english_for_one_as_for_many(make_site):
+    """"1 facility", not "1 facilities", in what `check` and a build print."""
+    product = "---\nname: Bánh pía\nfacility: htx-mau\ngroup: food\n---\nMô tả.\n"
+    checked = make_site({"products/banh-pia.md": product}, command="check")
+    assert checked.code == 0 and "| 1 product, 1 facility, 0 fairs, 0 decisions valid" in checked.out
+    built = make_site({"products/banh-pia.md": product})
+    assert built.code == 0 and "(1 product, 1 facility) in" in built.out and "pages" in built.out
+    edited = make_site({"products/banh-pia.md": product.replace("Mô tả.", "Mô tả mới.")})
+    assert re.search(r"\| \d+ changed pages? rendered, the others kept", edited.out), edited.out
+
+
 def sample_slugs(kind: str) -> list[str]:
     folder = CONTENT / kind
     return sorted({p.name.split(".")[0] for p in folder.iterdir() if not p.name.endswith(".en.md")})
