@@ -594,6 +594,32 @@ def test_an_edit_pickles_again_only_the_bucket_of_its_entry(tmp_path):
     assert len(entries) == sum(len(bucket.files) for bucket in after.buckets.values()) > 20
 
 
+def test_the_cache_is_written_without_its_pickle_ever_whole_in_memory(tmp_path):
+    """At 50k products the state's pickle is some 250 MB (the search files, every page's signature):
+    pickled into memory and then written, it was the peak of a cold build's memory. It is pickled
+    straight into the file, and reads back the same."""
+    import tracemalloc
+
+    from cnnt.system.write import write_atomic
+    work = Work(tmp_path)
+    work.build()
+    state = engine.read_state(work.options("site").engine_file)
+    assert state is not None
+    state.signatures.update({f"page-{number}/index.html": f"{number:08x}" * 1250 for number in range(2000)})  # 20 MB
+    size = len(engine.state_bytes(state))
+    target = tmp_path / "written.pickle"
+    tracemalloc.start()
+    try:
+        write_atomic(target, lambda stream: engine.write_state(stream, state, state.buckets.items()), durable=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert size > 20_000_000 and peak < size / 10, (size, peak)
+    again = engine.read_state(target)
+    assert again is not None and again.signatures == state.signatures and again.buckets == state.buckets
+    assert target.read_bytes() == engine.state_bytes(state)
+
+
 def test_force_builds_everything_anew(tmp_path):
     work = Work(tmp_path)
     work.build()

@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from ..content import kinds
 from ..content.load import DigestMemo
@@ -210,26 +211,35 @@ def checked_payload(path: Path, magic: bytes) -> memoryview | None:
     return payload
 
 
-def state_file(state: State, buckets: Iterable[tuple[int, Bucket]]) -> Iterator[bytes]:
-    """The cache file, in parts to write one after another (`read_state` reads it): `buckets`, as
-    `buckets_of` makes them, are pickled one at a time and never all held at once."""
-    check = 0
-
-    def counted(part: bytes) -> bytes:
-        nonlocal check
-        check = zlib.crc32(part, check)
-        return part
-
-    yield MAGIC
-    yield counted(pickle.dumps(replace(state, buckets={}), pickle.HIGHEST_PROTOCOL))
+def write_state(stream: BinaryIO, state: State, buckets: Iterable[tuple[int, Bucket]]) -> None:
+    """The cache file (`read_state` reads it), pickled straight into `stream`: neither the state (at
+    50k products some 250 MB of pickle: the search files and every page's signature) nor the
+    buckets (`buckets_of` makes them one at a time) are ever held whole as bytes. Pickled into
+    memory first, the state was the peak of a cold build's memory."""
+    stream.write(MAGIC)
+    checked = _Checksummed(stream)
+    pickle.dump(replace(state, buckets={}), checked, pickle.HIGHEST_PROTOCOL)
     for number_and_bucket in buckets:
-        yield counted(pickle.dumps(number_and_bucket, pickle.HIGHEST_PROTOCOL))
-    yield check.to_bytes(CHECK_SIZE, "big")
+        pickle.dump(number_and_bucket, checked, pickle.HIGHEST_PROTOCOL)
+    stream.write(checked.check.to_bytes(CHECK_SIZE, "big"))
+
+
+class _Checksummed:
+    """A stream that passes what is written on, and keeps the CRC-32 of it (`checked_payload`)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.check = stream, 0
+
+    def write(self, data: bytes) -> int:
+        self.check = zlib.crc32(data, self.check)
+        return self.stream.write(data)
 
 
 def state_bytes(state: State) -> bytes:
     """A state read from its file, as a file again (tests change one and write it back)."""
-    return b"".join(state_file(state, state.buckets.items()))
+    stream = io.BytesIO()
+    write_state(stream, state, state.buckets.items())
+    return stream.getvalue()
 
 
 # -- the text files' digests ---------------------------------------------------------------------------

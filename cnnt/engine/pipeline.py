@@ -398,8 +398,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                               {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse),
                               caches.previews)
-    write_atomic(options.engine_file, incremental.state_file(state, incremental.buckets_of(caches.entries, reuse.buckets)),
-                 durable=False)
+    buckets = incremental.buckets_of(caches.entries, reuse.buckets)
+    write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
