@@ -620,6 +620,24 @@ def test_the_cache_is_written_without_its_pickle_ever_whole_in_memory(tmp_path):
     assert target.read_bytes() == engine.state_bytes(state)
 
 
+def test_a_build_lets_go_of_the_cards_once_its_pages_are_rendered(tmp_path, monkeypatch):
+    """The cards and contact buttons kept for pages (some 200 MB at 50k products) are dropped
+    before the files written after the pages, which need none, add to the build's memory."""
+    kept: list[int] = []
+    write_extras = pipeline.write_extras
+
+    def counting(site, *args, **kwargs):
+        kept.append(len(site.renderer._reusable))
+        return write_extras(site, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "write_extras", counting)
+    monkeypatch.setattr(pipeline.parallel, "MIN_ITEMS_PER_WORKER", 1)  # the cards rendered ahead, as at scale
+    work = Work(tmp_path)
+    work.build()
+    site = tmp_path / "site"
+    assert kept == [0] and (site / "index.html").is_file() and 'class="card-title"' in (site / "index.html").read_text()
+
+
 def test_force_builds_everything_anew(tmp_path):
     work = Work(tmp_path)
     work.build()

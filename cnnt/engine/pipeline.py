@@ -380,6 +380,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
             fresh = [page for page in site.pages if page.output in to_make]
             render_all(site.renderer, fresh, staging, options.jobs)
+            site.renderer.forget_reused()  # (the files written next render no card)
             timer.lap("render")
             old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
             data = write_extras(site, options, staging, reuse.data, old_site,

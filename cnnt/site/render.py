@@ -237,6 +237,11 @@ class Renderer:
         """Cards rendered ahead (elsewhere), by (product slug, language)."""
         self._reusable.update((("card", lang, slug), Markup(html)) for (slug, lang), html in cards.items())
 
+    def forget_reused(self) -> None:
+        """Drop the cards and contact buttons kept for pages: a build that has rendered its pages needs
+        them no more (at 50k products they are some 200 MB of the build's peak memory)."""
+        self._reusable.clear()
+
     def _reused(self, page: Page, partial: str, key: tuple, **values: object) -> Markup:
         """templates/partials/<partial>.html for one entry, rendered the first time a page in this
         language asks for it, with links from the placeholder root, and reused after that."""
