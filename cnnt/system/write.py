@@ -194,20 +194,19 @@ def disk_error(where: str, code: int | None, reason: str) -> ContentError:
                         f"{en} ({reason}); the previous site is untouched")
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes] | Callable[[BinaryIO], object], durable: bool = True) -> None:
+def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object], durable: bool = True) -> None:
     """Replace a file whole: written beside it, flushed to disk, then renamed over it. A reader (or
-    a build killed half-way) sees the old content or the new, never a part. `data`: the bytes, the
-    bytes in parts, or a function that writes them to the stream it is given (a large file is then
-    never whole in memory). `durable=False` skips the flush to disk, for a cache that checks its
-    files anyway (an fsync costs about half a millisecond)."""
+    a build killed half-way) sees the old content or the new, never a part. `data`: the bytes, or a
+    function that writes them to the stream it is given (a large file is then never whole in
+    memory). `durable=False` skips the flush to disk, for a cache that checks its files anyway (an
+    fsync costs about half a millisecond)."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(partial, "wb") as stream:
-            if callable(data):
-                data(stream)
+            if isinstance(data, bytes):
+                stream.write(data)
             else:
-                for part in [data] if isinstance(data, bytes) else data:
-                    stream.write(part)
+                data(stream)
             if durable:
                 stream.flush()
                 os.fsync(stream.fileno())
