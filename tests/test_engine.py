@@ -638,6 +638,34 @@ def test_a_build_lets_go_of_the_cards_once_its_pages_are_rendered(tmp_path, monk
     assert kept == [0] and (site / "index.html").is_file() and 'class="card-title"' in (site / "index.html").read_text()
 
 
+def test_the_search_head_and_shards_are_kept_packed_and_unpacked_only_to_be_written(tmp_path, monkeypatch):
+    """The head and shards (28 MB of JSON at 10k products), held from the search stage to the end
+    of a build and kept in the engine's cache, are kept compressed; the site gets their bytes. An
+    edit that leaves them as they were links them from the live site and never unpacks one."""
+    from cnnt.site import search
+    work = Work(tmp_path)
+    work.build()
+    state = engine.read_state(work.options("site").engine_file)
+    assert state is not None
+    kept = [file for _, head, shards in state.search.split.values() for file in (head, *shards)]
+    assert len(kept) > 4 and all(file.packed for file in kept)
+    assert sum(len(file.stored) for file in kept) < sum(len(file.content()) for file in kept)
+    for file in kept:
+        assert (tmp_path / "site" / file.path).read_bytes() == file.content()
+    unpacked: list[str] = []
+    content = search.SearchFile.content
+
+    def counting(file: search.SearchFile) -> bytes:
+        if file.packed:
+            unpacked.append(file.path)
+        return content(file)
+
+    monkeypatch.setattr(search.SearchFile, "content", counting)
+    edit_text(live(work, "products")[0], lambda text: set_field(text, "summary", "Một dòng mới · A new line"))
+    work.build()
+    assert unpacked == [] and search_files(tmp_path / "site", "shard-")
+
+
 def test_force_builds_everything_anew(tmp_path):
     work = Work(tmp_path)
     work.build()

@@ -521,7 +521,7 @@ def test_a_prefix_most_products_share_has_no_shard(monkeypatch):
     config = load_config(options.config_file, options.build_date, options.display_root)
     monkeypatch.setattr(search, "COMMON_SHARD_ROWS", 2)
     index = search.build_indexes(catalogue, load_vocabularies(), config, {})["vi"]
-    head = json.loads(index.head.content)
+    head = json.loads(index.head.content())
     common = {key for key, (path, _) in head["shards"].items() if path is None}
     assert common, "some prefix is in more than a quarter of the 37 products"
     assert all(head["shards"][key][1] > len(catalogue.products) / 4 for key in common)

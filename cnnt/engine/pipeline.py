@@ -583,7 +583,7 @@ def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, stagi
     again) and the service worker that keeps them, with the assets, for offline use."""
     for index in indexes.values():
         for file in index.files:
-            write_named(staging, file.path, file.content, old_site)
+            write_named(staging, file.path, file.content, old_site)  # (unpacked only if written)
     assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()  # as `copy_tree` copies them
               for path in sorted(static_dir.rglob("*")) if path.is_file() and not left_by_an_editor(path.name)}
     write_bytes(staging, "sw.js", search.service_worker(indexes, assets))

@@ -231,15 +231,16 @@ def write_bytes(root: Path, relative: str, data: bytes) -> None:
     _record(target)
 
 
-def write_named(root: Path, relative: str, data: bytes, old_root: Path | None = None) -> None:
+def write_named(root: Path, relative: str, data: Callable[[], bytes], old_root: Path | None = None) -> None:
     """`write_bytes` for a file named by a digest of its content (the search data): one a reused
     staging folder already holds is the same and stays; one the live site (`old_root`) holds is
-    linked from it. (An edit leaves most of the 30 MB of search files of 10k products as they were.)"""
+    linked from it. (An edit leaves most of the 30 MB of search files of 10k products as they were.)
+    `data` gives the content, asked for only when the file is written (it may be kept compressed)."""
     target = os.path.join(root, relative)
     if os.path.isfile(target):
         _record(target)
     elif old_root is None or not link_into(old_root, root, relative):
-        write_bytes(root, relative, data)
+        write_bytes(root, relative, data())
 
 
 def _make_folder(folder: str) -> None:
