@@ -127,6 +127,23 @@ def test_codes_are_cached_and_stale_ones_dropped(tmp_path, monkeypatch):
     assert [row[0] for row in sqlite3.connect(cache).execute("SELECT url FROM codes")] == [BASE_URL + "a/"]
 
 
+def test_new_codes_are_kept_as_they_are_made_never_all_held_at_once(tmp_path):
+    """A first 50k build makes 120,000 codes (3.4 KB each): held all at once before they were kept,
+    they were the peak of its memory. Each run of codes is kept as it is made; all are in the cache."""
+    import sqlite3
+    import tracemalloc
+    urls = [f"https://example.org/products/san-pham-{number:05d}/" for number in range(4000)]
+    tracemalloc.start()
+    try:
+        qr.codes_for(urls, tmp_path / "codes.sqlite", jobs=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    with sqlite3.connect(tmp_path / "codes.sqlite") as db:
+        held = db.execute("SELECT count(*), sum(length(svg) + length(png)) FROM codes").fetchone()
+    assert held[0] == len(urls) and peak < held[1] / 4, (peak, held)
+
+
 def test_damaged_cache_is_made_anew(tmp_path):
     cache = tmp_path / "qr.sqlite"
     cache.write_bytes(b"not a database" * 100)

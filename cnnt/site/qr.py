@@ -162,9 +162,19 @@ def _make_missing(cache_file: Path, wanted: list[str], jobs: int | None) -> None
         db.executemany("INSERT INTO wanted VALUES (?)", ((url,) for url in wanted))
         db.execute("DELETE FROM codes WHERE url NOT IN (SELECT url FROM wanted)")
         missing = [url for (url,) in db.execute("SELECT url FROM wanted WHERE url NOT IN (SELECT url FROM codes)")]
-        made = parallel.map_chunks(make_code, missing, jobs)
-        db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
-                       ((c.url, c.size, c.svg_data_uri, c.png_data_uri, code_digest(c)) for c in made))
+        # kept run by run as the workers make them: all at once, the 120,000 codes of a first 50k
+        # build (3.4 KB each) were the peak of its memory
+        runs = [missing[run.start:run.stop] for run in parallel.chunks(len(missing), jobs)]
+        workers = max(1, min(jobs or parallel.default_jobs(), len(missing) // parallel.MIN_ITEMS_PER_WORKER))
+        for made in parallel.imap_unordered(make_codes, runs, workers):
+            db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
+                           ((c.url, c.size, c.svg_data_uri, c.png_data_uri, code_digest(c)) for c in made))
+
+
+def make_codes(urls: list[str]) -> list[QRCode]:
+    """The codes of a run of addresses (a worker's task: one address each, passing the tasks and
+    their answers would cost more than making the codes)."""
+    return [make_code(url) for url in urls]
 
 
 class CodeStore(Mapping[str, QRCode]):
