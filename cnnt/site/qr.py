@@ -164,9 +164,7 @@ def _make_missing(cache_file: Path, wanted: list[str], jobs: int | None) -> None
         missing = [url for (url,) in db.execute("SELECT url FROM wanted WHERE url NOT IN (SELECT url FROM codes)")]
         # kept run by run as the workers make them: all at once, the 120,000 codes of a first 50k
         # build (3.4 KB each) were the peak of its memory
-        runs = [missing[run.start:run.stop] for run in parallel.chunks(len(missing), jobs)]
-        workers = max(1, min(jobs or parallel.default_jobs(), len(missing) // parallel.MIN_ITEMS_PER_WORKER))
-        for made in parallel.imap_unordered(make_codes, runs, workers):
+        for made in parallel.imap_runs(make_codes, missing, jobs):
             db.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?)",
                            ((c.url, c.size, c.svg_data_uri, c.png_data_uri, code_digest(c)) for c in made))
 

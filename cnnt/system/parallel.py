@@ -76,11 +76,24 @@ def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | N
 
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
     """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
-    jobs = min(jobs or default_jobs(), len(items) // MIN_ITEMS_PER_WORKER)
+    jobs = _workers_for(len(items), jobs)
     with worker_pool(jobs) as pool:
         if pool is None:
             return [function(item) for item in items]
         return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+
+
+def imap_runs(function: Callable[[list[T]], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
+    """`function` of each run of `items` (see `chunks`), the results as they come, from as many
+    processes as `map_chunks` would use: for answers that are large, used one by one rather than
+    all held at once (the QR codes of a first build)."""
+    runs = [list(items[run.start:run.stop]) for run in chunks(len(items), jobs)]
+    yield from imap_unordered(function, runs, max(1, _workers_for(len(items), jobs)))
+
+
+def _workers_for(count: int, jobs: int | None) -> int:
+    """Processes for `count` items: none beside the caller's when there are too few to pay for them."""
+    return min(jobs or default_jobs(), count // MIN_ITEMS_PER_WORKER)
 
 
 class Later(Generic[R]):
