@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnt.content.config import build_date_from_environment, load_config
-from cnnt.content.errors import BuildFailed, ContentError
+from cnnt.content.errors import BuildFailed, ContentError, counted
 from cnnt.content.vocab import load_vocabularies
 from cnnt.contribute import ownership, review
 from cnnt.contribute.removal import FOLDERS, remove_entry
@@ -103,12 +103,7 @@ def report_errors(failure: BuildFailed) -> None:
         for error in failure.errors:
             print(review.annotation(error), flush=True)
     count = len(failure.errors)
-    print(f"\n{count} lỗi, chưa ghi gì ra thư mục site | {count} error(s), nothing was written", file=sys.stderr)
-
-
-def counted(number: int, noun: str, plural: str = "") -> str:
-    """"1 facility", "2 facilities": English counts (Vietnamese nouns do not change)."""
-    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+    print(f"\n{count} lỗi, chưa ghi gì ra thư mục site | {counted(count, 'error')}, nothing was written", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

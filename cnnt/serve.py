@@ -36,7 +36,7 @@ from tornado import httputil, web
 from tornado.ioloop import IOLoop
 from tornado.wsgi import WSGIContainer
 
-from .content.errors import BuildFailed, ContentError
+from .content.errors import BuildFailed, ContentError, counted
 from .content.vocab import VOCABULARY_DIR
 from .engine import pipeline
 from .engine.preview import Preview
@@ -65,13 +65,13 @@ def error_overlay(errors: list[ContentError], warnings: Sequence[ContentError] =
     only warnings, over the page just built (an old commune name that became several)."""
     if errors:
         lines = "\n".join(html.escape(str(error)) for error in [*errors, *warnings])
-        title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {len(errors)} error(s), showing the last good build"
+        title = f"{len(errors)} lỗi, đang hiển thị bản dựng trước | {counted(len(errors), 'error')}, showing the last good build"
         return (f'<pre id="cnnt-preview-errors" role="alert" style="{ERROR_STYLE}"><strong>{html.escape(title)}</strong>\n'
                 f'{lines}</pre>').encode()
     if warnings:
         lines = "\n".join(html.escape(str(warning)) for warning in warnings)
         title = (f"{len(warnings)} cảnh báo: trang vẫn được dựng, hãy xem lại | "
-                 f"{len(warnings)} warning(s): the site was built; please check")
+                 f"{counted(len(warnings), 'warning')}: the site was built; please check")
         return (f'<details id="cnnt-preview-warnings" open style="{WARNING_STYLE}"><summary><strong>'
                 f'{html.escape(title)}</strong></summary>{lines}</details>').encode()
     return b""

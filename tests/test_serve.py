@@ -831,7 +831,7 @@ def test_a_template_mistake_shows_at_its_line_and_the_preview_goes_on(preview, t
     shutil.copytree(ROOT / "templates", templates)
     preview.options = replace(preview.options, templates_dir=templates)
     line = preview.rebuild([edit(templates / "product.html", "{% block main %}", "{% block main %}\n{% if %}")])
-    assert "error(s), the last good site is kept" in line
+    assert "1 lỗi, vẫn giữ trang cũ | 1 error, the last good site is kept" in line
     assert [(Path(error.path).name, error.line) for error in preview.errors] == [("product.html", 7)]
     body = b"".join(site_app(preview)({"PATH_INFO": "/"}, lambda *a: None)).decode("utf-8")
     assert "templates/product.html:7: " in body and "error in the template" in body
@@ -994,7 +994,7 @@ def test_a_template_saved_renders_the_page_shown_at_once_and_every_other_after_t
                            viewing.outputs())
     assert not preview.errors and preview.unwritten, line
     failed = preview.settle()
-    assert failed and "error(s)" in failed and preview.plan is None
+    assert failed and "1 error, the last good site is kept" in failed and preview.plan is None
     assert [Path(error.path).name for error in preview.errors] == ["fair.html"]
     line = preview.rebuild([edit(templates / "fair.html", "{{ 1 // 0 }}", "")], viewing.outputs())
     assert not preview.errors and not preview.unwritten and rendered(preview, line) == len(preview.pages)
@@ -1197,6 +1197,7 @@ def test_warnings_show_in_the_preview_and_go_when_fixed(preview, tmp_path):
     assert [(Path(warning.path).name, warning.warning) for warning in preview.warnings] == [("my-thuyen.md", True)]
     body = b"".join(site_app(preview)({"PATH_INFO": "/facilities/my-thuyen/"}, lambda *a: None)).decode("utf-8")
     assert 'id="cnnt-preview-warnings"' in body and "Phường Lý Văn Lâm" in body and "cnnt-preview-errors" not in body
+    assert "1 cảnh báo: trang vẫn được dựng, hãy xem lại | 1 warning: the site was built; please check" in body
     assert "Phường Tân Thành" in body  # the page was built with the edit
     line = preview.rebuild([edit(facility, "address: Phường 8, TP. Cà Mau", "address: Khóm 3, Phường Tân Thành")])
     assert preview.errors == [] and preview.warnings == ()

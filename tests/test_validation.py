@@ -30,7 +30,7 @@ def test_every_problem_in_every_file_is_reported_at_once(make_site):
     fields = [line.split(": ")[1] for line in run.error_lines]
     # b.md's unknown facility is found although the same file has another problem
     assert sorted(fields) == ["exprot_markets", "facility", "group", "province"]
-    assert "4 error(s)" in run.err
+    assert "4 lỗi, chưa ghi gì ra thư mục site | 4 errors, nothing was written" in run.err
 
 
 def test_a_build_with_errors_writes_nothing(make_site):
@@ -186,3 +186,13 @@ def test_capacity_units_read_in_the_page_language(written, vi, en):
     from cnnt.content.vocab import load_vocabularies
     vocab = load_vocabularies()
     assert vocab.unit_in(written, "vi") == vi and vocab.unit_in(written, "en") == en
+
+
+def test_counts_in_messages_are_in_good_english():
+    """"1 error", "2 errors": every count the command line and the preview print (the Vietnamese
+    noun does not change)."""
+    from cnnt.content.errors import BuildFailed, ContentError, counted
+    assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+    assert counted(1, "facility", "facilities") == "1 facility" and counted(3, "facility", "facilities") == "3 facilities"
+    mistake = ContentError("products/a.md", 2, "group", "sai", "wrong")
+    assert str(BuildFailed([mistake])) == "1 error" and str(BuildFailed([mistake, mistake])) == "2 errors"

@@ -8,6 +8,12 @@ from pathlib import Path
 from .text import fold
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """"1 error", "2 errors", "1 facility", "2 facilities": counts in messages, in good English
+    (Vietnamese nouns do not change with the number)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def display_path(path: Path, root: Path) -> str:
     """A file as messages name it: relative to where the command runs (`content/products/x.md`)."""
     try:
@@ -56,7 +62,7 @@ class BuildFailed(Exception):
     """Raised once, after every file was read, when any content error was found."""
 
     def __init__(self, errors: list[ContentError], warnings: list[ContentError] | None = None) -> None:
-        super().__init__(f"{len(errors)} error(s)")
+        super().__init__(counted(len(errors), "error"))
         self.errors = sorted(errors, key=ContentError.sort_key)
         self.warnings = sorted(warnings or [], key=ContentError.sort_key)
 

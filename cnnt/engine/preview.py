@@ -47,7 +47,7 @@ from typing import Any, cast
 
 from ..content import awards
 from ..content.config import SiteConfig, load_config
-from ..content.errors import BuildFailed, ContentError, OutputFailed, display_path
+from ..content.errors import BuildFailed, ContentError, OutputFailed, counted, display_path
 from ..content.load import DigestMemo, EntryFiles, digests_kept, entry_stamp, forget_digests, parse_entry
 from ..content.model import Award, Catalogue, Entry, Facility, Product, best_award
 from ..content.text import initial, sort_key
@@ -172,7 +172,7 @@ class Preview:
             if isinstance(failure, OutputFailed):  # pages may be part written: trust none of them
                 self._forget_output()
             self.errors = failure.errors
-            raise _Failed(f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {len(self.errors)} error(s), "
+            raise _Failed(f"{len(self.errors)} lỗi, vẫn giữ trang cũ | {counted(len(self.errors), 'error')}, "
                           "the last good site is kept") from failure
         except Exception as exc:  # a bug: the preview goes on, and the next edit builds everything again
             traceback.print_exc()
