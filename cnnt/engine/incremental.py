@@ -206,7 +206,7 @@ class _CheckedReader:
     """The first `size` bytes of `file` (the pickles of the cache file, not its checksum), read as
     the unpickler asks for them; keeps the CRC-32 of what was read (`_Checksummed` writes it)."""
 
-    def __init__(self, file: BinaryIO, size: int) -> None:
+    def __init__(self, file: io.BufferedReader, size: int) -> None:
         self.file, self.left, self.check = file, size, 0
 
     def read(self, size: int = -1) -> bytes:
