@@ -1010,6 +1010,57 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     assert snapshot(tmp_path / "site") == work.clean()
 
 
+def noting_search_makers(monkeypatch, noted: Path, fault: str = "") -> None:
+    """The search data's maker notes its process id; `fault`: in a worker, it `dies` or `raises`."""
+    real, parent = pipeline._search_indexes, os.getpid()
+    monkeypatch.setattr(pipeline, "SEARCH_WORKER_PRODUCTS", 1)  # the sample's 37 products are few
+
+    def noting_pid(*args):
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        if os.getpid() != parent and fault == "dies":
+            os._exit(9)
+        if os.getpid() != parent and fault == "raises":
+            raise MemoryError("in the worker only")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "_search_indexes", noting_pid)
+
+
+def kept_search_cache(site: Path) -> tuple:
+    """What of the search cache the engine's cache file keeps for the next build, comparably."""
+    cache = engine.read_state(site.parent / ".cache" / site.name / "engine.pickle").search
+    return cache.postings, cache.split, cache._words
+
+
+def test_the_search_data_is_made_in_a_worker_and_equals_what_one_process_makes(tmp_path, monkeypatch):
+    """A build makes the search data in a worker while it lays out the pages. What the worker sends
+    back is what one process makes: the search files, and the cache the next build starts from."""
+    work, noted = Work(tmp_path), tmp_path / "pids"
+    noting_search_makers(monkeypatch, noted)
+    for change in (None, edit_summary, rename_product_name):
+        if change is not None:
+            change(work, random.Random(21))
+        pipeline.build(work.options("site", "--jobs", "2"))
+        made = makers_of(noted)
+        assert len(made) == 1 and made != [str(os.getpid())], "made once, by a worker"
+        assert snapshot(tmp_path / "site") == work.clean()  # the clean build (--jobs 1) makes it in-process
+        assert makers_of(noted) == [str(os.getpid())]
+        assert kept_search_cache(tmp_path / "site") == kept_search_cache(tmp_path / "clean")
+
+
+@pytest.mark.parametrize("fault", ["dies", "raises"])
+def test_a_search_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeypatch, fault):
+    work, noted = Work(tmp_path), tmp_path / "pids"
+    noting_search_makers(monkeypatch, noted, fault)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    made = makers_of(noted)
+    assert len(made) == 2 and made[1] == str(os.getpid()), "tried by a worker, then made by the build"
+    assert snapshot(tmp_path / "site") == work.clean()
+    assert kept_search_cache(tmp_path / "site") == kept_search_cache(tmp_path / "clean")
+    assert not multiprocessing.active_children(), "no worker is left behind"
+
+
 def test_tree_keys_are_the_same_for_equal_trees_however_their_objects_are_shared():
     """The open-data tables' digest (`tree_key`) says whether their files can be kept: a table made
     from entries read from the cache shares its strings otherwise than one made from entries parsed

@@ -143,17 +143,22 @@ PERMANENT_TEMPLATES = tuple(kind.template for kind in kinds.KINDS if kind.perman
 
 
 def build_pages(catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
-                indexes: dict[str, SearchIndex], stats: dict | None = None) -> list[Page]:
-    """All pages of the site, in every configured language."""
+                indexes: dict[str, SearchIndex] | None, stats: dict | None = None) -> list[Page]:
+    """All pages of the site, in every configured language; without `indexes`, all but the search
+    pages (a build lays the others out while a worker makes the search data: `search_page`)."""
     routes = Routes(catalogue, config, vocab, indexes, stats or {})
     return [page for lang in config.languages for page in routes.pages(lang)]
+
+
+def search_page(lang: str, index: SearchIndex) -> Page:
+    return Page(urls.section("search"), lang, "search.html", {"index": index})
 
 
 class Routes:
     """Groups products the ways buyers browse them, once, and makes the pages for a language."""
 
     def __init__(self, catalogue: Catalogue, config: SiteConfig, vocab: Vocabularies,
-                 indexes: dict[str, SearchIndex], stats: dict | None = None) -> None:
+                 indexes: dict[str, SearchIndex] | None, stats: dict | None = None) -> None:
         self.catalogue = catalogue
         self.stats = stats or {}
         self.indexes = indexes
@@ -235,7 +240,8 @@ class Routes:
     def pages(self, lang: str) -> Iterable[Page]:
         yield self.home(lang)
         yield Page("404.html", lang, "404.html")
-        yield Page(urls.section("search"), lang, "search.html", {"index": self.indexes[lang]})
+        if self.indexes is not None:
+            yield search_page(lang, self.indexes[lang])
         yield from self.fairs(lang)
         yield from self.decisions(lang)
         yield from self.cards(lang)
