@@ -326,10 +326,12 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
         entries = unpacked(buckets)
     except Exception:  # a damaged bucket the file's checksum let through
         return Reuse(why_clean="no cache")
+    # `previous` without the search cache: the build's is `Reuse.search` alone (see pipeline._search_data)
+    previous = replace(state, search=SearchCache())
     if state.page_key != page_key:
-        return Reuse(entries, buckets, state.search, why_clean="templates, settings or date changed", previous=state,
+        return Reuse(entries, buckets, state.search, why_clean="templates, settings or date changed", previous=previous,
                      previews=state.previews)
-    return Reuse(entries, buckets, state.search, state.signatures, state.data, previous=state, previews=state.previews)
+    return Reuse(entries, buckets, state.search, state.signatures, state.data, previous=previous, previews=state.previews)
 
 
 def unpacked(buckets: dict[int, Bucket]) -> dict:

@@ -313,9 +313,11 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
         ahead.begin(catalogue, tables, config, options)
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
-    with _search_data(catalogue, vocab, config, photos, caches.search, search_of) as searching:
-        if ahead is not None and len(catalogue.products) >= SEARCH_WORKER_PRODUCTS:
-            searching.start(options.jobs)  # a build: a worker makes it while this process goes on to the pages
+    # a build: a worker makes the search data while this process goes on to the pages (`_search_data`)
+    in_worker = ahead is not None and not ahead.making_files and len(catalogue.products) >= SEARCH_WORKER_PRODUCTS
+    with _search_data(catalogue, vocab, config, photos, caches, search_of) as searching:
+        if in_worker and searching.start(options.jobs):
+            caches.search = search.SearchCache()  # the worker has it; kept, it is held beside the one sent back
         cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
         drawn = previews.prepare(cards, options.previews_dir, options.jobs, caches.previews)
         timer.lap("images")
@@ -338,14 +340,16 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
 
 
 def _search_data(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig, photos: dict[str, images.PhotoSet],
-                 cache: search.SearchCache, search_of: Plan | None) -> parallel.Later[SearchData]:
+                 caches: Caches, search_of: Plan | None) -> parallel.Later[SearchData]:
     """The search indexes and the cache they were made with (`search.build_indexes`), or `search_of`'s
-    indexes. Made in a worker once `start`ed: at 10k products, half a second of a one-entry build,
-    and 1.6 s of a cold one, beside the link previews, pages and QR codes. The worker's cache is
-    its own copy, sent back with the indexes; made in this process, it is `cache`, updated."""
+    indexes. Made in a worker once `start`ed, beside the link previews, pages and QR codes: half a
+    second of a one-entry build at 10k products. A build starts one only while no worker makes the
+    open data (`Ahead`): three processes on two cores, it saved nothing and held 40 MB more. The
+    worker's cache is its own copy, sent back with the indexes; made in this process (by a worker
+    that failed: from an empty cache), it is `caches.search`, updated."""
     if search_of is not None:
-        return parallel.Later(lambda: (dict(search_of.indexes), cache))
-    return parallel.Later(_search_indexes, catalogue, vocab, config, photos, cache)
+        return parallel.Later(lambda: (dict(search_of.indexes), caches.search))
+    return parallel.Later(_search_indexes, catalogue, vocab, config, photos, caches)
 
 
 SearchData = tuple[dict[str, search.SearchIndex], search.SearchCache]
@@ -354,7 +358,8 @@ SEARCH_WORKER_PRODUCTS = 1000
 
 
 def _search_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig, photos: dict[str, images.PhotoSet],
-                    cache: search.SearchCache) -> SearchData:
+                    caches: Caches) -> SearchData:
+    cache = caches.search
     return search.build_indexes(catalogue, vocab, config, photos, cache), cache
 
 
@@ -389,6 +394,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
+    reuse.search = search.SearchCache()  # handed over: `caches` holds the only one (see `_search_data`)
     with Ahead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
         describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
@@ -514,12 +520,14 @@ class Ahead:
         self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
         self.files: parallel.Later[dict[str, bytes]] | None = None
         self.dates: parallel.Later[dict[str, dt.date]] | None = None
+        self.making_files = False  # whether the open-data files are made anew (a worker's work for seconds)
 
     def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
               options: BuildOptions) -> None:
         self.digest = incremental.tree_key(self.page_key, tables)
         self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
-        if self.digest != self.previous:
+        self.making_files = self.digest != self.previous
+        if self.making_files:
             self.files.start(self.jobs)
         self.dates = parallel.Later(page_dates, catalogue, options)
         self.dates.start(self.jobs)

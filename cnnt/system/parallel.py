@@ -112,11 +112,11 @@ class Later(Generic[R]):
         self._pipe: Any = None  # the parent's end of a multiprocessing Pipe, while a worker runs
         self._done: list[R] = []
 
-    def start(self, jobs: int | None = None) -> None:
-        """Fork the worker, if `jobs` allows a second process and the platform can fork. Objects
-        alive before the fork are frozen out of its collections (see `worker_pool`)."""
+    def start(self, jobs: int | None = None) -> bool:
+        """Fork the worker, if `jobs` allows a second process and the platform can fork; say whether it
+        did. Objects alive before the fork are frozen out of its collections (see `worker_pool`)."""
         if (jobs or default_jobs()) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            return
+            return False
         context = multiprocessing.get_context("fork")
         self._pipe, child_end = context.Pipe(duplex=False)
         gc.freeze()
@@ -127,6 +127,7 @@ class Later(Generic[R]):
         finally:
             gc.unfreeze()
         child_end.close()
+        return True
 
     def result(self) -> R:
         if not self._done:
