@@ -197,7 +197,7 @@ def build_search_only(content: Path, site: Path) -> None:
     from cnnt.content.config import load_config
     from cnnt.content.load import LoadOptions, load_catalogue
     from cnnt.content.vocab import load_vocabularies
-    from cnnt.engine import pipeline
+    from cnnt.engine import extras
     from cnnt.site import search
     from cnnt.site.pages import build_pages
     from cnnt.site.render import Renderer
@@ -214,7 +214,7 @@ def build_search_only(content: Path, site: Path) -> None:
         if page.template == "search.html":
             write_bytes(site, page.output, renderer.render(page).encode("utf-8"))
     copy_tree(BENCH.parent / "static", site / "static")
-    pipeline.write_search(indexes, BENCH.parent / "static", site)
+    extras.write_search(indexes, BENCH.parent / "static", site)
 
 
 def main() -> int:

@@ -75,11 +75,11 @@ def vocabularies(tmp_path, monkeypatch) -> Path:
     (which ship with the code, and no test may change). The interface's strings (`ui_strings.yaml`)
     are still read from the package: the renderer takes them from there when it is imported."""
     from cnnt.content import vocab
-    from cnnt.engine import pipeline
+    from cnnt.engine import fingerprint, pipeline
     from cnnt.engine import preview as engine_preview
     folder = tmp_path / "vocabularies"
     shutil.copytree(vocab.VOCABULARY_DIR, folder)
-    for module in (pipeline, engine_preview):
+    for module in (pipeline, fingerprint, engine_preview):
         monkeypatch.setattr(module, "VOCABULARY_DIR", folder)
     monkeypatch.setattr(pipeline, "load_vocabularies", lambda: vocab.load_vocabularies(folder))
     return folder

@@ -26,8 +26,8 @@ from PIL import Image
 import build as cli
 from cnnt.content.errors import BuildFailed
 from cnnt.contribute.removal import remove_entry
+from cnnt.engine import extras, pipeline
 from cnnt.engine import incremental as engine
-from cnnt.engine import pipeline
 
 SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 
@@ -661,7 +661,7 @@ def test_a_build_lets_go_of_the_cards_once_its_pages_are_rendered(tmp_path, monk
     """The cards and contact buttons kept for pages (some 200 MB at 50k products) are dropped
     before the files written after the pages, which need none, add to the build's memory."""
     kept: list[int] = []
-    write_extras = pipeline.write_extras
+    write_extras = extras.write_extras
 
     def counting(site, *args, **kwargs):
         kept.append(len(site.renderer._reusable))
@@ -981,14 +981,14 @@ def makers_of(noted: Path) -> list[str]:
 
 
 def noting_makers(monkeypatch, noted: Path) -> None:
-    real = pipeline.open_data_files
+    real = extras.open_data_files
 
     def noting_pid(*args):  # in the worker: its process id, where the test can read it
         with open(noted, "a") as stream:
             stream.write(f"{os.getpid()}\n")
         return real(*args)
 
-    monkeypatch.setattr(pipeline, "open_data_files", noting_pid)
+    monkeypatch.setattr(extras, "open_data_files", noting_pid)
 
 
 def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_process(tmp_path, monkeypatch):
@@ -1083,7 +1083,7 @@ def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tm
     """The sitemap's and feeds' dates (`page_dates`: git's or the files' own) are read by a worker
     begun once the catalogue is checked (`Ahead`); one that fails leaves them to the build."""
     work, noted, parent = Work(tmp_path), tmp_path / "pids", os.getpid()
-    real = pipeline.page_dates
+    real = extras.page_dates
     failing = []
 
     def noting_pid(*args):
@@ -1093,7 +1093,7 @@ def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tm
             raise OSError("a worker that fails")
         return real(*args)
 
-    monkeypatch.setattr(pipeline, "page_dates", noting_pid)
+    monkeypatch.setattr(extras, "page_dates", noting_pid)
     pipeline.build(work.options("site", "--jobs", "2"))
     made = makers_of(noted)
     assert len(made) == 1 and made != [str(parent)], "read once, by a worker"
@@ -1139,7 +1139,7 @@ def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeyp
     """A worker killed (out of memory, say) or failing: the build makes the files itself, and an
     error the work raises is raised by the build, not lost in the worker or waited on for ever."""
     work = Work(tmp_path)
-    real, parent = pipeline.open_data_files, os.getpid()
+    real, parent = extras.open_data_files, os.getpid()
 
     def failing_in_worker(*args):
         if os.getpid() != parent:
@@ -1148,14 +1148,14 @@ def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeyp
             raise MemoryError("in the worker only")
         return real(*args)
 
-    monkeypatch.setattr(pipeline, "open_data_files", failing_in_worker)
+    monkeypatch.setattr(extras, "open_data_files", failing_in_worker)
     pipeline.build(work.options("site", "--jobs", "2"))
     assert snapshot(tmp_path / "site") == work.clean()
 
     def failing_everywhere(*args):
         raise ValueError("a broken table")
 
-    monkeypatch.setattr(pipeline, "open_data_files", failing_everywhere)
+    monkeypatch.setattr(extras, "open_data_files", failing_everywhere)
     rename_product_name(work, random.Random(7))
     with pytest.raises(ValueError, match="a broken table"):
         pipeline.build(work.options("site", "--jobs", "2"))

@@ -123,7 +123,10 @@ KILL_POINTS = [
     ("cnnt.engine.pipeline.write_bytes", 1, "before"),           # writing pages
     ("cnnt.engine.pipeline.write_bytes", 25, "before"),
     ("cnnt.engine.pipeline.write_bytes", 55, "after"),
-    ("cnnt.engine.pipeline.write_text", 1, "before"),            # redirects, schemas
+    ("cnnt.engine.extras.write_bytes", 1, "before"),             # search files, vCards, the editor, open data
+    ("cnnt.engine.extras.write_bytes", 12, "after"),
+    ("cnnt.engine.extras.write_text", 1, "before"),              # redirects, schemas
+    ("cnnt.engine.pipeline.write_text", 1, "before"),            # the site stamped "pending"
     ("cnnt.site.images.publish", 1, "before"),
     ("cnnt.system.write._exchange", 1, "before"),                # swapping the output
     ("cnnt.system.write._exchange", 1, "after"),

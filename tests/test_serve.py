@@ -1425,9 +1425,9 @@ def test_the_open_data_files_are_made_by_a_worker_while_the_lock_is_free(preview
     import os
     from dataclasses import replace
 
-    from cnnt.engine import pipeline
+    from cnnt.engine import extras
     from cnnt.system import parallel
-    noted, real_files, real_result = tmp_path / "pids", pipeline.open_data_files, parallel.Later.result
+    noted, real_files, real_result = tmp_path / "pids", extras.open_data_files, parallel.Later.result
     lock_free = []
 
     def noting_pid(*args):  # in the worker: its process id, where the test can read it
@@ -1444,7 +1444,7 @@ def test_the_open_data_files_are_made_by_a_worker_while_the_lock_is_free(preview
     preview.options = replace(preview.options, jobs=2)  # a worker, whatever this machine's cores
     content = preview.options.content_dir
     preview.rebuild([edit(content / "facilities/my-thuyen.md", "0900 000 102", "0900 000 999")])  # in a table
-    monkeypatch.setattr(pipeline, "open_data_files", noting_pid)
+    monkeypatch.setattr(extras, "open_data_files", noting_pid)
     monkeypatch.setattr(parallel.Later, "result", noting_the_lock)
     preview.finish()
     made = noted.read_text().split()

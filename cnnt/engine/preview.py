@@ -67,7 +67,7 @@ from ..system.write import (
     write_bytes,
     write_text,
 )
-from . import incremental, pipeline
+from . import extras, incremental, pipeline
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
 # Pages written after the reload at a time, the lock taken for each step: an edit saved meanwhile
@@ -314,8 +314,8 @@ class Preview:
         plan = pipeline.plan(self.options, config, timer, self.caches)
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
-            self.data_files = pipeline.write_extras(plan, self.options, staging)[1]
-            pipeline.publish_images(plan, self.options, staging)
+            self.data_files = extras.write_extras(plan, self.options, staging)[1]
+            extras.publish_images(plan, self.options, staging)
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
         self.load_key = pipeline.engine_keys(self.options, config)[0]
@@ -389,7 +389,7 @@ class Preview:
         copy_tree(source, copied)
         there = files_under(copied) if copied.is_dir() else set()
         remove_files(copied, there - (files_under(source) if source.is_dir() else set()))
-        pipeline.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
+        extras.write_search(self.last.indexes, self.options.static_dir, self.options.out_dir)
 
     def _update(self) -> int:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
@@ -409,13 +409,13 @@ class Preview:
         known = {id(facility) for facility in self.last.catalogue.facilities.values()}
         for facility in plan.catalogue.facilities.values():
             if id(facility) not in known:
-                pipeline.write_vcard(plan, facility, out)
-        pipeline.write_redirects(plan, out)
-        pipeline.write_editor(plan, self.options, out, assets=False)  # its choices of entries
+                extras.write_vcard(plan, facility, out)
+        extras.write_redirects(plan, out)
+        extras.write_editor(plan, self.options, out, assets=False)  # its choices of entries
         # after the reload (`finish`): the open-data files (the workbook alone takes seconds at 10k
         # products), also when an earlier edit's are still to write, and every entry's date
         data_stale = self.data_stale or plan.tables != self.last.tables
-        pipeline.publish_images(plan, self.options, out)
+        extras.publish_images(plan, self.options, out)
         for url in images.published(self.last.photos) - images.published(plan.photos):  # a photo replaced
             (out / url).unlink(missing_ok=True)
         # A page whose signature is the same shows the same entries (an entry's digest names its
@@ -563,7 +563,7 @@ class Preview:
                  self._render_again(plan, describer, showing, swaps))
         for item in swaps.values():
             if isinstance(item, Facility):
-                pipeline.write_vcard(plan, item, self.options.out_dir)
+                extras.write_vcard(plan, item, self.options.out_dir)
         if redrawn:  # the images the pages now name
             previews.republish(self.last.drawn, plan.drawn, self.options.previews_dir, self.options.out_dir)
         if renamed:  # the editor's choices (`finish`) show the names
@@ -658,12 +658,12 @@ class Preview:
             if self.asked != asked or self.search_stale:
                 return
             if self.dates is None:
-                self.dates = pipeline.page_dates(plan.catalogue, self.options)
+                self.dates = extras.page_dates(plan.catalogue, self.options)
             else:
-                self.dates.update(pipeline.entry_dates(list(self.touched), self.options))
+                self.dates.update(extras.entry_dates(list(self.touched), self.options))
             self.touched.clear()
             with recording(self.options.out_dir) as written:
-                pipeline.write_discovery(plan, self.options, self.options.out_dir, self.dates)
+                extras.write_discovery(plan, self.options, self.options.out_dir, self.dates)
                 if self.files_stale:
                     self._write_files(plan)
             if self.files_stale:  # (the open data is written above, and its names stay)
@@ -671,13 +671,13 @@ class Preview:
                 remove_files(self.options.out_dir, files_under(self.options.out_dir) - kept)
             self.discovery_stale = self.files_stale = False
             if self.editor_stale:
-                pipeline.write_editor(plan, self.options, self.options.out_dir, assets=False)
+                extras.write_editor(plan, self.options, self.options.out_dir, assets=False)
                 self.editor_stale = False
 
     def _write_files(self, plan: pipeline.Plan) -> None:
         """Every file of the site but the pages, the open data and what search engines read."""
-        pipeline.write_site_files(plan, self.options, self.options.out_dir)
-        pipeline.publish_images(plan, self.options, self.options.out_dir)
+        extras.write_site_files(plan, self.options, self.options.out_dir)
+        extras.publish_images(plan, self.options, self.options.out_dir)
 
     def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
@@ -725,7 +725,7 @@ class Preview:
             if not self.data_stale:
                 return True
             tables = dict(plan.tables)  # an edit replaces the lists, but may clear the dict
-        with parallel.Later(pipeline.open_data_files, tables, plan.config, plan.catalogue.build_date) as made:
+        with parallel.Later(extras.open_data_files, tables, plan.config, plan.catalogue.build_date) as made:
             made.start(self.options.jobs)
             files = made.result()
         with self.lock:
@@ -761,7 +761,7 @@ class Preview:
         before = {file.path for index in old.values() for file in index.files}
         after = {file.path for index in new.values() for file in index.files}
         if before != after:
-            pipeline.write_search(new, self.options.static_dir, self.options.out_dir)
+            extras.write_search(new, self.options.static_dir, self.options.out_dir)
             for path in before - after:
                 (self.options.out_dir / path).unlink(missing_ok=True)
 

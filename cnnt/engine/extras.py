@@ -1,0 +1,188 @@
+"""What a build writes besides its pages: static files, search data, vCards, redirects, schemas, the
+editor, the open data, the sitemap and feeds, and the photos; and what it begins in workers for them
+as soon as the catalogue is checked (`Ahead`). `pipeline` calls these in its write stage, and the
+preview when it writes the same files after a reload.
+
+May import: content, site, system, and `incremental`; `pipeline` only for the types of what it hands
+over (a `Plan`, `BuildOptions`)."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..content.config import SiteConfig
+from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
+from ..content.model import Catalogue, Entry, Facility
+from ..site import editor, exports, feeds, images, inquiry, previews, redirects, schema, search, sitemap, urls, vendor
+from ..site.vcard import facility_vcard
+from ..system import parallel
+from ..system.write import copy_tree, left_by_an_editor, link_into, write_bytes, write_named, write_text
+from . import incremental
+
+if TYPE_CHECKING:  # (pipeline imports this module)
+    from .pipeline import BuildOptions, Plan
+
+
+def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
+                 old_site: Path | None = None, vcards: Iterable[Facility] | None = None,
+                 ahead: Ahead | None = None) -> tuple[str, tuple[str, ...]]:
+    """Everything but the pages and photos: static files, search data, vCards (of `vcards`, if given:
+    the others are in place), redirects. The open-data files are taken from `old_site` when `data`
+    says they were made from the same tables (see `Ahead`), else from `ahead`'s worker if given, as
+    are the pages' dates; returns what says which open-data files they are now."""
+    write_site_files(site, options, root, old_site, vcards)
+    digest, files, dates = ("", None, None) if ahead is None else (ahead.digest, ahead.files, ahead.dates)
+    data = write_data(site, root, data, old_site, digest, files)
+    write_discovery(site, options, root, dates.result() if dates is not None else None)
+    return data
+
+
+def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
+                     vcards: Iterable[Facility] | None = None) -> None:
+    """What `write_extras` writes but the open data and what search engines read: static files,
+    search data, vCards (of `vcards`, if given), redirects, schemas and the editor."""
+    copy_tree(options.static_dir, root / "static")
+    write_search(site.indexes, options.static_dir, root, old_site)
+    for facility in site.catalogue.facilities.values() if vcards is None else vcards:
+        write_vcard(site, facility, root)
+    write_redirects(site, root)
+    for name, text in schema.schema_files(site.vocab).items():
+        write_text(root, name, text)
+    write_editor(site, options, root)
+
+
+def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True) -> None:
+    """The form editor at /admin/: its configuration, made from the schemas and the catalogue's entries,
+    and (`assets`) its files, pinned in package-lock.json. Without them (no `npm ci`, no network) the
+    page says how to get them."""
+    files = editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS)
+    if assets:
+        try:
+            files.update(vendor.editor_assets(options.npm_cache))
+        except OSError as exc:
+            print(f"cảnh báo · warning: {editor.ADMIN_DIR}/: {exc}", file=sys.stderr)
+            files = {f"{editor.ADMIN_DIR}/index.html": editor.missing_page(str(exc)).encode("utf-8")}
+    for path, content in files.items():
+        write_bytes(root, path, content)
+
+
+def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
+    images.publish(site.photos, options.cache_dir, root)
+    previews.publish(site.drawn, options.previews_dir, root)
+
+
+class Ahead:
+    """What a build begins in workers as soon as `plan` has checked the catalogue, while the build goes
+    on with the search data, pages and signatures (which use one core but for the signatures):
+    - the open-data files (the workbook alone takes seconds at 10k products), unless the last build's
+      can be kept: `previous` is their digest (see `write_data`);
+    - each entry page's day of last change, for the sitemap and feeds (`page_dates`: a file's time, or
+      one `git log` of the whole history, which grows with every merged pull request).
+    Used as a context, it ends the workers on the way out."""
+
+    def __init__(self, previous: str, page_key: str, jobs: int | None) -> None:
+        self.previous, self.page_key, self.jobs = previous, page_key, jobs
+        self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
+        self.files: parallel.Later[dict[str, bytes]] | None = None
+        self.dates: parallel.Later[dict[str, dt.date]] | None = None
+        self.making_files = False  # whether the open-data files are made anew (a worker's work for seconds)
+
+    def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
+              options: BuildOptions) -> None:
+        self.digest = incremental.tree_key(self.page_key, tables)
+        self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
+        self.making_files = self.digest != self.previous
+        if self.making_files:
+            self.files.start(self.jobs)
+        self.dates = parallel.Later(page_dates, catalogue, options)
+        self.dates.start(self.jobs)
+
+    def __enter__(self) -> Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for work in (self.files, self.dates):
+            if work is not None:
+                work.stop()
+
+
+def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> dict[str, bytes]:
+    """Site path → content: the tables as CSV, JSON and one workbook, their catalogue, the shortlist's."""
+    return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
+
+
+def write_data(site: Plan, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()), old_site: Path | None = None,
+               digest: str = "", files: parallel.Later[dict[str, bytes]] | None = None) -> tuple[str, tuple[str, ...]]:
+    """The open-data files, unless `old_site` has them, made from the same tables (`data`: their
+    `digest` and the files). `files`: them, made ahead; else they are made here."""
+    if digest and digest == data[0] and old_site is not None and all(link_into(old_site, root, path) for path in data[1]):
+        return data
+    made = files.result() if files is not None else open_data_files(site.tables, site.config, site.catalogue.build_date)
+    for path, content in made.items():
+        write_bytes(root, path, content)
+    return digest, tuple(made)
+
+
+def write_redirects(site: Plan, root: Path) -> None:
+    """Former addresses → current ones, for the hosts that read a file of them (the redirect pages
+    work everywhere): `_redirects`, `.htaccess` (Apache), `nginx-redirects.conf`."""
+    write_text(root, "_redirects", redirects.redirects_file(site.moved, site.config))
+    write_text(root, ".htaccess", redirects.htaccess(site.moved, site.config))
+    write_text(root, "nginx-redirects.conf", redirects.nginx_redirects(site.moved, site.config))
+
+
+def write_discovery(site: Plan, options: BuildOptions, root: Path, dates: dict[str, dt.date] | None = None) -> None:
+    """What search engines and feed readers read: sitemap, robots.txt (and feeds). `dates`: each entry
+    page's day of last change, when the caller keeps them (the preview); else they are read here."""
+    preview = options.preview_url is not None
+    changed = page_dates(site.catalogue, options) if dates is None else dates
+    for name, text in sitemap.sitemap_files(site.pages, site.config, changed).items():
+        write_text(root, name, text)
+    write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
+    for lang in site.config.languages:
+        write_text(root, urls.feed(lang),
+                   feeds.atom_feed(site.catalogue, site.config, lang, site.renderer.strings_by_lang[lang], changed))
+
+
+def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date]:
+    """Each entry page's path → the day its entry's files last changed."""
+    entries: list[Entry] = [*catalogue.products.values(), *catalogue.facilities.values(), *catalogue.fairs.values(),
+                            *catalogue.decisions.values()]
+    return entry_dates(entries, options)
+
+
+def entry_dates(entries: list[Entry], options: BuildOptions) -> dict[str, dt.date]:
+    """These entries' pages → the day each entry's files last changed (git's, or the files' own)."""
+    files_of = {KINDS_BY_MODEL[type(entry)].path(entry): _entry_files(entry, options) for entry in entries}
+    dates = sitemap.change_dates([file for files in files_of.values() for file in files])
+    return {path: max(dates[file] for file in files if file in dates)
+            for path, files in files_of.items() if any(file in dates for file in files)}
+
+
+def _entry_files(entry: Entry, options: BuildOptions) -> list[str]:
+    """An entry's main file, its translation if there is one, and its photos. (Paths as strings:
+    as Path objects, they were most of the time it takes to date 12,000 entries.)"""
+    main = os.path.join(options.display_root, entry.source)
+    translation = main[: -len(".md")] + ".en.md"
+    files = [main, translation] if os.path.isfile(translation) else [main]
+    return files + [str(image.file) for image in getattr(entry, "images", ())]
+
+
+def write_vcard(site: Plan, facility: Facility, root: Path) -> None:
+    write_bytes(root, urls.vcard(facility), facility_vcard(facility, site.config.base_url + urls.facility(facility)))
+
+
+def write_search(indexes: dict[str, search.SearchIndex], static_dir: Path, staging: Path,
+                 old_site: Path | None = None) -> None:
+    """The index files (named by their content: one already there, or in `old_site`, is not written
+    again) and the service worker that keeps them, with the assets, for offline use."""
+    for index in indexes.values():
+        for file in index.files:
+            write_named(staging, file.path, file.content, old_site)  # (unpacked only if written)
+    assets = {f"static/{path.relative_to(static_dir).as_posix()}": path.read_bytes()  # as `copy_tree` copies them
+              for path in sorted(static_dir.rglob("*")) if path.is_file() and not left_by_an_editor(path.name)}
+    write_bytes(staging, "sw.js", search.service_worker(indexes, assets))

@@ -1,0 +1,86 @@
+"""What says a build's inputs changed: one digest of everything a build reads (`input_fingerprint`),
+which an output folder keeps (`.build-fingerprint`) so that a build of the same inputs writes nothing.
+
+May import: content, site, system, and `incremental`; `pipeline` only for the type of the options."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from stat import S_ISREG
+from typing import TYPE_CHECKING
+
+from ..content.load import text_digest
+from ..content.photos import IMAGE_SUFFIXES
+from ..content.vocab import VOCABULARY_DIR
+from ..site import redirects, vendor
+from ..system.write import left_by_an_editor
+from .incremental import PACKAGE_DIR
+
+if TYPE_CHECKING:  # (pipeline imports this module)
+    from .pipeline import BuildOptions
+
+
+def input_fingerprint(options: BuildOptions) -> str:
+    """A digest of everything a build reads: content, templates, static files, code, vocabularies,
+    configuration and the build date (award validity depends on it)."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
+    digest.update(folder_digest([options.content_dir], days=True).encode())
+    digest.update(folder_digest([options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR]).encode())
+    digest.update(vendor.pins_key().encode())  # the editor's pinned packages
+    return digest.hexdigest()
+
+
+def folder_digest(folders: list[Path], days: bool = False) -> str:
+    """A digest of every file and folder under `folders`. Photos count by size and modification time,
+    as make and rsync do: reading gigabytes of them on every build would cost more than the build it
+    saves. A folder counts by its name: an empty one can fail a build (an entry's folder without
+    its `index.md`), and left out, the next build said nothing had changed. `days`: each file's day of
+    last change counts too, as the sitemap and feeds show it where git cannot say (a file saved again
+    unchanged on another day moves its page's date). Names that are not UTF-8 count as their bytes
+    (the check names them): encoded strictly, they stopped the build with an internal error. A file
+    that is not a regular one counts by its kind: read, a named pipe held the build for ever."""
+    digest = hashlib.blake2b(digest_size=20)
+    for folder in folders:
+        digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
+        for path, relative in _files(folder):
+            if relative == redirects.RECORD_FILE:
+                continue  # the build writes it; it changes no page
+            digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
+            if relative.endswith("/"):
+                continue  # a folder: its name is all it adds
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                if not os.path.islink(path):
+                    raise
+                # a link to nothing (a photo moved away: the entry's check names it): what it says
+                # is its content, not a disk error
+                digest.update(b"link\0" + os.fsencode(os.readlink(path)))
+                continue
+            if not S_ISREG(stat.st_mode):  # a pipe or a device (the check names it): never read
+                digest.update(f"special:{stat.st_mode}".encode())
+                continue
+            if days:
+                digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
+            if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:
+                digest.update(f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}".encode())
+            else:  # the entry stamps take the digests from here (load.text_digest)
+                digest.update(text_digest(path, stat).encode())
+    return digest.hexdigest()
+
+
+def _files(folder: Path) -> list[tuple[str, str]]:
+    """Every folder and file under `folder` (but Python's caches, and what an editor keeps beside a
+    file, which no build reads) and its path relative to it, a folder's ending in `/`, in a stable
+    order. (os.walk and plain strings: pathlib took half a second for 12,000 entries.)"""
+    found = []
+    for parent, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
+        if prefix != ".":
+            found.append((parent, f"{prefix}/"))
+        for name in sorted(name for name in names if not left_by_an_editor(name)):
+            found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
+    return found
