@@ -28,6 +28,7 @@ from cnnt.contribute.removal import FOLDERS, remove_entry
 from cnnt.contribute.scaffold import FOLDERS as SCAFFOLDED
 from cnnt.contribute.scaffold import new_entry
 from cnnt.engine import pipeline
+from cnnt.engine.model import BuildOptions
 from cnnt.site import schema
 
 ROOT = Path(__file__).resolve().parent
@@ -75,8 +76,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_intermixed_args(argv)  # options may come between `owners` and its files
 
 
-def options_from(args: argparse.Namespace) -> pipeline.BuildOptions:
-    return pipeline.BuildOptions(
+def options_from(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(
         content_dir=args.content.resolve(), out_dir=args.out.resolve(), config_file=args.config.resolve(),
         templates_dir=args.templates.resolve(), static_dir=args.static.resolve(),
         build_date=args.date or build_date_from_environment(), display_root=Path.cwd().resolve(),
@@ -147,7 +148,7 @@ def named(kinds: dict[str, str]) -> str:
     return "|".join(sorted(kinds, key=lambda name: name != "product"))
 
 
-def contribute(args: argparse.Namespace, options: pipeline.BuildOptions) -> int:
+def contribute(args: argparse.Namespace, options: BuildOptions) -> int:
     """The commands for contributors and reviewers."""
     if args.command == "new":
         if len(args.arguments) != 2 or args.arguments[0] not in SCAFFOLDED:

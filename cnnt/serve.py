@@ -39,6 +39,7 @@ from tornado.wsgi import WSGIContainer
 from .content.errors import BuildFailed, ContentError, counted
 from .content.vocab import VOCABULARY_DIR
 from .engine import pipeline
+from .engine.model import BuildOptions
 from .engine.preview import Preview
 from .system.write import output_lock
 
@@ -211,7 +212,7 @@ def answered(app: WSGIApp, environ: dict) -> WSGIApp:
     return replay
 
 
-def serve(options: pipeline.BuildOptions, host: str, port: int,
+def serve(options: BuildOptions, host: str, port: int,
           report_errors: Callable[[BuildFailed], None]) -> int:
     from livereload.handlers import LiveReloadHandler
     from livereload.watcher import Watcher
@@ -356,13 +357,13 @@ def finish_when_paused(pause: Pause, settle: Callable[[], None], finish: Callabl
                   file=sys.stderr, flush=True)
 
 
-def watched_folders(options: pipeline.BuildOptions) -> list[str]:
+def watched_folders(options: BuildOptions) -> list[str]:
     """What the preview watches, but the settings file (`settings_watched_alone`)."""
     folders = [options.content_dir, options.templates_dir, options.static_dir, VOCABULARY_DIR]
     return [str(folder.absolute()) for folder in folders if folder.exists()]
 
 
-def settings_watched_alone(options: pipeline.BuildOptions) -> Path | None:
+def settings_watched_alone(options: BuildOptions) -> Path | None:
     """The settings file, to watch through its own folder, unless a watched folder holds it (as
     `--config content/site.yaml`), whose watch sees it already: watched twice, each save planned the
     site twice."""

@@ -28,6 +28,7 @@ from cnnt.content.errors import BuildFailed
 from cnnt.contribute.removal import remove_entry
 from cnnt.engine import extras, pipeline
 from cnnt.engine import incremental as engine
+from cnnt.engine.model import BuildOptions, BuildReport, Caches, StageTimer
 
 SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 
@@ -49,13 +50,13 @@ class Work:
     def content(self) -> Path:
         return self.root / "content"
 
-    def options(self, out: str, *extra: str) -> pipeline.BuildOptions:
+    def options(self, out: str, *extra: str) -> BuildOptions:
         args = cli.parse_args(["build", "--content", str(self.content), "--out", str(self.root / out),
                                "--templates", str(self.root / "templates"), "--static", str(self.root / "static"),
                                "--config", str(self.root / "site.yaml"), "--date", self.date, "--jobs", "1", *extra])
         return cli.options_from(args)
 
-    def build(self) -> pipeline.BuildReport:
+    def build(self) -> BuildReport:
         try:
             return pipeline.build(self.options("site"))
         except BuildFailed as failure:
@@ -946,8 +947,8 @@ def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_pat
     work = Work(tmp_path)
     options = work.options("site")
     config = pipeline.load_config(options.config_file, options.build_date, options.display_root)
-    caches = pipeline.Caches()
-    plan = pipeline.plan(options, config, pipeline.StageTimer(), caches)
+    caches = Caches()
+    plan = pipeline.plan(options, config, StageTimer(), caches)
     describer = engine.Describer(plan.catalogue, plan.photos, engine.entry_tokens(caches.entries))
     assert len(plan.pages) >= 2 * pipeline.parallel.MIN_ITEMS_PER_WORKER  # enough for workers
     real, noted = engine.Describer.describe, tmp_path / "pids"

@@ -3,8 +3,7 @@ editor, the open data, the sitemap and feeds, and the photos; and what it begins
 as soon as the catalogue is checked (`Ahead`). `pipeline` calls these in its write stage, and the
 preview when it writes the same files after a reload.
 
-May import: content, site, system, and `incremental`; `pipeline` only for the types of what it hands
-over (a `Plan`, `BuildOptions`)."""
+May import: `cnnt.content`, `cnnt.site`, `cnnt.system`; `incremental` and `model`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +11,6 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..content.config import SiteConfig
 from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
@@ -22,9 +20,7 @@ from ..site.vcard import facility_vcard
 from ..system import parallel
 from ..system.write import copy_tree, left_by_an_editor, link_into, write_bytes, write_named, write_text
 from . import incremental
-
-if TYPE_CHECKING:  # (pipeline imports this module)
-    from .pipeline import BuildOptions, Plan
+from .model import BuildOptions, Plan
 
 
 def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),

@@ -1,14 +1,13 @@
 """What says a build's inputs changed: one digest of everything a build reads (`input_fingerprint`),
 which an output folder keeps (`.build-fingerprint`) so that a build of the same inputs writes nothing.
 
-May import: content, site, system, and `incremental`; `pipeline` only for the type of the options."""
+May import: `cnnt.content`, `cnnt.site`, `cnnt.system`; `incremental` and `model`."""
 from __future__ import annotations
 
 import hashlib
 import os
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
 
 from ..content.load import text_digest
 from ..content.photos import IMAGE_SUFFIXES
@@ -16,9 +15,7 @@ from ..content.vocab import VOCABULARY_DIR
 from ..site import redirects, vendor
 from ..system.write import left_by_an_editor
 from .incremental import PACKAGE_DIR
-
-if TYPE_CHECKING:  # (pipeline imports this module)
-    from .pipeline import BuildOptions
+from .model import BuildOptions
 
 
 def input_fingerprint(options: BuildOptions) -> str:

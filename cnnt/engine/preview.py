@@ -68,6 +68,7 @@ from ..system.write import (
     write_text,
 )
 from . import extras, incremental, pipeline
+from .model import BuildOptions, Caches, Plan, StageTimer
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
 # Pages written after the reload at a time, the lock taken for each step: an edit saved meanwhile
@@ -82,10 +83,10 @@ SETTLE_FOR_WAIT_S = 10.0
 class Preview:
     """The last good build and how to bring it up to date after an edit."""
 
-    def __init__(self, options: pipeline.BuildOptions) -> None:
+    def __init__(self, options: BuildOptions) -> None:
         self.options = options
-        self.caches = pipeline.Caches(previews={})
-        self.plan: pipeline.Plan | None = None
+        self.caches = Caches(previews={})
+        self.plan: Plan | None = None
         self.signatures: dict[str, str] = {}
         self.describer: incremental.Describer | None = None  # what pages show: of the last good plan
         self.shows: dict[str, AbstractSet[tuple[str, str]]] = {}  # page output → the entries it shows
@@ -128,7 +129,7 @@ class Preview:
         return self.plan.catalogue.warnings if self.plan is not None else ()
 
     @property
-    def last(self) -> pipeline.Plan:
+    def last(self) -> Plan:
         """The last good plan: every path but the first full build has one."""
         assert self.plan is not None, "a full build comes first"
         return self.plan
@@ -307,10 +308,10 @@ class Preview:
         # own even without the stamp: deleted, the work after a reload may have written in it again.
         if not self.made_site:
             pipeline.check_output(self.options)
-        self.caches = pipeline.Caches(previews={})
+        self.caches = Caches(previews={})
         self.dates, self.touched = None, []  # the build read every date; the next `finish` reads them again
         config = self._config()
-        timer = pipeline.StageTimer()
+        timer = StageTimer()
         plan = pipeline.plan(self.options, config, timer, self.caches)
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
@@ -347,7 +348,7 @@ class Preview:
             self.caches = replace(self.caches, entries={})
             self.load_key = load_key
         try:
-            plan = pipeline.plan(self.options, config, pipeline.StageTimer(), self.caches, search_of=old)
+            plan = pipeline.plan(self.options, config, StageTimer(), self.caches, search_of=old)
         except BuildFailed as failure:
             if not mistakes or type(failure) is not BuildFailed:  # (OutputFailed: the site is not trusted)
                 raise
@@ -395,7 +396,7 @@ class Preview:
         """Content changed: plan again from the caches, write only the pages whose signature changed."""
         out = self.options.out_dir
         # the search data waits for the reload (`finish`): two seconds at 10k products
-        plan = pipeline.plan(self.options, self._config(), pipeline.StageTimer(), self.caches, self.last,
+        plan = pipeline.plan(self.options, self._config(), StageTimer(), self.caches, self.last,
                              search_of=self.last)
         describer = self._describer(plan)
         signatures = describer.page_signatures(plan.pages, self.options.jobs)
@@ -426,11 +427,11 @@ class Preview:
         self.search_stale, self.files_stale = True, files_stale
         return len(stale)
 
-    def _describer(self, plan: pipeline.Plan) -> incremental.Describer:
+    def _describer(self, plan: Plan) -> incremental.Describer:
         """What pages show, by the rule the build uses (engine/incremental.py)."""
         return incremental.Describer(plan.catalogue, plan.photos, incremental.entry_tokens(self.caches.entries))
 
-    def _drawn(self, catalogue: Catalogue, plan: pipeline.Plan, renamed: list[Product | Facility],
+    def _drawn(self, catalogue: Catalogue, plan: Plan, renamed: list[Product | Facility],
                makers_products: list[Product]) -> dict[str, str]:
         """The link previews after these entries were renamed: theirs, and a facility's products', whose
         cards name it, drawn if new (the old ones are left to the next full `prepare` to drop)."""
@@ -441,7 +442,7 @@ class Preview:
         return {**plan.drawn, **previews.draw_missing(cards, self.options.previews_dir, self.options.jobs,
                                                       self.caches.previews)}
 
-    def _keep(self, plan: pipeline.Plan, describer: incremental.Describer, signatures: dict[str, str] | None = None,
+    def _keep(self, plan: Plan, describer: incremental.Describer, signatures: dict[str, str] | None = None,
               described: incremental.Described | None = None, gone: AbstractSet[str] = frozenset(),
               later: bool = False) -> None:
         """Remember a complete build: its pages, what each shows, and which pages show each entry.
@@ -573,7 +574,7 @@ class Preview:
         self.touched.extend(swaps.values())
         return count
 
-    def _render_again(self, plan: pipeline.Plan, describer: incremental.Describer, showing: set[str],
+    def _render_again(self, plan: Plan, describer: incremental.Describer, showing: set[str],
                       swaps: dict[int, Product | Facility]) -> int:
         """Edits that move nothing: the pages that show an edited entry (`showing`), with the edited
         entries in place of the old ones, rendered again (by `rebuild`: now if shown, else after the
@@ -587,7 +588,7 @@ class Preview:
         plan.pages[:] = list(self.pages.values())
         return len(showing)
 
-    def _lay_out_again(self, plan: pipeline.Plan, describer: incremental.Describer, showing: set[str]) -> int:
+    def _lay_out_again(self, plan: Plan, describer: incremental.Describer, showing: set[str]) -> int:
         """Edits that move entries in the orders by name or between listings: every page laid out
         again from the edited catalogue, and rendered again if it shows an edited entry (`showing`) or
         differs from the page it replaces (an entry moved in or out, to another page of a listing, a
@@ -674,12 +675,12 @@ class Preview:
                 extras.write_editor(plan, self.options, self.options.out_dir, assets=False)
                 self.editor_stale = False
 
-    def _write_files(self, plan: pipeline.Plan) -> None:
+    def _write_files(self, plan: Plan) -> None:
         """Every file of the site but the pages, the open data and what search engines read."""
         extras.write_site_files(plan, self.options, self.options.out_dir)
         extras.publish_images(plan, self.options, self.options.out_dir)
 
-    def _finish_search(self, plan: pipeline.Plan, asked: int) -> bool:
+    def _finish_search(self, plan: Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
         indexes: dict[str, search.SearchIndex] = {}
 
@@ -715,7 +716,7 @@ class Preview:
             self.search_stale = False
         return True
 
-    def _finish_data(self, plan: pipeline.Plan, asked: int) -> bool:
+    def _finish_data(self, plan: Plan, asked: int) -> bool:
         """The open-data files, if an edit changed their tables; False if another edit came first.
         A worker makes them (seconds at 10k products) without the lock, so an edit saved meanwhile
         does not wait for them, nor the server for the interpreter."""
@@ -736,7 +737,7 @@ class Preview:
             self.data_files, self.data_stale = tuple(files), False
         return True
 
-    def _refresh_numbers(self, plan: pipeline.Plan) -> None:
+    def _refresh_numbers(self, plan: Plan) -> None:
         """After a quick edit: the open-data files and the statistics they count (a phone number, a
         support project or a certification can change them without moving any page)."""
         tables = exports.table_rows(plan.catalogue, plan.config)
