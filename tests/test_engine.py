@@ -16,11 +16,13 @@ import os
 import random
 import re
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from conftest import BUILD_DATE, ROOT, snapshot
+from markupsafe import Markup
 from PIL import Image
 
 import build as cli
@@ -1078,6 +1080,23 @@ def test_tree_keys_are_the_same_for_equal_trees_however_their_objects_are_shared
     different = {"products": [{"name": name, "day": dt.date(2026, 1, 2)}, {"name": name, "day": dt.date(2026, 1, 3)}]}
     assert engine.tree_key("page key", shared) != engine.tree_key("page key", different)
     assert engine.tree_key("page key", shared) != engine.tree_key("another key", shared)
+
+
+def test_keys_are_the_same_for_equal_parts_however_their_strings_are_shared_or_interned():
+    """Page signatures (`key`) are compared between builds and made in several processes: a digest
+    that followed how strings are shared (marshal's references) or interned would render pages again
+    that did not change, or, worse, differ between a worker and its parent."""
+    name = "".join(["Nước ", "mắm Cà Mau"])
+    shared = ("product.html", (name, name, sys.intern("ascii-slug")), 3, 1.5, None, True, [name])
+    copied = ("product.html", ("".join(["Nước ", "mắm Cà Mau"]), "".join(["Nước ", "mắm Cà Mau"]),
+                               "".join(["ascii-", "slug"])), 3, 1.5, None, True, ["".join(["Nước ", "mắm Cà Mau"])])
+    assert engine.key(*shared) == engine.key(*copied)
+    assert engine.key(*shared) != engine.key(*shared[:-1])
+    assert engine.key(1) != engine.key(True) != engine.key("1") != engine.key(1.0)
+    # what marshal cannot write (a date, a str of another class) is digested from its repr, apart
+    assert engine.key(dt.date(2026, 1, 2)) == engine.key(dt.date(2026, 1, 2)) != engine.key(dt.date(2026, 1, 3))
+    assert engine.key(Markup("<b>")) != engine.key("<b>")
+    assert engine.key("r" + repr((Markup("<b>"),))) != engine.key(Markup("<b>"))
 
 
 def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tmp_path, monkeypatch):
