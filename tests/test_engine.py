@@ -8,6 +8,7 @@ after each one compares the incremental build with a clean build of the same inp
 every kind of change once, so each run covers the same ground in the same time."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import io
@@ -967,6 +968,46 @@ def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_pat
     assert len(pids) == len(plan.pages) and str(os.getpid()) not in pids  # every page described by a worker
     assert list(in_workers) == [page.output for page in plan.pages]
     assert in_workers == {output: signature for output, (signature, _) in describer.signatures(plan.pages).items()}
+
+
+def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkeypatch):
+    """The build's own process writes the static files, search data, open data, sitemap and photos
+    while workers sign the pages (`Describer.signing`), and only then waits for the signatures: done
+    one after the other, they took a third of a second more of a one-entry build at 10k products."""
+    work, events, pids = Work(tmp_path), [], tmp_path / "pids"
+    pipeline.build(work.options("site", "--jobs", "2"))
+    edit_text(live(work, "products")[0], lambda text: set_field(text, "summary", "Một câu mới. A new sentence."))
+    real_signing, real_extras, real_describe = engine.Describer.signing, pipeline.write_extras, engine.Describer.describe
+
+    @contextlib.contextmanager
+    def signing(self, pages, jobs=None):
+        with real_signing(self, pages, jobs) as signed:
+            events.append("workers begin signing")
+
+            def waited():
+                events.append("signatures waited for")
+                return signed()
+            yield waited
+
+    def write_extras(*args, **kwargs):
+        events.append("other files written")
+        return real_extras(*args, **kwargs)
+
+    def describe(self, page, shown=None):  # in a worker: its process id, where the test can read it
+        with open(pids, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real_describe(self, page, shown)
+
+    monkeypatch.setattr(engine.Describer, "signing", signing)
+    monkeypatch.setattr(pipeline, "write_extras", write_extras)
+    monkeypatch.setattr(engine.Describer, "describe", describe)
+    report = pipeline.build(work.options("site", "--jobs", "2"))
+    assert events == ["workers begin signing", "other files written", "signatures waited for"]
+    signers = set(pids.read_text().split())
+    assert len(pids.read_text().split()) == report.pages and signers and str(os.getpid()) not in signers
+    assert report.rendered and not report.clean  # an edit build, which rendered its entry's pages
+    monkeypatch.undo()
+    assert snapshot(tmp_path / "site") == work.clean()
 
 
 # -- the open-data files, made in a worker while the build goes on -------------------------------------

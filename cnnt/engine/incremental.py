@@ -49,6 +49,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -534,21 +535,36 @@ class Describer:
         return {path: key("vcard", self.token(facility)) for path, facility in vcards.items()}
 
     def page_signatures(self, pages: list[Page], jobs: int | None = None) -> dict[str, str]:
-        """Each page's output path → its signature, worked out by forked workers, each a range of
-        pages (in one process, the 30,000 pages of 10k products took over a second). The pages that
-        share a context (an entry's, in each language) go to the same worker, which walks it once."""
+        """Each page's output path → its signature, worked out by forked workers (`signing`)."""
+        with self.signing(pages, jobs) as signed:
+            return signed()
+
+    @contextmanager
+    def signing(self, pages: list[Page], jobs: int | None = None) -> Iterator[Callable[[], dict[str, str]]]:
+        """`page_signatures`, worked out by forked workers from the start of the block, each a range
+        of pages (in one process, the 30,000 pages of 10k products took over a second): the caller
+        goes on meanwhile (a build writes its other files), then calls what this gives, which waits
+        for them. The pages that share a context (an entry's, in each language) go to the same
+        worker, which walks it once."""
         global _DESCRIBE_JOB
         order = sorted(range(len(pages)), key=lambda index: id(pages[index].context))
         _DESCRIBE_JOB = (self, pages, order)
-        found: list[str] = [""] * len(pages)
         try:
             workers = jobs if len(pages) >= parallel.MIN_ITEMS_PER_WORKER * 2 else 1
-            for places, part in parallel.imap_unordered(_describe_range, parallel.chunks(len(pages), jobs), workers):
-                for place, signature in zip(places, part):
-                    found[order[place]] = signature
+            with parallel.imap_started(_describe_range, parallel.chunks(len(pages), jobs), workers) as parts:
+                done: list[dict[str, str]] = []
+
+                def signed() -> dict[str, str]:
+                    if not done:
+                        found: list[str] = [""] * len(pages)
+                        for places, part in parts:
+                            for place, signature in zip(places, part):
+                                found[order[place]] = signature
+                        done.append({page.output: signature for page, signature in zip(pages, found)})
+                    return done[0]
+                yield signed
         finally:
             _DESCRIBE_JOB = None
-        return {page.output: signature for page, signature in zip(pages, found)}
 
     def signatures(self, pages: Iterable[Page]) -> Described:
         """Each page's output path → (signature, the entries it shows), for the preview: a build needs

@@ -70,8 +70,17 @@ def worker_pool(jobs: int) -> Iterator[multiprocessing.pool.Pool | None]:
 
 def imap_unordered(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
     """Results of `function` over `items` as they come, from worker processes when that pays."""
+    with imap_started(function, items, jobs) as results:
+        yield from results
+
+
+@contextmanager
+def imap_started(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[Iterator[R]]:
+    """`imap_unordered`, the workers at work from the start of the block while the caller does
+    something else; the results, read within it, come as they are done. In-process (one job), the
+    work is done as they are read."""
     with worker_pool(min(jobs or default_jobs(), len(items))) as pool:
-        yield from (pool.imap_unordered(function, items) if pool else map(function, items))
+        yield pool.imap_unordered(function, items) if pool else map(function, items)
 
 
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
