@@ -663,15 +663,16 @@ def test_the_cache_is_read_without_its_file_ever_whole_in_memory(tmp_path):
 
 def test_a_build_lets_go_of_the_cards_once_its_pages_are_rendered(tmp_path, monkeypatch):
     """The cards and contact buttons kept for pages (some 200 MB at 50k products) are dropped
-    before the files written after the pages, which need none, add to the build's memory."""
+    before the files written after the pages (the open data, the engine's cache), which need none,
+    add to the build's memory."""
     kept: list[int] = []
-    write_extras = extras.write_extras
+    write_data = extras.write_data
 
     def counting(site, *args, **kwargs):
         kept.append(len(site.renderer._reusable))
-        return write_extras(site, *args, **kwargs)
+        return write_data(site, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "write_extras", counting)
+    monkeypatch.setattr(pipeline, "write_data", counting)
     monkeypatch.setattr(pipeline.parallel, "MIN_ITEMS_PER_WORKER", 1)  # the cards rendered ahead, as at scale
     work = Work(tmp_path)
     work.build()
@@ -971,13 +972,14 @@ def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_pat
 
 
 def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkeypatch):
-    """The build's own process writes the static files, search data, open data, sitemap and photos
-    while workers sign the pages (`Describer.signing`), and only then waits for the signatures: done
-    one after the other, they took a third of a second more of a one-entry build at 10k products."""
+    """The build's own process writes the static files, search data, sitemap, feeds and photos while
+    workers sign the pages (`Describer.signing`), and only then waits for the signatures: done one
+    after the other, they took a third of a second more of a one-entry build at 10k products. Not
+    while a worker makes the open data, as in a forced build: there it cost half a second."""
     work, events, pids = Work(tmp_path), [], tmp_path / "pids"
     pipeline.build(work.options("site", "--jobs", "2"))
     edit_text(live(work, "products")[0], lambda text: set_field(text, "summary", "Một câu mới. A new sentence."))
-    real_signing, real_extras, real_describe = engine.Describer.signing, pipeline.write_extras, engine.Describer.describe
+    real_signing, real_files, real_describe = engine.Describer.signing, pipeline.write_site_files, engine.Describer.describe
 
     @contextlib.contextmanager
     def signing(self, pages, jobs=None):
@@ -989,9 +991,9 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
                 return signed()
             yield waited
 
-    def write_extras(*args, **kwargs):
+    def write_site_files(*args, **kwargs):
         events.append("other files written")
-        return real_extras(*args, **kwargs)
+        return real_files(*args, **kwargs)
 
     def describe(self, page, shown=None):  # in a worker: its process id, where the test can read it
         with open(pids, "a") as stream:
@@ -999,15 +1001,20 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
         return real_describe(self, page, shown)
 
     monkeypatch.setattr(engine.Describer, "signing", signing)
-    monkeypatch.setattr(pipeline, "write_extras", write_extras)
+    monkeypatch.setattr(pipeline, "write_site_files", write_site_files)
     monkeypatch.setattr(engine.Describer, "describe", describe)
     report = pipeline.build(work.options("site", "--jobs", "2"))
     assert events == ["workers begin signing", "other files written", "signatures waited for"]
     signers = set(pids.read_text().split())
     assert len(pids.read_text().split()) == report.pages and signers and str(os.getpid()) not in signers
     assert report.rendered and not report.clean  # an edit build, which rendered its entry's pages
+    # beside a worker making the open data (a forced build makes it), the files are written after the pages
+    events.clear()
+    pipeline.build(work.options("forced", "--jobs", "2", "--force"))
+    assert events == ["workers begin signing", "signatures waited for", "other files written"]
     monkeypatch.undo()
-    assert snapshot(tmp_path / "site") == work.clean()
+    clean = work.clean()
+    assert snapshot(tmp_path / "site") == clean and snapshot(tmp_path / "forced") == clean
 
 
 # -- the open-data files, made in a worker while the build goes on -------------------------------------

@@ -1,7 +1,7 @@
 """What a build writes besides its pages: static files, search data, vCards, redirects, schemas, the
 editor, the open data, the sitemap and feeds, and the photos; and what it begins in workers for them
-as soon as the catalogue is checked (`Ahead`). `pipeline` calls these in its write stage, and the
-preview when it writes the same files after a reload.
+as soon as the catalogue is checked (`Ahead`). `pipeline` writes the open data after the pages and
+the rest while workers sign the pages; the preview writes the same files after a reload.
 
 May import: `cnnt.content`, `cnnt.site`, `cnnt.system`; `incremental` and `model`."""
 from __future__ import annotations

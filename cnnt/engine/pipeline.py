@@ -36,7 +36,7 @@ from ..system.write import (
     write_text,
 )
 from . import incremental
-from .extras import Ahead, publish_images, write_extras
+from .extras import Ahead, publish_images, write_data, write_discovery, write_site_files
 from .fingerprint import folder_digest, input_fingerprint
 from .model import BuildOptions, BuildReport, Caches, Plan, StageTimer
 
@@ -252,23 +252,27 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
         with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
                 recording(staging) as written:
-            # Workers sign the pages while this process writes every other file, which none of their
-            # signatures decide but the vCards' (a third of a second of a one-entry build at 10k).
+            old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
+            # Workers sign the pages while this process writes the files no page signature decides (a
+            # third of a second of a one-entry build at 10k products); but not beside a worker making
+            # the open data: on two cores, a forced build took half a second longer that way.
+            early = not ahead.making_files
             with describer.signing(site.pages, options.jobs) as signed:
-                to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
-                old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
-                data = write_extras(site, options, staging, reuse.data, old_site,
-                                    [facility for path, facility in vcards.items() if path in to_make], ahead)
-                publish_images(site, options, staging)
-                timer.lap("extras")  # (while the workers sign the pages)
+                vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
+                if early:
+                    write_besides_pages(site, options, staging, old_site, vcards, vcards_to_make, ahead)
+                    timer.lap("extras")  # (while the workers sign the pages)
                 page_signatures = signed()
             signatures.update(page_signatures)
-            timer.lap("signatures")  # (waiting for the workers)
+            timer.lap("signatures")
             to_make = keep_unchanged(page_signatures, reuse.signatures, spare, options.out_dir, staging)
             fresh = [page for page in site.pages if page.output in to_make]
             render_all(site.renderer, fresh, staging, options.jobs)
-            site.renderer.forget_reused()
+            site.renderer.forget_reused()  # (the files written next render no card)
             timer.lap("render")
+            if not early:
+                write_besides_pages(site, options, staging, old_site, vcards, vcards_to_make, ahead)
+            data = write_data(site, staging, reuse.data, old_site, ahead.digest, ahead.files)
             # Stamped "pending" until the record of addresses holds everything this site publishes: a
             # build killed in between leaves a stamp that matches nothing, so the next build is not
             # skipped as unchanged and completes the record (and the engine's cache, which describes a
@@ -289,6 +293,15 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
                        time.perf_counter() - started, rendered=len(fresh), clean=reuse.why_clean,
                        stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
+
+
+def write_besides_pages(site: Plan, options: BuildOptions, staging: Path, old_site: Path | None,
+                        vcards: dict[str, Facility], to_make: set[str], ahead: Ahead) -> None:
+    """What a build writes but its pages and the open data: static files, search data, the vCards
+    in `to_make`, redirects, schemas, the editor, sitemap, feeds and photos."""
+    write_site_files(site, options, staging, old_site, [facility for path, facility in vcards.items() if path in to_make])
+    write_discovery(site, options, staging, ahead.dates.result() if ahead.dates is not None else None)
+    publish_images(site, options, staging)
 
 
 def _stamp_of(site: Path) -> str | None:
