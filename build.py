@@ -30,6 +30,7 @@ from cnnt.contribute.scaffold import new_entry
 from cnnt.engine import pipeline
 from cnnt.engine.model import BuildOptions
 from cnnt.site import schema
+from cnnt.system import parallel
 
 ROOT = Path(__file__).resolve().parent
 
@@ -64,7 +65,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--static", type=Path, default=ROOT / "static")
     parser.add_argument("--date", type=build_date,
                         help="judge award validity on this day, YYYY-MM-DD (default: SOURCE_DATE_EPOCH or today)")
-    parser.add_argument("--jobs", type=positive_int, help="worker processes (default: one per core)")
+    parser.add_argument("--jobs", type=positive_int,
+                        help="worker processes (default: one per core; at most two per core are used)")
     parser.add_argument("--force", action="store_true",
                         help="build everything anew (only the photo and QR code caches are used)")
     parser.add_argument("--deploy", action="store_true",
@@ -109,6 +111,10 @@ def report_errors(failure: BuildFailed) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = options_from(args)
+    if args.jobs and args.jobs > parallel.most_jobs():
+        print(f"cảnh báo · warning: --jobs {args.jobs}: máy này có {parallel.default_jobs()} lõi, dùng tối đa "
+              f"{parallel.most_jobs()} tiến trình | this machine has {counted(parallel.default_jobs(), 'core')}: "
+              f"at most {counted(parallel.most_jobs(), 'worker process', 'worker processes')} are used", file=sys.stderr)
     if args.command in ("new", "remove", "schema", "codeowners", "owners"):
         return contribute(args, options)
     if args.command == "check":

@@ -574,3 +574,14 @@ def test_a_vocabulary_written_wrong_is_named_at_its_file_and_line(make_site, voc
     assert run.code == 1 and f"vocabularies/provinces.yaml:{line + 2}: son-la: " in run.err, run.err
     provinces.write_text(provinces_text, encoding="utf-8")
     assert make_site({}).code == 0
+
+
+def test_more_jobs_than_two_a_core_are_named_and_not_used(tmp_path, capsys, monkeypatch):
+    from cnnt.system import parallel
+    monkeypatch.setattr(parallel, "default_jobs", lambda: 2)
+    assert cli.main(["build", "--out", str(tmp_path / "site"), "--date", BUILD_DATE, "--jobs", "1000"]) == 0
+    err = capsys.readouterr().err
+    assert "--jobs 1000: máy này có 2 lõi, dùng tối đa 4 tiến trình" in err
+    assert "this machine has 2 cores: at most 4 worker processes are used" in err
+    assert cli.main(["build", "--out", str(tmp_path / "site"), "--date", BUILD_DATE, "--jobs", "4"]) == 0
+    assert "warning" not in capsys.readouterr().err
