@@ -542,10 +542,9 @@ class Describer:
     @contextmanager
     def signing(self, pages: list[Page], jobs: int | None = None) -> Iterator[Callable[[], dict[str, str]]]:
         """`page_signatures`, worked out by forked workers from the start of the block, each a range
-        of pages (in one process, the 30,000 pages of 10k products took over a second): the caller
-        goes on meanwhile (a build writes its other files), then calls what this gives, which waits
-        for them. The pages that share a context (an entry's, in each language) go to the same
-        worker, which walks it once."""
+        of pages, while the caller goes on (a build writes its other files meanwhile); the caller then
+        calls what this gives, which waits for them. The pages that share a context (an entry's, in
+        each language) go to the same worker, which walks it once."""
         global _DESCRIBE_JOB
         order = sorted(range(len(pages)), key=lambda index: id(pages[index].context))
         _DESCRIBE_JOB = (self, pages, order)

@@ -255,7 +255,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
             # Workers sign the pages while this process writes the files no page signature decides (a
             # third of a second of a one-entry build at 10k products); but not beside a worker making
-            # the open data: on two cores, a forced build took half a second longer that way.
+            # the open data: on two cores, a forced build took a second longer that way (median of 5).
             early = not ahead.making_files
             with describer.signing(site.pages, options.jobs) as signed:
                 vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
