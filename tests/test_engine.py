@@ -17,7 +17,9 @@ import os
 import random
 import re
 import shutil
+import signal
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -661,6 +663,26 @@ def test_the_cache_is_read_without_its_file_ever_whole_in_memory(tmp_path):
     assert size > 20_000_000 and peak < size * 1.3, (size, peak)
 
 
+def test_a_render_worker_killed_leaves_its_pages_to_the_build(tmp_path, monkeypatch, capsys):
+    """A page worker ended by the kernel (memory gone) left the build waiting for ever; its pages are
+    now rendered by the build itself, which says so, and the site is whole."""
+    work, parent, once = Work(tmp_path), os.getpid(), tmp_path / "killed"
+    real_write = pipeline.write_bytes
+
+    def write_or_die(root, path, content):  # in a page worker: the first one to write dies
+        if os.getpid() != parent and not once.exists():
+            once.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_write(root, path, content)
+
+    monkeypatch.setattr(pipeline, "write_bytes", write_or_die)
+    report = pipeline.build(work.options("site", "--jobs", "2"))
+    assert once.exists() and report.rendered == report.pages
+    assert "a worker process ended unexpectedly (signal 9" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
 def test_a_build_lets_go_of_the_cards_once_its_pages_are_rendered(tmp_path, monkeypatch):
     """The cards and contact buttons kept for pages (some 200 MB at 50k products) are dropped
     before the files written after the pages (the open data, the engine's cache), which need none,
@@ -986,8 +1008,11 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
         with real_signing(self, pages, jobs) as signed:
             events.append("workers begin signing")
 
-            def waited():
-                events.append("signatures waited for")
+            def waited():  # the workers were handed the pages at once, not when their work is asked for
+                at_work = time.monotonic() + 20
+                while not (pids.exists() and pids.read_text()) and time.monotonic() < at_work:
+                    time.sleep(0.01)
+                events.append("signatures waited for" if pids.exists() else "signatures waited for, no worker begun")
                 return signed()
             yield waited
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
@@ -108,3 +109,31 @@ def test_a_pool_never_has_more_than_two_workers_a_core(monkeypatch):
     pids = set(parallel.imap_unordered(_own_pid, range(400), 1000))
     assert len(pids) == 2 and os.getpid() not in pids
     assert all(len(run) > 1 for run in parallel.chunks(400, 1000))  # runs sized for two workers, not 1,000
+
+
+_PARENT = os.getpid()
+
+
+def _dies_in_a_worker(item: int) -> int:
+    """Item 5 ends the worker that has it, as the kernel ends one when memory runs out."""
+    if item == 5 and os.getpid() != _PARENT:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item * 10
+
+
+@pytest.mark.parametrize("way", ["imap_unordered", "map_chunks"])
+def test_a_worker_that_dies_leaves_its_tasks_to_the_caller_who_says_so(way, capsys):
+    """The pool started another worker and never sent the dead one's task again: the build waited
+    for ever (a deploy on a small runner, its memory gone, would have hung until the runner's
+    time ran out)."""
+    items = list(range(40))
+    started = time.monotonic()
+    if way == "imap_unordered":
+        results = sorted(parallel.imap_unordered(_dies_in_a_worker, items, 2))
+    else:
+        results = parallel.map_chunks(_dies_in_a_worker, items * 10, 2)[:40]
+    assert results == [item * 10 for item in items]
+    assert time.monotonic() - started < 30
+    err = capsys.readouterr().err
+    assert "một tiến trình phụ đã dừng đột ngột (signal 9" in err
+    assert "a worker process ended unexpectedly (signal 9; perhaps out of memory)" in err

@@ -2,7 +2,8 @@
 piece of work in a worker while the caller goes on (`Later`: the open-data files).
 
 Workers are forked, so they share the already-loaded vocabularies, templates and catalogue
-without pickling them; where fork is unavailable, or the work is small, it runs in-process.
+without pickling them; where fork is unavailable, or the work is small, it runs in-process. A
+worker that dies leaves its work to the caller, in a pool (`_watched`) as in a `Later`.
 """
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import multiprocessing
 import multiprocessing.pool
 import multiprocessing.process
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, Generic, TypeVar
+
+from ..content.errors import counted
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -92,16 +96,72 @@ def imap_started(function: Callable[[T], R], items: Sequence[T], jobs: int | Non
     something else; the results, read within it, come as they are done. In-process (one job), the
     work is done as they are read."""
     with worker_pool(min(jobs or default_jobs(), len(items))) as pool:
-        yield pool.imap_unordered(function, items) if pool else map(function, items)
+        yield _watched(pool, function, items) if pool else map(function, items)
 
 
 def map_chunks(function: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
-    """`[function(item) for item in items]`, in order, using up to `jobs` processes."""
+    """`[function(item) for item in items]`, in order, using up to `jobs` processes (each task a
+    run of items: one item each, passing the tasks and their answers would cost more)."""
     jobs = _workers_for(len(items), jobs)
     with worker_pool(jobs) as pool:
         if pool is None:
             return [function(item) for item in items]
-        return pool.map(function, items, chunksize=max(1, len(items) // (jobs * 8)))
+        size = max(1, len(items) // (jobs * 8))
+        runs = [list(items[start:start + size]) for start in range(0, len(items), size)]
+        done = dict(_watched(pool, _run_of, [(function, run) for run in runs], indexed=True))
+        return [result for index in range(len(runs)) for result in done[index]]
+
+
+def _run_of(job: tuple[Callable[[T], R], list[T]]) -> list[R]:
+    function, run = job
+    return [function(item) for item in run]
+
+
+POLL_SECONDS = 1.0  # how often a pool's caller, waiting for results, looks whether a worker has died
+
+
+def _watched(pool: multiprocessing.pool.Pool, function: Callable[[T], R], items: Sequence[T],
+             indexed: bool = False) -> Iterator[Any]:
+    """`pool.imap_unordered(function, items)`, but a worker that dies (the kernel ends one when
+    memory runs out) does not leave the caller waiting for ever for the task it had: the pool would
+    start another worker and never send that task again. The caller then ends the pool, says so,
+    and does every task not yet done itself. `indexed`: (index of the item, result) pairs. The tasks
+    are handed to the pool at once, not when the first result is asked for (see `imap_started`)."""
+    results = pool.imap_unordered(_indexed, [(function, index, item) for index, item in enumerate(items)])
+    return _gathered(pool, results, function, items, indexed)
+
+
+def _gathered(pool: multiprocessing.pool.Pool, results: multiprocessing.pool.IMapIterator,
+              function: Callable[[T], R], items: Sequence[T], indexed: bool) -> Iterator[Any]:
+    left = set(range(len(items)))
+    workers = set(pool._pool)  # type: ignore[attr-defined]  # the pool's processes (it replaces dead ones)
+    while left:
+        try:
+            index, result = results.next(timeout=POLL_SECONDS)
+        except multiprocessing.TimeoutError:
+            workers.update(pool._pool)  # type: ignore[attr-defined]
+            dead = [worker for worker in workers if worker.exitcode not in (None, 0)]
+            if dead:
+                pool.terminate()
+                _say_worker_died(dead[0].exitcode, len(left))
+                break
+            continue
+        left.discard(index)
+        yield (index, result) if indexed else result
+    for index in sorted(left):
+        yield (index, function(items[index])) if indexed else function(items[index])
+
+
+def _indexed(job: tuple[Callable[[T], R], int, T]) -> tuple[int, R]:
+    function, index, item = job
+    return index, function(item)
+
+
+def _say_worker_died(exitcode: int | None, left: int) -> None:
+    signal = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    print(f"cảnh báo · warning: một tiến trình phụ đã dừng đột ngột ({signal}; có thể do hết bộ nhớ), "
+          f"{left} phần việc còn lại được làm trong tiến trình chính | a worker process ended unexpectedly "
+          f"({signal}; perhaps out of memory): {counted(left, 'task')} left, done in the main process", file=sys.stderr)
 
 
 def imap_runs(function: Callable[[list[T]], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
