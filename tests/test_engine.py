@@ -1001,7 +1001,7 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
     work, events, pids = Work(tmp_path), [], tmp_path / "pids"
     pipeline.build(work.options("site", "--jobs", "2"))
     edit_text(live(work, "products")[0], lambda text: set_field(text, "summary", "Một câu mới. A new sentence."))
-    real_signing, real_files, real_describe = engine.Describer.signing, pipeline.write_site_files, engine.Describer.describe
+    real_signing, real_files, real_describe = engine.Describer.signing, extras.write_site_files, engine.Describer.describe
 
     @contextlib.contextmanager
     def signing(self, pages, jobs=None):
@@ -1026,7 +1026,7 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
         return real_describe(self, page, shown)
 
     monkeypatch.setattr(engine.Describer, "signing", signing)
-    monkeypatch.setattr(pipeline, "write_site_files", write_site_files)
+    monkeypatch.setattr(extras, "write_site_files", write_site_files)
     monkeypatch.setattr(engine.Describer, "describe", describe)
     report = pipeline.build(work.options("site", "--jobs", "2"))
     assert events == ["workers begin signing", "other files written", "signatures waited for"]

@@ -26,15 +26,24 @@ from .model import BuildOptions, Plan
 def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
                  old_site: Path | None = None, vcards: Iterable[Facility] | None = None,
                  ahead: Ahead | None = None) -> tuple[str, tuple[str, ...]]:
-    """Everything but the pages and photos: static files, search data, vCards (of `vcards`, if given:
-    the others are in place), redirects. The open-data files are taken from `old_site` when `data`
-    says they were made from the same tables (see `Ahead`), else from `ahead`'s worker if given, as
-    are the pages' dates; returns what says which open-data files they are now."""
+    """Everything but the pages: `write_besides_pages`, then the open-data files, taken from
+    `old_site` when `data` says they were made from the same tables (see `Ahead`), else from
+    `ahead`'s worker if given; returns what says which open-data files they are now."""
+    write_besides_pages(site, options, root, old_site, vcards, ahead)
+    digest, files = ("", None) if ahead is None else (ahead.digest, ahead.files)
+    return write_data(site, root, data, old_site, digest, files)
+
+
+def write_besides_pages(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
+                        vcards: Iterable[Facility] | None = None, ahead: Ahead | None = None) -> None:
+    """What a build writes but its pages and the open data (which a worker may still be making):
+    static files, search data, vCards (of `vcards`, if given: the others are in place), redirects,
+    schemas, the editor, sitemap, feeds (with the pages' dates from `ahead`'s worker, if given) and
+    photos."""
     write_site_files(site, options, root, old_site, vcards)
-    digest, files, dates = ("", None, None) if ahead is None else (ahead.digest, ahead.files, ahead.dates)
-    data = write_data(site, root, data, old_site, digest, files)
+    dates = ahead.dates if ahead is not None else None
     write_discovery(site, options, root, dates.result() if dates is not None else None)
-    return data
+    publish_images(site, options, root)
 
 
 def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,

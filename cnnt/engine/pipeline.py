@@ -36,7 +36,7 @@ from ..system.write import (
     write_text,
 )
 from . import incremental
-from .extras import Ahead, publish_images, write_data, write_discovery, write_site_files
+from .extras import Ahead, write_besides_pages, write_data
 from .fingerprint import folder_digest, input_fingerprint
 from .model import BuildOptions, BuildReport, Caches, Plan, StageTimer
 
@@ -259,8 +259,9 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             early = not ahead.making_files
             with describer.signing(site.pages, options.jobs) as signed:
                 vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
+                new_vcards = [facility for path, facility in vcards.items() if path in vcards_to_make]
                 if early:
-                    write_besides_pages(site, options, staging, old_site, vcards, vcards_to_make, ahead)
+                    write_besides_pages(site, options, staging, old_site, new_vcards, ahead)
                     timer.lap("extras")  # (while the workers sign the pages)
                 page_signatures = signed()
             signatures.update(page_signatures)
@@ -271,7 +272,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             site.renderer.forget_reused()  # (the files written next render no card)
             timer.lap("render")
             if not early:
-                write_besides_pages(site, options, staging, old_site, vcards, vcards_to_make, ahead)
+                write_besides_pages(site, options, staging, old_site, new_vcards, ahead)
             data = write_data(site, staging, reuse.data, old_site, ahead.digest, ahead.files)
             # Stamped "pending" until the record of addresses holds everything this site publishes: a
             # build killed in between leaves a stamp that matches nothing, so the next build is not
@@ -293,15 +294,6 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
                        time.perf_counter() - started, rendered=len(fresh), clean=reuse.why_clean,
                        stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
-
-
-def write_besides_pages(site: Plan, options: BuildOptions, staging: Path, old_site: Path | None,
-                        vcards: dict[str, Facility], to_make: set[str], ahead: Ahead) -> None:
-    """What a build writes but its pages and the open data: static files, search data, the vCards
-    in `to_make`, redirects, schemas, the editor, sitemap, feeds and photos."""
-    write_site_files(site, options, staging, old_site, [facility for path, facility in vcards.items() if path in to_make])
-    write_discovery(site, options, staging, ahead.dates.result() if ahead.dates is not None else None)
-    publish_images(site, options, staging)
 
 
 def _stamp_of(site: Path) -> str | None:

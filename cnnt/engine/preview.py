@@ -316,7 +316,6 @@ class Preview:
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
             self.data_files = extras.write_extras(plan, self.options, staging)[1]
-            extras.publish_images(plan, self.options, staging)
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
         self.load_key = pipeline.engine_keys(self.options, config)[0]
