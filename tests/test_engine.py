@@ -29,6 +29,7 @@ from markupsafe import Markup
 from PIL import Image
 
 import build as cli
+from cnnt.content import load
 from cnnt.content.errors import BuildFailed
 from cnnt.contribute.removal import remove_entry
 from cnnt.engine import extras, pipeline
@@ -786,6 +787,59 @@ def test_a_spare_that_cannot_be_trusted_is_not_used(tmp_path, damage):
     edit_summary(work, random.Random(3))
     report = work.build()
     assert report.rendered < report.pages
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
+def checked_out_again(work: Work) -> None:
+    """The inputs as a deploy runner's fresh checkout has them: the same paths and bytes, but every
+    file new (another inode, the time of the checkout)."""
+    for name in ("content", "templates", "static", "site.yaml"):
+        path, copy = work.root / name, work.root / f"{name}.checkout"
+        if path.is_dir():
+            shutil.copytree(path, copy, copy_function=shutil.copyfile)
+            shutil.rmtree(path)
+        else:
+            shutil.copyfile(path, copy)
+        os.replace(copy, path)
+
+
+def test_a_deploy_runner_with_the_restored_cache_renders_only_what_changed(tmp_path, monkeypatch):
+    """The deploy workflow starts on a new machine: a fresh checkout, and the output, the spare and
+    `.cache/` restored from an archive (actions/cache: a tar, which keeps hard links and file times
+    but not inodes). The engine must still trust what it kept: a build there renders only the pages an
+    edit changed, and gives the clean build's site. (Stamping files by inode or change time would
+    quietly make every deploy a clean build while every local figure stayed good.)"""
+    import tarfile
+    work = Work(tmp_path)
+    work.build()
+    edit_summary(work, random.Random(1))
+    work.build()  # the live site and the spare now share most files, as after any merged pull request
+    kept = ["site", ".site.spare", ".cache"]
+    archive = tmp_path.parent / f"{tmp_path.name}-cache.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name in kept:
+            tar.add(tmp_path / name, arcname=name)
+    for name in kept:
+        shutil.rmtree(tmp_path / name)
+    checked_out_again(work)
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="tar")
+    archive.unlink()
+    assert (tmp_path / "site" / "404.html").stat().st_nlink == 2, "the archive kept the hard links"
+
+    parsed: list[str] = []
+    parse = load._parse_entry
+    monkeypatch.setattr(load, "_parse_entry", lambda job: parsed.append(job[1].slug) or parse(job))
+    unchanged = work.build()
+    assert unchanged.skipped or unchanged.rendered == 0, unchanged
+    edit_summary(work, random.Random(2))
+    report = work.build()
+    assert report.clean == "" and 0 < report.rendered < report.pages // 5, report
+    # Text files are known by their content. A bundle's photos are known by size, time and inode,
+    # which a checkout renews: those entries are read again (their photos are not: see test_gitfiles.py).
+    bundles = len(list(work.content.glob("*/*/index.md")))
+    assert 0 < len(parsed) <= bundles + 1 < len(mains(work, "products")) + len(mains(work, "facilities")), parsed
+    monkeypatch.undo()
     assert snapshot(tmp_path / "site") == work.clean()
 
 
