@@ -16,13 +16,16 @@ from PIL import Image, ImageCms, ImageOps
 
 from ..content import photos  # noqa: F401 (its import sets Pillow's pixel limit before any photo is opened)
 
-from ..system import parallel
+from ..system import gitfiles, parallel
 from ..system.write import link_all, write_atomic
 
 WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
 WEBP_QUALITY = 78
 JPEG_QUALITY = 82
+# A deploy runner asks git for its photos' blob ids when it would otherwise read this much (see
+# `PhotoCache.source_keys`): about what the machine hashes in the time git takes to answer.
+ASK_GIT_BYTES = 64 << 20
 # Changing how derivatives are made must change their names, so old ones are not reused.
 OPERATION = f"v2:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata:chained"
 
@@ -180,22 +183,47 @@ class PhotoCache:
                 lines.append(f"{name} {stat.st_size} {stat.st_mtime_ns}")
         write_checked(self.manifest_file(), lines)
 
+    def blobs_file(self) -> Path:
+        return self.folder / "blobs.txt"
+
     def source_keys(self, files: list[str]) -> dict[str, str]:
         """Each photo's key, re-hashed only when its size or modification time changed: hashing
-        every photo again cost most of a warm build (500 phone photos are about 2 GB)."""
+        every photo again cost most of a warm build (500 phone photos are about 2 GB). A deploy
+        runner's fresh checkout gives every photo a new time: there, git's blob id of each photo it
+        tracks unchanged is looked up among those met before (`blobs.txt`), and only the photos
+        neither names are read."""
         known: dict[tuple[str, int, int], str] = {}
         for line in read_checked(self.keys_file()):
             parts = line.split("\t")
             if len(parts) == 4 and parts[0].isdigit() and parts[1].isdigit():
                 known[(parts[3], int(parts[0]), int(parts[1]))] = parts[2]
+        stats = {file: os.stat(file) for file in files}
+        unknown = [file for file in files if (file, stats[file].st_size, stats[file].st_mtime_ns) not in known]
+        # asking git takes tens of milliseconds: worth it only when more than that would be read
+        blobs = gitfiles.blob_ids(unknown) if sum(stats[file].st_size for file in unknown) >= ASK_GIT_BYTES else {}
+        keys_of_blobs = self.read_blob_keys()
         keys, lines = {}, []
         for file in files:
-            stat = os.stat(file)
-            signature = (file, stat.st_size, stat.st_mtime_ns)
-            keys[file] = known.get(signature) or source_key(Path(file))
+            stat = stats[file]
+            keys[file] = (known.get((file, stat.st_size, stat.st_mtime_ns)) or keys_of_blobs.get(blobs.get(file, ""))
+                          or source_key(Path(file)))
             lines.append(f"{stat.st_size}\t{stat.st_mtime_ns}\t{keys[file]}\t{file}")
         write_checked(self.keys_file(), lines)
+        met = {blob: keys[file] for file, blob in blobs.items()}
+        used = set(keys.values())
+        kept = {blob: key for blob, key in keys_of_blobs.items() if key in used} | met
+        if kept != keys_of_blobs:  # (photos no longer used are dropped)
+            write_checked(self.blobs_file(), [f"{blob} {key}" for blob, key in sorted(kept.items())])
         return keys
+
+    def read_blob_keys(self) -> dict[str, str]:
+        """git blob id → the key of the photo it names (both are named by the bytes alone)."""
+        found = {}
+        for line in read_checked(self.blobs_file()):
+            parts = line.split(" ")
+            if len(parts) == 2:
+                found[parts[0]] = parts[1]
+        return found
 
     def read_sizes(self) -> dict[str, tuple[int, int]]:
         sizes = {}
@@ -225,7 +253,7 @@ class PhotoCache:
                 path.unlink()
 
 
-INDEX_FILES = ("sizes.txt", "keys.txt", "files.txt")
+INDEX_FILES = ("sizes.txt", "keys.txt", "files.txt", "blobs.txt")
 CHECK_PREFIX = "# blake2b "
 
 
