@@ -18,6 +18,7 @@ import random
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -35,6 +36,7 @@ from cnnt.contribute.removal import remove_entry
 from cnnt.engine import extras, pipeline
 from cnnt.engine import incremental as engine
 from cnnt.engine.model import BuildOptions, BuildReport, Caches, StageTimer
+from cnnt.system import gitfiles
 
 SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 
@@ -565,7 +567,6 @@ def test_a_named_pipe_among_the_inputs_is_named_and_never_read(tmp_path):
     """A named pipe where an entry would be (no git checkout makes one, an accident can): the build
     after a good one names it, as a clean build and the check do. (Read for the inputs' digest, it
     held the build for ever: run in a process of its own, with a time limit.)"""
-    import subprocess
     import sys
     work = Work(tmp_path)
     work.build()
@@ -841,6 +842,55 @@ def test_a_deploy_runner_with_the_restored_cache_renders_only_what_changed(tmp_p
     assert 0 < len(parsed) <= bundles + 1 < len(mains(work, "products")) + len(mains(work, "facilities")), parsed
     monkeypatch.undo()
     assert snapshot(tmp_path / "site") == work.clean()
+
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+
+
+def cloned_again(work: Work) -> None:
+    """`work`'s repository cloned anew at the same path, as a deploy runner checks it out, with the
+    output, spare and cache of the builds before (as the deploy workflow restores them)."""
+    clone = work.root.with_name(work.root.name + "-clone")
+    subprocess.run([*GIT, "clone", "-q", str(work.root), str(clone)], check=True, capture_output=True)
+    for name in ("site", ".site.spare", ".cache"):
+        if (work.root / name).exists():
+            os.replace(work.root / name, clone / name)
+    old = work.root.with_name(work.root.name + "-old")
+    os.replace(work.root, old)
+    os.replace(clone, work.root)
+    shutil.rmtree(old)
+
+
+def test_a_fresh_clone_reads_again_only_what_changed_its_photos_named_by_git(tmp_path, monkeypatch):
+    """A bundle's photos are stamped by size, time and inode, which a checkout renews; on a deploy
+    runner git names them by their content instead, so a bundle whose photos git names as the last
+    build did is not read again (the first deploy records the names, the next ones use them)."""
+    work = Work(tmp_path / "repo")
+    (work.root / ".gitignore").write_text("/site/\n/.site.spare/\n/.cache/\n/clean/\n")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "catalogue"]):
+        subprocess.run([*GIT, *command], cwd=work.root, check=True, capture_output=True)
+    work.build()
+    monkeypatch.setattr(gitfiles, "ASK_GIT_BYTES", 0)  # (the sample's photos are small: ask git whatever their size)
+    parsed: list[str] = []
+    parse = load._parse_entry
+    monkeypatch.setattr(load, "_parse_entry", lambda job: parsed.append(job[1].slug) or parse(job))
+    bundles = {path.parent.name for path in work.content.glob("*/*/index.md")}
+    cloned_again(work)
+    work.build()
+    assert set(parsed) == bundles, "the first clone's build reads the bundles, and notes what git names"
+    single = next(path for path in mains(work, "products") if path.name != "index.md")
+    edit_text(single, lambda text: set_field(text, "summary", "Sửa tại chỗ, không hỏi git."))
+    parsed.clear()
+    work.build()  # the bundles' stamps, unchanged, keep what git named
+    assert parsed == [slug_of(single)], parsed
+    subprocess.run([*GIT, "commit", "-qam", "a summary"], cwd=work.root, check=True, capture_output=True)
+    parsed.clear()
+    cloned_again(work)
+    edit_text(mains(work, "products")[0], lambda text: set_field(text, "summary", "Tóm tắt mới sau khi tải lại."))
+    report = work.build()
+    assert parsed == [slug_of(mains(work, "products")[0])] and 0 < report.rendered < report.pages // 5, parsed
+    monkeypatch.undo()
+    assert snapshot(work.root / "site") == work.clean()
 
 
 def test_writing_into_a_reused_folder_never_changes_the_live_site(tmp_path):

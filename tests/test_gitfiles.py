@@ -72,7 +72,7 @@ def counted_hashing(monkeypatch) -> list[str]:
         return hashed(path)
 
     monkeypatch.setattr(images, "source_key", counting)
-    monkeypatch.setattr(images, "ASK_GIT_BYTES", 0)  # (these photos are small: ask git whatever their size)
+    monkeypatch.setattr(gitfiles, "ASK_GIT_BYTES", 0)  # (these photos are small: ask git whatever their size)
     return read
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from ..system import parallel
+from ..system import gitfiles, parallel
 from . import awards, kinds, places
 from .errors import BuildFailed, ContentError, ErrorList, display_path, hint, suggest
 from .fields import MIN_YEAR, Fields
@@ -170,19 +170,54 @@ def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | 
     strings: as Path objects, made from the cache file and hashed, they took 0.2 s at 10k products.)"""
     mains = [str(entry.main) for entry in entries]
     stamps = {main: entry_stamp(entry) for main, entry in zip(mains, entries)}
+    _name_by_git(stamps, {main: entry.folder for main, entry in zip(mains, entries)}, cache)
     stale = []
     for main, entry in zip(mains, entries):
         kept = cache.get(main)
-        if kept is None or kept[0] != stamps[main]:
+        if kept is None or not same_files(kept[0], stamps[main]):
             stale.append((main, entry))
-        else:
-            cache[main] = (kept[0], kept[1], entry)
+        else:  # (its stamp as now, with what git named as before: see `same_files`)
+            cache[main] = (_carried(kept[0], stamps[main]), kept[1], entry)
     results = parallel.map_chunks(_parse_entry, [(options, entry) for _, entry in stale], jobs)
     for (main, entry), result in zip(stale, results):
         cache[main] = (stamps[main], result, entry)
     for gone in set(cache) - stamps.keys():
         del cache[gone]
     return [cache[main][1] for main in mains]
+
+
+def same_files(old: tuple, new: tuple) -> bool:
+    """Whether two stamps (`entry_stamp`) say the same files: the same text, and each other file of a
+    bundle with the same size, time and inode, or named by git by the same content."""
+    if old[:2] != new[:2] or len(old) != len(new):
+        return False
+    return all(before[:4] == now[:4] or (before[0] == now[0] and before[4] is not None and before[4] == now[4])
+               for before, now in zip(old[2:], new[2:]))
+
+
+def _carried(old: tuple, new: tuple) -> tuple:
+    """`new`, each file keeping the blob id `old` had for it where git was not asked now and its size,
+    time and inode are the same (so the next checkout can still be matched by content)."""
+    return (*new[:2], *(now if now[4] is not None or before[:4] != now[:4] else before
+                        for before, now in zip(old[2:], new[2:])))
+
+
+def _name_by_git(stamps: dict[str, tuple], folders: dict[str, Path], cache: dict) -> None:
+    """A deploy runner's fresh checkout gives every photo a new time and inode: every bundle would
+    be read and checked again. When the other files of bundles whose stamps changed add up to
+    `gitfiles.ASK_GIT_BYTES`, git's blob ids of those files are put in their stamps (`same_files`
+    then matches them with the last build's). Asked only then: locally, an edit changes a few."""
+    changed = {main: stamp for main, stamp in stamps.items()
+               if len(stamp) > 2 and main in cache and not same_files(cache[main][0], stamp)}
+    files = {os.path.join(folders[main], part[0]): (main, number) for main, stamp in changed.items()
+             for number, part in enumerate(stamp[2:], 2)}
+    if sum(stamps[main][number][1] for main, number in files.values()) < gitfiles.ASK_GIT_BYTES:
+        return
+    for file, blob in gitfiles.blob_ids(list(files)).items():
+        main, number = files[file]
+        stamp = list(stamps[main])
+        stamp[number] = (*stamp[number][:4], blob)
+        stamps[main] = tuple(stamp)
 
 
 def parse_entry(options: LoadOptions, entry: EntryFiles) -> tuple:
@@ -194,10 +229,11 @@ def entry_stamp(entry: EntryFiles) -> tuple:
     """What says an entry's files changed: the content of its text and its translation (an edit
     within the clock's tick, keeping the size, still counts) and, for a bundle, the size, time and
     inode of every other file in its folder (photos: reading them all would cost more than it saves;
-    a photo replaced whole, as editors and git do, is a new inode)."""
+    a photo replaced whole, as editors and git do, is a new inode), and a place for git's blob id of
+    it (`_name_by_git`)."""
     stamp: list = [_text_stamp(entry.main), _text_stamp(entry.translation) if entry.translation else None]
-    if entry.main.name == "index.md":
-        stamp += [(path.name, *_file_stamp(path)) for path in sorted(entry.folder.iterdir())
+    if entry.main.name == "index.md":  # (the last part: git's blob id, where `_name_by_git` asks it)
+        stamp += [(path.name, *_file_stamp(path), None) for path in sorted(entry.folder.iterdir())
                   if path != entry.main and path != entry.translation]
     return tuple(stamp)
 

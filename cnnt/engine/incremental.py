@@ -5,7 +5,7 @@ A build keeps what it learnt in `.cache/<out>/engine.pickle` (`State`): every en
 with a stamp of its files (in buckets, `Bucket`), the search words, and a signature of each page it
 wrote. The next build
 - re-reads only the entries whose files changed (`load.entry_stamp`: content of the text files, size,
-  time and inode of photos);
+  time and inode of photos, or, after a fresh checkout, git's name of their content);
 - plans every page as a clean build does (the checks, listings and search run over the whole
   catalogue, so a build that passes is a build a clean one would pass);
 - renders only the pages (and vCards) whose signature changed, into a staging folder that then

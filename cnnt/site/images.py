@@ -23,9 +23,6 @@ WIDTHS = (360, 720, 1200)
 PREVIEW_SIZE = (1200, 630)   # OpenGraph: what Zalo and Facebook show for a shared link
 WEBP_QUALITY = 78
 JPEG_QUALITY = 82
-# A deploy runner asks git for its photos' blob ids when it would otherwise read this much (see
-# `PhotoCache.source_keys`): about what the machine hashes in the time git takes to answer.
-ASK_GIT_BYTES = 64 << 20
 # Changing how derivatives are made must change their names, so old ones are not reused.
 OPERATION = f"v2:{WIDTHS}:{PREVIEW_SIZE}:webp{WEBP_QUALITY}:jpeg{JPEG_QUALITY}:srgb:no-metadata:chained"
 
@@ -199,8 +196,7 @@ class PhotoCache:
                 known[(parts[3], int(parts[0]), int(parts[1]))] = parts[2]
         stats = {file: os.stat(file) for file in files}
         unknown = [file for file in files if (file, stats[file].st_size, stats[file].st_mtime_ns) not in known]
-        # asking git takes tens of milliseconds: worth it only when more than that would be read
-        blobs = gitfiles.blob_ids(unknown) if sum(stats[file].st_size for file in unknown) >= ASK_GIT_BYTES else {}
+        blobs = gitfiles.blob_ids(unknown) if sum(stats[file].st_size for file in unknown) >= gitfiles.ASK_GIT_BYTES else {}
         keys_of_blobs = self.read_blob_keys()
         keys, lines = {}, []
         for file in files:

@@ -15,6 +15,9 @@ import os
 import subprocess
 
 GIT_TIMEOUT_S = 60
+# Asking git takes tens of milliseconds: callers ask only when files of at least this many bytes are
+# new to them (a fresh checkout), about what this machine hashes, or reads and checks, in that time.
+ASK_GIT_BYTES = 64 << 20
 CACHED = "H"  # `git ls-files -v`: an entry git looks at as usual (lower case: assume-unchanged; S: skip-worktree)
 REGULAR_MODES = ("100644", "100755")
 
