@@ -837,7 +837,8 @@ def test_a_deploy_runner_with_the_restored_cache_renders_only_what_changed(tmp_p
     report = work.build()
     assert report.clean == "" and 0 < report.rendered < report.pages // 5, report
     # Text files are known by their content. A bundle's photos are known by size, time and inode,
-    # which a checkout renews: those entries are read again (their photos are not: see test_gitfiles.py).
+    # which a checkout renews, or by git's names of them: outside a repository, as here, those entries
+    # are read again (in one, they are not: see the next test).
     bundles = len(list(work.content.glob("*/*/index.md")))
     assert 0 < len(parsed) <= bundles + 1 < len(mains(work, "products")) + len(mains(work, "facilities")), parsed
     monkeypatch.undo()
