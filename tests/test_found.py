@@ -110,6 +110,78 @@ def test_lastmod_is_the_last_commit_or_the_file_time(make_site, tmp_path):
     assert urls[BASE + "en/products/keo/"].find(f"{SITEMAP}lastmod").text == "2026-01-01"
 
 
+def commit_at(top: Path, day: str, *args: str) -> None:
+    env = {**os.environ, "GIT_COMMITTER_DATE": f"{day}T10:00:00Z", "GIT_AUTHOR_DATE": f"{day}T10:00:00Z"}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"]
+    subprocess.run([*git, *args], cwd=top, check=True, env=env, capture_output=True)
+
+
+def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path, monkeypatch):
+    """The days of the files' last commits, kept from build to build and brought up to date from the
+    commits since (`sitemap._commit_days`), are always those a reading of the whole history gives:
+    after new commits, a branch merged whose commits are older than the last build's, a file removed
+    and added again, a rename, a history rewritten, and a damaged file of kept days."""
+    import random
+
+    from cnnt.site import sitemap
+    top, kept = tmp_path / "repo", tmp_path / "kept.pickle"
+    top.mkdir()
+    read: list[str] = []
+    log_days = sitemap._log_days
+    monkeypatch.setattr(sitemap, "_log_days", lambda where, commits: read.append(commits) or log_days(where, commits))
+    rng = random.Random(7)
+    names = [f"content/products/p{number}.md" for number in range(5)]
+
+    def write_some(day: str, pool: list[str] = names) -> None:
+        for name in rng.sample(pool, 2):
+            (top / name).parent.mkdir(parents=True, exist_ok=True)
+            (top / name).write_text(f"{day} {rng.random()}\n")
+        commit_at(top, day, "add", "-A")
+        commit_at(top, day, "commit", "-qm", day)
+
+    def agree() -> None:
+        read.clear()
+        incremental = sitemap._commit_days(str(top), kept)
+        assert incremental == sitemap._commit_days(str(top), None), read
+
+    def edit_line(day: str, number: int) -> None:  # of a file both lines of history change, apart
+        both = top / "content/both.md"
+        lines = both.read_text().split("\n") if both.exists() else [f"line {n}" for n in range(10)]
+        lines[number] = day
+        both.write_text("\n".join(lines))
+        commit_at(top, day, "add", "content/both.md")
+        commit_at(top, day, "commit", "-qm", f"both.md {day}")
+
+    commit_at(top, "2024-01-01", "init", "-q")
+    write_some("2024-01-02")
+    edit_line("2024-01-02", 0)
+    agree()
+    commit_at(top, "2024-01-03", "checkout", "-qb", "side")
+    write_some("2024-01-03", ["content/side/a.md", names[4]])  # a branch, older than the main line's next
+    edit_line("2024-01-04", 9)
+    commit_at(top, "2024-01-04", "checkout", "-q", "-")
+    edit_line("2024-02-01", 0)
+    for day in ("2024-02-01", "2024-02-02"):
+        write_some(day, names[:4])
+        agree()
+        assert ".." in read[0], "only the commits since are read"  # (read[1]: the whole history, to compare)
+    commit_at(top, "2024-02-03", "merge", "-q", "--no-edit", "side")
+    agree()
+    commit_at(top, "2024-02-04", "rm", "-q", names[0])
+    commit_at(top, "2024-02-04", "commit", "-qm", "removed")
+    write_some("2024-02-05")
+    commit_at(top, "2024-02-06", "mv", names[1], "content/products/renamed.md")
+    commit_at(top, "2024-02-06", "commit", "-qm", "renamed")
+    agree()
+    commit_at(top, "2024-02-07", "reset", "-q", "--hard", "HEAD~3")   # history rewritten
+    write_some("2024-02-08")
+    agree()
+    assert ".." not in read[0], "a rewritten history is read whole"
+    kept.write_bytes(kept.read_bytes()[:-9])       # cut short
+    agree()
+    assert sitemap._commit_days(str(top), None)["content/products/p2.md"] >= dt.date(2024, 1, 2).toordinal()
+
+
 def test_a_large_site_gets_a_sitemap_index(monkeypatch):
     from cnnt.content.config import load_config
     from cnnt.site import sitemap

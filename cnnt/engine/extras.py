@@ -163,7 +163,7 @@ def page_dates(catalogue: Catalogue, options: BuildOptions) -> dict[str, dt.date
 def entry_dates(entries: list[Entry], options: BuildOptions) -> dict[str, dt.date]:
     """These entries' pages → the day each entry's files last changed (git's, or the files' own)."""
     files_of = {KINDS_BY_MODEL[type(entry)].path(entry): _entry_files(entry, options) for entry in entries}
-    dates = sitemap.change_dates([file for files in files_of.values() for file in files])
+    dates = sitemap.change_dates([file for files in files_of.values() for file in files], options.commit_days_file)
     return {path: max(dates[file] for file in files if file in dates)
             for path, files in files_of.items() if any(file in dates for file in files)}
 

@@ -71,6 +71,11 @@ class BuildOptions:
         return self.cache_dir.parent / "digests.pickle"
 
     @property
+    def commit_days_file(self) -> Path:
+        """The day of each file's last commit, up to the commit the last build saw (see sitemap._commit_days)."""
+        return self.cache_dir.parent / "commit-days.pickle"
+
+    @property
     def qr_cache(self) -> Path:
         return self.cache_dir.parent / "qr-codes.sqlite"
 
