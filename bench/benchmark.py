@@ -69,13 +69,14 @@ def content_for(size: int) -> Path:
     return folder
 
 
-def run_build(content: Path, site: Path, force: bool) -> dict:
-    """One build in a fresh process: wall and CPU seconds, peak memory, pages, whether it was skipped."""
+def run_build(content: Path, site: Path, force: bool, code: Path = ROOT) -> dict:
+    """One build in a fresh process: wall and CPU seconds, peak memory, pages, whether it was skipped.
+    `code`: the checkout whose build.py builds (deploy.py compares two)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    command = [sys.executable, str(ROOT / "build.py"), "--content", str(content), "--out", str(site),
+    command = [sys.executable, str(code / "build.py"), "--content", str(content), "--out", str(site),
                "--date", BUILD_DATE, "--timings"] + (["--force"] if force else [])
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command, capture_output=True, text=True, cwd=code)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
