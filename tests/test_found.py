@@ -118,17 +118,17 @@ def commit_at(top: Path, day: str, *args: str) -> None:
 
 def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path, monkeypatch):
     """The days of the files' last commits, kept from build to build and brought up to date from the
-    commits since (`sitemap._commit_days`), are always those a reading of the whole history gives:
+    commits since (`gitfiles._commit_days`), are always those a reading of the whole history gives:
     after new commits, a branch merged whose commits are older than the last build's, a file removed
     and added again, a rename, a history rewritten, and a damaged file of kept days."""
     import random
 
-    from cnnt.site import sitemap
+    from cnnt.system import gitfiles
     top, kept = tmp_path / "repo", tmp_path / "kept.pickle"
     top.mkdir()
     read: list[str] = []
-    log_days = sitemap._log_days
-    monkeypatch.setattr(sitemap, "_log_days", lambda where, commits: read.append(commits) or log_days(where, commits))
+    log_days = gitfiles._log_days
+    monkeypatch.setattr(gitfiles, "_log_days", lambda where, commits: read.append(commits) or log_days(where, commits))
     rng = random.Random(7)
     names = [f"content/products/p{number}.md" for number in range(5)]
 
@@ -141,8 +141,8 @@ def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path
 
     def agree() -> None:
         read.clear()
-        incremental = sitemap._commit_days(str(top), kept)
-        assert incremental == sitemap._commit_days(str(top), None), read
+        incremental = gitfiles._commit_days(str(top), kept)
+        assert incremental == gitfiles._commit_days(str(top), None), read
 
     def edit_line(day: str, number: int) -> None:  # of a file both lines of history change, apart
         both = top / "content/both.md"
@@ -179,7 +179,7 @@ def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path
     assert ".." not in read[0], "a rewritten history is read whole"
     kept.write_bytes(kept.read_bytes()[:-9])       # cut short
     agree()
-    assert sitemap._commit_days(str(top), None)["content/products/p2.md"] >= dt.date(2024, 1, 2).toordinal()
+    assert gitfiles._commit_days(str(top), None)["content/products/p2.md"] >= dt.date(2024, 1, 2).toordinal()
 
 
 def test_a_large_site_gets_a_sitemap_index(monkeypatch):

@@ -72,7 +72,7 @@ class BuildOptions:
 
     @property
     def commit_days_file(self) -> Path:
-        """The day of each file's last commit, up to the commit the last build saw (see sitemap._commit_days)."""
+        """The day of each file's last commit, up to the commit the last build saw (see gitfiles.commit_dates)."""
         return self.cache_dir.parent / "commit-days.pickle"
 
     @property

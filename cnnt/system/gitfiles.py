@@ -1,18 +1,29 @@
-"""What git knows of the files it tracks. A deploy runner starts from a fresh checkout: every file is
-new to the file system (another inode, the time of the checkout), so whatever a build recognised a
-file by (its size and time) is gone; but git still names each file by its content (its blob id).
-The images stage asks git for those names rather than reading every photo again (gigabytes, for a
+"""What git knows of the files it tracks: their content's names, and the days of their last commits.
+
+A deploy runner starts from a fresh checkout: every file is new to the file system (another inode,
+the time of the checkout), so whatever a build recognised a file by (its size and time) is gone; but
+git still names each file by its content (its blob id). The images stage and the loading of bundles
+ask git for those names (`blob_ids`) rather than reading every photo again (gigabytes, for a
 catalogue of phone photos).
 
 A blob id is only given for a file whose working copy is what git's index holds: tracked, not in
 conflict, no flag telling git not to look at it (assume-unchanged, skip-worktree), and not listed by
 `git diff-files`, which compares the file with the index (and, for a file written in the same
 instant as the index, its content). Anything else, or no git at all, gives no id: the caller reads
-the file."""
+the file.
+
+The sitemap and feeds date each entry by its files' last commit (`commit_dates`), kept from build
+to build with the commit they were read up to."""
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
+import pickle
 import subprocess
+from pathlib import Path
+
+from .write import write_atomic
 
 GIT_TIMEOUT_S = 60
 # Asking git takes tens of milliseconds: callers ask only when files of at least this many bytes are
@@ -53,13 +64,112 @@ def blob_ids(files: list[str]) -> dict[str, str]:
     return {file: tracked[file] for file in files if file in tracked}
 
 
+# -- the days of the last commits --------------------------------------------------------------------
+
+def commit_dates(folder: str, kept: Path | None = None) -> dict[str, dt.date]:
+    """For each file under the repository that holds `folder` and is unchanged since its last commit,
+    that commit's day, by its resolved path; {} where git cannot say. `kept`: a file in which the
+    days are kept from build to build (see `_commit_days`)."""
+    found = _git(folder, "rev-parse", "--show-toplevel")
+    if found is None:
+        return {}
+    top = found.strip()
+    days = _commit_days(top, kept)
+    dirty = _git(top, "status", "--porcelain", "-z", "--untracked-files=no", "--no-renames", locks=True)
+    if days is None or dirty is None:
+        return {}
+    folders: dict[str, str] = {}  # each folder resolved once (resolving each of 20,000 files took a second)
+
+    def resolved(relative: str) -> str:
+        parent, _, name = relative.rpartition("/")
+        found = folders.get(parent)
+        if found is None:
+            found = folders[parent] = os.path.realpath(os.path.join(top, parent))
+        return os.path.join(found, name)
+
+    modified = {resolved(entry[3:]) for entry in dirty.split("\0") if len(entry) > 3}
+    dates = {resolved(relative): dt.date.fromordinal(day) for relative, day in days.items()}
+    return {path: day for path, day in dates.items() if path not in modified}
+
+
+KEPT_DAYS_VERSION = 1
+
+
+def _commit_days(top: str, kept: Path | None) -> dict[str, int] | None:
+    """Each file of the repository at `top` (relative, with "/") → the day (an ordinal) of the latest
+    commit that changed it; None where git cannot say. One `git log` of the whole history took 3.5 s
+    for 5,000 commits, and every merged pull request adds to it: with `kept`, the days worked out up
+    to the commit the last build saw are taken from it, and only the commits since are read. A
+    history rewritten since (that commit no longer an ancestor), a damaged file, or another
+    repository: the whole history again."""
+    head = _git(top, "rev-parse", "HEAD")
+    if head is None:
+        return None
+    head = head.strip()
+    before = _read_kept(kept, top)
+    if before is not None and before[0] == head:
+        return before[1]
+    if before is not None and _git(top, "merge-base", "--is-ancestor", before[0], head) is not None:
+        since = _log_days(top, f"{before[0]}..{head}")
+        if since is None:
+            return None
+        days = dict(before[1])
+        for relative, day in since.items():
+            days[relative] = max(day, days.get(relative, day))
+    else:
+        whole = _log_days(top, head)
+        if whole is None:
+            return None
+        days = whole
+    if kept is not None:
+        with contextlib.suppress(OSError):
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(kept, pickle.dumps((KEPT_DAYS_VERSION, top, head, days), pickle.HIGHEST_PROTOCOL),
+                         durable=False)
+    return days
+
+
+def _log_days(top: str, commits: str) -> dict[str, int] | None:
+    """The files the commits changed → the day of the latest of them that changed each (merges show
+    no files of their own: their branches' commits do)."""
+    log = _git(top, "log", "--format=%x00%ct", "--name-only", "--no-renames", "-z", commits, "--", ".")
+    if log is None:
+        return None
+    days: dict[str, int] = {}
+    day = None
+    for field in log.split("\0"):
+        field = field.strip("\n")
+        if not field:
+            continue
+        if field.isdigit() and len(field) >= 9:  # a commit's time, then the files it changed
+            day = dt.datetime.fromtimestamp(int(field), dt.timezone.utc).date().toordinal()
+            continue
+        if day is not None and day > days.get(field, 0):
+            days[field] = day
+    return days
+
+
+def _read_kept(kept: Path | None, top: str) -> tuple[str, dict[str, int]] | None:
+    """(the commit, the days) a build kept for the repository at `top`; None if there are none."""
+    if kept is None:
+        return None
+    try:
+        version, kept_top, head, days = pickle.loads(kept.read_bytes())
+    except Exception:  # missing, cut short, damaged, or of another shape
+        return None
+    if version != KEPT_DAYS_VERSION or kept_top != top or not isinstance(head, str) or not isinstance(days, dict):
+        return None
+    return head, days
+
+
 def _git(folder: str, *arguments: str, locks: bool = False) -> str | None:
     """What git prints (paths relative to `folder`), or None where it cannot say: no git, not a work
     tree, a repository git will not read (another owner), or any other failure. Without `locks`, git
     writes nothing (the index included)."""
     try:
         done = subprocess.run(["git", "-C", folder, *arguments], capture_output=True, timeout=GIT_TIMEOUT_S,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "1" if locks else "0"},
+                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "1" if locks else "0",
+                                   "GIT_LITERAL_PATHSPECS": "1"},
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
