@@ -204,16 +204,15 @@ def _carried(old: tuple, new: tuple) -> tuple:
 
 def _name_by_git(stamps: dict[str, tuple], folders: dict[str, Path], cache: dict) -> None:
     """A deploy runner's fresh checkout gives every photo a new time and inode: every bundle would
-    be read and checked again. When the other files of bundles whose stamps changed add up to
-    `gitfiles.ASK_GIT_BYTES`, git's blob ids of those files are put in their stamps (`same_files`
-    then matches them with the last build's). Asked only then: locally, an edit changes a few."""
+    be read and checked again. When the other files of bundles whose stamps changed are many bytes
+    (`gitfiles.blob_ids_if_large`), git's blob ids of those files are put in their stamps
+    (`same_files` then matches them with the last build's). Locally, an edit changes a few."""
     changed = {main: stamp for main, stamp in stamps.items()
                if len(stamp) > 2 and main in cache and not same_files(cache[main][0], stamp)}
     files = {os.path.join(folders[main], part[0]): (main, number) for main, stamp in changed.items()
              for number, part in enumerate(stamp[2:], 2)}
-    if sum(stamps[main][number][1] for main, number in files.values()) < gitfiles.ASK_GIT_BYTES:
-        return
-    for file, blob in gitfiles.blob_ids(list(files)).items():
+    sizes = {file: stamps[main][number][1] for file, (main, number) in files.items()}
+    for file, blob in gitfiles.blob_ids_if_large(sizes).items():
         main, number = files[file]
         stamp = list(stamps[main])
         stamp[number] = (*stamp[number][:4], blob)

@@ -195,8 +195,8 @@ class PhotoCache:
             if len(parts) == 4 and parts[0].isdigit() and parts[1].isdigit():
                 known[(parts[3], int(parts[0]), int(parts[1]))] = parts[2]
         stats = {file: os.stat(file) for file in files}
-        unknown = [file for file in files if (file, stats[file].st_size, stats[file].st_mtime_ns) not in known]
-        blobs = gitfiles.blob_ids(unknown) if sum(stats[file].st_size for file in unknown) >= gitfiles.ASK_GIT_BYTES else {}
+        blobs = gitfiles.blob_ids_if_large({file: stat.st_size for file, stat in stats.items()
+                                            if (file, stat.st_size, stat.st_mtime_ns) not in known})
         keys_of_blobs = self.read_blob_keys()
         keys, lines = {}, []
         for file in files:

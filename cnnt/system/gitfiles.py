@@ -33,6 +33,12 @@ CACHED = "H"  # `git ls-files -v`: an entry git looks at as usual (lower case: a
 REGULAR_MODES = ("100644", "100755")
 
 
+def blob_ids_if_large(sizes: dict[str, int]) -> dict[str, str]:
+    """`blob_ids` of these files (path → size in bytes), asked only when they add up to
+    `ASK_GIT_BYTES` (a fresh checkout's photos); {} otherwise, and the caller reads them."""
+    return blob_ids(list(sizes)) if sum(sizes.values()) >= ASK_GIT_BYTES else {}
+
+
 def blob_ids(files: list[str]) -> dict[str, str]:
     """Each of `files` (paths as strings) that git tracks unchanged → its blob id."""
     if not files:
