@@ -116,6 +116,50 @@ def commit_at(top: Path, day: str, *args: str) -> None:
     subprocess.run([*git, *args], cwd=top, check=True, env=env, capture_output=True)
 
 
+def test_a_commit_that_changes_no_file_still_dates_its_files_anew(make_site, tmp_path):
+    """Committing files the last build read as they are changes no input file, yet moves their pages'
+    days from the files' own to the commit's: the build is not skipped as unchanged, and says what a
+    clean build says."""
+    product = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"
+    make_site({"products/banh.md": product}, command="check")
+    commit_at(tmp_path, "2024-03-05", "init", "-q")
+    commit_at(tmp_path, "2024-03-05", "add", "-A")
+    commit_at(tmp_path, "2024-03-05", "commit", "-qm", "base")
+    edited = tmp_path / "content/products/banh.md"
+    edited.write_text(product.replace("Bánh", "Bánh mới"), encoding="utf-8")
+    os.utime(edited, (1767225600, 1767225600))  # 2026-01-01
+    assert make_site({}).code == 0
+    assert sitemap_urls(tmp_path / "site")[BASE + "products/banh/"].find(f"{SITEMAP}lastmod").text == "2026-01-01"
+    commit_at(tmp_path, "2024-04-01", "commit", "-qam", "the edit")
+    run = make_site({})
+    assert run.code == 0 and "Nothing changed" not in run.out, run.out
+    assert sitemap_urls(run.site)[BASE + "products/banh/"].find(f"{SITEMAP}lastmod").text == "2024-04-01"
+    clean = make_site({}, extra=("--out", str(tmp_path / "clean"), "--force"))
+    assert clean.code == 0
+    assert read(run.site, "sitemap.xml") == read(tmp_path / "clean", "sitemap.xml")
+    assert make_site({}).out.startswith("Không có thay đổi")  # and then it is up to date
+
+
+def test_the_repository_s_own_files_are_not_read_as_content(make_site, tmp_path, monkeypatch):
+    """A catalogue kept in a repository of its own, its content folder the repository's top: git's
+    files (its index, packs of every photo ever committed) are not content. Changed by git alone,
+    they leave the site up to date; they are never read to fingerprint the inputs."""
+    make_site({"products/banh.md": "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n---\n"}, command="check")
+    content = tmp_path / "content"
+    commit_at(content, "2024-03-05", "init", "-q")
+    commit_at(content, "2024-03-05", "add", "-A")
+    commit_at(content, "2024-03-05", "commit", "-qm", "base")
+    assert make_site({}).code == 0
+    commit_at(content, "2024-03-05", "gc", "-q")  # git's own files rewritten: packs, refs, its index
+    (content / ".git" / "description").write_text("the catalogue\n")
+    from cnnt.content import load
+    read_files = []
+    real_read = load._read_digest
+    monkeypatch.setattr(load, "_read_digest", lambda path: read_files.append(path) or real_read(path))
+    run = make_site({})
+    assert run.out.startswith("Không có thay đổi"), run.out
+    assert not [path for path in read_files if f"{os.sep}.git{os.sep}" in path]
+
 def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path, monkeypatch):
     """The days of the files' last commits, kept from build to build and brought up to date from the
     commits since (`gitfiles._commit_days`), are always those a reading of the whole history gives:

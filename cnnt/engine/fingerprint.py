@@ -13,6 +13,7 @@ from ..content.load import text_digest
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR
 from ..site import redirects, vendor
+from ..system import gitfiles
 from ..system.write import left_by_an_editor
 from .incremental import PACKAGE_DIR
 from .model import BuildOptions
@@ -20,10 +21,13 @@ from .model import BuildOptions
 
 def input_fingerprint(options: BuildOptions) -> str:
     """A digest of everything a build reads: content, templates, static files, code, vocabularies,
-    configuration and the build date (award validity depends on it)."""
+    configuration and the build date (award validity depends on it), and the commit the content's
+    repository is at: the sitemap and feeds date each page by its files' last commit, which a commit
+    of files already built changes, and no file with it."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
     digest.update(folder_digest([options.content_dir], days=True).encode())
+    digest.update(f"commit:{gitfiles.head_commit(str(options.content_dir))}".encode())
     digest.update(folder_digest([options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR]).encode())
     digest.update(vendor.pins_key().encode())  # the editor's pinned packages
     return digest.hexdigest()
@@ -37,7 +41,8 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
     last change counts too, as the sitemap and feeds show it where git cannot say (a file saved again
     unchanged on another day moves its page's date). Names that are not UTF-8 count as their bytes
     (the check names them): encoded strictly, they stopped the build with an internal error. A file
-    that is not a regular one counts by its kind: read, a named pipe held the build for ever."""
+    that is not a regular one counts by its kind: read, a named pipe held the build for ever. A
+    repository's own files (`VERSION_CONTROL`) are not inputs."""
     digest = hashlib.blake2b(digest_size=20)
     for folder in folders:
         digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
@@ -68,16 +73,24 @@ def folder_digest(folders: list[Path], days: bool = False) -> str:
     return digest.hexdigest()
 
 
+# What version control keeps in the folders it tracks (`.git` is a file in a submodule or worktree).
+# A content folder that is its repository's top holds `.git`, whose packs hold every photo ever
+# committed: read as content, they were most of a deploy's fingerprint (0.65 s of it at 10k
+# products), and git's own work (a fetch, a `gc`) made the site look out of date.
+VERSION_CONTROL = frozenset({".git", ".hg", ".svn"})
+
+
 def _files(folder: Path) -> list[tuple[str, str]]:
-    """Every folder and file under `folder` (but Python's caches, and what an editor keeps beside a
-    file, which no build reads) and its path relative to it, a folder's ending in `/`, in a stable
-    order. (os.walk and plain strings: pathlib took half a second for 12,000 entries.)"""
+    """Every folder and file under `folder` (but Python's caches, version control's files, and what
+    an editor keeps beside a file, none of which a build reads) and its path relative to it, a
+    folder's ending in `/`, in a stable order. (os.walk and plain strings: pathlib took half a second
+    for 12,000 entries.)"""
     found = []
     for parent, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        folders[:] = sorted(name for name in folders if name != "__pycache__" and name not in VERSION_CONTROL)
         prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
         if prefix != ".":
             found.append((parent, f"{prefix}/"))
-        for name in sorted(name for name in names if not left_by_an_editor(name)):
+        for name in sorted(name for name in names if not left_by_an_editor(name) and name not in VERSION_CONTROL):
             found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
     return found

@@ -72,6 +72,12 @@ def blob_ids(files: list[str]) -> dict[str, str]:
 
 # -- the days of the last commits --------------------------------------------------------------------
 
+def head_commit(folder: str) -> str:
+    """The commit the repository holding `folder` is at; "" where git cannot say."""
+    found = _git(folder, "rev-parse", "-q", "--verify", "HEAD")
+    return found.strip() if found is not None else ""
+
+
 def commit_dates(folder: str, kept: Path | None = None) -> dict[str, dt.date]:
     """For each file under the repository that holds `folder` and is unchanged since its last commit,
     that commit's day, by its resolved path; {} where git cannot say. `kept`: a file in which the
