@@ -887,9 +887,16 @@ def test_a_fresh_clone_reads_again_only_what_changed_its_photos_named_by_git(tmp
     subprocess.run([*GIT, "commit", "-qam", "a summary"], cwd=work.root, check=True, capture_output=True)
     parsed.clear()
     cloned_again(work)
-    edit_text(mains(work, "products")[0], lambda text: set_field(text, "summary", "Tóm tắt mới sau khi tải lại."))
+    edited = mains(work, "products")[0]
+    edit_text(edited, lambda text: set_field(text, "summary", "Tóm tắt mới sau khi tải lại."))
+    pickled: list[list] = []
+    pickle_results = engine.pickled_results
+    monkeypatch.setattr(engine, "pickled_results", lambda results: pickled.append(results) or pickle_results(results))
     report = work.build()
-    assert parsed == [slug_of(mains(work, "products")[0])] and 0 < report.rendered < report.pages // 5, parsed
+    assert parsed == [slug_of(edited)] and 0 < report.rendered < report.pages // 5, parsed
+    # every bundle's stamp is new, but only the edited entry's bucket holds a new result: the others'
+    # pickles are kept as they were
+    assert len(pickled) == 1 and any(result[0].slug == slug_of(edited) for result in pickled[0] if result[0]), pickled
     monkeypatch.undo()
     assert snapshot(work.root / "site") == work.clean()
 

@@ -126,6 +126,7 @@ class Reuse:
 
     entries: dict = field(default_factory=dict)  # entry file (a string) → (stamp, parse result, None): `load` adds the EntryFiles
     buckets: dict[int, Bucket] = field(default_factory=dict)  # as the state had them
+    unpickled: dict[int, list] = field(default_factory=dict)  # each bucket's parse results, as unpickled from it
     search: SearchCache = field(default_factory=SearchCache)
     signatures: dict[str, str] = field(default_factory=dict)
     data: tuple[str, tuple[str, ...]] = ("", ())
@@ -334,28 +335,32 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     if site_stamp is None or state.stamp != site_stamp:
         return Reuse(why_clean="the output is not the site the cache describes")
     buckets = state.buckets if state.load_key == load_key else {}
+    unpickled: dict[int, list] = {}
     try:
-        entries = unpacked(buckets)
+        entries = unpacked(buckets, unpickled)
     except Exception:  # a damaged bucket the file's checksum let through
         return Reuse(why_clean="no cache")
     # `previous` without the search cache: the build's is `Reuse.search` alone (see pipeline._search_data)
     previous = replace(state, search=SearchCache())
     if state.page_key != page_key:
-        return Reuse(entries, buckets, state.search, why_clean="templates, settings or date changed", previous=previous,
-                     previews=state.previews)
-    return Reuse(entries, buckets, state.search, state.signatures, state.data, previous=previous, previews=state.previews)
+        return Reuse(entries, buckets, unpickled, state.search, why_clean="templates, settings or date changed",
+                     previous=previous, previews=state.previews)
+    return Reuse(entries, buckets, unpickled, state.search, state.signatures, state.data, previous=previous,
+                 previews=state.previews)
 
 
-def unpacked(buckets: dict[int, Bucket]) -> dict:
+def unpacked(buckets: dict[int, Bucket], unpickled: dict[int, list] | None = None) -> dict:
     """Entry file (a string) → (stamp, parse result, None), from the buckets; ValueError if one does not match
-    what it lists."""
+    what it lists. `unpickled`: given, each bucket's list of results is put in it."""
     entries = {}
-    for bucket in buckets.values():
+    for number, bucket in buckets.items():
         results = pickle.loads(bucket.blob)
         if not isinstance(results, list) or len(results) != len(bucket.files):
             raise ValueError("a bucket's results are not the entries it lists")
         for (file, stamp), result in zip(bucket.files, results):
             entries[file] = (stamp, result, None)
+        if unpickled is not None:
+            unpickled[number] = results
     return entries
 
 
@@ -376,10 +381,13 @@ def next_spare(reuse: Reuse) -> Spare | None:
     return Spare(state.stamp, state.page_key, state.files, state.signatures)
 
 
-def buckets_of(entries: dict, before: dict[int, Bucket]) -> Iterator[tuple[int, Bucket]]:
+def buckets_of(entries: dict, before: dict[int, Bucket], unpickled: dict[int, list] | None = None
+               ) -> Iterator[tuple[int, Bucket]]:
     """The parse results as the cache file keeps them, a bucket at a time (see `Bucket`): one whose
-    entries and stamps are those of the same bucket `before` is not pickled again. (One pickle of
-    them all held a table of every object in it, about 100 MB at 10,000 products, while it was made.)"""
+    entries and stamps are those of the same bucket `before` is not pickled again, nor one whose
+    results are still the very objects unpickled from it (`unpickled`, by `unpacked`), with new
+    stamps: a fresh checkout renews every photo's time and inode, and every bucket holds a bundle.
+    (One pickle of them all held a table of every object in it, about 100 MB at 10,000 products.)"""
     members: dict[int, list[tuple[str, tuple, object]]] = {}
     for file, (stamp, result, _) in entries.items():
         members.setdefault(bucket_of(file), []).append((file, stamp, result))
@@ -387,8 +395,25 @@ def buckets_of(entries: dict, before: dict[int, Bucket]) -> Iterator[tuple[int, 
         found.sort(key=lambda member: member[0])
         files = tuple((file, stamp) for file, stamp, _ in found)
         kept = before.get(number)
-        yield number, kept if kept is not None and kept.files == files else \
-            Bucket(files, pickle.dumps([result for _, _, result in found], pickle.HIGHEST_PROTOCOL))
+        if kept is not None and kept.files == files:
+            yield number, kept
+        elif kept is not None and _same_results(found, kept, (unpickled or {}).get(number)):
+            yield number, Bucket(files, kept.blob)
+        else:
+            yield number, Bucket(files, pickled_results([result for _, _, result in found]))
+
+
+def _same_results(found: list[tuple[str, tuple, object]], kept: Bucket, unpickled: list | None) -> bool:
+    """Whether these entries (file, stamp, result) are those of `kept`, with the results unpickled
+    from it: not parsed again, so its pickle holds them still."""
+    return unpickled is not None and len(found) == len(kept.files) == len(unpickled) and all(
+        file == kept_file and result is held
+        for (file, _, result), (kept_file, _), held in zip(found, kept.files, unpickled))
+
+
+def pickled_results(results: list) -> bytes:
+    """A bucket's pickle of its parse results."""
+    return pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
 
 
 # -- what a page shows -------------------------------------------------------------------------------

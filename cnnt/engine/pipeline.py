@@ -287,7 +287,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                               {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse),
                               caches.previews)
-    buckets = incremental.buckets_of(caches.entries, reuse.buckets)
+    buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
     write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
