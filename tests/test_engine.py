@@ -892,8 +892,18 @@ def test_a_fresh_clone_reads_again_only_what_changed_its_photos_named_by_git(tmp
     pickled: list[list] = []
     pickle_results = engine.pickled_results
     monkeypatch.setattr(engine, "pickled_results", lambda results: pickled.append(results) or pickle_results(results))
+    monkeypatch.setattr(gitfiles, "ASK_GIT_FILES", 1)
+    read, asked = [], []
+    read_digest, ask = load._read_digest, gitfiles._ask
+    monkeypatch.setattr(load, "_read_digest", lambda path: read.append(path) or read_digest(path))
+    monkeypatch.setattr(gitfiles, "_ask", lambda files: asked.append(files) or ask(files))
     report = work.build()
     assert parsed == [slug_of(edited)] and 0 < report.rendered < report.pages // 5, parsed
+    # the content's text files' digests are git's names for them, but the edited file's (the few
+    # templates and static files are read); git is asked once, by the input fingerprint, for every
+    # file of the content, photos too
+    content = [path for path in read if path.startswith(str(work.content))]
+    assert content == [str(edited)] and len(asked) == 1, (content, asked)
     # every bundle's stamp is new, but only the edited entry's bucket holds a new result: the others'
     # pickles are kept as they were
     assert len(pickled) == 1 and any(result[0].slug == slug_of(edited) for result in pickled[0] if result[0]), pickled

@@ -107,3 +107,38 @@ def test_a_fresh_checkout_reads_no_photo_git_names(tmp_path, counted_hashing, mo
     kept, _ = images.prepare_photos(files[:2], cache, jobs=1)  # c.jpg no longer used
     blobs = images.PhotoCache(cache).read_blob_keys()
     assert set(blobs.values()) == {photo.webp[0].url.split("/")[1].split("-")[0] for photo in kept.values()}
+
+
+def test_within_a_build_git_is_asked_once_and_its_answer_kept_only_for_files_as_they_were(tmp_path, monkeypatch):
+    """The input fingerprint asks git about the whole content of a fresh checkout; the stages after
+    take their photos' names from that answer, but never for a file saved since it was given."""
+    top = committed(tmp_path / "repo", {"products/a.jpg": photo((10, 20, 30)), "products/b.jpg": photo((40, 50, 60)),
+                                        "products/c.md": b"---\nname: C\n---\n"})
+    files = [str(top / "products" / name) for name in ("a.jpg", "b.jpg", "c.md")]
+    asked: list[list[str]] = []
+    ask = gitfiles._ask
+    monkeypatch.setattr(gitfiles, "_ask", lambda paths: asked.append(paths) or ask(paths))
+    named = {file: git(top, "hash-object", file).strip() for file in files}
+    with gitfiles.answers_kept():
+        assert gitfiles.blob_ids(files) == named
+        assert gitfiles.blob_ids(files[:2]) == {file: named[file] for file in files[:2]}
+        assert gitfiles.blob_ids_if_large({files[0]: 1}) == {files[0]: named[files[0]]}  # small, but known
+        (top / "products/b.jpg").write_bytes(photo((70, 80, 90)))  # saved during the build
+        assert gitfiles.blob_ids(files[:2]) == {files[0]: named[files[0]]}
+        assert len(asked) == 1
+        assert gitfiles.blob_ids([*files, str(top / "products/new.jpg")]) == {files[0]: named[files[0]],
+                                                                               files[2]: named[files[2]]}
+        assert len(asked) == 2  # a file git was not asked about: asked again
+    assert gitfiles.blob_ids(files[:1]) == {files[0]: named[files[0]]} and len(asked) == 3  # outside a build: each time
+    assert gitfiles.blob_ids_if_large({files[0]: 1}) == {}
+
+
+def test_a_text_file_read_has_the_digest_git_names_it_by(tmp_path):
+    """A text file's digest, read, is its git blob id: a build after a fresh checkout takes the ids
+    from git instead of reading the files, and finds them the same as the last build's."""
+    from cnnt.content import load
+    texts = {"products/a.md": "---\nname: Bánh\n---\nMô tả.\n".encode(), "products/empty.md": b"",
+             "products/b.en.md": b"---\nname: Cake\n---\n" * 500}
+    top = committed(tmp_path / "repo", texts)
+    for relative in texts:
+        assert load._read_digest(str(top / relative)) == git(top, "hash-object", relative).strip()

@@ -281,7 +281,7 @@ def forget_digests(memo: DigestMemo, paths: Iterable[Path]) -> None:
 def marks(stat: os.stat_result) -> tuple[int, int, int, int]:
     """What changes when a file is written: its size, time and inode, and its change time, which no
     program can set back (a file written in place and given its old time again has a new one)."""
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns
+    return gitfiles.marks(stat)
 
 
 def text_digest(path: str, stat: os.stat_result) -> str:
@@ -300,8 +300,37 @@ def text_digest(path: str, stat: os.stat_result) -> str:
 
 
 def _read_digest(path: str) -> str:
+    """git's blob id of the file's bytes: what git's index holds for a file it tracks unchanged, so
+    that a digest read and one git gives (`name_by_git`) are the same."""
     with open(path, "rb") as stream:
-        return hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
+        data = stream.read()
+    digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
+    digest.update(data)
+    return digest.hexdigest()
+
+
+SHA1_HEX = 40  # the length of a blob id in a repository of SHA-1 names, the usual kind (not SHA-256)
+
+
+def name_by_git(texts: dict[str, os.stat_result], others: dict[str, os.stat_result]) -> None:
+    """A fresh checkout, as on a deploy runner, gives every file new marks, so every text file would be
+    read again for its digest. When the text files new to this build's digests (`texts`: path → its
+    stat, just taken) are many (`gitfiles.ASK_GIT_FILES`, and half of them), git is asked instead:
+    a file it tracks unchanged gets its blob id as its digest. `others` (the photos) are asked about
+    in the same call, for the stages after to take from its answer (`gitfiles.answers_kept`)."""
+    if not _TEXT_DIGESTS:
+        return
+    kept, known = _TEXT_DIGESTS[-1]
+    new = {}
+    for path, stat in texts.items():
+        found = kept.get(path) or known.get(path)
+        if found is None or found[0] != marks(stat):
+            new[path] = stat
+    if len(new) < gitfiles.ASK_GIT_FILES or 2 * len(new) < len(texts):
+        return
+    for path, blob in gitfiles.blob_ids([*new, *others], {**new, **others}).items():
+        if path in new and len(blob) == SHA1_HEX:
+            kept[path] = (marks(new[path]), blob)
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from stat import S_ISREG
 
-from ..content.load import text_digest
+from ..content.load import name_by_git, text_digest
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR
 from ..site import redirects, vendor
@@ -26,51 +26,65 @@ def input_fingerprint(options: BuildOptions) -> str:
     of files already built changes, and no file with it."""
     digest = hashlib.blake2b(digest_size=20)
     digest.update(f"{options.build_date.isoformat()}\0{options.config_file.read_bytes()!r}".encode())
-    digest.update(folder_digest([options.content_dir], days=True).encode())
+    digest.update(folder_digest([options.content_dir], content=True).encode())
     digest.update(f"commit:{gitfiles.head_commit(str(options.content_dir))}".encode())
     digest.update(folder_digest([options.templates_dir, options.static_dir, PACKAGE_DIR, VOCABULARY_DIR]).encode())
     digest.update(vendor.pins_key().encode())  # the editor's pinned packages
     return digest.hexdigest()
 
 
-def folder_digest(folders: list[Path], days: bool = False) -> str:
+def folder_digest(folders: list[Path], content: bool = False) -> str:
     """A digest of every file and folder under `folders`. Photos count by size and modification time,
     as make and rsync do: reading gigabytes of them on every build would cost more than the build it
     saves. A folder counts by its name: an empty one can fail a build (an entry's folder without
-    its `index.md`), and left out, the next build said nothing had changed. `days`: each file's day of
-    last change counts too, as the sitemap and feeds show it where git cannot say (a file saved again
-    unchanged on another day moves its page's date). Names that are not UTF-8 count as their bytes
-    (the check names them): encoded strictly, they stopped the build with an internal error. A file
-    that is not a regular one counts by its kind: read, a named pipe held the build for ever. A
-    repository's own files (`VERSION_CONTROL`) are not inputs."""
+    its `index.md`), and left out, the next build said nothing had changed. `content`: the folders are
+    the content's, so each file's day of last change counts too, as the sitemap and feeds show it
+    where git cannot say (a file saved again unchanged on another day moves its page's date), and the
+    text files of a fresh checkout are named by git (`load.name_by_git`) rather than read. Names that
+    are not UTF-8 count as their bytes (the check names them): encoded strictly, they stopped the
+    build with an internal error. A file that is not a regular one counts by its kind: read, a named
+    pipe held the build for ever. A repository's own files (`VERSION_CONTROL`) are not inputs."""
     digest = hashlib.blake2b(digest_size=20)
     for folder in folders:
         digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
-        for path, relative in _files(folder):
-            if relative == redirects.RECORD_FILE:
-                continue  # the build writes it; it changes no page
+        found = [(path, relative) for path, relative in _files(folder) if relative != redirects.RECORD_FILE]
+        stats = {path: _stat(path) for path, relative in found if not relative.endswith("/")}
+        regular = {path: stat for path, stat in stats.items() if stat is not None and S_ISREG(stat.st_mode)}
+        photos = {path: stat for path, stat in regular.items() if _is_photo(path)}
+        if content:
+            name_by_git({path: stat for path, stat in regular.items() if path not in photos}, photos)
+        for path, relative in found:
             digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
             if relative.endswith("/"):
                 continue  # a folder: its name is all it adds
-            try:
-                stat = os.stat(path)
-            except FileNotFoundError:
-                if not os.path.islink(path):
-                    raise
-                # a link to nothing (a photo moved away: the entry's check names it): what it says
-                # is its content, not a disk error
-                digest.update(b"link\0" + os.fsencode(os.readlink(path)))
+            stat = stats[path]
+            if stat is None:  # a link to nothing (a photo moved away: the entry's check names it): what
+                digest.update(b"link\0" + os.fsencode(os.readlink(path)))  # it says is its content
                 continue
             if not S_ISREG(stat.st_mode):  # a pipe or a device (the check names it): never read
                 digest.update(f"special:{stat.st_mode}".encode())
                 continue
-            if days:
+            if content:
                 digest.update(f"{stat.st_mtime // 86400:.0f}:".encode())
-            if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES:
+            if path in photos:
                 digest.update(f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}".encode())
             else:  # the entry stamps take the digests from here (load.text_digest)
                 digest.update(text_digest(path, stat).encode())
     return digest.hexdigest()
+
+
+def _stat(path: str) -> os.stat_result | None:
+    """The file's stat; None for a link to nothing (not a disk error: see `folder_digest`)."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            raise
+        return None
+
+
+def _is_photo(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
 
 
 # What version control keeps in the folders it tracks (`.git` is a file in a submodule or worktree).

@@ -291,7 +291,7 @@ def state_bytes(state: State) -> bytes:
 
 # -- the text files' digests ---------------------------------------------------------------------------
 
-DIGESTS_MAGIC = b"CNNT-DIGESTS-1\n"
+DIGESTS_MAGIC = b"CNNT-DIGESTS-2\n"  # 2: the digests are git blob ids (load._read_digest)
 # A file whose change time is this close to the build's start, or later, is left out of the digests
 # kept for the next build: it may be written again within the same tick of its file system's clock
 # (2 s on FAT), and then look the same. Git's index leaves out "racily clean" files the same way.

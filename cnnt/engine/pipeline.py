@@ -22,7 +22,7 @@ from ..site import (
 )
 from ..site.pages import PERMANENT_TEMPLATES, Page, build_pages, search_page
 from ..site.render import Renderer, syntax_mistakes
-from ..system import parallel
+from ..system import gitfiles, parallel
 from ..system.write import (
     atomic_output,
     disk_errors,
@@ -134,7 +134,8 @@ def build(options: BuildOptions) -> BuildReport:
     # what an earlier build read of the text files: those unchanged since are not read again
     known = {} if options.force else incremental.read_digests(options.digests_file)
     digests: DigestMemo = {}
-    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept(digests, known):
+    with disk_errors(options.out_dir), output_lock(options.out_dir, options.lock_file), digests_kept(digests, known), \
+            gitfiles.answers_kept():
         reading_from = time.time_ns()  # the clock that gives files their change times
         fingerprint = input_fingerprint(options)
         settled = incremental.settled_digests(digests, reading_from)
