@@ -159,6 +159,14 @@ def test_the_repository_s_own_files_are_not_read_as_content(make_site, tmp_path,
     run = make_site({})
     assert run.out.startswith("Không có thay đổi"), run.out
     assert not [path for path in read_files if f"{os.sep}.git{os.sep}" in path]
+    # deeper, such a name is only a folder, which an entry may keep a photo in: still an input
+    (content / "products/banh/.hg").mkdir(parents=True)
+    (content / "products/banh.md").rename(content / "products/banh/index.md")
+    (content / "products/banh/.hg/notes.txt").write_text("a")
+    assert make_site({}).code == 0
+    assert make_site({}).out.startswith("Không có thay đổi")
+    (content / "products/banh/.hg/notes.txt").write_text("b")
+    assert not make_site({}).out.startswith("Không có thay đổi")
 
 def test_commit_days_kept_between_builds_are_those_of_the_whole_history(tmp_path, monkeypatch):
     """The days of the files' last commits, kept from build to build and brought up to date from the

@@ -87,24 +87,26 @@ def _is_photo(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
 
 
-# What version control keeps in the folders it tracks (`.git` is a file in a submodule or worktree).
-# A content folder that is its repository's top holds `.git`, whose packs hold every photo ever
-# committed: read as content, they were most of a deploy's fingerprint (0.65 s of it at 10k
-# products), and git's own work (a fetch, a `gc`) made the site look out of date.
+# What version control keeps at the top of what it tracks (`.git` is a file in a submodule or
+# worktree). A content folder that is its repository's top holds `.git`, whose packs hold every photo
+# ever committed: read as content, they were most of a deploy's fingerprint (0.65 s of it at 10k
+# products), and git's own work (a fetch, a `gc`) made the site look out of date. Only at the top:
+# deeper, such a name is a folder a pull request may add, and an entry's photo may lie in it.
 VERSION_CONTROL = frozenset({".git", ".hg", ".svn"})
 
 
 def _files(folder: Path) -> list[tuple[str, str]]:
-    """Every folder and file under `folder` (but Python's caches, version control's files, and what
-    an editor keeps beside a file, none of which a build reads) and its path relative to it, a
-    folder's ending in `/`, in a stable order. (os.walk and plain strings: pathlib took half a second
-    for 12,000 entries.)"""
+    """Every folder and file under `folder` (but Python's caches, version control's files at its
+    top, and what an editor keeps beside a file, none of which a build reads) and its path relative
+    to it, a folder's ending in `/`, in a stable order. (os.walk and plain strings: pathlib took half
+    a second for 12,000 entries.)"""
     found = []
     for parent, folders, names in os.walk(folder):
-        folders[:] = sorted(name for name in folders if name != "__pycache__" and name not in VERSION_CONTROL)
         prefix = os.path.relpath(parent, folder).replace(os.sep, "/")
+        left_out = VERSION_CONTROL if prefix == "." else frozenset()
+        folders[:] = sorted(name for name in folders if name != "__pycache__" and name not in left_out)
         if prefix != ".":
             found.append((parent, f"{prefix}/"))
-        for name in sorted(name for name in names if not left_by_an_editor(name) and name not in VERSION_CONTROL):
+        for name in sorted(name for name in names if not left_by_an_editor(name) and name not in left_out):
             found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
     return found
