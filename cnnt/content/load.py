@@ -15,6 +15,7 @@ from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from stat import S_ISREG
 from typing import NamedTuple
 
 from ..system import gitfiles, parallel
@@ -309,26 +310,41 @@ def _read_digest(path: str) -> str:
     return digest.hexdigest()
 
 
+SAMPLED = 100  # text files looked at first by `name_by_git`
 SHA1_HEX = 40  # the length of a blob id in a repository of SHA-1 names, the usual kind (not SHA-256)
 
 
-def name_by_git(texts: dict[str, os.stat_result], others: dict[str, os.stat_result]) -> None:
+def name_by_git(stats: dict[str, os.stat_result | None], photos: set[str]) -> None:
     """A fresh checkout, as on a deploy runner, gives every file new marks, so every text file would be
-    read again for its digest. When the text files new to this build's digests (`texts`: path → its
-    stat, just taken) are many (`gitfiles.ASK_GIT_FILES`, and half of them), git is asked instead:
-    a file it tracks unchanged gets its blob id as its digest. `others` (the photos) are asked about
-    in the same call, for the stages after to take from its answer (`gitfiles.answers_kept`)."""
+    read again for its digest. When the text files new to this build's digests are many
+    (`gitfiles.ASK_GIT_FILES`, and half of them), git is asked instead: a file it tracks unchanged
+    gets its blob id as its digest. `stats`: the content's files (path → its stat, just taken; None
+    for a link to nothing); the `photos` among them are asked about in the same call, for the stages
+    after to take from its answer (`gitfiles.answers_kept`)."""
     if not _TEXT_DIGESTS:
         return
     kept, known = _TEXT_DIGESTS[-1]
-    new = {}
-    for path, stat in texts.items():
-        found = kept.get(path) or known.get(path)
-        if found is None or found[0] != marks(stat):
-            new[path] = stat
+
+    def texts_of(paths: Iterable[str]) -> dict[str, os.stat_result]:
+        """The regular files among `paths` that are not photos, with their stats."""
+        return {path: stat for path in paths
+                if (stat := stats[path]) is not None and S_ISREG(stat.st_mode) and path not in photos}
+
+    def unknown(texts: dict[str, os.stat_result]) -> dict[str, os.stat_result]:
+        """Those whose marks are not those of a digest this build knows."""
+        return {path: stat for path, stat in texts.items()
+                if (before := kept.get(path) or known.get(path)) is None or before[0] != marks(stat)}
+
+    # a sample says first whether most are new (a fresh checkout): a local build looks at no more
+    sample = texts_of(list(stats)[:: max(1, len(stats) // SAMPLED)])
+    if len(stats) < gitfiles.ASK_GIT_FILES or 2 * len(unknown(sample)) < len(sample):
+        return
+    texts = texts_of(stats)
+    new = unknown(texts)
     if len(new) < gitfiles.ASK_GIT_FILES or 2 * len(new) < len(texts):
         return
-    for path, blob in gitfiles.blob_ids([*new, *others], {**new, **others}).items():
+    asked = {**new, **{path: stat for path in sorted(photos) if (stat := stats[path]) is not None and S_ISREG(stat.st_mode)}}
+    for path, blob in gitfiles.blob_ids(list(asked), asked).items():
         if path in new and len(blob) == SHA1_HEX:
             kept[path] = (marks(new[path]), blob)
 

@@ -49,10 +49,9 @@ def folder_digest(folders: list[Path], content: bool = False) -> str:
         digest.update(f"{folder}\0".encode("utf-8", "surrogateescape"))
         found = [(path, relative) for path, relative in _files(folder) if relative != redirects.RECORD_FILE]
         stats = {path: _stat(path) for path, relative in found if not relative.endswith("/")}
-        regular = {path: stat for path, stat in stats.items() if stat is not None and S_ISREG(stat.st_mode)}
-        photos = {path: stat for path, stat in regular.items() if _is_photo(path)}
+        photos = {path for path in stats if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES}
         if content:
-            name_by_git({path: stat for path, stat in regular.items() if path not in photos}, photos)
+            name_by_git(stats, photos)
         for path, relative in found:
             digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
             if relative.endswith("/"):
@@ -81,10 +80,6 @@ def _stat(path: str) -> os.stat_result | None:
         if not os.path.islink(path):
             raise
         return None
-
-
-def _is_photo(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES
 
 
 # What version control keeps at the top of what it tracks (`.git` is a file in a submodule or
