@@ -171,7 +171,7 @@ def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | 
     strings: as Path objects, made from the cache file and hashed, they took 0.2 s at 10k products.)"""
     mains = [str(entry.main) for entry in entries]
     stamps = {main: entry_stamp(entry) for main, entry in zip(mains, entries)}
-    _name_by_git(stamps, {main: entry.folder for main, entry in zip(mains, entries)}, cache)
+    _name_bundle_files_by_git(stamps, {main: entry.folder for main, entry in zip(mains, entries)}, cache)
     stale = []
     for main, entry in zip(mains, entries):
         kept = cache.get(main)
@@ -203,7 +203,7 @@ def _carried(old: tuple, new: tuple) -> tuple:
                         for before, now in zip(old[2:], new[2:])))
 
 
-def _name_by_git(stamps: dict[str, tuple], folders: dict[str, Path], cache: dict) -> None:
+def _name_bundle_files_by_git(stamps: dict[str, tuple], folders: dict[str, Path], cache: dict) -> None:
     """A deploy runner's fresh checkout gives every photo a new time and inode: every bundle would
     be read and checked again. When the other files of bundles whose stamps changed are many bytes
     (`gitfiles.blob_ids_if_large`), git's blob ids of those files are put in their stamps
@@ -230,9 +230,9 @@ def entry_stamp(entry: EntryFiles) -> tuple:
     within the clock's tick, keeping the size, still counts) and, for a bundle, the size, time and
     inode of every other file in its folder (photos: reading them all would cost more than it saves;
     a photo replaced whole, as editors and git do, is a new inode), and a place for git's blob id of
-    it (`_name_by_git`)."""
+    it (`_name_bundle_files_by_git`)."""
     stamp: list = [_text_stamp(entry.main), _text_stamp(entry.translation) if entry.translation else None]
-    if entry.main.name == "index.md":  # (the last part: git's blob id, where `_name_by_git` asks it)
+    if entry.main.name == "index.md":  # (the last part: git's blob id, where `_name_bundle_files_by_git` asks it)
         stamp += [(path.name, *_file_stamp(path), None) for path in sorted(entry.folder.iterdir())
                   if path != entry.main and path != entry.translation]
     return tuple(stamp)
@@ -302,7 +302,7 @@ def text_digest(path: str, stat: os.stat_result) -> str:
 
 def _read_digest(path: str) -> str:
     """git's blob id of the file's bytes: what git's index holds for a file it tracks unchanged, so
-    that a digest read and one git gives (`name_by_git`) are the same."""
+    that a digest read and one git gives (`name_texts_by_git`) are the same."""
     with open(path, "rb") as stream:
         data = stream.read()
     digest = hashlib.sha1(b"blob %d\0" % len(data), usedforsecurity=False)
@@ -310,11 +310,11 @@ def _read_digest(path: str) -> str:
     return digest.hexdigest()
 
 
-SAMPLED = 100  # text files looked at first by `name_by_git`
+SAMPLED = 100  # text files looked at first by `name_texts_by_git`
 SHA1_HEX = 40  # the length of a blob id in a repository of SHA-1 names, the usual kind (not SHA-256)
 
 
-def name_by_git(stats: dict[str, os.stat_result | None], photos: set[str]) -> None:
+def name_texts_by_git(stats: dict[str, os.stat_result | None], photos: set[str]) -> None:
     """A fresh checkout, as on a deploy runner, gives every file new marks, so every text file would be
     read again for its digest. When the text files new to this build's digests are many
     (`gitfiles.ASK_GIT_FILES`, and half of them), git is asked instead: a file it tracks unchanged

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from stat import S_ISREG
 
-from ..content.load import name_by_git, text_digest
+from ..content.load import name_texts_by_git, text_digest
 from ..content.photos import IMAGE_SUFFIXES
 from ..content.vocab import VOCABULARY_DIR
 from ..site import redirects, vendor
@@ -40,7 +40,7 @@ def folder_digest(folders: list[Path], content: bool = False) -> str:
     its `index.md`), and left out, the next build said nothing had changed. `content`: the folders are
     the content's, so each file's day of last change counts too, as the sitemap and feeds show it
     where git cannot say (a file saved again unchanged on another day moves its page's date), and the
-    text files of a fresh checkout are named by git (`load.name_by_git`) rather than read. Names that
+    text files of a fresh checkout are named by git (`load.name_texts_by_git`) rather than read. Names that
     are not UTF-8 count as their bytes (the check names them): encoded strictly, they stopped the
     build with an internal error. A file that is not a regular one counts by its kind: read, a named
     pipe held the build for ever. A repository's own files (`VERSION_CONTROL`) are not inputs."""
@@ -51,7 +51,7 @@ def folder_digest(folders: list[Path], content: bool = False) -> str:
         stats = {path: _stat(path) for path, relative in found if not relative.endswith("/")}
         photos = {path for path in stats if os.path.splitext(path)[1].lower() in IMAGE_SUFFIXES}
         if content:
-            name_by_git(stats, photos)
+            name_texts_by_git(stats, photos)
         for path, relative in found:
             digest.update(relative.encode("utf-8", "surrogateescape") + b"\0")
             if relative.endswith("/"):
