@@ -591,6 +591,46 @@ def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
     assert shards and search_files(tmp_path / "site", "shard-") == shards
 
 
+KEPT_FILES = ("admin/config.json", "admin/rules.json", "sitemap.xml", "data/products.csv", "data/catalogue.xlsx")
+
+
+def test_files_made_from_what_an_edit_left_alone_are_linked_and_made_again_once_it_changes(tmp_path):
+    """The editor's configuration (made from the entries' names), the sitemap (from the pages and their
+    days) and the open data (from the tables) are taken from the live site while what they are made
+    from is the same, and made again as soon as it is not."""
+    def inodes() -> dict[str, int]:
+        return {name: (tmp_path / "site" / name).stat().st_ino for name in KEPT_FILES}
+
+    work = Work(tmp_path)
+    work.build()
+    # a product of one file, so that its day is its file's (an entry's is the latest of its files')
+    main = next(path for path in live(work, "products")
+                if path.name != "index.md" and not path.with_name(f"{slug_of(path)}.en.md").exists())
+    slug, times = slug_of(main), main.stat()
+    before = inodes()
+    edit_text(main, lambda text: set_field(text, "summary", "Tóm tắt mới."))
+    os.utime(main, ns=(times.st_atime_ns, times.st_mtime_ns))  # the same day: no date in the sitemap changes
+    assert work.build().clean == ""
+    assert inodes() == before, "nothing they are made from changed: linked from the live site"
+
+    edit_text(main, lambda text: set_field(text, "name", "Sản phẩm mới đặt tên"))
+    os.utime(main, ns=(times.st_atime_ns, times.st_mtime_ns))
+    work.build()
+    now = inodes()
+    assert now["admin/config.json"] != before["admin/config.json"] and now["sitemap.xml"] == before["sitemap.xml"]
+    assert f"Sản phẩm mới đặt tên ({slug})" in (tmp_path / "site/admin/config.json").read_text(encoding="utf-8")
+
+    day = dt.datetime(2021, 3, 4, 12, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(main, (day, day))  # only the entry's day changes
+    edit_text(main, lambda text: text + "\n")
+    os.utime(main, (day, day))
+    work.build()
+    assert inodes()["sitemap.xml"] != before["sitemap.xml"]
+    assert f"/products/{slug}/</loc><lastmod>2021-03-04</lastmod>" in (tmp_path / "site/sitemap.xml").read_text()
+    site, clean = snapshot(tmp_path / "site"), work.clean()
+    assert {name: site[name] for name in KEPT_FILES} == {name: clean[name] for name in KEPT_FILES}
+
+
 def search_files(site: Path, prefix: str) -> dict[str, int]:
     """The site's search files of that kind, each with its inode (its identity as a file)."""
     return {path.name: path.stat().st_ino for path in (site / "search").glob(f"{prefix}*")}

@@ -62,7 +62,7 @@ def test_sitemap_addresses_with_characters_xml_escapes_read_back_whole():
     config = load_config(ROOT / "site.yaml", dt.date.fromisoformat(BUILD_DATE), ROOT)
     odd = replace(config, base_url="https://example.org/a&b'c\"d<e>/")
     path = "products/x&y'z\"w/"
-    root = ET.fromstring(sitemap.sitemap_files([Page(path, "vi", "product.html")], odd,
+    root = ET.fromstring(sitemap.sitemap_files(sitemap.indexed_paths([Page(path, "vi", "product.html")], odd), odd,
                                                {path: dt.date(2026, 1, 2)})["sitemap.xml"])
     urls = {url.find(f"{SITEMAP}loc").text: url for url in root.findall(f"{SITEMAP}url")}
     assert set(urls) == {odd.base_url + path, odd.base_url + "en/" + path}
@@ -241,7 +241,7 @@ def test_a_large_site_gets_a_sitemap_index(monkeypatch):
     config = load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT)
     monkeypatch.setattr(sitemap, "URLS_PER_FILE", 10)
     pages = [Page(f"products/p{number}/", "vi", "product.html") for number in range(12)]
-    files = sitemap.sitemap_files(pages, config, {})
+    files = sitemap.sitemap_files(sitemap.indexed_paths(pages, config), config, {})
     assert sorted(files) == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml", "sitemap.xml"]
     index = ET.fromstring(files["sitemap.xml"])
     assert [loc.text for loc in index.iter(f"{SITEMAP}loc")] == [BASE + f"sitemap-{n}.xml" for n in (1, 2, 3)]

@@ -80,3 +80,31 @@ def test_vocabulary_terms_pickle_as_references_to_the_loaded_vocabulary(monkeypa
                         (province, vocab._term_digest(Term("ca-mau", "Cà Mau mới", "Ca Mau", 0, province.extra))))
     with pytest.raises(pickle.UnpicklingError):
         pickle.loads(blob)
+
+
+def test_vocabularies_the_same_byte_for_byte_are_read_once_and_a_change_is_read_again(tmp_path, monkeypatch):
+    """A build reads the vocabularies to unpickle its cache's terms, then to check the content: the
+    second reading of the same files gives what the first gave. A file changed is read again, and a
+    term it no longer has is not the one an older pickle names."""
+    import pickle
+    import shutil
+
+    import pytest
+
+    from cnnt.content import vocab
+    folder = tmp_path / "vocabularies"
+    shutil.copytree(vocab.VOCABULARY_DIR, folder)
+    readings: list = []
+    read = vocab._read_vocabularies
+    monkeypatch.setattr(vocab, "_read_vocabularies", lambda directory: readings.append(directory) or read(directory))
+    first = load_vocabularies(folder)
+    korea = pickle.dumps(first.countries.by_code["KR"])
+    assert load_vocabularies(folder) is first and readings == [folder]
+    assert pickle.loads(korea) is first.countries.by_code["KR"]
+
+    countries = folder / "countries.yaml"
+    countries.write_text(countries.read_text(encoding="utf-8").replace("\nKR:", "\nXK:", 1), encoding="utf-8")
+    second = load_vocabularies(folder)
+    assert readings == [folder, folder] and "KR" not in second.countries.by_code and "XK" in second.countries.by_code
+    with pytest.raises(pickle.UnpicklingError):
+        pickle.loads(korea)

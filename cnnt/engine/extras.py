@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..content.config import SiteConfig
 from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
-from ..content.model import Catalogue, Entry, Facility
+from ..content.model import Catalogue, Entry, Facility, Product
 from ..site import editor, exports, feeds, images, inquiry, previews, redirects, schema, search, sitemap, urls, vendor
 from ..site.vcard import facility_vcard
 from ..system import parallel
@@ -23,31 +23,31 @@ from . import incremental
 from .model import BuildOptions, Plan
 
 
-def write_extras(site: Plan, options: BuildOptions, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()),
-                 old_site: Path | None = None, vcards: Iterable[Facility] | None = None,
-                 ahead: Ahead | None = None) -> tuple[str, tuple[str, ...]]:
-    """Everything but the pages: `write_besides_pages`, then the open-data files, taken from
-    `old_site` when `data` says they were made from the same tables (see `Ahead`), else from
-    `ahead`'s worker if given; returns what says which open-data files they are now."""
-    write_besides_pages(site, options, root, old_site, vcards, ahead)
-    digest, files = ("", None) if ahead is None else (ahead.digest, ahead.files)
-    return write_data(site, root, data, old_site, digest, files)
+def write_extras(site: Plan, options: BuildOptions, root: Path, kept: Kept | None = None,
+                 vcards: Iterable[Facility] | None = None, ahead: Ahead | None = None) -> Kept:
+    """Everything but the pages: `write_besides_pages`, then the open-data files (from `ahead`'s
+    worker, if given). `kept`: what of the live site may be kept (the preview makes everything)."""
+    kept = kept or Kept()
+    write_besides_pages(site, options, root, kept.old_site, vcards, ahead, kept)
+    write_data(site, root, kept, ahead)
+    return kept
 
 
 def write_besides_pages(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
-                        vcards: Iterable[Facility] | None = None, ahead: Ahead | None = None) -> None:
+                        vcards: Iterable[Facility] | None = None, ahead: Ahead | None = None,
+                        kept: Kept | None = None) -> None:
     """What a build writes but its pages and the open data (which a worker may still be making):
     static files, search data, vCards (of `vcards`, if given: the others are in place), redirects,
     schemas, the editor, sitemap, feeds (with the pages' dates from `ahead`'s worker, if given) and
-    photos."""
-    write_site_files(site, options, root, old_site, vcards)
+    photos. `kept`: the groups of files the live site may give."""
+    write_site_files(site, options, root, old_site, vcards, kept)
     dates = ahead.dates if ahead is not None else None
-    write_discovery(site, options, root, dates.result() if dates is not None else None)
+    write_discovery(site, options, root, dates.result() if dates is not None else None, kept)
     publish_images(site, options, root)
 
 
 def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
-                     vcards: Iterable[Facility] | None = None) -> None:
+                     vcards: Iterable[Facility] | None = None, kept: Kept | None = None) -> None:
     """What `write_extras` writes but the open data and what search engines read: static files,
     search data, vCards (of `vcards`, if given), redirects, schemas and the editor."""
     copy_tree(options.static_dir, root / "static")
@@ -57,20 +57,28 @@ def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Pa
     write_redirects(site, root)
     for name, text in schema.schema_files(site.vocab).items():
         write_text(root, name, text)
-    write_editor(site, options, root)
+    write_editor(site, options, root, kept=kept)
 
 
-def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True) -> None:
-    """The form editor at /admin/: its configuration, made from the schemas and the catalogue's entries,
-    and (`assets`) its files, pinned in package-lock.json. Without them (no `npm ci`, no network) the
-    page says how to get them."""
-    files = editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS)
+def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True, kept: Kept | None = None) -> None:
+    """The form editor at /admin/: its configuration, made from the schemas and the catalogue's entries
+    (kept from the live site while those entries' names are the same: a fifth of a second at 10k
+    products), and (`assets`) its files, pinned in package-lock.json. Without them (no `npm ci`, no
+    network) the page says how to get them."""
+    files: dict[str, bytes] = {}
     if assets:
         try:
-            files.update(vendor.editor_assets(options.npm_cache))
+            files = vendor.editor_assets(options.npm_cache)
         except OSError as exc:
             print(f"cảnh báo · warning: {editor.ADMIN_DIR}/: {exc}", file=sys.stderr)
-            files = {f"{editor.ADMIN_DIR}/index.html": editor.missing_page(str(exc)).encode("utf-8")}
+            write_text(root, f"{editor.ADMIN_DIR}/index.html", editor.missing_page(str(exc)))
+            return
+    # what the configuration is made from besides the schemas, settings and build date (in `page_key`)
+    names = [(kind.folder, entry.slug, entry.name.vi) for entries, kind in
+             ((site.catalogue.facilities, KINDS_BY_MODEL[Facility]), (site.catalogue.products, KINDS_BY_MODEL[Product]))
+             for entry in entries.values()]
+    (kept or Kept()).write(root, "editor", names,
+                           lambda: editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS))
     for path, content in files.items():
         write_bytes(root, path, content)
 
@@ -80,17 +88,48 @@ def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
     previews.publish(site.drawn, options.previews_dir, root)
 
 
+class Kept:
+    """Groups of files a build takes from the live site (`old_site`) while what they are made from is
+    the same as when it made them (`previous`: each group's digest and files), else makes anew. What
+    every page depends on (templates, settings, vocabularies, build date, code: `page_key`) is in each
+    digest. `made` is what the next build is given. Without an old site (a clean build, the
+    preview), everything is made."""
+
+    def __init__(self, previous: dict[str, incremental.Made] | None = None, old_site: Path | None = None,
+                 page_key: str = "") -> None:
+        self.previous = previous or {}
+        self.old_site, self.page_key = old_site, page_key
+        self.made: dict[str, incremental.Made] = {}
+
+    def digest(self, inputs: object) -> str:
+        return incremental.tree_key(self.page_key, inputs)
+
+    def write(self, root: Path, group: str, inputs: object, make: Callable[[], dict[str, bytes]],
+              digest: str = "") -> None:
+        """Write `group`'s files, made from `inputs` (or whose `digest` of them is given) by `make`."""
+        digest = digest or self.digest(inputs)
+        before, files = self.previous.get(group, ("", ()))
+        if (self.page_key and self.old_site is not None and before == digest
+                and all(link_into(self.old_site, root, path) for path in files)):
+            self.made[group] = (digest, files)
+            return
+        made = make()
+        for path, content in made.items():
+            write_bytes(root, path, content)
+        self.made[group] = (digest, tuple(made))
+
+
 class Ahead:
     """What a build begins in workers as soon as `plan` has checked the catalogue, while the build goes
     on with the search data, pages and signatures (which use one core but for the signatures):
     - the open-data files (the workbook alone takes seconds at 10k products), unless the last build's
-      can be kept: `previous` is their digest (see `write_data`);
+      can be kept (`kept`, see `write_data`);
     - each entry page's day of last change, for the sitemap and feeds (`page_dates`: a file's time, or
       one `git log` of the whole history, which grows with every merged pull request).
     Used as a context, it ends the workers on the way out."""
 
-    def __init__(self, previous: str, page_key: str, jobs: int | None) -> None:
-        self.previous, self.page_key, self.jobs = previous, page_key, jobs
+    def __init__(self, kept: Kept, jobs: int | None) -> None:
+        self.kept, self.jobs = kept, jobs
         self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
         self.files: parallel.Later[dict[str, bytes]] | None = None
         self.dates: parallel.Later[dict[str, dt.date]] | None = None
@@ -98,9 +137,9 @@ class Ahead:
 
     def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
               options: BuildOptions) -> None:
-        self.digest = incremental.tree_key(self.page_key, tables)
+        self.digest = self.kept.digest(tables)
         self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
-        self.making_files = self.digest != self.previous
+        self.making_files = self.digest != self.kept.previous.get("data", ("", ()))[0]
         if self.making_files:
             self.files.start(self.jobs)
         self.dates = parallel.Later(page_dates, catalogue, options)
@@ -120,16 +159,14 @@ def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.d
     return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
 
 
-def write_data(site: Plan, root: Path, data: tuple[str, tuple[str, ...]] = ("", ()), old_site: Path | None = None,
-               digest: str = "", files: parallel.Later[dict[str, bytes]] | None = None) -> tuple[str, tuple[str, ...]]:
-    """The open-data files, unless `old_site` has them, made from the same tables (`data`: their
-    `digest` and the files). `files`: them, made ahead; else they are made here."""
-    if digest and digest == data[0] and old_site is not None and all(link_into(old_site, root, path) for path in data[1]):
-        return data
-    made = files.result() if files is not None else open_data_files(site.tables, site.config, site.catalogue.build_date)
-    for path, content in made.items():
-        write_bytes(root, path, content)
-    return digest, tuple(made)
+def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -> None:
+    """The open-data files, kept from the live site while the tables they are made from are the same;
+    else made here, or taken from `ahead`'s worker."""
+    def made() -> dict[str, bytes]:
+        if ahead is not None and ahead.files is not None:
+            return ahead.files.result()
+        return open_data_files(site.tables, site.config, site.catalogue.build_date)
+    kept.write(root, "data", site.tables, made, ahead.digest if ahead is not None else "")
 
 
 def write_redirects(site: Plan, root: Path) -> None:
@@ -140,13 +177,17 @@ def write_redirects(site: Plan, root: Path) -> None:
     write_text(root, "nginx-redirects.conf", redirects.nginx_redirects(site.moved, site.config))
 
 
-def write_discovery(site: Plan, options: BuildOptions, root: Path, dates: dict[str, dt.date] | None = None) -> None:
+def write_discovery(site: Plan, options: BuildOptions, root: Path, dates: dict[str, dt.date] | None = None,
+                    kept: Kept | None = None) -> None:
     """What search engines and feed readers read: sitemap, robots.txt (and feeds). `dates`: each entry
-    page's day of last change, when the caller keeps them (the preview); else they are read here."""
+    page's day of last change, when the caller keeps them (the preview); else they are read here.
+    `kept`: the sitemap is kept from the live site while its pages and their days are the same."""
     preview = options.preview_url is not None
     changed = page_dates(site.catalogue, options) if dates is None else dates
-    for name, text in sitemap.sitemap_files(site.pages, site.config, changed).items():
-        write_text(root, name, text)
+    paths = sitemap.indexed_paths(site.pages, site.config)
+    days = [(path, changed.get(path)) for path in paths]
+    (kept or Kept()).write(root, "sitemap", days, lambda: {
+        name: text.encode("utf-8") for name, text in sitemap.sitemap_files(paths, site.config, changed).items()})
     write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
     for lang in site.config.languages:
         write_text(root, urls.feed(lang),

@@ -15,10 +15,10 @@ wrote. The next build
   one: what the spare holds with the same signature stays, what the live site holds with the same
   signature is linked from it (no bytes copied), and what the new site lacks is deleted. (Starting
   empty meant a folder and a link for each of 30,000 pages: two seconds at 10k products.)
-- writes every other file again (sitemaps, feeds, the editor's configuration…), except the
-  open-data files, which are kept while the tables they are made from are the same (the workbook
-  alone takes seconds), and the search files, which are named by their content: one the folder or
-  the live site already holds is kept or linked.
+- writes every other file again (feeds, vCards, redirects…), except the groups of files kept while
+  what they are made from is the same (`Made`: the open-data files, whose workbook alone takes
+  seconds; the editor's configuration; the sitemap), and the search files, which are named by their
+  content: one the folder or the live site already holds is kept or linked.
 
 A page's signature (`Describer`) is what it shows: its template and context, with each entry stood for
 by a digest of its text and translation, its photos' derivatives (named by their content), and, for a
@@ -72,6 +72,12 @@ LIBRARIES = ("jinja2", "markupsafe", "markdown", "pyyaml", "pillow", "nh3", "zxi
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
 
 
+# A group of files made from one set of inputs (the open data, the editor's configuration, the
+# sitemap): a digest of those inputs and the files' paths. A build takes the group from the live
+# site when the digest is the same (`extras.Kept`).
+Made = tuple[str, tuple[str, ...]]
+
+
 @dataclass
 class State:
     """What one build leaves for the next."""
@@ -83,7 +89,7 @@ class State:
     buckets: dict[int, Bucket]     # the entries' parse results, by `bucket_of` their file
     search: SearchCache
     signatures: dict[str, str]     # page output path → digest of what it shows
-    data: tuple[str, tuple[str, ...]] = ("", ())  # digest of the open-data tables, the files made from them
+    made: dict[str, Made] = field(default_factory=dict)  # groups of files kept while their inputs are the same
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
     files: frozenset[str] = frozenset()  # every file of that site
     spare: Spare | None = None     # the site before it, kept as the next build's staging folder
@@ -129,7 +135,7 @@ class Reuse:
     unpickled: dict[int, list] = field(default_factory=dict)  # each bucket's parse results, as unpickled from it
     search: SearchCache = field(default_factory=SearchCache)
     signatures: dict[str, str] = field(default_factory=dict)
-    data: tuple[str, tuple[str, ...]] = ("", ())
+    made: dict[str, Made] = field(default_factory=dict)
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
     previews: CheckedImages = field(default_factory=dict)  # as the state had them
     previous: State | None = None  # the state, when it describes the live site (which becomes the spare)
@@ -345,7 +351,7 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     if state.page_key != page_key:
         return Reuse(entries, buckets, unpickled, state.search, why_clean="templates, settings or date changed",
                      previous=previous, previews=state.previews)
-    return Reuse(entries, buckets, unpickled, state.search, state.signatures, state.data, previous=previous,
+    return Reuse(entries, buckets, unpickled, state.search, state.signatures, state.made, previous=previous,
                  previews=state.previews)
 
 

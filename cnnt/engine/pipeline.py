@@ -36,7 +36,7 @@ from ..system.write import (
     write_text,
 )
 from . import incremental
-from .extras import Ahead, write_besides_pages, write_data
+from .extras import Ahead, Kept, write_besides_pages, write_data
 from .fingerprint import folder_digest, input_fingerprint
 from .model import BuildOptions, BuildReport, Caches, Plan, StageTimer
 
@@ -245,7 +245,9 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
     reuse.search = search.SearchCache()  # handed over: `caches` holds the only one (see `_search_data`)
-    with Ahead("" if reuse.why_clean else reuse.data[0], page_key, options.jobs) as ahead:
+    old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
+    kept = Kept(reuse.made, old_site, page_key)
+    with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
         describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
         vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
@@ -253,7 +255,6 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
         with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
                 recording(staging) as written:
-            old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
             # Workers sign the pages while this process writes the files no page signature decides (a
             # third of a second of a one-entry build at 10k products); but not beside a worker making
             # the open data: on two cores, a forced build took a second longer that way (median of 5).
@@ -262,7 +263,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                 vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
                 new_vcards = [facility for path, facility in vcards.items() if path in vcards_to_make]
                 if early:
-                    write_besides_pages(site, options, staging, old_site, new_vcards, ahead)
+                    write_besides_pages(site, options, staging, old_site, new_vcards, ahead, kept)
                     timer.lap("extras")  # (while the workers sign the pages)
                 page_signatures = signed()
             signatures.update(page_signatures)
@@ -273,8 +274,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             site.renderer.forget_reused()  # (the files written next render no card)
             timer.lap("render")
             if not early:
-                write_besides_pages(site, options, staging, old_site, new_vcards, ahead)
-            data = write_data(site, staging, reuse.data, old_site, ahead.digest, ahead.files)
+                write_besides_pages(site, options, staging, old_site, new_vcards, ahead, kept)
+            write_data(site, staging, kept, ahead)
             # Stamped "pending" until the record of addresses holds everything this site publishes: a
             # build killed in between leaves a stamp that matches nothing, so the next build is not
             # skipped as unchanged and completes the record (and the engine's cache, which describes a
@@ -286,7 +287,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                              {}, caches.search, signatures, data, fingerprint, files, incremental.next_spare(reuse),
+                              {}, caches.search, signatures, kept.made, fingerprint, files, incremental.next_spare(reuse),
                               caches.previews)
     buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
     write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)

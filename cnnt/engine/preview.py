@@ -315,7 +315,7 @@ class Preview:
         plan = pipeline.plan(self.options, config, timer, self.caches)
         with atomic_output(self.options.out_dir) as staging:
             pipeline.render_all(plan.renderer, plan.pages, staging, self.options.jobs)
-            self.data_files = extras.write_extras(plan, self.options, staging)[1]
+            self.data_files = extras.write_extras(plan, self.options, staging).made["data"][1]
             # a preview's output is never skipped as "unchanged" by a later build
             write_text(staging, pipeline.FINGERPRINT_FILE, "preview")
         self.load_key = pipeline.engine_keys(self.options, config)[0]

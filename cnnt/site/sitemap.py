@@ -27,10 +27,14 @@ ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 URLS_PER_FILE = 50_000  # the sitemap protocol's limit; a larger site gets an index of several files
 
 
-def sitemap_files(pages: list[Page], config: SiteConfig, changed: dict[str, dt.date]) -> dict[str, str]:
-    """File name → XML: `sitemap.xml`, or an index of `sitemap-N.xml` parts for a large site.
-    `changed` gives a page path (without language prefix) its last-modified day."""
-    paths = sorted({page.path for page in pages if page.template not in NOT_INDEXED and page.lang == config.languages[0]})
+def indexed_paths(pages: list[Page], config: SiteConfig) -> list[str]:
+    """The paths (without language prefix) of the pages the sitemap lists, in order."""
+    return sorted({page.path for page in pages if page.template not in NOT_INDEXED and page.lang == config.languages[0]})
+
+
+def sitemap_files(paths: list[str], config: SiteConfig, changed: dict[str, dt.date]) -> dict[str, str]:
+    """File name → XML: `sitemap.xml`, or an index of `sitemap-N.xml` parts for a large site, listing
+    `paths` (`indexed_paths`). `changed` gives a path its last-modified day."""
     urls = _Urls(config)
     entries = [entry for path in paths for entry in urls.of(path, changed.get(path))]
     if len(entries) <= URLS_PER_FILE:
