@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import xlsxwriter
 
 from . import urls
 from ..content.config import SiteConfig
@@ -271,6 +270,7 @@ def to_json(table: Table, rows: list[dict[str, Any]]) -> bytes:
 
 
 def to_xlsx(rows_by_table: dict[str, list[dict[str, Any]]], day: dt.date) -> bytes:
+    import xlsxwriter  # (here: most builds keep the last workbook, and importing it takes 30 ms)
     stream = io.BytesIO()
     # constant_memory: each row goes to a temporary file as it is written, its strings inline. Kept
     # in memory, the cells of a 10k-product catalogue took 63 MB (five times that at 50k) for a 7%

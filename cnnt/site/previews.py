@@ -21,7 +21,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import font_roboto
 from PIL import Image, ImageColor, ImageDraw, ImageFont
 
 from ..content.config import SiteConfig
@@ -353,6 +352,7 @@ _FONTS: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
 def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
     if (name, size) not in _FONTS:
+        import font_roboto  # (here: most builds draw no card)
         _FONTS[(name, size)] = ImageFont.truetype(font_roboto.font_files[name], size)
     return _FONTS[(name, size)]
 

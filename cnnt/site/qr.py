@@ -24,7 +24,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import zxingcpp
 from PIL import Image
 
 from ..system import parallel
@@ -53,6 +52,7 @@ class QRCode:
 
 
 def make_code(url: str) -> QRCode:
+    import zxingcpp  # (here: most builds make no code)
     code = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode, ec_level=ERROR_CORRECTION)
     image = code.to_image(scale=1, add_quiet_zones=True)  # a byte a module, with the standard 4-module quiet zone
     size = image.shape[0]

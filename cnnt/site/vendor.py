@@ -15,7 +15,6 @@ import io
 import json
 import re
 import shutil
-import tarfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +101,7 @@ def _download(pin: Pin) -> bytes:
 
 def _unpack(data: bytes, target: Path) -> None:
     """The tarball's `package/` folder into `target`, regular files only, none outside it."""
+    import tarfile  # (here: only a build without the packages unpacks them)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
