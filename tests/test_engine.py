@@ -1158,12 +1158,15 @@ def test_signatures_from_worker_processes_are_the_ones_one_process_makes(tmp_pat
 def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkeypatch):
     """The build's own process writes the static files, search data, sitemap, feeds and photos while
     workers sign the pages (`Describer.signing`), and only then waits for the signatures: done one
-    after the other, they took a third of a second more of a one-entry build at 10k products. Not
-    while a worker makes the open data, as in a forced build: there it cost half a second."""
+    after the other, they took a third of a second more of a one-entry build at 10k products. The
+    workers begin as soon as the pages are laid out, before the search data is in (its two pages are
+    signed by the build itself). Not while a worker makes the open data, as in a forced build: there
+    it cost half a second."""
     work, events, pids = Work(tmp_path), [], tmp_path / "pids"
     pipeline.build(work.options("site", "--jobs", "2"))
     edit_text(live(work, "products")[0], lambda text: set_field(text, "summary", "Một câu mới. A new sentence."))
     real_signing, real_files, real_describe = engine.Describer.signing, extras.write_site_files, engine.Describer.describe
+    real_search_page = pipeline.search_page
 
     @contextlib.contextmanager
     def signing(self, pages, jobs=None):
@@ -1182,6 +1185,10 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
         events.append("other files written")
         return real_files(*args, **kwargs)
 
+    def search_page(lang, index):
+        events.append("search data in")
+        return real_search_page(lang, index)
+
     def describe(self, page, shown=None):  # in a worker: its process id, where the test can read it
         with open(pids, "a") as stream:
             stream.write(f"{os.getpid()}\n")
@@ -1190,15 +1197,19 @@ def test_the_pages_are_signed_while_the_other_files_are_written(tmp_path, monkey
     monkeypatch.setattr(engine.Describer, "signing", signing)
     monkeypatch.setattr(extras, "write_site_files", write_site_files)
     monkeypatch.setattr(engine.Describer, "describe", describe)
+    monkeypatch.setattr(pipeline, "search_page", search_page)
     report = pipeline.build(work.options("site", "--jobs", "2"))
-    assert events == ["workers begin signing", "other files written", "signatures waited for"]
-    signers = set(pids.read_text().split())
-    assert len(pids.read_text().split()) == report.pages and signers and str(os.getpid()) not in signers
+    assert events == ["workers begin signing", "search data in", "search data in", "other files written",
+                      "signatures waited for"]
+    described = pids.read_text().split()
+    signers = set(described) - {str(os.getpid())}
+    assert len(described) == report.pages and signers and described.count(str(os.getpid())) == 2  # the search pages
     assert report.rendered and not report.clean  # an edit build, which rendered its entry's pages
     # beside a worker making the open data (a forced build makes it), the files are written after the pages
     events.clear()
     pipeline.build(work.options("forced", "--jobs", "2", "--force"))
-    assert events == ["workers begin signing", "signatures waited for", "other files written"]
+    assert events == ["search data in", "search data in", "workers begin signing", "signatures waited for",
+                      "other files written"]
     monkeypatch.undo()
     clean = work.clean()
     assert snapshot(tmp_path / "site") == clean and snapshot(tmp_path / "forced") == clean

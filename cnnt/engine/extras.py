@@ -1,11 +1,13 @@
 """What a build writes besides its pages: static files, search data, vCards, redirects, schemas, the
-editor, the open data, the sitemap and feeds, and the photos; and what it begins in workers for them
-as soon as the catalogue is checked (`Ahead`). `pipeline` writes the open data after the pages and
-the rest while workers sign the pages; the preview writes the same files after a reload.
+editor, the open data, the sitemap and feeds, and the photos; the groups of them taken from the live
+site while what they are made from is the same (`Kept`); and what it begins in workers as soon as the
+catalogue is checked or the pages are laid out (`Ahead`). `pipeline` writes the open data after the
+pages and the rest while workers sign the pages; the preview writes the same files after a reload.
 
 May import: `cnnt.content`, `cnnt.site`, `cnnt.system`; `incremental` and `model`."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -16,6 +18,7 @@ from ..content.config import SiteConfig
 from ..content.kinds import BY_MODEL as KINDS_BY_MODEL
 from ..content.model import Catalogue, Entry, Facility, Product
 from ..site import editor, exports, feeds, images, inquiry, previews, redirects, schema, search, sitemap, urls, vendor
+from ..site.pages import Page
 from ..site.vcard import facility_vcard
 from ..system import parallel
 from ..system.write import copy_tree, left_by_an_editor, link_into, write_bytes, write_named, write_text
@@ -125,7 +128,9 @@ class Ahead:
     - the open-data files (the workbook alone takes seconds at 10k products), unless the last build's
       can be kept (`kept`, see `write_data`);
     - each entry page's day of last change, for the sitemap and feeds (`page_dates`: a file's time, or
-      one `git log` of the whole history, which grows with every merged pull request).
+      one `git log` of the whole history, which grows with every merged pull request);
+    - once `plan` has laid the pages out, their signatures (`sign`), while the build makes the QR codes
+      and waits for the search data.
     Used as a context, it ends the workers on the way out."""
 
     def __init__(self, kept: Kept, jobs: int | None) -> None:
@@ -134,6 +139,9 @@ class Ahead:
         self.files: parallel.Later[dict[str, bytes]] | None = None
         self.dates: parallel.Later[dict[str, dt.date]] | None = None
         self.making_files = False  # whether the open-data files are made anew (a worker's work for seconds)
+        self.describer: incremental.Describer | None = None
+        self.signing: tuple[list[Page], Callable[[], dict[str, str]]] | None = None  # the pages, their signatures
+        self._stack = contextlib.ExitStack()
 
     def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
               options: BuildOptions) -> None:
@@ -145,10 +153,27 @@ class Ahead:
         self.dates = parallel.Later(page_dates, catalogue, options)
         self.dates.start(self.jobs)
 
+    def sign(self, describer: incremental.Describer, pages: list[Page]) -> None:
+        """Begin signing `pages` in workers, unless a worker makes the open-data files: beside it, the
+        signing workers would slow the build's own work on two cores (which then signs later, as the
+        other files are written). `signing` gives the pages and what waits for their signatures."""
+        self.describer = describer
+        if not self.making_files:
+            self.signing = (pages, self._stack.enter_context(describer.signing(pages, self.jobs)))
+
+    def signed(self) -> dict[str, str]:
+        """The signatures of the pages given to `sign`, once all have come; its workers then end."""
+        assert self.signing is not None, "signed() follows sign()"
+        try:
+            return self.signing[1]()
+        finally:
+            self._stack.close()
+
     def __enter__(self) -> Ahead:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stack.close()
         for work in (self.files, self.dates):
             if work is not None:
                 work.stop()

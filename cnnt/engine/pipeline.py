@@ -1,6 +1,7 @@
 """The whole build, one straight line: config → load → pages → render → write (atomically)."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -173,6 +174,8 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
         timer.lap("images")
         stats = statistics.statistics(tables, catalogue.build_date)
         pages = build_pages(catalogue, config, vocab, None, stats)  # all but the search pages
+        if ahead is not None:  # (a copy: the search pages are added to `pages` below)
+            ahead.sign(incremental.Describer(catalogue, photos, incremental.entry_tokens(caches.entries)), list(pages))
         timer.lap("pages")
         urls = frozenset(config.base_url + page.url for page in pages if page.template in PERMANENT_TEMPLATES)
         if urls != caches.codes.keys():
@@ -249,23 +252,30 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     kept = Kept(reuse.made, old_site, page_key)
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
-        describer = incremental.Describer(site.catalogue, site.photos, incremental.entry_tokens(caches.entries))
+        describer = ahead.describer or incremental.Describer(site.catalogue, site.photos,
+                                                             incremental.entry_tokens(caches.entries))
         vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
         signatures = describer.vcard_signatures(vcards)
         spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
         with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
                 recording(staging) as written:
-            # Workers sign the pages while this process writes the files no page signature decides (a
-            # third of a second of a one-entry build at 10k products); but not beside a worker making
-            # the open data: on two cores, a forced build took a second longer that way (median of 5).
-            early = not ahead.making_files
-            with describer.signing(site.pages, options.jobs) as signed:
+            # Workers sign the pages (begun in `plan`) while this process writes the files no page
+            # signature decides (a third of a second of a one-entry build at 10k products); but not
+            # beside a worker making the open data: on two cores, a forced build took a second longer
+            # that way (median of 5), and the pages are signed here, the files written after them.
+            early = ahead.signing is not None
+            with contextlib.ExitStack() as waiting:
+                signed = ahead.signed if ahead.signing else waiting.enter_context(
+                    describer.signing(site.pages, options.jobs))
                 vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
                 new_vcards = [facility for path, facility in vcards.items() if path in vcards_to_make]
                 if early:
                     write_besides_pages(site, options, staging, old_site, new_vcards, ahead, kept)
                     timer.lap("extras")  # (while the workers sign the pages)
                 page_signatures = signed()
+            if ahead.signing:  # the search pages, laid out after the others were given to the workers
+                page_signatures = {**page_signatures, **{page.output: describer.describe(page)
+                                                         for page in site.pages[len(ahead.signing[0]):]}}
             signatures.update(page_signatures)
             timer.lap("signatures")
             to_make = keep_unchanged(page_signatures, reuse.signatures, spare, options.out_dir, staging)
