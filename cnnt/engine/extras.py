@@ -31,30 +31,30 @@ def write_extras(site: Plan, options: BuildOptions, root: Path, kept: Kept | Non
     """Everything but the pages: `write_besides_pages`, then the open-data files (from `ahead`'s
     worker, if given). `kept`: what of the live site may be kept (the preview makes everything)."""
     kept = kept or Kept()
-    write_besides_pages(site, options, root, kept.old_site, vcards, ahead, kept)
+    write_besides_pages(site, options, root, vcards, ahead, kept)
     write_data(site, root, kept, ahead)
     return kept
 
 
-def write_besides_pages(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
-                        vcards: Iterable[Facility] | None = None, ahead: Ahead | None = None,
-                        kept: Kept | None = None) -> None:
+def write_besides_pages(site: Plan, options: BuildOptions, root: Path, vcards: Iterable[Facility] | None = None,
+                        ahead: Ahead | None = None, kept: Kept | None = None) -> None:
     """What a build writes but its pages and the open data (which a worker may still be making):
     static files, search data, vCards (of `vcards`, if given: the others are in place), redirects,
     schemas, the editor, sitemap, feeds (with the pages' dates from `ahead`'s worker, if given) and
-    photos. `kept`: the groups of files the live site may give."""
-    write_site_files(site, options, root, old_site, vcards, kept)
+    photos. `kept`: the live site, and the groups of files it may give."""
+    write_site_files(site, options, root, vcards, kept)
     dates = ahead.dates if ahead is not None else None
     write_discovery(site, options, root, dates.result() if dates is not None else None, kept)
     publish_images(site, options, root)
 
 
-def write_site_files(site: Plan, options: BuildOptions, root: Path, old_site: Path | None = None,
-                     vcards: Iterable[Facility] | None = None, kept: Kept | None = None) -> None:
+def write_site_files(site: Plan, options: BuildOptions, root: Path, vcards: Iterable[Facility] | None = None,
+                     kept: Kept | None = None) -> None:
     """What `write_extras` writes but the open data and what search engines read: static files,
-    search data, vCards (of `vcards`, if given), redirects, schemas and the editor."""
+    search data (linked from `kept`'s live site where it has them), vCards (of `vcards`, if given),
+    redirects, schemas and the editor."""
     copy_tree(options.static_dir, root / "static")
-    write_search(site.indexes, options.static_dir, root, old_site)
+    write_search(site.indexes, options.static_dir, root, kept.old_site if kept else None)
     for facility in site.catalogue.facilities.values() if vcards is None else vcards:
         write_vcard(site, facility, root)
     write_redirects(site, root)
@@ -154,9 +154,9 @@ class Ahead:
         self.dates.start(self.jobs)
 
     def sign(self, describer: incremental.Describer, pages: list[Page]) -> None:
-        """Begin signing `pages` in workers, unless a worker makes the open-data files: beside it, the
-        signing workers would slow the build's own work on two cores (which then signs later, as the
-        other files are written). `signing` gives the pages and what waits for their signatures."""
+        """Begin signing `pages` in workers, unless a worker makes the open-data files: beside it, they
+        would slow the build's own work on two cores, and the build signs the pages once the search
+        data is in. `signing` gives the pages and what waits for their signatures."""
         self.describer = describer
         if not self.making_files:
             self.signing = (pages, self._stack.enter_context(describer.signing(pages, self.jobs)))

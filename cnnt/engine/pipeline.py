@@ -248,8 +248,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
     reuse.search = search.SearchCache()  # handed over: `caches` holds the only one (see `_search_data`)
-    old_site = None if reuse.why_clean else options.out_dir  # a clean build takes nothing from it
-    kept = Kept(reuse.made, old_site, page_key)
+    kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
         describer = ahead.describer or incremental.Describer(site.catalogue, site.photos,
@@ -270,7 +269,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                 vcards_to_make = keep_unchanged(signatures, reuse.signatures, spare, options.out_dir, staging)
                 new_vcards = [facility for path, facility in vcards.items() if path in vcards_to_make]
                 if early:
-                    write_besides_pages(site, options, staging, old_site, new_vcards, ahead, kept)
+                    write_besides_pages(site, options, staging, new_vcards, ahead, kept)
                     timer.lap("extras")  # (while the workers sign the pages)
                 page_signatures = signed()
             if ahead.signing:  # the search pages, laid out after the others were given to the workers
@@ -284,7 +283,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             site.renderer.forget_reused()  # (the files written next render no card)
             timer.lap("render")
             if not early:
-                write_besides_pages(site, options, staging, old_site, new_vcards, ahead, kept)
+                write_besides_pages(site, options, staging, new_vcards, ahead, kept)
             write_data(site, staging, kept, ahead)
             # Stamped "pending" until the record of addresses holds everything this site publishes: a
             # build killed in between leaves a stamp that matches nothing, so the next build is not
