@@ -341,3 +341,13 @@ def test_the_pull_request_workflow_lets_git_list_the_change():
     workflow = (ROOT / ".github/workflows/pull-request.yml").read_text(encoding="utf-8")
     line = next(line for line in workflow.splitlines() if "build.py owners" in line)
     assert line.strip() == 'run: python build.py owners --author "$AUTHOR" --base "$BASE"'
+
+
+def test_a_git_that_does_not_answer_in_time_is_an_error_not_a_wait_or_a_pass(repo, capsys, monkeypatch):
+    """The check runs git as the rest of the package does (`gitfiles.run`): given no input, and
+    stopped after `GIT_TIMEOUT_S`; a pull request whose check cannot ask git fails, with why."""
+    from cnnt.system import gitfiles
+    award_to_self(repo)
+    monkeypatch.setattr(gitfiles, "GIT_TIMEOUT_S", 1e-9)  # no git answers that fast
+    code, output = owners(repo, "chu-a", capsys, monkeypatch)
+    assert code == 1 and "git could not answer" in output and "timed out" in output

@@ -31,6 +31,7 @@ import yaml
 from ..content import kinds
 from ..content.errors import ContentError, ErrorList
 from ..content.frontmatter import Value, read_document
+from ..system import gitfiles
 
 FACILITY_KINDS = tuple(kind.folder for kind in kinds.KINDS if kind.facility_owned)  # a facility's own entries
 # What only the centre records, by kind of entry (see kinds.py): a product's awards, certifications and
@@ -68,11 +69,9 @@ class Repository:
 
     @staticmethod
     def _git(folder: Path, *args: str) -> bytes:
-        try:
-            # paths are paths, never patterns: a file named `*.md` must not stand for every entry
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True,
-                                  env={**os.environ, "GIT_LITERAL_PATHSPECS": "1"})
-        except OSError as exc:
+        try:  # (paths are paths, never patterns: a file named `*.md` must not stand for every entry)
+            done = gitfiles.run(str(folder), *args)
+        except (OSError, subprocess.SubprocessError) as exc:
             raise GitError(str(exc)) from exc
         if done.returncode != 0:
             raise GitError(done.stderr.decode(errors="replace").strip())

@@ -247,15 +247,21 @@ def _read_kept(kept: Path | None, top: str) -> tuple[str, dict[str, int]] | None
     return head, days
 
 
+def run(folder: str, *arguments: str, locks: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """git run in `folder`, the one way the package runs it: paths are paths, never patterns (a file
+    named `*.md` stands for itself); it never waits for input, nor longer than `GIT_TIMEOUT_S`;
+    without `locks`, it writes nothing (the index included). Raises OSError or SubprocessError when
+    git cannot be run or does not end."""
+    return subprocess.run(["git", "-C", folder, *arguments], capture_output=True, timeout=GIT_TIMEOUT_S,
+                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "1" if locks else "0", "GIT_LITERAL_PATHSPECS": "1"},
+                          stdin=subprocess.DEVNULL)
+
+
 def _git(folder: str, *arguments: str, locks: bool = False) -> str | None:
     """What git prints (paths relative to `folder`), or None where it cannot say: no git, not a work
-    tree, a repository git will not read (another owner), or any other failure. Without `locks`, git
-    writes nothing (the index included)."""
+    tree, a repository git will not read (another owner), or any other failure."""
     try:
-        done = subprocess.run(["git", "-C", folder, *arguments], capture_output=True, timeout=GIT_TIMEOUT_S,
-                              env={**os.environ, "GIT_OPTIONAL_LOCKS": "1" if locks else "0",
-                                   "GIT_LITERAL_PATHSPECS": "1"},
-                              stdin=subprocess.DEVNULL)
+        done = run(folder, *arguments, locks=locks)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
