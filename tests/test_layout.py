@@ -89,3 +89,17 @@ def test_no_source_file_is_ignored_by_git():
                if path.is_file() and "__pycache__" not in path.parts]
     ignored = subprocess.run(["git", "check-ignore", "--no-index", *sources], cwd=ROOT, capture_output=True, text=True)
     assert ignored.stdout.split() == []
+
+
+# Imported where they are used: a one-entry build needs none of them, and each would cost its import
+# (and, where Python keeps no compiled modules, its compiling) on every build.
+IMPORTED_WHERE_USED = ("cnnt.contribute.ownership", "cnnt.contribute.scaffold", "cnnt.contribute.removal",
+                       "xlsxwriter", "zxingcpp", "tarfile", "font_roboto")
+
+
+def test_starting_a_build_imports_nothing_only_other_commands_or_rare_work_need():
+    import subprocess
+    import sys
+    shown = subprocess.run([sys.executable, "-c", "import sys, build; print(*sorted(sys.modules))"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    assert "cnnt.engine.pipeline" in shown and [name for name in IMPORTED_WHERE_USED if name in shown] == []
