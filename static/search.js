@@ -10,8 +10,9 @@
   // first, and the letters of a word that name its shard.
   var PAGE_SIZE = 30, SHARD_PREFIX = 3;
   // How much a query word counts for, by where it is found: names first, then facility names,
-  // tags, descriptions. A word typed with its marks that matches them exactly counts extra.
-  var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5 };
+  // tags, descriptions. A word typed with its marks that matches them exactly counts extra, and so
+  // does a whole word over the start of a longer one ("trà", tea, above "Bát Tràng", a pottery village).
+  var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5, whole: 3 };
   // in the order of the page's fieldsets; each doc's `values` follow it
   var FACETS = ['level', 'ocop', 'certification', 'province', 'group', 'kind', 'channel', 'market'];
   var TERMS = { level: 'levels', ocop: 'ocop', certification: 'certifications', province: 'provinces',
@@ -26,7 +27,8 @@
   }
   function words(text) { return fold(text).match(WORDS) || []; }
   function markedWords(text) { return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) || []; }
-  function spaced(list) { return ' ' + list.join(' '); }
+  // words with a space before each and one after the last: ' w' finds a word that starts so, ' w ' a whole word
+  function spaced(list) { return ' ' + list.join(' ') + ' '; }
   window.CNNTSearch = { fold: fold, words: words };
 
   var root = document.getElementById('search');
@@ -172,6 +174,11 @@
       else if (query.text[i].has(doc.index)) best = WEIGHT.text;
       if (!best) return 0;
       total += best;
+      // the field it was found in, told by its weight (they differ), read as plain properties: this
+      // runs for every match of every keystroke
+      var field = best === WEIGHT.name ? doc.nameWords : best === WEIGHT.other ? doc.otherWords :
+        best === WEIGHT.facility ? doc.facilityWords : best === WEIGHT.tags ? doc.tagWords : '';
+      if (field && field.indexOf(query.whole[i]) >= 0) total += WEIGHT.whole;
       if (query.marked[i] && doc.marked.indexOf(query.marked[i]) >= 0) total += WEIGHT.exact;
     }
     if (query.phrase && doc.nameWords.indexOf(query.phrase) >= 0) total += WEIGHT.phrase;
@@ -185,6 +192,7 @@
     return {
       words: folded,
       spaced: folded.map(function (w) { return ' ' + w; }),
+      whole: folded.map(function (w) { return ' ' + w + ' '; }),
       phrase: folded.length > 1 ? ' ' + folded.join(' ') : '',
       // a word typed without marks gets no exact-mark bonus: it matched by folding
       marked: marked.length === folded.length ? marked.map(function (m) { return fold(m) === m ? '' : ' ' + m; }) : [],

@@ -207,6 +207,21 @@ def test_exact_marks_rank_above_folded_matches(visit, server):
     assert set(marked) == set(plain)  # folded matches are still listed, below
 
 
+def test_a_whole_word_ranks_above_the_start_of_a_longer_one(visit, server):
+    """"trà" (tea) is a whole word of "Hồng trà Suối Giàng" and only the start of "Tràng" in "Bình gốm
+    men lam Bát Tràng" (pottery), which comes first in alphabetical order: the tea ranks first, with
+    marks or without, and the pottery is still listed (the buyer may be typing "Tràng")."""
+    page = visit()
+    page.goto(server + "search/")
+    page.wait_for_selector(".search-complete")
+    for query in ("trà", "tra"):
+        type_query(page, query)
+        page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Hồng trà Suối Giàng'")
+        assert "Bình gốm men lam Bát Tràng" in results(page)
+    type_query(page, "tràng")  # the whole word now: the pottery first
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Bình gốm men lam Bát Tràng'")
+
+
 def test_descriptions_are_searched_after_names(visit, server):
     page = visit()
     page.goto(server + "search/")
