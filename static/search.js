@@ -10,9 +10,10 @@
   // first, and the letters of a word that name its shard.
   var PAGE_SIZE = 30, SHARD_PREFIX = 3;
   // How much a query word counts for, by where it is found: names first, then facility names,
-  // tags, descriptions. A word typed with its marks that matches them exactly counts extra, and so
-  // does a whole word over the start of a longer one ("trà", tea, above "Bát Tràng", a pottery village).
-  var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, text: 1, exact: 4, phrase: 5, whole: 3 };
+  // tags and the facility's province, descriptions. A word typed with its marks that matches them
+  // exactly counts extra, and so does a whole word over the start of a longer one ("trà", tea,
+  // above "Bát Tràng", a pottery village).
+  var WEIGHT = { name: 8, other: 6, facility: 3, tags: 2, province: 2, text: 1, exact: 4, phrase: 5, whole: 3 };
   // in the order of the page's fieldsets; each doc's `values` follow it
   var FACETS = ['level', 'ocop', 'certification', 'province', 'group', 'kind', 'channel', 'market'];
   var TERMS = { level: 'levels', ocop: 'ocop', certification: 'certifications', province: 'provinces',
@@ -29,6 +30,9 @@
   function markedWords(text) { return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) || []; }
   // words with a space before each and one after the last: ' w' finds a word that starts so, ' w ' a whole word
   function spaced(list) { return ' ' + list.join(' ') + ' '; }
+  // A province ([code, name]) as cnnt/site/search.py `province_text` has it: its name and its code's
+  // words ("Hanoi" and "ha noi" on the English pages).
+  function provinceText(term) { return term[1] + ' ' + term[0].replace(/-/g, ' '); }
   window.CNNTSearch = { fold: fold, words: words };
 
   var root = document.getElementById('search');
@@ -72,6 +76,7 @@
       group: row[5], markets: row[6], thumb: row[7], province: facility[2],
       nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
       facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
+      provinceWords: provinceWords[facility[2]],
       marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
       // in the order of FACETS
       values: [row[4] < 0 ? [] : [row[4]], row[9] < 0 ? [] : [row[9]], row[10], [facility[2]], [row[5]],
@@ -91,7 +96,9 @@
   }
 
   var offsets;  // where each facet's counts start in the one array of them all
+  var provinceWords;  // by the province's place in the head's list: what a buyer may type for it
   function prepareFacets() {
+    provinceWords = head.provinces.map(function (term) { return spaced(words(provinceText(term))); });
     facets = {};
     offsets = [0];
     FACETS.forEach(function (name, f) {
@@ -103,8 +110,8 @@
   // Once every product is here: for each word prefix of 1 to SHARD_PREFIX letters, the docs with a
   // word so beginning, in each field (name, other name, facility, tags) and in any of them. A short
   // query word is then scored by looking up, not by searching strings.
-  var FIELDS = ['nameWords', 'otherWords', 'facilityWords', 'tagWords'];
-  var FIELD_WEIGHTS = [WEIGHT.name, WEIGHT.other, WEIGHT.facility, WEIGHT.tags];
+  var FIELDS = ['nameWords', 'otherWords', 'facilityWords', 'tagWords', 'provinceWords'];
+  var FIELD_WEIGHTS = [WEIGHT.name, WEIGHT.other, WEIGHT.facility, WEIGHT.tags, WEIGHT.province];
   var byField = null;
   function prepareAll() {
     docs = data.products.map(function (row, index) { return docFrom(index, row, data.facilities[row[3]]); });
@@ -125,15 +132,16 @@
     });
   }
 
-  // For a word of at most SHARD_PREFIX letters: each doc's weight for it by field (0: none).
-  function fieldWeights(word) {
+  // For a word of at most SHARD_PREFIX letters: for each doc, the first field (in FIELDS, the
+  // weightiest first) with a word so beginning, counted from 1 (0: none).
+  function fieldsWith(word) {
     if (!byField || word.length > SHARD_PREFIX) return null;
-    var weights = new Uint8Array(docs.length);
+    var found = new Uint8Array(docs.length);
     for (var f = FIELDS.length - 1; f >= 0; f--) {  // the weightiest field last, so it wins
       var list = byField[f][word] || [];
-      for (var k = 0; k < list.length; k++) weights[list[k]] = FIELD_WEIGHTS[f];
+      for (var k = 0; k < list.length; k++) found[list[k]] = f + 1;
     }
-    return weights;
+    return found;
   }
 
   // -- descriptions: an inverted index, sorted, searched by prefix -------------------------------
@@ -165,19 +173,22 @@
     var total = 0;
     for (var i = 0; i < query.words.length; i++) {
       var word = query.spaced[i];
-      var best = 0;
-      if (query.weights[i]) best = query.weights[i][doc.index] || (query.text[i].has(doc.index) ? WEIGHT.text : 0);
-      else if (doc.nameWords.indexOf(word) >= 0) best = WEIGHT.name;
-      else if (doc.otherWords.indexOf(word) >= 0) best = WEIGHT.other;
-      else if (doc.facilityWords.indexOf(word) >= 0) best = WEIGHT.facility;
-      else if (doc.tagWords.indexOf(word) >= 0) best = WEIGHT.tags;
-      else if (query.text[i].has(doc.index)) best = WEIGHT.text;
+      // the first field (in FIELDS) with a word so beginning; its words, read as plain properties:
+      // this runs for every match of every keystroke
+      var f = -1, field = '';
+      if (query.fields[i]) {
+        f = query.fields[i][doc.index] - 1;
+        field = f === 0 ? doc.nameWords : f === 1 ? doc.otherWords : f === 2 ? doc.facilityWords :
+          f === 3 ? doc.tagWords : f === 4 ? doc.provinceWords : '';
+      }
+      else if (doc.nameWords.indexOf(word) >= 0) { f = 0; field = doc.nameWords; }
+      else if (doc.otherWords.indexOf(word) >= 0) { f = 1; field = doc.otherWords; }
+      else if (doc.facilityWords.indexOf(word) >= 0) { f = 2; field = doc.facilityWords; }
+      else if (doc.tagWords.indexOf(word) >= 0) { f = 3; field = doc.tagWords; }
+      else if (doc.provinceWords.indexOf(word) >= 0) { f = 4; field = doc.provinceWords; }
+      var best = f >= 0 ? FIELD_WEIGHTS[f] : query.text[i].has(doc.index) ? WEIGHT.text : 0;
       if (!best) return 0;
       total += best;
-      // the field it was found in, told by its weight (they differ), read as plain properties: this
-      // runs for every match of every keystroke
-      var field = best === WEIGHT.name ? doc.nameWords : best === WEIGHT.other ? doc.otherWords :
-        best === WEIGHT.facility ? doc.facilityWords : best === WEIGHT.tags ? doc.tagWords : '';
       if (field && field.indexOf(query.whole[i]) >= 0) total += WEIGHT.whole;
       if (query.marked[i] && doc.marked.indexOf(query.marked[i]) >= 0) total += WEIGHT.exact;
     }
@@ -197,7 +208,7 @@
       // a word typed without marks gets no exact-mark bonus: it matched by folding
       marked: marked.length === folded.length ? marked.map(function (m) { return fold(m) === m ? '' : ' ' + m; }) : [],
       text: folded.map(textMatches),
-      weights: folded.map(fieldWeights)
+      fields: folded.map(fieldsWith)
     };
   }
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 from cnnt.content.text import fold, search_words
-from cnnt.site.search import shard_key
+from cnnt.site.search import province_text, shard_key
 
 VECTORS = json.loads((Path(__file__).parent / "fold_vectors.json").read_text(encoding="utf-8"))["vectors"]
 
@@ -102,16 +102,18 @@ def test_head_answers_the_empty_query_and_each_shard_holds_its_words(sample_site
     shards = {key: unpack(json.loads((sample_site / "search" / path).read_text(encoding="utf-8")))
               for key, (path, _) in head["shards"].items()}
     assert all(len(shards[key]) == size for key, (_, size) in head["shards"].items())
+    def searched(row: list) -> set[str]:  # the words of its name, other name, facility, tags and province
+        texts = (row[1][1], row[1][2], row[2][1], row[1][8], province_text(data["provinces"][row[2][2]]))
+        return {word for text in texts for word in search_words(text)}
+
     for row in rows:
-        words = {w for text in (row[1][1], row[1][2], row[2][1], row[1][8]) for w in search_words(text)}
-        for word in words:  # every product is in the shard of each word of its name, facility and tags
+        for word in searched(row):  # every product is in the shard of each word a buyer may find it by
             found = {number: (product, facility) for number, product, facility in shards[shard_key(word)]}
             product, facility = found[row[0]]
             assert product[:3] + product[4:] == row[1][:3] + row[1][4:] and facility == row[2], (word, row[1][0])
     for key, found in shards.items():  # and only there
         for row in found:
-            assert any(shard_key(w) == key for text in (row[1][1], row[1][2], row[2][1], row[1][8])
-                       for w in search_words(text))
+            assert any(shard_key(word) == key for word in searched(row))
 
 
 def test_service_worker_precaches_search_pages_and_data(sample_site):
@@ -220,6 +222,40 @@ def test_a_whole_word_ranks_above_the_start_of_a_longer_one(visit, server):
         assert "Bình gốm men lam Bát Tràng" in results(page)
     type_query(page, "tràng")  # the whole word now: the pottery first
     page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Bình gốm men lam Bát Tràng'")
+
+
+@pytest.mark.parametrize("lang,query", [("vi", "ha noi"), ("vi", "Hà Nội"), ("en", "hanoi"), ("en", "ha noi")])
+def test_a_province_is_searched_as_buyers_write_it(browser, server, sample_site, lang, query):
+    """"Gốm Hà Nội", "cà phê Lâm Đồng": buyers name the place. A province's name (in the page's
+    language) and its code's words find its facilities' products, with the first results from a shard
+    as after the whole index (held back here, then let through), and beside a product word narrow."""
+    data = search_data(sample_site, lang)
+    ha_noi = [term[0] for term in data["provinces"]].index("ha-noi")
+    expected = {row[1] for row in data["products"] if data["facilities"][row[3]][2] == ha_noi}
+    assert 1 < len(expected) < len(data["products"])
+    context = browser.new_context(service_workers="block")
+    page = context.new_page()
+    held: list = []
+    whole_index = re.compile(r".*/search/(data|text)-.*\.json$")
+    page.route(whole_index, lambda route: held.append(route))
+    prefix = "" if lang == "vi" else "en/"
+    try:
+        page.goto(server + f"{prefix}search/?q=" + query.replace(" ", "+"))
+        page.wait_for_selector(".search-ready .result-title")
+        assert set(results(page)) == expected
+        page.unroute(whole_index)  # lets the held requests through, and the descriptions' index after them
+        held.clear()
+        page.wait_for_selector(".search-complete")
+        assert set(results(page)) == expected
+        page.locator("#search-q").fill("")
+        page.locator("#search-q").press_sequentially("gom " + query)
+        vase = "Bình gốm men lam Bát Tràng" if lang == "vi" else "Bat Trang blue-glaze vase"
+        page.wait_for_function("t => document.querySelector('.result-title')?.textContent === t", arg=vase)
+        assert set(results(page)) < expected
+    finally:
+        while held:
+            held.pop().continue_()
+        context.close()
 
 
 def test_descriptions_are_searched_after_names(visit, server):

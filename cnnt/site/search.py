@@ -198,9 +198,10 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     """The first file the search page loads, and the shards of product rows by word prefix.
     A row is [position in `data`, the product's row in `data`, its facility's row in `data`]."""
     by_key: dict[str, list[int]] = defaultdict(list)
+    places = [{shard_key(word) for word in search_words(province_text(term))} for term in data["provinces"]]
     for number, (_, product, facility) in enumerate(rows):
         keys = {shard_key(word) for text in (product[1], product[2], facility[1], product[8])
-                for word in search_words(text)}
+                for word in search_words(text)} | places[facility[2]]
         for key in keys:
             by_key[key].append(number)
     # A prefix most products have ("đặc sản" in every tag list) would be a shard as large as `data`:
@@ -219,6 +220,13 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     head["shards"] = {key: [shard_files[key].path.removeprefix(f"{SEARCH_DIR}/") if key in shard_files else None,
                             len(found)] for key, found in sorted(by_key.items())}
     return _file(f"head-{lang}", head, packed=True), tuple(shard_files.values())
+
+
+def province_text(term: list[str]) -> str:
+    """What a buyer may type for a province ([code, name] in `data`): its name in the page's language
+    and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on the English
+    pages). search.js searches the same (`provinceText`)."""
+    return f"{term[1]} {term[0].replace('-', ' ')}"
 
 
 class _ShardPieces:
