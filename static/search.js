@@ -108,7 +108,7 @@
   }
 
   // Once every product is here: for each word prefix of 1 to SHARD_PREFIX letters, the docs with a
-  // word so beginning, in each field (name, other name, facility, tags) and in any of them. A short
+  // word so beginning, in each field (name, other name, facility, tags, province) and in any of them. A short
   // query word is then scored by looking up, not by searching strings.
   var FIELDS = ['nameWords', 'otherWords', 'facilityWords', 'tagWords', 'provinceWords'];
   var FIELD_WEIGHTS = [WEIGHT.name, WEIGHT.other, WEIGHT.facility, WEIGHT.tags, WEIGHT.province];
