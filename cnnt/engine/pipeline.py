@@ -251,8 +251,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
-        describer = ahead.describer or incremental.Describer(site.catalogue, site.photos,
-                                                             incremental.entry_tokens(caches.entries))
+        describer = ahead.describer
+        assert describer is not None, "given by `plan` once the pages are laid out"
         vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
         signatures = describer.vcard_signatures(vcards)
         spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
