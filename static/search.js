@@ -18,9 +18,10 @@
   var FACETS = ['level', 'ocop', 'certification', 'province', 'group', 'kind', 'channel', 'market'];
   var TERMS = { level: 'levels', ocop: 'ocop', certification: 'certifications', province: 'provinces',
     group: 'groups', kind: 'kinds', channel: 'channels', market: 'markets' };
-  // What a description word matches: every product when the word is in most descriptions, none
-  // until the description index has arrived.
-  var ALL = { has: function () { return true; } }, NONE = { has: function () { return false; } };
+  // What a description word matches (`has`), and where it is a whole word (`whole`): every product
+  // when the word is in most descriptions, none until the description index has arrived.
+  function never() { return false; }
+  var ALL = { has: function () { return true; }, whole: never }, NONE = { has: never, whole: never };
 
   function fold(text) {
     return text.normalize('NFD').replace(MARKS, '').replace(/[đĐ]/g, 'd').toLowerCase()
@@ -30,9 +31,9 @@
   function markedWords(text) { return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) || []; }
   // words with a space before each and one after the last: ' w' finds a word that starts so, ' w ' a whole word
   function spaced(list) { return ' ' + list.join(' ') + ' '; }
-  // A province ([code, name]) as cnnt/site/search.py `province_text` has it: its name and its code's
-  // words ("Hanoi" and "ha noi" on the English pages).
-  function provinceText(term) { return term[1] + ' ' + term[0].replace(/-/g, ' '); }
+  // A facility's province ([code, name]) as cnnt/site/search.py `province_text` has it: its name, its
+  // code's words ("Hanoi" and "ha noi" on the English pages) and the former province the facility wrote.
+  function provinceText(term, former) { return term[1] + ' ' + term[0].replace(/-/g, ' ') + (former ? ' ' + former : ''); }
   window.CNNTSearch = { fold: fold, words: words };
 
   var root = document.getElementById('search');
@@ -76,7 +77,7 @@
       group: row[5], markets: row[6], thumb: row[7], province: facility[2],
       nameWords: spaced(words(row[1])), otherWords: spaced(words(row[2])),
       facilityWords: spaced(words(facility[1])), tagWords: spaced(words(row[8])),
-      provinceWords: provinceWords[facility[2]],
+      provinceWords: facility.length > 4 ? formerWords(facility) : provinceWords[facility[2]],
       marked: spaced(markedWords(row[1]).concat(markedWords(row[2]))),
       // in the order of FACETS
       values: [row[4] < 0 ? [] : [row[4]], row[9] < 0 ? [] : [row[9]], row[10], [facility[2]], [row[5]],
@@ -97,6 +98,10 @@
 
   var offsets;  // where each facet's counts start in the one array of them all
   var provinceWords;  // by the province's place in the head's list: what a buyer may type for it
+  // the same with the former province a facility wrote (its row's 5th item), made once a facility row
+  function formerWords(facility) {
+    return facility.placeWords || (facility.placeWords = spaced(words(provinceText(head.provinces[facility[2]], facility[4]))));
+  }
   function prepareFacets() {
     provinceWords = head.provinces.map(function (term) { return spaced(words(provinceText(term))); });
     facets = {};
@@ -151,16 +156,18 @@
     if (word in wordCache) return wordCache[word];
     var found = ALL;
     if (!text.common.some(function (w) { return w.indexOf(word) === 0; })) {
+      // 1: a description word begins so; 3: one is the word itself (a whole word ranks higher, as in names)
       var marks = new Uint8Array(data.products.length);
-      found = { has: function (index) { return marks[index] === 1; }, marks: marks };
+      found = { has: function (index) { return marks[index] !== 0; }, whole: function (index) { return marks[index] === 3; },
+                marks: marks };
       var low = 0, high = text.words.length;
       while (low < high) { var mid = (low + high) >> 1; if (text.words[mid] < word) low = mid + 1; else high = mid; }
       // By prefix from SHARD_PREFIX letters on; a shorter word, whole: "k" would gather the
       // products of every description word in k, most of the catalogue, at every first keystroke.
       var whole = word.length < SHARD_PREFIX;
       for (var i = low; i < text.words.length && (whole ? text.words[i] === word : text.words[i].indexOf(word) === 0); i++) {
-        var gaps = text.ids[i];
-        for (var k = 0, id = 0; k < gaps.length; k++) { id += gaps[k]; marks[id] = 1; }
+        var gaps = text.ids[i], mark = text.words[i] === word ? 3 : 1;
+        for (var k = 0, id = 0; k < gaps.length; k++) { id += gaps[k]; marks[id] |= mark; }
       }
     }
     wordCache[word] = found;
@@ -189,7 +196,7 @@
       var best = f >= 0 ? FIELD_WEIGHTS[f] : query.text[i].has(doc.index) ? WEIGHT.text : 0;
       if (!best) return 0;
       total += best;
-      if (field && field.indexOf(query.whole[i]) >= 0) total += WEIGHT.whole;
+      if (field ? field.indexOf(query.whole[i]) >= 0 : query.text[i].whole(doc.index)) total += WEIGHT.whole;
       if (query.marked[i] && doc.marked.indexOf(query.marked[i]) >= 0) total += WEIGHT.exact;
     }
     if (query.phrase && doc.nameWords.indexOf(query.phrase) >= 0) total += WEIGHT.phrase;
@@ -297,7 +304,9 @@
     return '<li class="result">' + thumb + '<div><a class="result-title" href="' + escapeHtml(entryUrl(productUrl, doc.slug)) + '">'
       + escapeHtml(doc.name) + '</a>' + (doc.other ? ' <span class="result-other" lang="vi">' + escapeHtml(doc.other) + '</span>' : '')
       + '<p class="result-meta"><a href="' + escapeHtml(entryUrl(facilityUrl, facility[0])) + '">' + escapeHtml(facility[1])
-      + '</a> · ' + escapeHtml(head.provinces[facility[2]][1]) + '</p>' + level + '</div></li>';
+      + '</a> · ' + escapeHtml(head.provinces[facility[2]][1])
+      + (facility.length > 4 ? ' (' + escapeHtml(strings.formerly.split('{name}').join(facility[4])) + ')' : '')
+      + '</p>' + level + '</div></li>';
   }
 
   // Within a facet, values with results come first, in their usual order; values without results

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -103,7 +104,7 @@ def test_head_answers_the_empty_query_and_each_shard_holds_its_words(sample_site
               for key, (path, _) in head["shards"].items()}
     assert all(len(shards[key]) == size for key, (_, size) in head["shards"].items())
     def searched(row: list) -> set[str]:  # the words of its name, other name, facility, tags and province
-        texts = (row[1][1], row[1][2], row[2][1], row[1][8], province_text(data["provinces"][row[2][2]]))
+        texts = (row[1][1], row[1][2], row[2][1], row[1][8], province_text(data["provinces"][row[2][2]], *row[2][4:]))
         return {word for text in texts for word in search_words(text)}
 
     for row in rows:
@@ -233,6 +234,42 @@ def test_a_province_is_searched_as_buyers_write_it(browser, server, sample_site,
     ha_noi = [term[0] for term in data["provinces"]].index("ha-noi")
     expected = {row[1] for row in data["products"] if data["facilities"][row[3]][2] == ha_noi}
     assert 1 < len(expected) < len(data["products"])
+    with shard_then_index(browser, server, lang, query) as (page, from_shard):
+        assert set(from_shard) == expected
+        assert set(results(page)) == expected
+        page.locator("#search-q").fill("")
+        page.locator("#search-q").press_sequentially("gom " + query)
+        vase = "Bình gốm men lam Bát Tràng" if lang == "vi" else "Bat Trang blue-glaze vase"
+        page.wait_for_function("t => document.querySelector('.result-title')?.textContent === t", arg=vase)
+        assert set(results(page)) < expected
+
+
+@pytest.mark.parametrize("lang,query", [("vi", "Bình Thuận"), ("vi", "binh thuan"), ("en", "binh thuan")])
+def test_a_former_province_finds_the_facilities_that_wrote_it(browser, server, sample_site, lang, query):
+    """Buyers still name the 63 provinces ("nước mắm Bình Thuận", "kẹo dừa Bến Tre"). A facility that
+    wrote a former province is found by it, and only such a facility: Bình Thuận is now part of Lâm
+    Đồng, whose other facilities (Đà Lạt's coffee) are not Bình Thuận's. The result says so."""
+    data = search_data(sample_site, lang)
+    lam_dong = [term[0] for term in data["provinces"]].index("lam-dong")
+    in_lam_dong = {row[1] for row in data["products"] if data["facilities"][row[3]][2] == lam_dong}
+    expected = {row[1] for row in data["products"] if data["facilities"][row[3]][4:] == ["Bình Thuận"]}
+    assert expected and expected < in_lam_dong
+    with shard_then_index(browser, server, lang, query) as (page, from_shard):
+        assert set(from_shard) == expected
+        assert set(results(page)) == expected
+        formerly = "trước đây là Bình Thuận" if lang == "vi" else "formerly Bình Thuận"
+        assert all(meta.endswith(f"Lâm Đồng ({formerly})" if lang == "vi" else f"Lam Dong ({formerly})")
+                   for meta in page.locator("[data-results] .result-meta").all_inner_texts())
+        page.locator("#search-q").fill("")
+        page.locator("#search-q").press_sequentially("lam dong")  # the province now: every one of its facilities
+        page.wait_for_function("ts => { const shown = [...document.querySelectorAll('.result-title')].map(a => a.textContent);"
+                               " return ts.every(t => shown.includes(t)); }", arg=sorted(in_lam_dong))
+
+
+@contextmanager
+def shard_then_index(browser, server: str, lang: str, query: str):
+    """The search page opened with `query`: yields the page and the results its first shard gave,
+    found while the whole index was held back; the page has the whole index by then."""
     context = browser.new_context(service_workers="block")
     page = context.new_page()
     held: list = []
@@ -242,16 +279,11 @@ def test_a_province_is_searched_as_buyers_write_it(browser, server, sample_site,
     try:
         page.goto(server + f"{prefix}search/?q=" + query.replace(" ", "+"))
         page.wait_for_selector(".search-ready .result-title")
-        assert set(results(page)) == expected
+        from_shard = results(page)
         page.unroute(whole_index)  # lets the held requests through, and the descriptions' index after them
         held.clear()
         page.wait_for_selector(".search-complete")
-        assert set(results(page)) == expected
-        page.locator("#search-q").fill("")
-        page.locator("#search-q").press_sequentially("gom " + query)
-        vase = "Bình gốm men lam Bát Tràng" if lang == "vi" else "Bat Trang blue-glaze vase"
-        page.wait_for_function("t => document.querySelector('.result-title')?.textContent === t", arg=vase)
-        assert set(results(page)) < expected
+        yield page, from_shard
     finally:
         while held:
             held.pop().continue_()
@@ -259,11 +291,18 @@ def test_a_province_is_searched_as_buyers_write_it(browser, server, sample_site,
 
 
 def test_descriptions_are_searched_after_names(visit, server):
+    """"trắng ngà" (ivory white) is in one description, in no name, facility or tag: it is found, and
+    first, as both words are whole words there. Two others have one whole word and the start of
+    the other: "trang trí" and "ngày" in a description, or "Sóc Trăng", the province its facility
+    wrote, and "ngày"; the province, as in every field, counts more than the description."""
     page = visit()
     page.goto(server + "search/")
-    type_query(page, "trang nga")  # "trắng ngà": in two descriptions, in no name, facility or tag
-    page.wait_for_function("document.querySelectorAll('.result-title').length === 2")
-    assert set(results(page)) == {"Khô mực Mỹ Thuyền", "Bình mây tre đan Phú Vinh"}
+    page.wait_for_selector(".search-complete")
+    expected = ["Khô mực Mỹ Thuyền", "Lạp xưởng tôm Vĩnh Châu", "Bình mây tre đan Phú Vinh"]
+    for query in ("trang nga", "trắng ngà"):
+        type_query(page, query)
+        page.wait_for_function("e => JSON.stringify([...document.querySelectorAll('.result-title')]"
+                               ".map(a => a.textContent)) === JSON.stringify(e)", arg=expected)
 
 
 def test_facets_count_live_and_combine(visit, server):
@@ -491,7 +530,8 @@ def test_first_results_need_neither_the_whole_index_nor_the_descriptions(browser
     try:
         page.goto(server + "search/?q=dua+tre")
         page.wait_for_selector(".search-ready .result-title")
-        assert results(page) == ["Đũa tre Mai Châu"]
+        # (then the coconut candy of a facility that wrote Bến Tre: "dừa" and "Tre" begin so)
+        assert results(page)[0] == "Đũa tre Mai Châu" and set(results(page)[1:]) == {"Kẹo dừa Thanh Long", "Kẹo dừa sầu riêng"}
         shards = [url.rsplit("/", 1)[1] for url in requested if "/search/shard-" in url]
         assert len(shards) == 1 and shards[0].startswith(("shard-vi-dua-", "shard-vi-tre-")), shards
         assert page.locator("[data-more]").is_hidden()
@@ -511,8 +551,8 @@ def test_first_results_need_neither_the_whole_index_nor_the_descriptions(browser
         assert results(page) == early["results"] and page.locator("[data-status]").inner_text() == early["status"]
         assert page.eval_on_selector_all(".facet-count", "els => els.map(e => e.textContent)") == early["counts"]
         type_query(page, "dua tre")
-        page.wait_for_function("() => document.querySelectorAll('.result-title').length === 1")
-        assert results(page) == ["Đũa tre Mai Châu"]
+        page.wait_for_function("() => document.querySelectorAll('.result-title').length === 3")
+        assert results(page)[0] == "Đũa tre Mai Châu" and set(results(page)[1:]) == {"Kẹo dừa Thanh Long", "Kẹo dừa sầu riêng"}
     finally:
         while held:
             held.pop().continue_()

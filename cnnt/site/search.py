@@ -165,8 +165,9 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "kinds": _terms(kinds, lang),
         "channels": _terms(channels, lang),
         "markets": _terms(markets, lang),
+        # a facility that wrote a former province's name ("Bến Tre") has it last: buyers still search by it
         "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code], kind_at[f.kind.code]]
-                       for f in facilities],
+                       + ([f.province.former] if f.province.former else []) for f in facilities],
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
                      + [stars.index(s) if (s := ocop_stars(p, on)) else -1,
                         sorted({scheme_at[c.scheme.code] for c in p.certifications if not c.is_expired(on)}),
@@ -200,7 +201,7 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     by_key: dict[str, list[int]] = defaultdict(list)
     places = [{shard_key(word) for word in search_words(province_text(term))} for term in data["provinces"]]
     for number, (_, product, facility) in enumerate(rows):
-        keys = {shard_key(word) for text in (product[1], product[2], facility[1], product[8])
+        keys = {shard_key(word) for text in (product[1], product[2], facility[1], product[8], *facility[4:])
                 for word in search_words(text)} | places[facility[2]]
         for key in keys:
             by_key[key].append(number)
@@ -222,11 +223,12 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
     return _file(f"head-{lang}", head, packed=True), tuple(shard_files.values())
 
 
-def province_text(term: list[str]) -> str:
-    """What a buyer may type for a province ([code, name] in `data`): its name in the page's language
-    and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on the English
-    pages). search.js searches the same (`provinceText`)."""
-    return f"{term[1]} {term[0].replace('-', ' ')}"
+def province_text(term: list[str], former: str = "") -> str:
+    """What a buyer may type for a facility's province ([code, name] in `data`): its name in the page's
+    language and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on the
+    English pages), and the former province's name the facility wrote, if it wrote one (`Bến Tre`,
+    now part of Vĩnh Long). search.js searches the same (`provinceText`)."""
+    return f"{term[1]} {term[0].replace('-', ' ')} {former}".rstrip()
 
 
 class _ShardPieces:
