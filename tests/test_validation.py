@@ -43,12 +43,17 @@ PRODUCT = "---\nname: Bánh\nfacility: htx-mau\ngroup: food\n{extra}---\nMô t�
 
 def test_former_province_is_mapped_and_noted(make_site):
     facility = "---\nname: Cơ sở Sóc Trăng\nkind: household\nprovince: Sóc Trăng\ncontact: {phone: 0900 000 010}\n---\n"
-    run = make_site({"facilities/co-so.md": facility})
+    product = "---\nname: Bánh pía\nfacility: co-so\ngroup: food\n---\nMô tả.\n"
+    run = make_site({"facilities/co-so.md": facility, "products/banh-pia.md": product})
     assert run.code == 0, run.err
     vi = (run.site / "facilities/co-so/index.html").read_text()
     en = (run.site / "en/facilities/co-so/index.html").read_text()
     assert "Cần Thơ" in vi and "trước đây là Sóc Trăng" in vi
     assert "Can Tho" in en and "formerly Sóc Trăng" in en
+    # the product's page says it too: a buyer who searched for Sóc Trăng is not left wondering
+    for path, said in (("products/banh-pia/index.html", "Cần Thơ</a> (trước đây là Sóc Trăng)</dd>"),
+                       ("en/products/banh-pia/index.html", "Can Tho</a> (formerly Sóc Trăng)</dd>")):
+        assert said in (run.site / path).read_text(), path
 
 
 @pytest.mark.parametrize("written", ["Hoà Bình", "Hòa Bình", "hoa binh", "HOÀ BÌNH"])
