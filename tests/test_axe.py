@@ -13,7 +13,7 @@ RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 PAGE_TYPES = [
     "", "products/kho-muc-my-thuyen/", "products/muoi-tom-tan-phat-loi/", "facilities/my-thuyen/",
     "fairs/hoi-cho-cnnt-ca-mau-2026/", "fairs/", "decisions/", "decisions/quoc-gia-2024/", "awards/",
-    "provinces/ca-mau/", "ocop/", "ocop/4/", "channels/", "a-z/", "facilities/", "search/?q=tom",
+    "provinces/", "provinces/ca-mau/", "ocop/", "ocop/4/", "channels/", "a-z/", "facilities/", "search/?q=tom",
     "statistics/", "data/", "print/", "cards/my-thuyen/", "products/keo-dua-la-dua/", "shortlist/", "404.html",
 ]
 

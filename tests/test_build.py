@@ -115,6 +115,21 @@ def test_listings_have_counts_and_vietnamese_order(sample_site):
     assert re.search(r'Ca Mau</a>\s*<span class="count">1[0-9]</span>', provinces)
 
 
+def test_the_provinces_index_names_the_former_provinces_each_took_in(sample_site):
+    """A buyer who looks for Bến Tre among the 34 units finds it under Vĩnh Long; a unit that took
+    in none (Cao Bằng) says nothing, nor does Hà Nội of Hà Tây (joined in 2008, not in 2025)."""
+    for path, said in (("provinces/index.html", "gồm cả Bến Tre, Trà Vinh từ 1/7/2025"),
+                       ("en/provinces/index.html", "includes Bến Tre, Trà Vinh since 1 July 2025")):
+        listing = (sample_site / path).read_text().split('<ul class="term-list">', 1)[1].split("</ul>", 1)[0]
+        items = re.findall(r"<li>(.*?)</li>", listing, re.S)
+        assert len(items) == 34
+        (vinh_long,) = [item for item in items if "vinh-long/" in item]
+        assert said in vinh_long, path
+        quiet = [item for item in items if re.search(r"Cao B|Hà Nội|Hanoi", item)]
+        assert len(quiet) == 2 and not any('class="note"' in item for item in quiet)
+        assert sum('class="note"' in item for item in items) == 23  # of the 34, 11 took in no province
+
+
 @pytest.mark.parametrize("moment, national_listed", [
     (dt.datetime(2025, 12, 31, 12, tzinfo=dt.timezone.utc), True),   # last day of the 2022 award
     (dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc), False),    # the day after: expired

@@ -199,9 +199,10 @@ def province_rows(rows: dict) -> dict:
         try:
             vi = row.get("vi") or province.name.removeprefix("Thành phố ")
             own = {fold(vi), fold(province.name.removeprefix("Thành phố "))}  # its own name before 2025
-            former = [name for name in province.former if fold(name) not in own] + list(row.get("former", []))
+            joined = [name for name in province.former if fold(name) not in own]  # on 1 July 2025
+            former = joined + list(row.get("former", []))
             merged[code] = {"vi": vi, "en": row["en"], "official_code": province.code, "city": province.city,
-                            "official_name": province.name, "former": former,
+                            "official_name": province.name, "former": former, "joined": joined,
                             "aliases": [province.name, *row.get("aliases", [])]}
         except (KeyError, TypeError, AttributeError) as exc:
             raise _TermMistake(str(code), exc) from exc
