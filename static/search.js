@@ -32,7 +32,7 @@
   // words with a space before each and one after the last: ' w' finds a word that starts so, ' w ' a whole word
   function spaced(list) { return ' ' + list.join(' ') + ' '; }
   // A facility's province ([code, name]) as cnnt/site/search.py `province_text` has it: its name, its
-  // code's words ("Hanoi" and "ha noi" on the English pages) and the former province the facility wrote.
+  // code's words ("Hanoi" and "ha noi" on the English pages) and the province it was in before 2025.
   function provinceText(term, former) { return term[1] + ' ' + term[0].replace(/-/g, ' ') + (former ? ' ' + former : ''); }
   window.CNNTSearch = { fold: fold, words: words };
 
@@ -98,7 +98,7 @@
 
   var offsets;  // where each facet's counts start in the one array of them all
   var provinceWords;  // by the province's place in the head's list: what a buyer may type for it
-  // the same with the former province a facility wrote (its row's 5th item), made once a facility row
+  // the same with the province a facility was in before 2025 (its row's 5th item), made once a facility row
   function formerWords(facility) {
     return facility.placeWords || (facility.placeWords = spaced(words(provinceText(head.provinces[facility[2]], facility[4]))));
   }

@@ -296,3 +296,29 @@ def test_a_build_never_reaches_the_network(tmp_path):
         assert "network used" not in result.stderr and "forbidden import" not in result.stderr
     page = (tmp_path / "site/facilities/che-suoi-giang/index.html").read_text(encoding="utf-8")
     assert "Xã Văn Chấn, Lào Cai" in page and "trước đây: xã Suối Giàng, huyện Văn Chấn, tỉnh Yên Bái" in page
+
+
+def test_the_province_a_commune_was_in_is_named_and_searched(make_site):
+    """A facility that writes the 2025 unit (Vĩnh Long) and its commune (Xã Mỏ Cày) was in Bến Tre
+    before: its pages say so and buyers find it by "Bến Tre", as if it had written that; the open data
+    keeps what it wrote. A commune of the unit's own former land (Phường Long Châu) says nothing."""
+    def maker(name: str, commune: str) -> str:
+        return (f"---\nname: {name}\nkind: household\nprovince: Vĩnh Long\ncommune: {commune}\n"
+                "contact: {phone: 0900 000 010}\n---\n")
+    run = make_site({"facilities/mo-cay.md": maker("Kẹo Mỏ Cày", "Mỏ Cày"),
+                     "facilities/long-chau.md": maker("Bánh Long Châu", "Phường Long Châu"),
+                     "products/keo.md": "---\nname: Kẹo dừa\nfacility: mo-cay\ngroup: food\n---\n",
+                     "products/banh.md": "---\nname: Bánh tét\nfacility: long-chau\ngroup: food\n---\n"})
+    assert run.code == 0, run.err
+    for path, said in (("facilities/mo-cay/index.html", "Vĩnh Long (trước đây là Bến Tre)"),
+                       ("en/facilities/mo-cay/index.html", "Vinh Long (formerly Bến Tre)"),
+                       ("products/keo/index.html", "Vĩnh Long</a> (trước đây là Bến Tre)")):
+        assert said in (run.site / path).read_text(encoding="utf-8"), path
+    for path in ("facilities/long-chau/index.html", "products/banh/index.html"):
+        assert "trước đây là" not in (run.site / path).read_text(encoding="utf-8"), path
+    (data_file,) = (run.site / "search").glob("data-vi-*.json")
+    rows = {row[0]: row for row in json.loads(data_file.read_text(encoding="utf-8"))["facilities"]}
+    assert rows["mo-cay"][4:] == ["Bến Tre"] and rows["long-chau"][4:] == []
+    with open(run.site / "data/facilities.csv", encoding="utf-8-sig", newline="") as stream:
+        written = {row["slug"]: row["former_province"] for row in csv.DictReader(stream)}
+    assert written["mo-cay"] == "" and written["long-chau"] == ""

@@ -640,10 +640,19 @@ def _parse_facility(entry: EntryFiles, source: str, fields: Fields, options: Loa
     if not (name and kind and province and contact):
         return None
     return Facility(slug=entry.slug, source=source, name=Localized(name), kind=kind.term,
-                    province=Province(province.term, province.former), contact=contact, summary=summary,
+                    province=_province_of(province, locality.commune), contact=contact, summary=summary,
                     address=locality.address, address_former=locality.address_former, commune=locality.commune,
                     commune_former=locality.commune_former, location=location, founded=founded, employees=employees,
                     maintainers=maintainers, support=support, images=images, aliases=aliases, withdrawn=withdrawn)
+
+
+def _province_of(province: Match, commune: places.Commune | None) -> Province:
+    """The facility's province, with the one it was in before 1 July 2025 (`Province.was`)."""
+    was = province.former
+    if was is None and commune is not None:
+        old = places.official().units(province.term.extra["official_code"]).old_province(commune)
+        was = old if old in province.term.extra.get("joined", ()) else None  # (not its own name)
+    return Province(province.term, province.former, was)
 
 
 class Locality(NamedTuple):
@@ -862,7 +871,7 @@ def _parse_fair(entry: EntryFiles, source: str, fields: Fields, options: LoadOpt
         return None
     province, (country, city), online = where[0], where[1], where[2]
     return Fair(slug=entry.slug, source=source, name=Localized(name), start=start, end=end, venue=Localized(venue or ""),
-                province=Province(province.term, province.former) if province else None,
+                province=Province(province.term, province.former, province.former) if province else None,
                 country=country, city=city, online=online, participants=participants, website=website, summary=summary,
                 aliases=aliases, organiser=Localized(organiser or ""))
 

@@ -156,6 +156,10 @@ class Province:
 
     term: Term
     former: str | None = None
+    # The province it was in before 1 July 2025, when that was another than the unit's own: the one it
+    # wrote (`former`), or the one its commune was in (Xã Mỏ Cày, Vĩnh Long: Bến Tre). Pages say it
+    # ("trước đây là Bến Tre") and buyers search by it; the open data gives `former` as written.
+    was: str | None = None
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -154,6 +154,7 @@ class ProvinceUnits:
         for commune in communes:
             self.current_names[loose_key(commune.short)].append(commune)
         self.went = self._where_each_went(current, converter, new_key)
+        self.old_provinces: dict[str, set[str]] = defaultdict(set)  # commune code → the provinces its land was in
         self.former_wards: dict[str, list[FormerUnit]] = defaultdict(list)
         self.former_districts: dict[str, list[FormerUnit]] = defaultdict(list)
         districts: dict[str, set[Commune]] = defaultdict(set, {key: set(communes) for key, communes in self.went.items()
@@ -171,6 +172,8 @@ class ProvinceUnits:
                 self.former_districts[loose_key(_district_short(unit))].append(
                     FormerUnit(unit.province, unit.district, "", "", unit.district_kind, district_key))
             districts[district_key].update(self.went.get(unit.key, ()))
+            for commune in self.went.get(unit.key, ()):
+                self.old_provinces[commune.code].add(split_kind(unit.province)[1])
         self.went.update((key, _by_code(communes)) for key, communes in districts.items())
 
     def _where_each_went(self, current: list[sqlite3.Row], converter: dict, new_key: str) -> dict[str, tuple[Commune, ...]]:
@@ -195,6 +198,12 @@ class ProvinceUnits:
         districts = _of_kind(self.former_districts.get(key, []), kind, DISTRICT_KINDS, "district_kind")
         units = _best(name, wards, _ward_short) + _best(name, districts, _district_short)
         return [u for u in units if old_provinces is None or u.key.split("_")[0] in old_provinces]
+
+    def old_province(self, commune: Commune) -> str | None:
+        """The province (before 1 July 2025) a commune's land was in, if it was all in one: `Bến Tre` for
+        Xã Mỏ Cày, now in Vĩnh Long."""
+        provinces = self.old_provinces.get(commune.code, set())
+        return next(iter(provinces)) if len(provinces) == 1 else None
 
     def destinations(self, units: list[FormerUnit] | tuple[FormerUnit, ...]) -> tuple[Commune, ...]:
         return _by_code({c for unit in units for c in self.went.get(unit.key, ())})

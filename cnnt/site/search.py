@@ -165,9 +165,9 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "kinds": _terms(kinds, lang),
         "channels": _terms(channels, lang),
         "markets": _terms(markets, lang),
-        # a facility that wrote a former province's name ("Bến Tre") has it last: buyers still search by it
+        # the province a facility was in before 2025 ("Bến Tre") is last, if another: buyers still search by it
         "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code], kind_at[f.kind.code]]
-                       + ([f.province.former] if f.province.former else []) for f in facilities],
+                       + ([f.province.was] if f.province.was else []) for f in facilities],
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
                      + [stars.index(s) if (s := ocop_stars(p, on)) else -1,
                         sorted({scheme_at[c.scheme.code] for c in p.certifications if not c.is_expired(on)}),
@@ -226,8 +226,8 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
 def province_text(term: list[str], former: str = "") -> str:
     """What a buyer may type for a facility's province ([code, name] in `data`): its name in the page's
     language and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on the
-    English pages), and the former province's name the facility wrote, if it wrote one (`Bến Tre`,
-    now part of Vĩnh Long). search.js searches the same (`provinceText`)."""
+    English pages), and the province it was in before 1 July 2025 if another (`Bến Tre`, now part of
+    Vĩnh Long: `Province.was`). search.js searches the same (`provinceText`)."""
     return f"{term[1]} {term[0].replace('-', ' ')} {former}".rstrip()
 
 
