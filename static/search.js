@@ -31,9 +31,12 @@
   function markedWords(text) { return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}\p{M}]+/gu) || []; }
   // words with a space before each and one after the last: ' w' finds a word that starts so, ' w ' a whole word
   function spaced(list) { return ' ' + list.join(' ') + ' '; }
-  // A facility's province ([code, name]) as cnnt/site/search.py `province_text` has it: its name, its
-  // code's words ("Hanoi" and "ha noi" on the English pages) and the province it was in before 2025.
-  function provinceText(term, former) { return term[1] + ' ' + term[0].replace(/-/g, ' ') + (former ? ' ' + former : ''); }
+  // A facility's province ([code, name, other names]) as cnnt/site/search.py `province_text` has it: its
+  // name, its code's words ("Hanoi" and "ha noi" on the English pages), its other names ("Daklak") and
+  // the province it was in before 2025.
+  function provinceText(term, former) {
+    return term[1] + ' ' + term[0].replace(/-/g, ' ') + (term[2] ? ' ' + term[2] : '') + (former ? ' ' + former : '');
+  }
   window.CNNTSearch = { fold: fold, words: words };
 
   var root = document.getElementById('search');

@@ -39,7 +39,7 @@ from .editor import ADMIN_DIR
 from .images import PhotoSet
 from ..content.markdown import plain_text
 from ..content.model import Catalogue, Product
-from ..content.text import distinct_words, search_words, slugify, sort_key
+from ..content.text import distinct_words, fold, search_words, slugify, sort_key
 from ..content.vocab import Term, Vocabularies
 
 COMMON_WORD_SHARE = 0.25
@@ -160,7 +160,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "levels": [[t.code, t.name(lang), t.rank] for t in levels],
         "ocop": [[str(n), f"{n} ★"] for n in stars],
         "certifications": _terms(schemes, lang),
-        "provinces": _terms(provinces, lang),
+        "provinces": [_province_term(term, lang) for term in provinces],
         "groups": _terms(groups, lang),
         "kinds": _terms(kinds, lang),
         "channels": _terms(channels, lang),
@@ -224,11 +224,12 @@ def _head_and_shards(lang: str, data: dict[str, list], rows: list[list]) -> tupl
 
 
 def province_text(term: list[str], former: str = "") -> str:
-    """What a buyer may type for a facility's province ([code, name] in `data`): its name in the page's
-    language and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on the
-    English pages), and the province it was in before 1 July 2025 if another (`Bến Tre`, now part of
-    Vĩnh Long: `Province.was`). search.js searches the same (`provinceText`)."""
-    return f"{term[1]} {term[0].replace('-', ' ')} {former}".rstrip()
+    """What a buyer may type for a facility's province ([code, name, other names] in `data`): its name in
+    the page's language and its code's words, the Vietnamese name without marks ("Hanoi" and "ha noi" on
+    the English pages), its other names (`_province_term`), and the province it was in before 1 July
+    2025 if another (`Bến Tre`, now part of Vĩnh Long: `Province.was`). search.js searches the same
+    (`provinceText`)."""
+    return " ".join([term[1], term[0].replace("-", " "), *term[2:], former]).rstrip()
 
 
 class _ShardPieces:
@@ -353,6 +354,20 @@ def _update_postings(before: list[tuple[str, ...]], after: list[tuple[str, ...]]
 
 def _gaps(numbers: Sequence[int]) -> list[int]:
     return [number - previous for previous, number in zip(itertools.chain((0,), numbers), numbers)]
+
+
+def _province_term(term: Term, lang: str) -> list[str]:
+    """[code, name] as other terms, and what else buyers call it, if anything: the English name on the
+    Vietnamese pages ("Hanoi"), and the other spellings the vocabulary knows ("Daklak", "Sài Gòn",
+    "TPHCM"), but not "Thành phố …", whose words half the country's cities share."""
+    known = {fold(term.name(lang)), term.code.replace("-", " ")}
+    others = []
+    for name in ([term.en] if lang == "vi" else []) + list(term.extra.get("aliases", ())):
+        folded = fold(name)
+        if folded not in known and not folded.startswith(("thanh pho ", "tinh ")):
+            known.add(folded)
+            others.append(name)
+    return [term.code, term.name(lang)] + ([" ".join(others)] if others else [])
 
 
 def _terms(terms: list[Term], lang: str) -> list[list[str]]:
