@@ -130,6 +130,19 @@ def test_the_provinces_index_names_the_former_provinces_each_took_in(sample_site
         assert sum('class="note"' in item for item in items) == 23  # of the 34, 11 took in no province
 
 
+def test_a_province_page_names_the_former_provinces_it_took_in(sample_site):
+    """A buyer who arrives at Lâm Đồng's page from a link, looking for Đắk Nông's coffee, learns there
+    that it is now in Lâm Đồng; a province that took in none says nothing of it, and no other listing does."""
+    for path, said in (("provinces/lam-dong/index.html", "Từ 1/7/2025, Lâm Đồng gồm cả Bình Thuận, Đắk Nông."),
+                       ("en/provinces/lam-dong/index.html", "Since 1 July 2025, Lam Dong includes Bình Thuận, Đắk Nông."),
+                       ("provinces/vinh-long/index.html", "Từ 1/7/2025, Vĩnh Long gồm cả Bến Tre, Trà Vinh.")):
+        page = (sample_site / path).read_text()
+        assert f'<p class="lead joined">{said}</p>' in page.split("</h1>", 1)[1].split('class="cards"', 1)[0], path
+    for path in ("provinces/ha-noi/index.html", "provinces/hue/index.html", "groups/food/index.html",
+                 "awards/national/index.html", "en/awards/national/index.html"):
+        assert 'class="lead joined"' not in (sample_site / path).read_text(), path
+
+
 @pytest.mark.parametrize("moment, national_listed", [
     (dt.datetime(2025, 12, 31, 12, tzinfo=dt.timezone.utc), True),   # last day of the 2022 award
     (dt.datetime(2026, 1, 1, 12, tzinfo=dt.timezone.utc), False),    # the day after: expired
