@@ -275,7 +275,10 @@
       var flat = doc.flat;
       for (k = 0; k < flat.length; k++) counts[flat[k]]++;
       doc.score = s;
-      var key = by === 'name' ? 0 : by === 'level' ? (doc.level < 0 ? -1 : head.levels[doc.level][2]) : s;
+      // By relevance, a product with an award in force comes before those as relevant with a lower
+      // award or none: the levels are listed highest first, so the level's place counts from the end.
+      var key = by === 'name' ? 0 : by === 'level' ? (doc.level < 0 ? -1 : head.levels[doc.level][2]) :
+        query.words.length ? s * (head.levels.length + 1) + (doc.level < 0 ? 0 : head.levels.length - doc.level) : s;
       var group = groups.get(key);
       if (group) group.push(doc); else groups.set(key, [doc]);
       total++;

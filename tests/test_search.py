@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import ROOT
 
-from cnnt.content.text import fold, search_words
+from cnnt.content.text import fold, search_words, sort_key
 from cnnt.site.search import province_text, shard_key
 
 VECTORS = json.loads((Path(__file__).parent / "fold_vectors.json").read_text(encoding="utf-8"))["vectors"]
@@ -209,22 +209,47 @@ def test_prefix_matching_and_ranking(visit, server):
 
 
 def test_exact_marks_rank_above_folded_matches(visit, server):
-    """Without marks, equal matches come in alphabetical order ("Cá chỉ…", "Cà phê…", …, "Mắm cá lóc");
-    the marks typed lift the products that have them exactly."""
+    """Without marks, "ca" matches "Cà phê…" and "Mắm cá lóc" alike (the coffee first: equal matches
+    come by award level, then in alphabetical order); the marks typed lift the products that have them
+    exactly."""
     page = visit()
     page.goto(server + "search/")
     page.wait_for_selector(".search-complete")  # descriptions too: they add matches such as "Tôm khô…"
     type_query(page, "ca")
-    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cá chỉ vàng khô'")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cà phê Arabica rang xay Di Linh Xanh'")
     plain = results(page)
     assert plain.index("Cà phê hạt Robusta Di Linh") < plain.index("Mắm cá lóc")
     type_query(page, "cà")
     page.wait_for_function("document.querySelector('.result-title')?.textContent.startsWith('Cà phê')")
     type_query(page, "cá")
-    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cá chỉ vàng khô'")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Nước mắm cá cơm 40 độ đạm'")
     marked = results(page)
     assert marked.index("Mắm cá lóc") < marked.index("Cà phê hạt Robusta Di Linh")
     assert set(marked) == set(plain)  # folded matches are still listed, below
+
+
+def test_equal_matches_come_by_award_level_then_by_name(visit, server):
+    """"cà phê" is the start of three names: the national award first, then the regional, then the
+    provincial (alphabetical order would put "hạt Robusta" before "rang xay Đắk Mil"); the product
+    that has the words only in its description comes last. With no query, and when sorted by name,
+    the order is alphabetical, as the head's first page (made by the build) has it."""
+    page = visit()
+    page.goto(server + "search/")
+    page.wait_for_selector(".search-complete")
+    type_query(page, "cà phê")
+    page.wait_for_function("document.querySelectorAll('.result-title').length === 4")
+    assert results(page) == ["Cà phê Arabica rang xay Di Linh Xanh", "Cà phê rang xay Đắk Mil",
+                             "Cà phê hạt Robusta Di Linh", "Máy cho tôm ăn tự động"]
+    page.select_option("select[name=sort]", "name")
+    page.wait_for_function("document.querySelector('.result-title')?.textContent === 'Cà phê Arabica rang xay Di Linh Xanh'"
+                           " && document.querySelectorAll('.result-title')[1].textContent === 'Cà phê hạt Robusta Di Linh'")
+    assert results(page)[:3] == ["Cà phê Arabica rang xay Di Linh Xanh", "Cà phê hạt Robusta Di Linh",
+                                 "Cà phê rang xay Đắk Mil"]
+    page.select_option("select[name=sort]", "relevance")
+    type_query(page, "")
+    page.wait_for_function("document.querySelectorAll('.result-title').length > 20")
+    names = results(page)
+    assert names == sorted(names, key=sort_key)
 
 
 def test_a_whole_word_ranks_above_the_start_of_a_longer_one(visit, server):
