@@ -13,7 +13,7 @@ from cnnt.site import urls
 SECTION_WORDS = "|".join(re.escape(name) for name in (*urls.SECTIONS, "products", "cards", "page"))
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 SCRIPTS = sorted((ROOT / "static").glob("*.js"))
-MODULES = sorted(path for path in (ROOT / "cnnt").glob("*.py") if path.name != "urls.py")
+MODULES = sorted([ROOT / "build.py", *(path for path in (ROOT / "cnnt").rglob("*.py") if path.name != "urls.py")])
 
 # After `{{ root }}` (a language's root) only an address from urls.py may follow; after `{{ assets }}`
 # (the site's root) that or a static file.
@@ -35,6 +35,9 @@ def test_templates_take_addresses_from_urls(template):
     for pattern in (AFTER_ROOT, AFTER_ASSETS, WRITTEN_LINK):
         found = [text[m.start(): m.start() + 60] for m in pattern.finditer(text)]
         assert not found, f"{relative(template)} builds an address by hand: {found}"
+    # and inside an expression: `qr("products/" ~ product.slug ~ "/", lang)`
+    written = [text[max(0, m.start() - 30): m.start() + 40] for m in PATH_LITERAL.finditer(text)]
+    assert not written, f"{relative(template)} builds an address by hand: {written}"
 
 
 @pytest.mark.parametrize("source", SCRIPTS + MODULES, ids=relative)
@@ -51,6 +54,7 @@ def test_the_checks_catch_what_they_are_for():
     assert WRITTEN_LINK.search('<a href="a5/">A5</a>')
     assert PATH_LITERAL.search("escapeHtml(links + 'products/' + doc.slug + '/')")
     assert PATH_LITERAL.search('cards[f"facilities/{facility.slug}"] = card')
+    assert PATH_LITERAL.search('{% set code = qr("products/" ~ product.slug ~ "/", lang) %}')
     assert not AFTER_ROOT.search('<a href="{{ root }}{{ urls.product(product) }}">')
     assert not PATH_LITERAL.search('content_dir / "products"')
 
