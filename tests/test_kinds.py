@@ -41,8 +41,8 @@ def test_the_sample_loads_into_the_declared_models(sample_site):
 
     from cnnt.content.load import LoadOptions, load_catalogue
     catalogue = load_catalogue(LoadOptions(ROOT / "content", ROOT, dt.date.fromisoformat(BUILD_DATE), load_vocabularies()))
-    for kind, entries in ((kinds.FACILITY, catalogue.every_facility), (kinds.PRODUCT, catalogue.every_product),
-                          (kinds.FAIR, catalogue.fairs), (kinds.DECISION, catalogue.decisions)):
+    for kind in kinds.KINDS:
+        entries = catalogue.every(kind.folder)
         assert entries and all(isinstance(entry, kind.model) for entry in entries.values()), kind.name
         entry = next(iter(entries.values()))
         assert (sample_site / kind.path(entry) / "index.html").is_file(), kind.name

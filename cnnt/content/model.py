@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -360,6 +361,13 @@ class Catalogue:
     @cached_property
     def every_facility(self) -> dict[str, Facility]:
         return {**self.facilities, **self.withdrawn_facilities}
+
+    def every(self, folder: str) -> Mapping[str, Entry]:
+        """Every entry of one kind, by the folder kinds.py gives it (`products`), withdrawn ones too:
+        the one place that knows which of this catalogue's tables holds each kind."""
+        tables: dict[str, Mapping[str, Entry]] = {"facilities": self.every_facility, "products": self.every_product,
+                                                  "fairs": self.fairs, "decisions": self.decisions}
+        return tables[folder]
 
     def current_award(self, product: Product) -> Award | None:
         return self.current[product.slug]

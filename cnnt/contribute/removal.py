@@ -8,12 +8,11 @@ still name (a facility's products, a fair's booth, a decision's list), naming th
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 
 from ..content import kinds
 from ..content.errors import BuildFailed, ContentError
-from ..content.model import Catalogue, Entry
+from ..content.model import Catalogue
 from ..site import redirects, urls
 from ..site.urls import lang_prefix
 
@@ -24,9 +23,7 @@ def remove_entry(kind: str, slug: str, catalogue: Catalogue, content_dir: Path, 
                  record_file: Path) -> tuple[list[Path], list[str]]:
     """Delete the entry's files and forget its addresses; (files removed, addresses forgotten)."""
     folder = FOLDERS[kind]
-    by_folder: dict[str, Mapping[str, Entry]] = {
-        "products": catalogue.every_product, "facilities": catalogue.every_facility, "fairs": catalogue.fairs}
-    entries = by_folder[folder]
+    entries = catalogue.every(folder)
     where = str(content_dir / folder / slug)
     entry = entries.get(slug)
     if entry is None:

@@ -133,9 +133,8 @@ def letter_anchor(letter: str) -> str:
 
 def entry_paths(catalogue: Catalogue) -> list[tuple[str, tuple[str, ...]]]:
     """Each product, facility and fair page (the ones QR codes print) with the paths it had before."""
-    folders = (("products", catalogue.every_product), ("facilities", catalogue.every_facility), ("fairs", catalogue.fairs))
-    return [(urls.entry_path(folder, entry.slug), tuple(urls.entry_path(folder, alias) for alias in entry.aliases))
-            for folder, entries in folders for entry in entries.values()]
+    return [(kind.path(entry), tuple(urls.entry_path(kind.folder, alias) for alias in entry.aliases))
+            for kind in kinds.KINDS if kind.permanent for entry in catalogue.every(kind.folder).values()]
 
 
 # The pages a printed QR code or booth card may point to: their addresses must never break.
