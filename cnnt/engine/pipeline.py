@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+from ..content import kinds
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError
 from ..content.load import KINDS, DigestMemo, LoadOptions, digests_kept, load_catalogue
@@ -56,7 +57,7 @@ def check_folders(options: BuildOptions) -> None:
         errors.append(ContentError(str(options.content_dir), None, None,
                                    "thư mục nội dung phải có `facilities/` hoặc `products/`",
                                    "the content folder must contain `facilities/` or `products/`"))
-    for template in ("base.html", "home.html", "product.html", "facility.html"):
+    for template in ("base.html", "home.html", kinds.PRODUCT.template, kinds.FACILITY.template):
         if not (options.templates_dir / template).is_file():
             errors.append(ContentError(str(options.templates_dir / template), None, None,
                                        "thiếu mẫu trang (template)", "template is missing"))

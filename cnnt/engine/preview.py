@@ -45,7 +45,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from ..content import awards
+from ..content import awards, kinds
 from ..content.config import SiteConfig, load_config
 from ..content.errors import BuildFailed, ContentError, OutputFailed, counted, display_path
 from ..content.load import DigestMemo, EntryFiles, digests_kept, entry_stamp, forget_digests, parse_entry
@@ -867,10 +867,10 @@ def _same_rank(old: Product | Facility, new: Product | Facility, catalogue: Cata
 def _renewed(page: Page, swaps: dict[int, Product | Facility], routes: Routes) -> Page:
     """The page again, with edited entries in place of the old ones."""
     edited = swaps.get(id(page.context.get("product")))
-    if page.template == "product.html" and isinstance(edited, Product):
+    if page.template == kinds.PRODUCT.template and isinstance(edited, Product):
         return routes.product(edited, page.lang)
     edited = swaps.get(id(page.context.get("facility")))
-    if page.template == "facility.html" and isinstance(edited, Facility):
+    if page.template == kinds.FACILITY.template and isinstance(edited, Facility):
         return routes.facility(edited, page.lang)
     return Page(page.path, page.lang, page.template, cast(dict, _swap(page.context, swaps)))
 

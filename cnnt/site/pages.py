@@ -310,7 +310,7 @@ class Routes:
                 "product": product, "facility": facility, "awards": self.catalogue.awards_of(product),
                 "current": self.catalogue.current[product.slug], "other_products": others,
             }
-        return Page(urls.product(product), lang, "product.html", context)
+        return Page(kinds.PRODUCT.path(product), lang, kinds.PRODUCT.template, context)
 
     def facility(self, facility: Facility, lang: str) -> Page:
         context = self._entry_contexts.get(id(facility))
@@ -318,7 +318,7 @@ class Routes:
             context = self._entry_contexts[id(facility)] = {
                 "facility": facility, "products": self.catalogue.products_by_facility[facility.slug],
                 "support": facility.support, "fairs": self.catalogue.fairs_by_facility.get(facility.slug, [])}
-        return Page(urls.facility(facility), lang, "facility.html", context)
+        return Page(kinds.FACILITY.path(facility), lang, kinds.FACILITY.template, context)
 
     # -- entries no longer offered -----------------------------------------------------------------
 
@@ -364,7 +364,7 @@ class Routes:
             booths = [(booth, self.catalogue.facilities[booth.facility_slug]) for booth in fair.participants
                       if booth.facility_slug in self.catalogue.facilities]
             products_of = {f.slug: self.catalogue.products_by_facility[f.slug] for _, f in booths}
-            yield Page(urls.fair(fair), lang, "fair.html", {"fair": fair, "booths": booths, "products_of": products_of})
+            yield Page(kinds.FAIR.path(fair), lang, kinds.FAIR.template, {"fair": fair, "booths": booths, "products_of": products_of})
             yield Page(urls.booth_cards_of_fair(fair), lang, "cards.html", {
                 "title_entry": fair, "back": urls.fair(fair),
                 "cards": [card for booth, facility in booths for card in self._cards_of(facility, booth.booth)],
@@ -381,7 +381,7 @@ class Routes:
         for decision in self.catalogue.sorted_decisions:
             listed = sorted((self.catalogue.every_product[slug] for slug in decision.products),
                             key=lambda p: (sort_key(p.name.vi), p.slug))
-            yield Page(urls.decision(decision.slug), lang, "decision.html", {
+            yield Page(kinds.DECISION.path(decision), lang, kinds.DECISION.template, {
                 "decision": decision, "products": [p for p in listed if p.slug in self.catalogue.products],
                 "withdrawn": [p for p in listed if p.slug not in self.catalogue.products]})
 

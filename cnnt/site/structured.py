@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup
 
 from . import urls
+from ..content import kinds
 from ..content.config import SiteConfig
 from ..content.model import Award, Catalogue, Facility, Fair, Product
 from .pages import Page
@@ -41,22 +42,22 @@ class StructuredData:
 
     def of(self, page: Page) -> list[dict] | None:
         context = page.context
-        if page.template == "product.html":
+        if page.template == kinds.PRODUCT.template:
             product = context["product"]
             return [self.product(product, context["facility"], context["awards"], page.lang),
                     self.breadcrumb(page.lang, [(product.group[page.lang], urls.term("groups", product.group.code)),
                                                 (product.name[page.lang], page.path)])]
-        if page.template == "facility.html":
+        if page.template == kinds.FACILITY.template:
             facility = context["facility"]
             return [self.facility(facility, context["products"], page.lang),
                     self.breadcrumb(page.lang, [(self.strings[page.lang]["all_facilities"], urls.section("facilities")),
                                                 (facility.name[page.lang], page.path)])]
-        if page.template == "fair.html":
+        if page.template == kinds.FAIR.template:
             fair = context["fair"]
             return [self.fair(fair, page.lang),
                     self.breadcrumb(page.lang, [(self.strings[page.lang]["fairs"], urls.section("fairs")),
                                                 (fair.name[page.lang], page.path)])]
-        if page.template == "decision.html":
+        if page.template == kinds.DECISION.template:
             decision = context["decision"]
             return [self.breadcrumb(page.lang, [(self.strings[page.lang]["decisions"], urls.section("decisions")),
                                                 (decision.name[page.lang], page.path)])]
