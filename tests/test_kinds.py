@@ -36,6 +36,17 @@ def test_the_modules_read_the_registry():
     assert set(PERMANENT_TEMPLATES) == {"product.html", "facility.html", "fair.html"}
 
 
+def test_no_module_names_a_kind_s_template_again():
+    """An entry's page and template come from the registry: a module that wrote "product.html" again
+    would go on without what a change to kinds.py says."""
+    templates = [f'"{kind.template}"' for kind in kinds.KINDS] + [f"'{kind.template}'" for kind in kinds.KINDS]
+    for module in sorted((ROOT / "cnnt").rglob("*.py")):
+        if module.name == "kinds.py":
+            continue
+        text = module.read_text(encoding="utf-8")
+        assert not [name for name in templates if name in text], module
+
+
 def test_the_sample_loads_into_the_declared_models(sample_site):
     import datetime as dt
 
