@@ -7,7 +7,7 @@ from conftest import BUILD_DATE, ROOT
 from cnnt.content import kinds, load
 from cnnt.content.vocab import load_vocabularies
 from cnnt.contribute import ownership, removal, scaffold
-from cnnt.site import schema
+from cnnt.site import exports, schema
 from cnnt.site.pages import PERMANENT_TEMPLATES
 
 
@@ -34,6 +34,7 @@ def test_the_modules_read_the_registry():
     assert set(ownership.FACILITY_KINDS) == {"facilities", "products"}
     assert ownership.CREDENTIALS == {"products": ("awards", "certifications", "facility"), "facilities": ("support",)}
     assert set(PERMANENT_TEMPLATES) == {"product.html", "facility.html", "fair.html"}
+    assert {kind.folder for kind in kinds.KINDS} <= {table.name for table in exports.TABLES}  # the open data
 
 
 def test_no_module_names_a_kind_s_template_again():

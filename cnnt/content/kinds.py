@@ -1,10 +1,12 @@
 """The kinds of content entry, declared once: what each is called, where its files are, its fields,
 its page, who may change it, and which commands make or remove one.
 
-Loading (`load`), the JSON Schemas (`schema`), `new` (`scaffold`), `remove` (`removal`), the review
-of pull requests (`ownership`), the preview (`serve`) and the form editor (`editor`) read this table;
-none lists the kinds itself. Adding a kind means a row here, its model (`model`), its parser (`load.PARSERS`, which a test
-holds to this table), its template and its documentation.
+Loading (`load`), the pages and their addresses (`pages`, `structured`), the JSON Schemas (`schema`),
+`new` (`scaffold`), `remove` (`removal`), the review of pull requests (`ownership`), the preview
+(`serve`) and the form editor (`editor`) read this table; none lists the kinds itself. Adding a kind
+means a row here, its model (`model`) and its table in `Catalogue.every`, its parser
+(`load.PARSERS`), its table of open data (`exports.TABLES`; tests hold these to this table), its
+template and its documentation.
 """
 from __future__ import annotations
 
