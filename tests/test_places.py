@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -322,3 +323,11 @@ def test_the_province_a_commune_was_in_is_named_and_searched(make_site):
     with open(run.site / "data/facilities.csv", encoding="utf-8-sig", newline="") as stream:
         written = {row["slug"]: row["former_province"] for row in csv.DictReader(stream)}
     assert written["mo-cay"] == "" and written["long-chau"] == ""
+    # the province's page lists its communes with facilities, each with the province it was in, if another
+    for path, said in (("provinces/vinh-long/index.html", "(trước đây thuộc Bến Tre)"),
+                       ("en/provinces/vinh-long/index.html", "(formerly in Bến Tre)")):
+        communes = (run.site / path).read_text(encoding="utf-8").split('<details class="communes">', 1)[1]
+        items = re.findall(r"<li>(.*?)</li>", communes.split("</details>", 1)[0])
+        (mo_cay,) = [item for item in items if "Mỏ Cày" in item or "Mo Cay" in item]
+        (long_chau,) = [item for item in items if "Long Châu" in item or "Long Chau" in item]
+        assert len(items) == 2 and said in mo_cay and "note" not in long_chau, (path, items)

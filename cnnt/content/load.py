@@ -650,8 +650,7 @@ def _province_of(province: Match, commune: places.Commune | None) -> Province:
     """The facility's province, with the one it was in before 1 July 2025 (`Province.was`)."""
     was = province.former
     if was is None and commune is not None:
-        old = places.official().units(province.term.extra["official_code"]).old_province(commune)
-        was = old if old in province.term.extra.get("joined", ()) else None  # (not its own name)
+        was = places.official().joined_province(commune, province.term.extra.get("joined", ()))
     return Province(province.term, province.former, was)
 
 

@@ -19,6 +19,7 @@ import json
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -252,6 +253,13 @@ class Places:
         if not found:
             found = {u.code for u in every if (kind is None or kind in WARD_KINDS) and key in u.former_wards}
         return sorted(found)
+
+    def joined_province(self, commune: Commune, joined: Collection[str]) -> str | None:
+        """The province a 2025 commune's land was in before 1 July 2025, if it was all in one and that
+        one is among `joined`, those its province took in then (its own name would tell nothing):
+        `Bến Tre` for Xã Mỏ Cày, Vĩnh Long."""
+        old = self.units(commune.province_code).old_province(commune)
+        return old if old in joined else None
 
     def old_province(self, written: str) -> str | None:
         """The converter's key of a pre-2025 province written by name, if it is one."""

@@ -16,6 +16,7 @@ from ..content import kinds
 from . import urls
 from ..content.config import SiteConfig
 from ..content.model import Catalogue, Decision, Facility, Product
+from ..content import places
 from ..content.places import Commune
 from .search import SearchIndex, channel_terms, ocop_stars
 from ..content.text import initial, slugify, sort_key
@@ -108,6 +109,7 @@ class CommuneCount:
 
     commune: Commune
     count: int
+    was: str | None = None  # the province its land was in before 1 July 2025, if another (places.joined_province)
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,10 @@ class Routes:
         """Each province's 2025 communes where facilities still offered are, with how many, A–Z."""
         counts = Counter((f.province.term.code, f.commune) for f in self.catalogue.facilities.values() if f.commune)
         grouped: dict[str, list[CommuneCount]] = {}
+        units = places.official()
         for (province, commune), count in sorted(counts.items(), key=lambda item: sort_key(item[0][1].short)):
-            grouped.setdefault(province, []).append(CommuneCount(commune, count))
+            joined = self.vocab.provinces.by_code[province].extra.get("joined", ())
+            grouped.setdefault(province, []).append(CommuneCount(commune, count, units.joined_province(commune, joined)))
         return grouped
 
     @cached_property
