@@ -312,7 +312,7 @@ def test_the_province_a_commune_was_in_is_named_and_searched(make_site):
                      "products/banh.md": "---\nname: Bánh tét\nfacility: long-chau\ngroup: food\n---\n"})
     assert run.code == 0, run.err
     for path, said in (("facilities/mo-cay/index.html", "Vĩnh Long (trước đây là Bến Tre)"),
-                       ("en/facilities/mo-cay/index.html", "Vinh Long (formerly Bến Tre)"),
+                       ("en/facilities/mo-cay/index.html", "Vinh Long (formerly Ben Tre)"),
                        ("products/keo/index.html", "Vĩnh Long</a> (trước đây là Bến Tre)")):
         assert said in (run.site / path).read_text(encoding="utf-8"), path
     for path in ("facilities/long-chau/index.html", "products/banh/index.html"):
@@ -325,7 +325,7 @@ def test_the_province_a_commune_was_in_is_named_and_searched(make_site):
     assert written["mo-cay"] == "" and written["long-chau"] == ""
     # the province's page lists its communes with facilities, each with the province it was in, if another
     for path, said in (("provinces/vinh-long/index.html", "(trước đây thuộc Bến Tre)"),
-                       ("en/provinces/vinh-long/index.html", "(formerly in Bến Tre)")):
+                       ("en/provinces/vinh-long/index.html", "(formerly in Ben Tre)")):
         communes = (run.site / path).read_text(encoding="utf-8").split('<details class="communes">', 1)[1]
         items = re.findall(r"<li>(.*?)</li>", communes.split("</details>", 1)[0])
         (mo_cay,) = [item for item in items if "Mỏ Cày" in item or "Mo Cay" in item]

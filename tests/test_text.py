@@ -1,6 +1,6 @@
 import unicodedata
 
-from cnnt.content.text import fold, initial, match_key, nfc, slugify, sort_key
+from cnnt.content.text import fold, initial, match_key, nfc, place_name, slugify, sort_key
 
 
 def test_fold_removes_marks_and_d_stroke():
@@ -72,3 +72,13 @@ def test_sort_key_word_by_word_is_the_key_of_the_whole_text():
         texts += [text, unicodedata.normalize("NFD", text), unicodedata.normalize("NFC", text)]
     for text in texts:
         assert sort_key.__wrapped__(text) == _key_of_lowered(text.lower()), repr(text)
+
+
+def test_place_names_lose_their_marks_on_english_pages_only():
+    """As the English names of provinces and communes are written ("Vinh Long", "Mo Cay Commune"):
+    "Lam Dong (formerly Binh Thuan)", not half of each; case and punctuation stay."""
+    assert place_name("Bình Thuận", "en") == "Binh Thuan"
+    assert place_name("Đắk Nông", "en") == "Dak Nong"
+    assert place_name("Bà Rịa – Vũng Tàu", "en") == "Ba Ria – Vung Tau"
+    assert place_name(unicodedata.normalize("NFD", "Thừa Thiên Huế"), "en") == "Thua Thien Hue"
+    assert place_name("Bình Thuận", "vi") == "Bình Thuận"

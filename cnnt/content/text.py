@@ -39,6 +39,15 @@ def fold(text: str) -> str:
     return _FOLD_SPACES.sub(" ", bare).strip(" ")
 
 
+def place_name(name: str, lang: str) -> str:
+    """A Vietnamese place's name as a page in `lang` writes it: on English pages without marks, as the
+    English names of provinces and communes are (`Bến Tre` → `Ben Tre`, `Đắk Nông` → `Dak Nong`)."""
+    if lang != "en":
+        return name
+    decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+
+
 def search_words(text: str) -> list[str]:
     """The folded words of a text, as search indexes and matches them (`words` in search.js)."""
     # Folded piece by piece, remembering each piece: descriptions repeat their words, and folding

@@ -27,7 +27,7 @@ except ImportError:  # another markupsafe than the one tested (jinja2 is pinned,
 from ..content.config import SiteConfig
 from ..content.errors import BuildFailed, ContentError, OutputFailed, display_path
 from ..content.model import Catalogue, Facility, Fair, Image, Product
-from ..content.text import initial
+from ..content.text import initial, place_name
 from ..content.vocab import SAFE_LOADER, VOCABULARY_DIR, Vocabularies
 from ..system.write import write_atomic
 from . import inquiry, urls
@@ -170,7 +170,8 @@ class Renderer:
         )
         self.structured = StructuredData(config, catalogue, vocab, self.strings_by_lang, self.preview)
         self.env.filters.update(date=format_date, number=format_number, initial=initial, letter_anchor=letter_anchor,
-                                unit=jinja2.pass_context(lambda context, text: vocab.unit_in(text, context["lang"])))
+                                unit=jinja2.pass_context(lambda context, text: vocab.unit_in(text, context["lang"])),
+                                place=jinja2.pass_context(lambda context, name: place_name(name, context["lang"])))
         with self.template_errors:
             self.env.globals.update(macros(self.env))
 

@@ -39,7 +39,7 @@ from .editor import ADMIN_DIR
 from .images import PhotoSet
 from ..content.markdown import plain_text
 from ..content.model import Catalogue, Product
-from ..content.text import distinct_words, fold, search_words, slugify, sort_key
+from ..content.text import distinct_words, fold, place_name, search_words, slugify, sort_key
 from ..content.vocab import Term, Vocabularies
 
 COMMON_WORD_SHARE = 0.25
@@ -167,7 +167,7 @@ def build_index(catalogue: Catalogue, vocab: Vocabularies, lang: str, photos: di
         "markets": _terms(markets, lang),
         # the province a facility was in before 2025 ("Bến Tre") is last, if another: buyers still search by it
         "facilities": [[f.slug, f.name[lang], province_at[f.province.term.code], kind_at[f.kind.code]]
-                       + ([f.province.was] if f.province.was else []) for f in facilities],
+                       + ([place_name(f.province.was, lang)] if f.province.was else []) for f in facilities],
         "products": [_product_row(p, lang, catalogue, facility_index, level_at, group_at, market_at, photos)
                      + [stars.index(s) if (s := ocop_stars(p, on)) else -1,
                         sorted({scheme_at[c.scheme.code] for c in p.certifications if not c.is_expired(on)}),
