@@ -12,7 +12,7 @@ from cnnt.site import urls
 
 SECTION_WORDS = "|".join(re.escape(name) for name in (*urls.SECTIONS, "products", "cards", "page"))
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
-SCRIPTS = sorted((ROOT / "static").glob("*.js"))
+SCRIPTS = sorted([*(ROOT / "static").glob("*.js"), *(ROOT / "cnnt").rglob("*.js")])  # the editor's editor.js too
 MODULES = sorted([ROOT / "build.py", *(path for path in (ROOT / "cnnt").rglob("*.py") if path.name != "urls.py")])
 
 # After `{{ root }}` (a language's root) only an address from urls.py may follow; after `{{ assets }}`
