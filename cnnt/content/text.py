@@ -33,19 +33,20 @@ def fold(text: str) -> str:
     """Fold for search and loose matching: no marks, đ → d, lower case, single spaces.
 
     The browser's search does the same in static/search.js (`fold`); keep the two in step."""
+    return _FOLD_SPACES.sub(" ", unmarked(text).lower()).strip(" ")
+
+
+def unmarked(text: str) -> str:
+    """The text without its marks, đ and Đ as d and D; case and spaces as they were."""
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
-    bare = bare.replace("đ", "d").replace("Đ", "d").lower()
-    return _FOLD_SPACES.sub(" ", bare).strip(" ")
+    return bare.replace("đ", "d").replace("Đ", "D")
 
 
 def place_name(name: str, lang: str) -> str:
     """A Vietnamese place's name as a page in `lang` writes it: on English pages without marks, as the
     English names of provinces and communes are (`Bến Tre` → `Ben Tre`, `Đắk Nông` → `Dak Nong`)."""
-    if lang != "en":
-        return name
-    decomposed = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
+    return unmarked(name) if lang == "en" else name
 
 
 def search_words(text: str) -> list[str]:
