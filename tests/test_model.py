@@ -1,6 +1,6 @@
 import datetime as dt
 
-from cnnt.content.model import Award, Contact, Localized, Product
+from cnnt.content.model import Award, Contact, Description, Localized, Product
 from cnnt.content.vocab import load_vocabularies
 
 VOCAB = load_vocabularies()
@@ -47,6 +47,20 @@ def test_localized_falls_back_to_vietnamese():
     assert Localized("Bánh", None).get("en") == "Bánh"
     assert Localized("Bánh", "Cake").get("en") == "Cake"
     assert Localized("Bánh", "Cake").get("vi") == "Bánh"
+
+
+def test_a_description_reads_as_localized_text_and_is_held_compressed():
+    html = "<p>Bánh phồng tôm Cà Mau được làm từ tôm tươi, bột năng và gia vị.</p>\n" * 40
+    both = Description.of(html, "<p>Prawn crackers.</p>")
+    only_vi = Description.of(html)
+    assert both.vi == both["vi"] == html and both.en == both["en"] == "<p>Prawn crackers.</p>"
+    assert only_vi.en is None and only_vi.get("en") == html, "English falls back to Vietnamese, as Localized does"
+    assert Description.of(html, "").en is None, "an empty translation is none"
+    assert not Description.of("") and not Description() and only_vi and Description.of("", "<p>x</p>")
+    assert both == Description.of(html, "<p>Prawn crackers.</p>") and both != only_vi
+    assert both.packed("vi") == only_vi.packed("en") != both.packed("en")
+    assert len(both.packed_vi) * 10 < len(html.encode("utf-8")), "kept compressed, not as the text"
+    assert not any(isinstance(value, str) for value in vars(both).values())
 
 
 def test_contact_links():

@@ -32,6 +32,7 @@ from .model import (
     Certification,
     Contact,
     Decision,
+    Description,
     Entry,
     Facility,
     Fair,
@@ -477,7 +478,7 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Entry | None, lis
         if item is not None:
             item = replace(item, name=Localized(item.name.vi, english.name),
                            summary=Localized(item.summary.vi, english.summary),
-                           description=Localized(description, english.description))
+                           description=Description.of(description, english.description))
             item, misplaced = _translated_texts(item, english)
             translation_errors += [ContentError(display_path(entry.translation, options.display_root), english.lines[name],
                                                 name, f"`{name}` không có ở mục nhập này", f"this entry has no `{name}`")
@@ -491,7 +492,7 @@ def _parse_entry(job: tuple[LoadOptions, EntryFiles]) -> tuple[Entry | None, lis
                 "bản tiếng Việt không ghi `withdrawn`: ghi `withdrawn: {date: …}` ở đó trước",
                 "the Vietnamese entry has no `withdrawn`: write `withdrawn: {date: …}` there first"))
     elif item is not None:
-        item = replace(item, description=Localized(description))
+        item = replace(item, description=Description.of(description))
     references = []
     facility = document.front.get("facility")
     if isinstance(item, Product) and facility is not None:

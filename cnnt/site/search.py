@@ -107,12 +107,15 @@ class SearchCache:
         self.split: dict[str, tuple[bytes, SearchFile, tuple[SearchFile, ...]]] = {}
 
     def words(self, product: Product, lang: str) -> tuple[str, ...]:
-        summary, description = product.summary[lang], product.description[lang]
-        # kept by a digest of the text as written (HTML): its plain text is worked out only when new
-        digest = hashlib.blake2b(f"{summary}\0{description}".encode("utf-8"), digest_size=16).digest()
+        summary = product.summary[lang]
+        # kept by a digest of the text as written (HTML, compressed as the catalogue holds it): its
+        # plain text is worked out, and the description unpacked, only when new
+        digest = hashlib.blake2b(summary.encode("utf-8") + b"\0" + product.description.packed(lang),
+                                 digest_size=16).digest()
         words = self._used.get(digest) or self._words.get(digest)
         if words is None:
-            words = tuple(sorted(map(sys.intern, distinct_words(f"{summary} {plain_text(description)}"))))
+            words = tuple(sorted(map(sys.intern, distinct_words(
+                f"{summary} {plain_text(product.description[lang])}"))))
         self._used[digest] = words
         return words
 
