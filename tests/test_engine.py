@@ -1259,6 +1259,30 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     assert snapshot(tmp_path / "site") == work.clean()
 
 
+def test_the_data_worker_sends_back_paths_and_its_folder_is_cleared(tmp_path, monkeypatch):
+    """The worker writes the open-data files where the build links them from, and sends back only
+    their paths: the files themselves, sent through the pipe, were held twice by the build (its peak
+    of memory at 50k products). Its folder does not outlive the build."""
+    work, answers = Work(tmp_path), []
+    real_result = pipeline.parallel.Later.result
+
+    def noting_answer(self):
+        answer = real_result(self)
+        if self._function is extras.open_data_into:
+            answers.append(answer)
+        return answer
+
+    monkeypatch.setattr(pipeline.parallel.Later, "result", noting_answer)
+    options = work.options("site", "--jobs", "2")
+    pipeline.build(options)
+    assert len(answers) == 1 and answers[0], "the worker made the files"
+    assert all(isinstance(path, str) for path in answers[0]), "paths, not contents"
+    site = snapshot(tmp_path / "site")
+    assert {"data/products.csv", "data/catalogue.xlsx"} <= set(answers[0]) <= set(site)
+    assert not options.open_data_dir.exists()
+    assert site == work.clean()
+
+
 def noting_search_makers(monkeypatch, noted: Path, fault: str = "") -> None:
     """The search data's maker notes its process id; `fault`: in a worker, it `dies` or `raises`."""
     real, parent = pipeline._search_indexes, os.getpid()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -107,26 +108,32 @@ class Kept:
     def digest(self, inputs: object) -> str:
         return incremental.tree_key(self.page_key, inputs)
 
-    def write(self, root: Path, group: str, inputs: object, make: Callable[[], dict[str, bytes]],
-              digest: str = "") -> None:
-        """Write `group`'s files, made from `inputs` (or whose `digest` of them is given) by `make`."""
-        digest = digest or self.digest(inputs)
+    def write(self, root: Path, group: str, inputs: object, make: Callable[[], dict[str, bytes]]) -> None:
+        """Write `group`'s files, made from `inputs` by `make`."""
+        def written() -> tuple[str, ...]:
+            made = make()
+            for path, content in made.items():
+                write_bytes(root, path, content)
+            return tuple(made)
+        self.place(root, group, self.digest(inputs), written)
+
+    def place(self, root: Path, group: str, digest: str, put: Callable[[], tuple[str, ...]]) -> None:
+        """Take `group`'s files from the live site if `digest` (of what they are made from) is the one
+        they were made with; else `put` them into `root`, which gives their paths."""
         before, files = self.previous.get(group, ("", ()))
         if (self.page_key and self.old_site is not None and before == digest
                 and all(link_into(self.old_site, root, path) for path in files)):
             self.made[group] = (digest, files)
             return
-        made = make()
-        for path, content in made.items():
-            write_bytes(root, path, content)
-        self.made[group] = (digest, tuple(made))
+        self.made[group] = (digest, put())
 
 
 class Ahead:
     """What a build begins in workers as soon as `plan` has checked the catalogue, while the build goes
     on with the search data, pages and signatures (which use one core but for the signatures):
     - the open-data files (the workbook alone takes seconds at 10k products), unless the last build's
-      can be kept (`kept`, see `write_data`);
+      can be kept (`kept`, see `write_data`); written by the worker into `folder`, from which the
+      build links them (`open_data_into`);
     - each entry page's day of last change, for the sitemap and feeds (`page_dates`: a file's time, or
       one `git log` of the whole history, which grows with every merged pull request);
     - once `plan` has laid the pages out, their signatures (`sign`), while the build makes the QR codes
@@ -136,7 +143,8 @@ class Ahead:
     def __init__(self, kept: Kept, jobs: int | None) -> None:
         self.kept, self.jobs = kept, jobs
         self.digest = ""  # what says two builds' files are the same: their tables, and what every page depends on
-        self.files: parallel.Later[dict[str, bytes]] | None = None
+        self.files: parallel.Later[tuple[str, ...]] | None = None  # their paths, in `folder`
+        self.folder = Path()
         self.dates: parallel.Later[dict[str, dt.date]] | None = None
         self.making_files = False  # whether the open-data files are made anew (a worker's work for seconds)
         self.describer: incremental.Describer | None = None
@@ -146,7 +154,8 @@ class Ahead:
     def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
               options: BuildOptions) -> None:
         self.digest = self.kept.digest(tables)
-        self.files = parallel.Later(open_data_files, tables, config, catalogue.build_date)
+        self.folder = options.open_data_dir
+        self.files = parallel.Later(open_data_into, self.folder, tables, config, catalogue.build_date)
         self.making_files = self.digest != self.kept.previous.get("data", ("", ()))[0]
         if self.making_files:
             self.files.start(self.jobs)
@@ -184,14 +193,35 @@ def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.d
     return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
 
 
+def open_data_into(folder: Path, tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> tuple[str, ...]:
+    """`open_data_files`, written into `folder` (emptied first); their paths. What `Ahead`'s worker
+    sends back: sent through a pipe, the files themselves (90 MB at 50,000 products) were held twice
+    by the build at once, the peak of its memory."""
+    shutil.rmtree(folder, ignore_errors=True)
+    files = open_data_files(tables, config, day)
+    for path, content in files.items():
+        write_bytes(folder, path, content)
+    return tuple(files)
+
+
 def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -> None:
     """The open-data files, kept from the live site while the tables they are made from are the same;
-    else made here, or taken from `ahead`'s worker."""
-    def made() -> dict[str, bytes]:
-        if ahead is not None and ahead.files is not None:
-            return ahead.files.result()
-        return open_data_files(site.tables, site.config, site.catalogue.build_date)
-    kept.write(root, "data", site.tables, made, ahead.digest if ahead is not None else "")
+    else made here, or linked from the folder `ahead`'s worker wrote them into."""
+    if ahead is None or ahead.files is None:
+        kept.write(root, "data", site.tables, lambda: open_data_files(site.tables, site.config, site.catalogue.build_date))
+        return
+    work, folder = ahead.files, ahead.folder
+
+    def linked() -> tuple[str, ...]:
+        paths = work.result()
+        for path in paths:
+            if not link_into(folder, root, path):
+                raise FileNotFoundError(f"{folder / path}: written by the open data's worker, now missing")
+        return paths
+    try:
+        kept.place(root, "data", ahead.digest, linked)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def write_redirects(site: Plan, root: Path) -> None:

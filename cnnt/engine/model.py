@@ -80,6 +80,11 @@ class BuildOptions:
         return self.cache_dir.parent / "qr-codes.sqlite"
 
     @property
+    def open_data_dir(self) -> Path:
+        """Where a worker writes the open-data files, for the build to link into its site (`extras.Ahead`)."""
+        return self.cache_dir.parent / "open-data"
+
+    @property
     def templates_cache(self) -> Path:
         """Compiled templates (see `template_cache`)."""
         return self.cache_dir.parent / "templates"
