@@ -144,7 +144,10 @@ class Renderer:
         # A 10k-product site shows over 100k cards, and every page the same navigation and footer.
         # Each is rendered once per language with a placeholder where the way up to the site root
         # goes, and each page fills it in at the end.
-        self._reusable: dict[tuple, Markup] = {}
+        # Kept as UTF-8: a card's Vietnamese words make the whole string two bytes a character, and
+        # the cards of 50k products were some 200 MB of a build's peak memory; a page decodes the
+        # few dozen it shows.
+        self._reusable: dict[tuple, bytes] = {}
         self._fragments: dict[tuple[str, str], Markup] = {}
         self.template_errors = TemplateErrors(templates_dir)
         self.env: _Environment = reuse.env if reuse else _Environment(
@@ -206,8 +209,8 @@ class Renderer:
         listing page asks for 48 (`_reused` makes it the first time)."""
         found = self._reusable.get(("card", page.lang, product.slug))
         if found is None:
-            found = self._reused(page, "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
-        return found
+            return self._reused(page, "card", (product.slug,), product=product, heading=HEADING_PLACEHOLDER)
+        return found.decode("utf-8")
 
     @jinja2.pass_context
     def contact(self, context: jinja2.runtime.Context, facility: Facility) -> Markup:
@@ -236,7 +239,7 @@ class Renderer:
 
     def keep_cards(self, cards: dict[tuple[str, str], str]) -> None:
         """Cards rendered ahead (elsewhere), by (product slug, language)."""
-        self._reusable.update((("card", lang, slug), Markup(html)) for (slug, lang), html in cards.items())
+        self._reusable.update((("card", lang, slug), html.encode("utf-8")) for (slug, lang), html in cards.items())
 
     def forget_reused(self) -> None:
         """Drop the cards and contact buttons kept for pages: a build that has rendered its pages needs
@@ -247,10 +250,12 @@ class Renderer:
         """templates/partials/<partial>.html for one entry, rendered the first time a page in this
         language asks for it, with links from the placeholder root, and reused after that."""
         key = (partial, page.lang, *key)
-        if key not in self._reusable:
-            template = self.env.get_template(f"partials/{partial}.html")
-            self._reusable[key] = Markup(template.render(**self.shared_values(page), **values))
-        return self._reusable[key]
+        found = self._reusable.get(key)
+        if found is not None:
+            return Markup(found.decode("utf-8"))
+        html = self.env.get_template(f"partials/{partial}.html").render(**self.shared_values(page), **values)
+        self._reusable[key] = html.encode("utf-8")
+        return Markup(html)
 
     @jinja2.pass_context
     def fragment(self, context: jinja2.runtime.Context, name: str) -> Markup:
