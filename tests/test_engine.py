@@ -14,6 +14,7 @@ import difflib
 import io
 import multiprocessing
 import os
+import pickle
 import random
 import re
 import shutil
@@ -36,6 +37,7 @@ from cnnt.contribute.removal import remove_entry
 from cnnt.engine import extras, pipeline
 from cnnt.engine import incremental as engine
 from cnnt.engine.model import BuildOptions, BuildReport, Caches, StageTimer
+from cnnt.site.search import SearchCache
 from cnnt.system import gitfiles
 
 SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
@@ -753,7 +755,8 @@ def test_the_search_head_and_shards_are_kept_packed_and_unpacked_only_to_be_writ
     work.build()
     state = engine.read_state(work.options("site").engine_file)
     assert state is not None
-    kept = [file for _, head, shards in state.search.split.values() for file in (head, *shards)]
+    cache = engine.read_search_cache(work.options("site").engine_file.parent, state.search)
+    kept = [file for _, head, shards in cache.split.values() for file in (head, *shards)]
     assert len(kept) > 4 and all(file.packed for file in kept)
     assert sum(len(file.stored) for file in kept) < sum(len(file.content()) for file in kept)
     for file in kept:
@@ -1300,20 +1303,57 @@ def noting_search_makers(monkeypatch, noted: Path, fault: str = "") -> None:
     monkeypatch.setattr(pipeline, "_search_indexes", noting_pid)
 
 
+def test_the_search_cache_is_a_file_only_the_search_worker_reads(tmp_path, monkeypatch):
+    """A build's own process never holds the search cache (37 MB of objects at 10k products): the
+    worker making the search data reads the last build's file and writes the next, which the engine's
+    cache names; the old one is then removed. A file that is not what its name says gives an empty
+    cache, and the same site."""
+    monkeypatch.setattr(pipeline, "SEARCH_WORKER_PRODUCTS", 1)  # the sample's 37 products are few
+    work, parent, noted = Work(tmp_path), str(os.getpid()), tmp_path / "pids"
+    folder = work.options("site").engine_file.parent
+    real = engine.read_search_cache
+
+    def noting(*args):  # (in the worker: its process id, where the test can read it)
+        with open(noted, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+        return real(*args)
+
+    monkeypatch.setattr(engine, "read_search_cache", noting)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    first = sorted(path.name for path in folder.glob("search-cache-*.pickle"))
+    edit_summary(work, random.Random(3))
+    noted.unlink()
+    pipeline.build(work.options("site", "--jobs", "2"))
+    read_by = makers_of(noted)
+    assert read_by and parent not in read_by, "read by the worker only"
+    kept = sorted(path.name for path in folder.glob("search-cache-*.pickle"))
+    assert len(first) == len(kept) == 1 and kept != first, "the next build's file replaced the last one's"
+    assert kept_search_cache(tmp_path / "site")[0], "with the words' postings"
+    assert snapshot(tmp_path / "site") == work.clean()
+    (folder / kept[0]).write_bytes(pickle.dumps(SearchCache()) + b"!")  # not the bytes its name says
+    assert not real(folder, kept[0]).postings and not real(folder, "").postings
+    rename_product_name(work, random.Random(8))
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
 def kept_search_cache(site: Path) -> tuple:
     """What of the search cache the engine's cache file keeps for the next build, comparably."""
-    cache = engine.read_state(site.parent / ".cache" / site.name / "engine.pickle").search
+    folder = site.parent / ".cache" / site.name
+    state = engine.read_state(folder / "engine.pickle")
+    assert state is not None
+    cache = engine.read_search_cache(folder, state.search)
     return cache.postings, cache.split, cache._words
 
 
 def test_the_search_data_is_made_in_a_worker_and_equals_what_one_process_makes(tmp_path, monkeypatch):
-    """A build makes the search data in a worker while it lays out the pages, unless a worker makes
-    the open data (two cores, three processes). What the worker sends back is what one process
-    makes: the search files, and the cache the next build starts from."""
+    """A build makes the search data in a worker while it lays out the pages, beside the worker making
+    the open data or not. What the worker sends back is what one process makes: the search files,
+    and the cache the next build starts from."""
     work, noted = Work(tmp_path), tmp_path / "pids"
     noting_search_makers(monkeypatch, noted)
     # the first build and a new name make the open data; a summary is in no table
-    for change, in_worker in ((None, False), (edit_summary, True), (rename_product_name, False), (edit_summary, True)):
+    for change, in_worker in ((None, True), (edit_summary, True), (rename_product_name, True), (edit_summary, True)):
         if change is not None:
             change(work, random.Random(21))
         pipeline.build(work.options("site", "--jobs", "2"))

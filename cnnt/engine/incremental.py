@@ -2,8 +2,8 @@
 run it.
 
 A build keeps what it learnt in `.cache/<out>/engine.pickle` (`State`): every entry's parse result
-with a stamp of its files (in buckets, `Bucket`), the search words, and a signature of each page it
-wrote. The next build
+with a stamp of its files (in buckets, `Bucket`), the name of the file that keeps the search words
+(`write_search_cache`), and a signature of each page it wrote. The next build
 - re-reads only the entries whose files changed (`load.entry_stamp`: content of the text files, size,
   time and inode of photos, or, after a fresh checkout, git's name of their content);
 - plans every page as a clean build does (the checks, listings and search run over the whole
@@ -87,7 +87,7 @@ class State:
     load_key: str                  # the inputs the parse results depend on besides their own files
     page_key: str                  # the inputs every page depends on besides the content
     buckets: dict[int, Bucket]     # the entries' parse results, by `bucket_of` their file
-    search: SearchCache
+    search: str                    # the search cache's file in the cache folder (`write_search_cache`)
     signatures: dict[str, str]     # page output path → digest of what it shows
     made: dict[str, Made] = field(default_factory=dict)  # groups of files kept while their inputs are the same
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
@@ -133,7 +133,7 @@ class Reuse:
     entries: dict = field(default_factory=dict)  # entry file (a string) → (stamp, parse result, None): `load` adds the EntryFiles
     buckets: dict[int, Bucket] = field(default_factory=dict)  # as the state had them
     unpickled: dict[int, list] = field(default_factory=dict)  # each bucket's parse results, as unpickled from it
-    search: SearchCache = field(default_factory=SearchCache)
+    search: str = ""               # the search cache's file (`State.search`)
     signatures: dict[str, str] = field(default_factory=dict)
     made: dict[str, Made] = field(default_factory=dict)
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
@@ -288,6 +288,65 @@ class _Checksummed:
         return self.stream.write(data)
 
 
+def write_search_cache(cache: SearchCache, folder: Path) -> str:
+    """The search cache pickled into a file of `folder` named by a digest of its bytes; its name, which
+    the engine's cache keeps (`State.search`). Written by the worker that made the search data, read
+    by the next build's (`read_search_cache`): the build's own process never holds it (see
+    `model.KeptSearch`). The file of the last build stays until the engine's cache names this one
+    (`forget_search_caches`): a build that fails leaves the old state and the file it names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{SEARCH_CACHE}.{os.getpid()}.part"
+    try:
+        with open(partial, "wb") as stream:  # pickled into the file as it goes: never whole in memory
+            hashing = _Hashing(stream)
+            pickle.dump(cache, hashing, pickle.HIGHEST_PROTOCOL)
+        name = f"{SEARCH_CACHE}-{hashing.digest.hexdigest()}.pickle"
+        os.replace(partial, folder / name)
+    finally:
+        partial.unlink(missing_ok=True)
+    return name
+
+
+def read_search_cache(folder: Path, name: str) -> SearchCache:
+    """The search cache in `folder`/`name` if its bytes are the ones its name says; else an empty one
+    (missing, damaged, or of classes that changed shape: the search data is then made whole, the same
+    files in more time)."""
+    try:
+        data = (folder / name).read_bytes() if name else b""
+        cache = pickle.loads(data) if data and _search_cache_name(data) == name else None
+    except Exception:
+        cache = None
+    return cache if isinstance(cache, SearchCache) else SearchCache()
+
+
+def forget_search_caches(folder: Path, keep: str) -> None:
+    """Remove the search caches' files but `keep` (the one the engine's cache now names)."""
+    for path in folder.glob(f"{SEARCH_CACHE}-*.pickle"):
+        if path.name != keep:
+            path.unlink(missing_ok=True)
+
+
+SEARCH_CACHE = "search-cache"
+
+
+def _search_cache_name(data: bytes) -> str:
+    return f"{SEARCH_CACHE}-{hashlib.blake2b(data, digest_size=SEARCH_CACHE_DIGEST).hexdigest()}.pickle"
+
+
+SEARCH_CACHE_DIGEST = 16
+
+
+class _Hashing:
+    """A stream that passes what is written on, and keeps the digest that names a search cache's file."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream, self.digest = stream, hashlib.blake2b(digest_size=SEARCH_CACHE_DIGEST)
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        return self.stream.write(data)
+
+
 def state_bytes(state: State) -> bytes:
     """A state read from its file, as a file again (tests change one and write it back)."""
     stream = io.BytesIO()
@@ -347,7 +406,7 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     except Exception:  # a damaged bucket the file's checksum let through
         return Reuse(why_clean="no cache")
     # `previous` without the search cache: the build's is `Reuse.search` alone (see pipeline._search_data)
-    previous = replace(state, search=SearchCache())
+    previous = replace(state, search="")
     if state.page_key != page_key:
         return Reuse(entries, buckets, unpickled, state.search, why_clean="templates, settings or date changed",
                      previous=previous, previews=state.previews)

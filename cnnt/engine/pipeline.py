@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ..content import kinds
@@ -40,7 +41,7 @@ from ..system.write import (
 from . import incremental
 from .extras import Ahead, Kept, write_besides_pages, write_data
 from .fingerprint import folder_digest, input_fingerprint
-from .model import BuildOptions, BuildReport, Caches, Plan, StageTimer
+from .model import BuildOptions, BuildReport, Caches, KeptSearch, Plan, StageTimer
 
 PACKAGE_DIR = incremental.PACKAGE_DIR
 FINGERPRINT_FILE = ".build-fingerprint"
@@ -166,10 +167,10 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     timer.lap("load")
     photos = _prepare_photos(catalogue, options)
     # a build: a worker makes the search data while this process goes on to the pages (`_search_data`)
-    in_worker = ahead is not None and not ahead.making_files and len(catalogue.products) >= SEARCH_WORKER_PRODUCTS
+    in_worker = ahead is not None and len(catalogue.products) >= SEARCH_WORKER_PRODUCTS
     with _search_data(catalogue, vocab, config, photos, caches, search_of) as searching:
-        if in_worker and searching.start(options.jobs):
-            caches.search = search.SearchCache()  # the worker has it; kept, it is held beside the one sent back
+        if in_worker:
+            searching.start(options.jobs)
         cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
         drawn = previews.prepare(cards, options.previews_dir, options.jobs, caches.previews)
         timer.lap("images")
@@ -197,24 +198,30 @@ def _search_data(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig, 
                  caches: Caches, search_of: Plan | None) -> parallel.Later[SearchData]:
     """The search indexes and the cache they were made with (`search.build_indexes`), or `search_of`'s
     indexes. Made in a worker once `start`ed, beside the link previews, pages and QR codes: half a
-    second of a one-entry build at 10k products. A build starts one only while no worker makes the
-    open data (`Ahead`): three processes on two cores, it saved nothing and held 40 MB more. The
-    worker's cache is its own copy, sent back with the indexes; made in this process (by a worker
-    that failed: from an empty cache), it is `caches.search`, updated."""
+    second of a one-entry build at 10k products. A build's cache is a file (`KeptSearch`), which the
+    worker reads, and replaces by the next, whose name it sends back with the indexes (a worker that
+    failed leaves the same to this process), so the build's own process never holds it. Beside a
+    worker making the open data too (three processes on two cores), a forced 10k build was no slower
+    for it (3 pairs alternated) and held 15 MB less at its peak. The preview's cache is
+    `caches.search`, updated in this process."""
     if search_of is not None:
         return parallel.Later(lambda: (dict(search_of.indexes), caches.search))
     return parallel.Later(_search_indexes, catalogue, vocab, config, photos, caches)
 
 
-SearchData = tuple[dict[str, search.SearchIndex], search.SearchCache]
+SearchData = tuple[dict[str, search.SearchIndex], search.SearchCache | KeptSearch]
 # Fewer products are searched faster than a worker starts and sends its work back (the sample's 37: 5 ms)
 SEARCH_WORKER_PRODUCTS = 1000
 
 
 def _search_indexes(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig, photos: dict[str, images.PhotoSet],
                     caches: Caches) -> SearchData:
-    cache = caches.search
-    return search.build_indexes(catalogue, vocab, config, photos, cache), cache
+    kept = caches.search
+    if isinstance(kept, search.SearchCache):  # the preview's
+        return search.build_indexes(catalogue, vocab, config, photos, kept), kept
+    cache = incremental.read_search_cache(kept.folder, kept.name)  # a build's: read and written here, in the worker
+    indexes = search.build_indexes(catalogue, vocab, config, photos, cache)
+    return indexes, replace(kept, name=incremental.write_search_cache(cache, kept.folder))
 
 
 def template_cache(options: BuildOptions) -> Path:
@@ -247,8 +254,8 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     else:
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
-    caches = Caches(entries=reuse.entries, search=reuse.search, previews=reuse.previews)
-    reuse.search = search.SearchCache()  # handed over: `caches` holds the only one (see `_search_data`)
+    caches = Caches(entries=reuse.entries, search=KeptSearch(options.engine_file.parent, reuse.search),
+                    previews=reuse.previews)
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
@@ -296,11 +303,13 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
                 remove_files(staging, spare.files - files)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, site.live)
+    assert isinstance(caches.search, KeptSearch), "a build's (see `Caches`)"
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                              {}, caches.search, signatures, kept.made, fingerprint, files, incremental.next_spare(reuse),
+                              {}, caches.search.name, signatures, kept.made, fingerprint, files, incremental.next_spare(reuse),
                               caches.previews)
     buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
     write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)
+    incremental.forget_search_caches(caches.search.folder, keep=caches.search.name)
     write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
     timer.lap("write")
     return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),

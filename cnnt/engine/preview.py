@@ -679,6 +679,12 @@ class Preview:
         extras.write_site_files(plan, self.options, self.options.out_dir)
         extras.publish_images(plan, self.options, self.options.out_dir)
 
+    def _search_cache(self) -> search.SearchCache:
+        """The search cache, which the preview keeps in memory (a build keeps it in a file: `KeptSearch`)."""
+        if not isinstance(self.caches.search, search.SearchCache):
+            self.caches.search = incremental.read_search_cache(self.caches.search.folder, self.caches.search.name)
+        return self.caches.search
+
     def _finish_search(self, plan: Plan, asked: int) -> bool:
         """The search data and the numbers after an edit; False if another edit came first."""
         indexes: dict[str, search.SearchIndex] = {}
@@ -693,13 +699,13 @@ class Preview:
                     return False
                 try:
                     indexes[lang] = search.build_index(plan.catalogue, plan.vocab, lang, plan.photos,
-                                                       self.caches.search, give_way)
+                                                       self._search_cache(), give_way)
                 except _GaveWay:
                     return False
         with self.lock:
             if self.asked != asked:
                 return False
-            self.caches.search.forget_unused()
+            self._search_cache().forget_unused()
             self._write_search_if_changed(plan.indexes, indexes)
             plan.indexes.clear()
             plan.indexes.update(indexes)
