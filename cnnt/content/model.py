@@ -71,13 +71,12 @@ class Description:
 
 
 def _pack(text: str) -> bytes:
-    # level 1: a third faster than the default at 15,000 texts, for 4% more bytes
+    # level 1: a sixth faster than the default (6) at 10k products' 15,000 texts, for 4% more bytes
     return zlib.compress(text.encode("utf-8"), 1) if text else b""
 
 
 def _unpack(packed: bytes) -> str:
     return zlib.decompress(packed).decode("utf-8") if packed else ""
-
 
 
 @dataclass(frozen=True)

@@ -288,6 +288,10 @@ class _Checksummed:
         return self.stream.write(data)
 
 
+SEARCH_CACHE = "search-cache"  # its files: search-cache-<blake2b of the bytes>.pickle
+SEARCH_CACHE_DIGEST = 16
+
+
 def write_search_cache(cache: SearchCache, folder: Path) -> str:
     """The search cache pickled into a file of `folder` named by a digest of its bytes; its name, which
     the engine's cache keeps (`State.search`). Written by the worker that made the search data, read
@@ -300,7 +304,7 @@ def write_search_cache(cache: SearchCache, folder: Path) -> str:
         with open(partial, "wb") as stream:  # pickled into the file as it goes: never whole in memory
             hashing = _Hashing(stream)
             pickle.dump(cache, hashing, pickle.HIGHEST_PROTOCOL)
-        name = f"{SEARCH_CACHE}-{hashing.digest.hexdigest()}.pickle"
+        name = _search_cache_name(hashing.digest)
         os.replace(partial, folder / name)
     finally:
         partial.unlink(missing_ok=True)
@@ -311,12 +315,24 @@ def read_search_cache(folder: Path, name: str) -> SearchCache:
     """The search cache in `folder`/`name` if its bytes are the ones its name says; else an empty one
     (missing, damaged, or of classes that changed shape: the search data is then made whole, the same
     files in more time)."""
+    if not name:
+        return SearchCache()
+    cache = None
     try:
-        data = (folder / name).read_bytes() if name else b""
-        cache = pickle.loads(data) if data and _search_cache_name(data) == name else None
+        with open(folder / name, "rb") as file:  # read twice as it goes, never whole (110 MB at 50k)
+            digest = _search_digest()
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                digest.update(chunk)
+            if _search_cache_name(digest) == name:
+                file.seek(0)
+                cache = pickle.load(file)
     except Exception:
         cache = None
     return cache if isinstance(cache, SearchCache) else SearchCache()
+
+
+def _search_digest() -> hashlib.blake2b:
+    return hashlib.blake2b(digest_size=SEARCH_CACHE_DIGEST)
 
 
 def forget_search_caches(folder: Path, keep: str) -> None:
@@ -326,21 +342,15 @@ def forget_search_caches(folder: Path, keep: str) -> None:
             path.unlink(missing_ok=True)
 
 
-SEARCH_CACHE = "search-cache"
-
-
-def _search_cache_name(data: bytes) -> str:
-    return f"{SEARCH_CACHE}-{hashlib.blake2b(data, digest_size=SEARCH_CACHE_DIGEST).hexdigest()}.pickle"
-
-
-SEARCH_CACHE_DIGEST = 16
+def _search_cache_name(digest: hashlib.blake2b) -> str:
+    return f"{SEARCH_CACHE}-{digest.hexdigest()}.pickle"
 
 
 class _Hashing:
     """A stream that passes what is written on, and keeps the digest that names a search cache's file."""
 
     def __init__(self, stream: BinaryIO) -> None:
-        self.stream, self.digest = stream, hashlib.blake2b(digest_size=SEARCH_CACHE_DIGEST)
+        self.stream, self.digest = stream, _search_digest()
 
     def write(self, data: bytes) -> int:
         self.digest.update(data)
