@@ -62,8 +62,9 @@ def test_sitemap_addresses_with_characters_xml_escapes_read_back_whole():
     config = load_config(ROOT / "site.yaml", dt.date.fromisoformat(BUILD_DATE), ROOT)
     odd = replace(config, base_url="https://example.org/a&b'c\"d<e>/")
     path = "products/x&y'z\"w/"
-    root = ET.fromstring(sitemap.sitemap_files(sitemap.indexed_paths([Page(path, "vi", "product.html")], odd), odd,
-                                               {path: dt.date(2026, 1, 2)})["sitemap.xml"])
+    files = sitemap.sitemap_files(sitemap.indexed_paths([Page(path, "vi", "product.html")], odd), odd,
+                                  {path: dt.date(2026, 1, 2)})
+    root = ET.fromstring(b"".join(dict(files)["sitemap.xml"]))
     urls = {url.find(f"{SITEMAP}loc").text: url for url in root.findall(f"{SITEMAP}url")}
     assert set(urls) == {odd.base_url + path, odd.base_url + "en/" + path}
     alternates = {link.get("hreflang"): link.get("href") for link in urls[odd.base_url + path].findall(f"{XHTML}link")}
@@ -241,11 +242,38 @@ def test_a_large_site_gets_a_sitemap_index(monkeypatch):
     config = load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT)
     monkeypatch.setattr(sitemap, "URLS_PER_FILE", 10)
     pages = [Page(f"products/p{number}/", "vi", "product.html") for number in range(12)]
-    files = sitemap.sitemap_files(sitemap.indexed_paths(pages, config), config, {})
+    files = {name: b"".join(pieces) for name, pieces in sitemap.sitemap_files(sitemap.indexed_paths(pages, config),
+                                                                               config, {})}
     assert sorted(files) == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml", "sitemap.xml"]
     index = ET.fromstring(files["sitemap.xml"])
     assert [loc.text for loc in index.iter(f"{SITEMAP}loc")] == [BASE + f"sitemap-{n}.xml" for n in (1, 2, 3)]
     assert sum(len(ET.fromstring(files[f"sitemap-{n}.xml"])) for n in (1, 2, 3)) == 24  # 12 pages, 2 languages
+
+
+@pytest.mark.parametrize("languages", [("vi", "en"), ("vi", "en", "fr")])
+def test_a_sitemap_cut_into_parts_and_pieces_lists_every_address_once_in_order(monkeypatch, languages):
+    """The parts are made a few addresses at a time: wherever a part or a piece ends (between the
+    languages of one page, too), the parts together list what one file would."""
+    from dataclasses import replace
+
+    from cnnt.content.config import load_config
+    from cnnt.site import sitemap
+    config = replace(load_config(ROOT / "site.yaml", dt.date(2026, 11, 22), ROOT), languages=languages)
+    paths = [f"products/p{number}/" for number in range(7)]
+    changed = {paths[2]: dt.date(2026, 1, 2)}
+
+    def locations(per_file: int, per_piece: int) -> list[str]:
+        monkeypatch.setattr(sitemap, "URLS_PER_FILE", per_file)
+        monkeypatch.setattr(sitemap, "URLS_PER_PIECE", per_piece)
+        files = {name: b"".join(pieces) for name, pieces in sitemap.sitemap_files(paths, config, changed)}
+        parts = [ET.fromstring(files[name]) for name in sorted(files, key=lambda name: (len(name), name))
+                 if name != "sitemap.xml"] or [ET.fromstring(files["sitemap.xml"])]
+        return [ET.tostring(url).decode() for part in parts for url in part]
+
+    whole = locations(1000, 1000)
+    assert len(whole) == len(paths) * len(languages) == len(set(whole))
+    for per_file, per_piece in ((5, 2), (4, 3), (len(languages), 1), (1, 1)):
+        assert locations(per_file, per_piece) == whole, (per_file, per_piece)
 
 
 # -- structured data ---------------------------------------------------------------------------------
@@ -322,6 +350,32 @@ def test_feeds_announce_recognised_products_and_upcoming_fairs(sample_site):
     assert "My Thuyen dried squid: National level 2024" in titles
     html = read(sample_site, "en/index.html")
     assert '<link rel="alternate" type="application/atom+xml" href="../en/feed.xml"' in html or 'href="feed.xml"' in html
+
+
+def test_a_feed_writes_out_only_the_newest_entries(monkeypatch):
+    """A catalogue's decisions name every product they recognise: at 50,000 products, each written out
+    before the newest were kept held 60 MB. Only those the feed shows are written, and the feed is the
+    one that writing them all and keeping the newest makes."""
+    from cnnt.content.config import load_config
+    from cnnt.content.load import LoadOptions, load_catalogue
+    from cnnt.content.vocab import load_vocabularies
+    from cnnt.site import feeds
+    day = dt.date.fromisoformat(BUILD_DATE)
+    config = load_config(ROOT / "site.yaml", day, ROOT)
+    catalogue = load_catalogue(LoadOptions(ROOT / "content", ROOT, day, load_vocabularies()), 1)
+    strings = {"decision_title": "Quyết định {number}", "fair_dates": "{start} – {end}", "feed_title": "Tin"}
+    written: list[str] = []
+    real_entry = feeds._entry
+    monkeypatch.setattr(feeds, "_entry", lambda *args: written.append(args[0]) or real_entry(*args))
+    whole = feeds.atom_feed(catalogue, config, "vi", strings, {})
+    every = len(written)
+    monkeypatch.setattr(feeds, "ENTRIES", 3)
+    written.clear()
+    newest = feeds.atom_feed(catalogue, config, "vi", strings, {})
+    assert every > 10 and len(written) == 3
+    shown = ET.fromstring(newest).findall(f"{ATOM}entry")
+    assert [ET.tostring(entry) for entry in shown] == [ET.tostring(entry) for entry in ET.fromstring(whole).findall(
+        f"{ATOM}entry")[:3]]
 
 
 # -- link previews ------------------------------------------------------------------------------------

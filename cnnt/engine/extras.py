@@ -82,7 +82,7 @@ def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = T
              ((site.catalogue.facilities, KINDS_BY_MODEL[Facility]), (site.catalogue.products, KINDS_BY_MODEL[Product]))
              for entry in entries.values()]
     (kept or Kept()).write(root, "editor", names,
-                           lambda: editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS))
+                           lambda: editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS).items())
     for path, content in files.items():
         write_bytes(root, path, content)
 
@@ -108,13 +108,16 @@ class Kept:
     def digest(self, inputs: object) -> str:
         return incremental.tree_key(self.page_key, inputs)
 
-    def write(self, root: Path, group: str, inputs: object, make: Callable[[], dict[str, bytes]]) -> None:
-        """Write `group`'s files, made from `inputs` by `make`."""
+    def write(self, root: Path, group: str, inputs: object,
+              make: Callable[[], Iterable[tuple[str, bytes | Iterable[bytes]]]]) -> None:
+        """Write `group`'s files, made from `inputs` by `make` as (path, content) pairs: each is written
+        as it comes, so a group need not be held whole (the sitemap's parts)."""
         def written() -> tuple[str, ...]:
-            made = make()
-            for path, content in made.items():
+            paths = []
+            for path, content in make():
                 write_bytes(root, path, content)
-            return tuple(made)
+                paths.append(path)
+            return tuple(paths)
         self.place(root, group, self.digest(inputs), written)
 
     def place(self, root: Path, group: str, digest: str, put: Callable[[], tuple[str, ...]]) -> None:
@@ -208,7 +211,8 @@ def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -
     """The open-data files, kept from the live site while the tables they are made from are the same;
     else made here, or linked from the folder `ahead`'s worker wrote them into."""
     if ahead is None or ahead.files is None:
-        kept.write(root, "data", site.tables, lambda: open_data_files(site.tables, site.config, site.catalogue.build_date))
+        kept.write(root, "data", site.tables,
+                   lambda: open_data_files(site.tables, site.config, site.catalogue.build_date).items())
         return
     work, folder = ahead.files, ahead.folder
 
@@ -241,8 +245,7 @@ def write_discovery(site: Plan, options: BuildOptions, root: Path, dates: dict[s
     changed = page_dates(site.catalogue, options) if dates is None else dates
     paths = sitemap.indexed_paths(site.pages, site.config)
     days = [(path, changed.get(path)) for path in paths]
-    (kept or Kept()).write(root, "sitemap", days, lambda: {
-        name: text.encode("utf-8") for name, text in sitemap.sitemap_files(paths, site.config, changed).items()})
+    (kept or Kept()).write(root, "sitemap", days, lambda: sitemap.sitemap_files(paths, site.config, changed))
     write_text(root, "robots.txt", sitemap.robots_txt(site.config, preview))
     for lang in site.config.languages:
         write_text(root, urls.feed(lang),

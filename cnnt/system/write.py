@@ -216,9 +216,10 @@ def write_atomic(path: Path, data: bytes | Callable[[BinaryIO], object], durable
         raise
 
 
-def write_bytes(root: Path, relative: str, data: bytes) -> None:
+def write_bytes(root: Path, relative: str, data: bytes | Iterable[bytes]) -> None:
     """Write one file under root, creating its folder. A file already there is replaced, never
-    written into: in a reused staging folder it may be a hard link that the live site shares."""
+    written into: in a reused staging folder it may be a hard link that the live site shares.
+    `data`: the content, or its pieces (a large file need not be held whole: the sitemap's)."""
     target = os.path.join(root, relative)
     _make_folder(os.path.dirname(target))
     try:
@@ -227,7 +228,10 @@ def write_bytes(root: Path, relative: str, data: bytes) -> None:
         os.unlink(target)
         stream = open(target, "xb")  # noqa: SIM115
     with stream:
-        stream.write(data)
+        if isinstance(data, bytes):
+            stream.write(data)
+        else:
+            stream.writelines(data)
     _record(target)
 
 
