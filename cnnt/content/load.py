@@ -109,16 +109,18 @@ class LoadOptions:
     declared_awards: str = awards.DEFAULT_DECLARED_POLICY  # site.yaml: do declared awards count?
 
 
-def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | None = None) -> Catalogue:
+def load_catalogue(options: LoadOptions, jobs: int | None = None, cache: dict | None = None,
+                   entry_files: bool = True) -> Catalogue:
     """Read and check the whole content tree; raise BuildFailed with every error found.
 
     With a `cache` (kept by `serve` between builds), an entry whose files have not changed since
-    the last call is not parsed again."""
+    the last call is not parsed again. `entry_files`: whether the cache keeps each entry's
+    EntryFiles (else None in their place)."""
     entries, errors = discover(options.content_dir, options.display_root)
     if cache is None:
         results = parallel.map_chunks(_parse_entry, [(options, entry) for entry in entries], jobs)
     else:
-        results = _parse_changed(options, entries, jobs, cache)
+        results = _parse_changed(options, entries, jobs, cache, entry_files)
     found: dict[type, dict] = {Facility: {}, Product: {}, Fair: {}, Decision: {}}
     references: list[Reference] = []
     broken: set[tuple[str, str]] = set()  # entries with errors of their own
@@ -165,8 +167,10 @@ def check_fairs_ahead(fairs: dict[str, Fair], closed: dict[str, Facility], on: d
             for number, booth in enumerate(fair.participants, 1) if booth.facility_slug in closed]
 
 
-def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict) -> list:
-    """`cache`: entry file, as a string → (stamp, parse result, its EntryFiles), kept by the caller.
+def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | None, cache: dict,
+                   entry_files: bool = True) -> list:
+    """`cache`: entry file, as a string → (stamp, parse result, its EntryFiles or None: `entry_files`),
+    kept by the caller.
     An entry whose stamp is the same takes its EntryFiles from `entries` (the engine's cache file does
     not keep them: rebuilding their paths was a fifth of the time it took to read it). (Keys as
     strings: as Path objects, made from the cache file and hashed, they took 0.2 s at 10k products.)"""
@@ -179,10 +183,10 @@ def _parse_changed(options: LoadOptions, entries: list[EntryFiles], jobs: int | 
         if kept is None or not same_files(kept[0], stamps[main]):
             stale.append((main, entry))
         else:  # (its stamp as now, with what git named as before: see `same_files`)
-            cache[main] = (_carried(kept[0], stamps[main]), kept[1], entry)
+            cache[main] = (_carried(kept[0], stamps[main]), kept[1], entry if entry_files else None)
     results = parallel.map_chunks(_parse_entry, [(options, entry) for _, entry in stale], jobs)
     for (main, entry), result in zip(stale, results):
-        cache[main] = (stamps[main], result, entry)
+        cache[main] = (stamps[main], result, entry if entry_files else None)
     for gone in set(cache) - stamps.keys():
         del cache[gone]
     return [cache[main][1] for main in mains]

@@ -58,7 +58,7 @@ from ..content import kinds
 from ..content.load import DigestMemo
 from ..content.model import Catalogue, Decision, Facility, Fair, Product
 from ..site.images import PhotoSet
-from ..site.pages import BoothCard, Page, Selection
+from ..site.pages import BoothCard, Page, Pagination, Selection
 from ..site.previews import CheckedImages
 from ..site.search import SearchCache, SearchIndex
 from ..system import parallel
@@ -130,7 +130,8 @@ class Spare:
 class Reuse:
     """What a build may take from the previous one (all empty for a clean build)."""
 
-    entries: dict = field(default_factory=dict)  # entry file (a string) → (stamp, parse result, None): `load` adds the EntryFiles
+    # entry file (a string) → (stamp, parse result, None), as `load` leaves them in a build
+    entries: dict = field(default_factory=dict)
     buckets: dict[int, Bucket] = field(default_factory=dict)  # as the state had them
     unpickled: dict[int, list] = field(default_factory=dict)  # each bucket's parse results, as unpickled from it
     search: str = ""               # the search cache's file (`State.search`)
@@ -526,7 +527,10 @@ class Describer:
         # ones, and a dataclass's repr is slow. Holding the value keeps its id its own.
         self._reprs: dict[int, tuple[object, str]] = {}
         self._plain = self._walker(None)  # the walker when the shown entries are not wanted
-        self._contexts: dict[int, tuple[dict, tuple]] = {}  # id of a page's context → (it, its parts)
+        # the last page's context and its parts: pages that share one (an entry's, in each language)
+        # come one after another (`signing` orders them so). Kept for every context, the parts were
+        # 190 MB in each signing worker at 50,000 products, the peak of a build's memory.
+        self._last: tuple[dict, tuple] | None = None
 
     def after_edits(self, catalogue: Catalogue, tokens: dict[int, str], edited: Iterable[Product | Facility]) -> Describer:
         """The describer of `catalogue`, made from this one's by edits in place (the preview's quick
@@ -549,10 +553,10 @@ class Describer:
         the entries it shows are added to `shown`, as (kind, slug), to find the pages an edited entry
         is on."""
         if shown is None:  # the pages of an entry in each language share their context: walked once
-            found = self._contexts.get(id(page.context))
-            if found is None:
-                found = self._contexts[id(page.context)] = (page.context, self._parts(page.context, self._plain))
-            return key(page.template, page.path, page.lang, found[1])
+            last = self._last
+            if last is None or last[0] is not page.context:
+                last = self._last = (page.context, self._parts(page.context, self._plain))
+            return key(page.template, page.path, page.lang, last[1])
         return key(page.template, page.path, page.lang, self._parts(page.context, self._walker(shown)))
 
     @staticmethod
@@ -603,6 +607,8 @@ class Describer:
                 return part(value.facility), part(value.product) if value.product else None, value.path, value.booth
             if isinstance(value, Selection):  # a printable catalogue: what it shows is its products
                 return value.path, value.title, part(value.products)
+            if isinstance(value, Pagination):  # its paths digested: spelt out, a listing of n pages held n² of them
+                return value.number, value.count, key(value.paths)
             if isinstance(value, (list, tuple)):
                 return tuple(part(item) for item in value)
             if isinstance(value, dict):

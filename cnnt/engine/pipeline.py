@@ -159,7 +159,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     `ahead`: given the catalogue and the open-data tables as soon as they are checked."""
     caches = caches or Caches()
     vocab = load_vocabularies()
-    catalogue = _load(options, config, vocab, caches.entries)
+    catalogue = _load(options, config, vocab, caches.entries, caches.entry_files)
     live, moved = _check_addresses(options, catalogue, config)
     tables = exports.table_rows(catalogue, config)
     if ahead is not None:
@@ -255,7 +255,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=KeptSearch(options.engine_file.parent, reuse.search),
-                    previews=reuse.previews)
+                    previews=reuse.previews, entry_files=False)
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
@@ -289,6 +289,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             fresh = [page for page in site.pages if page.output in to_make]
             render_all(site.renderer, fresh, staging, options.jobs)
             site.renderer.forget_reused()  # (the files written next render no card)
+            parallel.give_back_memory()  # what the cards held, before the engine's cache is written (the end's peak)
             timer.lap("render")
             if not early:
                 write_besides_pages(site, options, staging, new_vcards, ahead, kept)
@@ -348,9 +349,10 @@ def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteCo
     return live, moved
 
 
-def _load(options: BuildOptions, config: SiteConfig, vocab: Vocabularies, cache: dict | None = None) -> Catalogue:
+def _load(options: BuildOptions, config: SiteConfig, vocab: Vocabularies, cache: dict | None = None,
+          entry_files: bool = True) -> Catalogue:
     load_options = load_options_for(options, config, vocab)
-    return load_catalogue(load_options, options.jobs, cache)
+    return load_catalogue(load_options, options.jobs, cache, entry_files)
 
 
 def load_options_for(options: BuildOptions, config: SiteConfig, vocab: Vocabularies) -> LoadOptions:
@@ -370,6 +372,7 @@ def render_all(renderer: Renderer, pages: list[Page], staging: Path, jobs: int |
         small = len(pages) < parallel.MIN_ITEMS_PER_WORKER * 2
         if not small:
             render_cards_ahead(renderer, jobs)
+        parallel.give_back_memory()  # what the cards came in: each worker forked next would count it (20 MB at 50k)
         for _ in parallel.imap_unordered(_render_range, parallel.chunks(len(pages), jobs), 1 if small else jobs):
             pass
     finally:
@@ -387,7 +390,7 @@ def render_cards_ahead(renderer: Renderer, jobs: int | None, limit: int | None =
     now = keys[:limit]
     job, _RENDER_JOB = _RENDER_JOB, (renderer, [], Path())  # what the forked workers render cards with
     try:
-        renderer.keep_cards(dict(zip(now, parallel.map_chunks(_card_html, now, jobs))))
+        renderer.keep_cards(dict(zip(now, parallel.map_chunks(_card_bytes, now, jobs))))
     finally:
         _RENDER_JOB = job
     return len(now)
@@ -398,10 +401,13 @@ def _render_job() -> tuple[Renderer, list[Page], Path]:
     return _RENDER_JOB
 
 
-def _card_html(key: tuple[str, str]) -> str:
+def _card_bytes(key: tuple[str, str]) -> bytes:
+    """A card as the renderer keeps it, UTF-8: sent as strings (two bytes a character, for the
+    Vietnamese words), the cards were held twice over while they were kept, the peak of a 50k build
+    (about 200 MB above the pages)."""
     renderer = _render_job()[0]
     slug, lang = key
-    return renderer.card_html(renderer.catalogue.products[slug], lang)
+    return renderer.card_html(renderer.catalogue.products[slug], lang).encode("utf-8")
 
 
 def _render_range(indexes: range) -> int:

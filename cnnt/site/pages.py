@@ -28,7 +28,7 @@ RECENT_LEVELS = ("national", "regional")
 SIMILAR_SHOWN = 12  # products offered instead on the page of one no longer offered
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Page:
     """One HTML file to write: where, in which language, with which template and context."""
 
@@ -52,7 +52,7 @@ class Page:
         return self.template == "404.html"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pagination:
     number: int
     count: int
@@ -67,7 +67,7 @@ class Pagination:
         return self.paths[self.number] if self.number < self.count else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BoothCard:
     """One cut-out card: a facility (product None) or one of its products, and the page its code opens."""
 

@@ -237,9 +237,9 @@ class Renderer:
     def has_card(self, slug: str, lang: str) -> bool:
         return ("card", lang, slug) in self._reusable
 
-    def keep_cards(self, cards: dict[tuple[str, str], str]) -> None:
-        """Cards rendered ahead (elsewhere), by (product slug, language)."""
-        self._reusable.update((("card", lang, slug), html.encode("utf-8")) for (slug, lang), html in cards.items())
+    def keep_cards(self, cards: dict[tuple[str, str], bytes]) -> None:
+        """Cards rendered ahead (elsewhere), by (product slug, language), as UTF-8 (`card_html` encoded)."""
+        self._reusable.update((("card", lang, slug), html) for (slug, lang), html in cards.items())
 
     def forget_reused(self) -> None:
         """Drop the cards and contact buttons kept for pages: a build that has rendered its pages needs

@@ -7,6 +7,7 @@ worker that dies leaves its work to the caller, in a pool (`_watched`) as in a `
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import multiprocessing.pool
@@ -57,6 +58,22 @@ def batch_memory():
         yield
     finally:
         gc.set_threshold(*thresholds)
+
+
+_LIBC: Any = None
+
+
+def give_back_memory() -> None:
+    """Hand the free memory inside the C allocator's heap back to the system (glibc's `malloc_trim`),
+    where there is that allocator. Python frees most objects into holes of the heap, which it keeps:
+    a build that has let go of what it held keeps counting it, and workers forked from it start
+    with it."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(None) if sys.platform.startswith("linux") else False
+    trim = getattr(_LIBC, "malloc_trim", None) if _LIBC else None
+    if trim is not None:
+        trim(0)
 
 
 def chunks(total: int, jobs: int | None = None) -> list[range]:
