@@ -1495,8 +1495,8 @@ def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeyp
 
 def test_pages_signed_in_any_order_get_the_signatures_of_one_by_one(tmp_path):
     """A signing describer keeps only the last page's context walked (pages sharing one come one after
-    another in `signing`'s order): kept for every context, the walks were 190 MB in each signing
-    worker at 50,000 products. Out of that order, or with contexts that only look alike, each page
+    another in `signing`'s order): kept for every context, the walks were 20 to 45 MB more in each
+    signing worker at 50,000 products. Out of that order, or with contexts that only look alike, each page
     still gets its own signature."""
     work = Work(tmp_path)
     options = work.options("site")
@@ -1537,7 +1537,7 @@ def test_a_listing_s_pagination_is_signed_by_a_digest_of_its_paths(tmp_path):
 
 def test_a_build_lets_go_of_its_entries_files_once_loaded_and_the_preview_keeps_them(tmp_path, monkeypatch):
     """The preview parses an edited entry again from the files it keeps for it (`EntryFiles`); a build
-    needs them only while it loads (their paths: 35 MB at 50,000 products), and its next build
+    needs them only while it loads (their paths: 42 MB at 50,000 products), and its next build
     still reads only what changed."""
     seen: list[dict] = []
     real_plan = pipeline.plan

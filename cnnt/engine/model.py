@@ -170,7 +170,7 @@ class Caches:
 
     entries: dict = field(default_factory=dict)      # entry file (a string) → (stamp, parse result, EntryFiles)
     # whether `entries` keep their EntryFiles, where the preview finds an edited entry's files to parse
-    # it again; a build needs them only while it loads (their paths: 35 MB at 50,000 products)
+    # it again; a build needs them only while it loads (their paths: 42 MB at 50,000 products)
     entry_files: bool = True
     # the preview keeps it as it is; a build, in a file (`KeptSearch`) that only its search worker reads
     search: search.SearchCache | KeptSearch = field(default_factory=lambda: search.SearchCache())

@@ -243,7 +243,7 @@ class Renderer:
 
     def forget_reused(self) -> None:
         """Drop the cards and contact buttons kept for pages: a build that has rendered its pages needs
-        them no more (at 50k products they are some 200 MB of the build's peak memory)."""
+        them no more (57 MB at 50k products)."""
         self._reusable.clear()
 
     def _reused(self, page: Page, partial: str, key: tuple, **values: object) -> Markup:
