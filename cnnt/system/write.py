@@ -228,7 +228,7 @@ def write_bytes(root: Path, relative: str, data: bytes | Iterable[bytes]) -> Non
         os.unlink(target)
         stream = open(target, "xb")  # noqa: SIM115
     with stream:
-        if isinstance(data, bytes):
+        if isinstance(data, (bytes, bytearray, memoryview)):  # (which the type checker takes for bytes)
             stream.write(data)
         else:
             stream.writelines(data)
