@@ -659,6 +659,76 @@ def test_an_edit_pickles_again_only_the_bucket_of_its_entry(tmp_path):
     assert len(entries) == sum(len(bucket.files) for bucket in after.buckets.values()) > 20
 
 
+def test_a_build_lets_go_of_the_buckets_pickles_and_copies_them_from_the_last_cache_file(tmp_path):
+    """Held through the build, the pickles were 88 MB at 50k products. Once unpickled they are let go;
+    the next cache file copies them from the last one, or, when that file is not the one read any
+    more, pickles the results again."""
+    work = Work(tmp_path)
+    work.build()
+    cache = work.options("site").engine_file
+    state = engine.read_state(cache)
+    assert state is not None and state.buckets
+    blobs = {number: bucket.blob for number, bucket in state.buckets.items()}
+    reuse = engine.reusable(state, Path(state.content_dir), state.stamp, state.load_key, state.page_key)
+    assert reuse.entries and reuse.buckets.keys() == blobs.keys()
+    assert all(bucket.blob is None and bucket.stored is not None for bucket in reuse.buckets.values())
+    assert reuse.previous is not None and not reuse.previous.buckets
+
+    def written() -> dict[int, bytes | None]:
+        stream = io.BytesIO()
+        engine.write_state(stream, state, engine.buckets_of(reuse.entries, reuse.buckets, reuse.unpickled))
+        target = tmp_path / "next.pickle"
+        target.write_bytes(stream.getvalue())
+        again = engine.read_state(target)
+        assert again is not None and engine.unpacked(again.buckets).keys() == reuse.entries.keys()
+        return {number: bucket.blob for number, bucket in again.buckets.items()}
+
+    assert written() == blobs  # copied as they were
+    cache.write_bytes(engine.state_bytes(engine.State(**{**vars(state), "made": {"x": ("y", ())}})))  # another file
+    assert all(bucket.stored.read() is None for bucket in reuse.buckets.values() if bucket.stored)
+    assert written() == {number: engine.pickled_results(results) for number, results in reuse.unpickled.items()}
+    cache.unlink()
+    assert written() == {number: engine.pickled_results(results) for number, results in reuse.unpickled.items()}
+
+
+def test_signed_pages_packed_compare_as_their_dicts_would():
+    """The signatures a build keeps for the next (`Signed`) are packed, and compared where they lie when
+    the paths are the same (or the first or last of them); the answer is a dict's, whatever changed."""
+    rng = random.Random(7)
+    names = ["index.html", "sản-phẩm/bánh/index.html", "vcard/\udcff.vcf", "en/x/index.html"]
+    for _ in range(300):
+        paths = [f"{number}/{rng.choice(names)}" for number in range(rng.randrange(30))]
+        old = {path: engine.key(rng.random()) for path in paths}
+        change = rng.randrange(6)
+        new = {**{f"new/{number}": engine.key(number) for number in range(change == 4 and 3)},
+               **{path: old[path] for path in (
+                   paths[:rng.randrange(len(paths) + 1)] if change == 1 else
+                   paths[rng.randrange(len(paths) + 1):] if change == 2 else
+                   rng.sample(paths, len(paths)) if change == 3 else [] if change == 5 else paths)}}
+        for path in rng.sample(list(new), min(len(new), rng.randrange(3))):
+            new[path] = engine.key(rng.random())
+        record, new_record = engine.Signed.of(old), engine.Signed.of(new)
+        assert record.unpacked() == old and new_record.unpacked() == new
+        assert record.same_in(new) == [old.get(path) == signature for path, signature in new.items()]
+    for wrong in ({"a\0b": engine.key(1)}, {"a": "not a digest"}, {"a": engine.key(1).upper()},
+                  {"a": "  " + engine.key(1)[2:], "b": engine.key(2) + "00"}):
+        with pytest.raises(ValueError):
+            engine.Signed.of(wrong)
+    assert engine.Paths.of([]).unpacked() == [] and engine.Paths.of(["", "é"]).unpacked() == ["", "é"]
+
+
+def test_paths_are_packed_and_unpacked_a_piece_at_a_time(monkeypatch):
+    monkeypatch.setattr(engine, "PATHS_A_PIECE", 3)
+    rng = random.Random(3)
+    for _ in range(1000):
+        paths = [rng.choice(["", "a", "bé/index.html", "c/\udcff.jpg", "x" * rng.randrange(300)])
+                 for _ in range(rng.randrange(40))]
+        packed = engine.Paths.of(paths)
+        assert packed.count == len(paths) and list(packed) == packed.unpacked() == paths
+    with pytest.raises(ValueError):
+        engine.Paths.of(["a", "b\0c"])
+
+
 def test_the_cache_is_written_without_its_pickle_ever_whole_in_memory(tmp_path):
     """At 50k products the state's pickle is some 250 MB (the search files, every page's signature):
     pickled into memory and then written, it was the peak of a cold build's memory. It is pickled
@@ -670,7 +740,8 @@ def test_the_cache_is_written_without_its_pickle_ever_whole_in_memory(tmp_path):
     work.build()
     state = engine.read_state(work.options("site").engine_file)
     assert state is not None
-    state.signatures.update({f"page-{number}/index.html": f"{number:08x}" * 1250 for number in range(2000)})  # 20 MB
+    state.signatures = engine.Signed.of({**state.signatures.unpacked(), **{  # 20 MB
+        f"page-{number}/{'x' * 10_000}/index.html": f"{number:032x}" for number in range(2000)}})
     size = len(engine.state_bytes(state))
     target = tmp_path / "written.pickle"
     tracemalloc.start()
@@ -694,7 +765,8 @@ def test_the_cache_is_read_without_its_file_ever_whole_in_memory(tmp_path):
     cache = work.options("site").engine_file
     state = engine.read_state(cache)
     assert state is not None
-    state.signatures.update({f"page-{number}/index.html": f"{number:08x}" * 1250 for number in range(2000)})  # 20 MB
+    state.signatures = engine.Signed.of({**state.signatures.unpacked(), **{  # 20 MB
+        f"page-{number}/{'x' * 10_000}/index.html": f"{number:032x}" for number in range(2000)}})
     cache.write_bytes(engine.state_bytes(state))
     size = cache.stat().st_size
     tracemalloc.start()

@@ -42,9 +42,11 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import io
+import itertools
 import marshal
 import os
 import pickle
+import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -63,7 +65,7 @@ from ..site.previews import CheckedImages
 from ..site.search import SearchCache, SearchIndex
 from ..system import parallel
 
-MAGIC = b"CNNT-ENGINE-4\n"
+MAGIC = b"CNNT-ENGINE-5\n"  # 5: buckets' pickles written raw after their headers; signatures packed
 BUCKETS = 64  # entries are kept in this many pickles, each entry in the one its file names (`bucket_of`)
 CHECK_SIZE = 4  # the file's CRC-32: it finds damage (a cut, a flipped byte) in a quarter of blake2b's time
 # What renders and parses besides this package: a new version of one may change a page.
@@ -78,6 +80,101 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the whole cnnt package
 Made = tuple[str, tuple[str, ...]]
 
 
+# -- the pages' record, packed ---------------------------------------------------------------------------
+
+DIGEST_SIZE = 16  # bytes of `key`'s digests (32 hex digits)
+CAPITALS = re.compile("[A-F]")
+PATHS_A_PIECE = 4096  # paths (and some 64 times as many bytes) packed or unpacked at once
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """Paths kept from one build to the next, packed: their UTF-8 in one bytes object, a NUL between
+    each two. At 50k products a site has some 400,000 files; as a set of strings they were 25 MB held
+    through the next build, and the pickler, which keeps a table of every object it writes, needed as
+    much again to write them (and a copy of any long string, which bytes are spared)."""
+
+    count: int
+    text: bytes
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> Paths:
+        paths = list(paths)
+        # joined and encoded a piece at a time: an object a path, even for a moment, is what packing spares
+        text = b"\0".join("\0".join(paths[at:at + PATHS_A_PIECE]).encode("utf-8", "surrogateescape")
+                          for at in range(0, len(paths), PATHS_A_PIECE))  # (a file's name need not be UTF-8)
+        if text.count(b"\0") != max(len(paths) - 1, 0):
+            raise ValueError("a path holds a NUL character")
+        return cls(len(paths), text)
+
+    def unpacked(self) -> list[str]:
+        return list(self)
+
+    def __iter__(self) -> Iterator[str]:
+        """The paths, unpacked a piece at a time."""
+        if not self.count:
+            return
+        text, start = self.text, 0
+        while (end := text.find(b"\0", start + PATHS_A_PIECE * 64)) >= 0:
+            yield from text[start:end].decode("utf-8", "surrogateescape").split("\0")
+            start = end + 1
+        yield from text[start:].decode("utf-8", "surrogateescape").split("\0")
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """Pages' and vCards' signatures kept from one build to the next (`State`, `Spare`): their paths
+    (`Paths`) and their digests, 16 bytes each, in one bytes object in the same order. As a dict, each
+    set was some 35 MB at 50k products, and a build after an edit held three: the live site's, the
+    spare's and its own."""
+
+    paths: Paths
+    digests: bytes
+
+    @classmethod
+    def of(cls, signatures: dict[str, str]) -> Signed:
+        text = "".join(signatures.values())
+        digests = bytes.fromhex(text)  # (which passes over spaces and takes capitals: both would not come back)
+        if len(text) != 2 * len(digests) or len(digests) != DIGEST_SIZE * len(signatures) or CAPITALS.search(text):
+            raise ValueError("a signature is not a digest of `key`")
+        return cls(Paths.of(signatures), digests)
+
+    def unpacked(self) -> dict[str, str]:
+        text, step = self.digests.hex(), 2 * DIGEST_SIZE
+        return dict(zip(self.paths.unpacked(), (text[at:at + step] for at in range(0, len(text), step)), strict=True))
+
+    def same_in(self, signatures: dict[str, str]) -> list[bool]:
+        """For each of `signatures` (in its order), whether this record gives its path the same
+        signature. A build's paths are most often the last build's, in the same order, or the first or
+        last of them (its vCards, its pages): then the two are walked side by side, a piece of the
+        record unpacked at a time. Else the record is unpacked into a dict for the while."""
+        count = len(signatures)
+        for skip in dict.fromkeys((0, self.paths.count - count)):  # (once if the same)
+            if skip >= 0 and (same := self._walked(signatures, skip)) is not None:
+                return same
+        places = {path: at for at, path in enumerate(self.paths)}
+        return [(at := places.get(path)) is not None and self._digest(at) == signature
+                for path, signature in signatures.items()]
+
+    def _walked(self, signatures: dict[str, str], skip: int) -> list[bool] | None:
+        """`same_in`, if `signatures` has this record's paths from the `skip`th on, in order; else None."""
+        if skip + len(signatures) > self.paths.count:
+            return None
+        mine = itertools.islice(self.paths, skip, None)
+        same = []
+        for at, (path, mine_path) in enumerate(zip(signatures, mine), skip):
+            if path != mine_path:
+                return None
+            same.append(self._digest(at) == signatures[path])
+        return same
+
+    def _digest(self, at: int) -> str:
+        return self.digests[at * DIGEST_SIZE:(at + 1) * DIGEST_SIZE].hex()
+
+
+NO_PAGES = Signed(Paths(0, b""), b"")
+
+
 @dataclass
 class State:
     """What one build leaves for the next."""
@@ -88,12 +185,13 @@ class State:
     page_key: str                  # the inputs every page depends on besides the content
     buckets: dict[int, Bucket]     # the entries' parse results, by `bucket_of` their file
     search: str                    # the search cache's file in the cache folder (`write_search_cache`)
-    signatures: dict[str, str]     # page output path → digest of what it shows
+    signatures: Signed             # page output path → digest of what it shows
     made: dict[str, Made] = field(default_factory=dict)  # groups of files kept while their inputs are the same
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
-    files: frozenset[str] = frozenset()  # every file of that site
+    files: Paths = NO_PAGES.paths  # every file of that site
     spare: Spare | None = None     # the site before it, kept as the next build's staging folder
     previews: CheckedImages = field(default_factory=dict)  # link previews found whole (previews.prepare)
+
 
 
 @dataclass(frozen=True)
@@ -101,10 +199,48 @@ class Bucket:
     """Some entries' parse results, pickled together: one pickle a bucket, not one an entry, reads in
     half the time (objects and strings the entries share are made once: the names of a model's fields,
     classes, vocabulary terms) and holds less. A bucket none of whose entries changed is written back
-    as it was read; an edit pickles again only its entry's bucket."""
+    as it was read; an edit pickles again only its entry's bucket. Once its results are unpickled
+    (`reusable`), a bucket lets go of its pickle and keeps where it lies in the cache file (`Stored`),
+    from which the next cache file copies it: held through the build, the pickles were 88 MB of a
+    one-entry build's memory at 50k products."""
 
     files: tuple[tuple[str, tuple], ...]  # (entry file, stamp), in the order of the results
-    blob: bytes                           # the pickled list of their parse results
+    blob: bytes | None                    # the pickled list of their parse results; None once let go
+    stored: Stored | None = field(default=None, compare=False)  # where the file read held `blob`
+
+    def pickled(self) -> bytes | None:
+        """Its pickle, held or copied from where it was read; None if that file no longer holds it."""
+        return self.blob if self.blob is not None else self.stored.read() if self.stored else None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where a bucket's pickle lies in the cache file it was read from: the file (its path, and its
+    inode, size and time then), the pickle's place and size, and its CRC-32. The next cache file is
+    written beside that one and renamed over it, so the old file is there to copy from."""
+
+    path: str
+    marks: tuple[int, int, int]  # the file's inode, size and modification time when read
+    offset: int
+    size: int
+    check: int
+
+    def read(self) -> bytes | None:
+        """The pickle, or None if the file is no longer the one read (another build replaced it)."""
+        try:
+            with open(self.path, "rb") as file:
+                if _file_marks(file) != self.marks:
+                    return None
+                file.seek(self.offset)
+                blob = file.read(self.size)
+        except OSError:
+            return None
+        return blob if len(blob) == self.size and zlib.crc32(blob) == self.check else None
+
+
+def _file_marks(file: BinaryIO) -> tuple[int, int, int]:
+    stat = os.fstat(file.fileno())
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def bucket_of(file: str) -> int:
@@ -122,8 +258,8 @@ class Spare:
 
     stamp: str                     # its `.build-fingerprint`
     page_key: str                  # its signatures compare with a build's only if the keys are the same
-    files: frozenset[str]
-    signatures: dict[str, str]
+    files: Paths
+    signatures: Signed
 
 
 @dataclass
@@ -135,7 +271,7 @@ class Reuse:
     buckets: dict[int, Bucket] = field(default_factory=dict)  # as the state had them
     unpickled: dict[int, list] = field(default_factory=dict)  # each bucket's parse results, as unpickled from it
     search: str = ""               # the search cache's file (`State.search`)
-    signatures: dict[str, str] = field(default_factory=dict)
+    signatures: Signed = NO_PAGES  # the live site's
     made: dict[str, Made] = field(default_factory=dict)
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
     previews: CheckedImages = field(default_factory=dict)  # as the state had them
@@ -198,14 +334,16 @@ def tree_key(*parts: object) -> str:
 def read_state(path: Path) -> State | None:
     """The state a previous build saved, or None if there is none or it is damaged in any way.
 
-    The file: a mark, then pickles one after another (the state without its buckets, then each
-    bucket as (number, `Bucket`)), then a checksum of the pickles (`CHECK_SIZE`). They are unpickled
-    straight from the file, the checksum worked out on the way and compared at the end: read whole
-    first, the file was held twice while it was unpickled (118 MB at 10k products, beside what it
-    holds). What a damaged file gave is thrown away, whatever it was."""
+    The file: a mark, then the pickle of the state without its buckets, then each bucket as the
+    pickle of (number, files, size of its pickle) followed by its pickle as it is (`Stored` copies it
+    from there), then a checksum of all that (`CHECK_SIZE`). It is unpickled straight from the file,
+    the checksum worked out on the way and compared at the end: read whole first, the file was held
+    twice while it was unpickled (118 MB at 10k products, beside what it holds). What a damaged file
+    gave is thrown away, whatever it was."""
     try:
         with open(path, "rb") as file:
-            size = os.fstat(file.fileno()).st_size - len(MAGIC) - CHECK_SIZE
+            marks = _file_marks(file)
+            size = marks[1] - len(MAGIC) - CHECK_SIZE
             if size <= 0 or file.read(len(MAGIC)) != MAGIC:
                 return None
             payload = _CheckedReader(file, size)
@@ -213,8 +351,13 @@ def read_state(path: Path) -> State | None:
             if not isinstance(state, State):
                 return None
             while payload.left:
-                number, bucket = pickle.load(payload)
-                state.buckets[number] = bucket
+                number, files, blob_size = pickle.load(payload)
+                offset = len(MAGIC) + size - payload.left
+                blob = payload.read(blob_size)
+                if len(blob) != blob_size:
+                    return None
+                stored = Stored(os.path.abspath(path), marks, offset, blob_size, zlib.crc32(blob))
+                state.buckets[number] = Bucket(files, blob, stored)
             if file.read(CHECK_SIZE) != payload.check.to_bytes(CHECK_SIZE, "big"):
                 return None
     except Exception:  # unreadable, cut short, any damage, or classes that changed shape
@@ -273,8 +416,11 @@ def write_state(stream: BinaryIO, state: State, buckets: Iterable[tuple[int, Buc
     stream.write(MAGIC)
     checked = _Checksummed(stream)
     pickle.dump(replace(state, buckets={}), checked, pickle.HIGHEST_PROTOCOL)
-    for number_and_bucket in buckets:
-        pickle.dump(number_and_bucket, checked, pickle.HIGHEST_PROTOCOL)
+    for number, bucket in buckets:
+        if bucket.blob is None:
+            raise ValueError(f"bucket {number} holds no pickle to write")
+        pickle.dump((number, bucket.files, len(bucket.blob)), checked, pickle.HIGHEST_PROTOCOL)
+        checked.write(bucket.blob)
     stream.write(checked.check.to_bytes(CHECK_SIZE, "big"))
 
 
@@ -416,8 +562,10 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
         entries = unpacked(buckets, unpickled)
     except Exception:  # a damaged bucket the file's checksum let through
         return Reuse(why_clean="no cache")
+    # the pickles, once unpickled, are let go: the next cache file copies them from this one (`Stored`)
+    buckets = {number: replace(bucket, blob=None) if bucket.stored else bucket for number, bucket in buckets.items()}
     # `previous` without the search cache: the build's is `Reuse.search` alone (see pipeline._search_data)
-    previous = replace(state, search="")
+    previous = replace(state, search="", buckets={})
     if state.page_key != page_key:
         return Reuse(entries, buckets, unpickled, state.search, why_clean="templates, settings or date changed",
                      previous=previous, previews=state.previews)
@@ -430,7 +578,10 @@ def unpacked(buckets: dict[int, Bucket], unpickled: dict[int, list] | None = Non
     what it lists. `unpickled`: given, each bucket's list of results is put in it."""
     entries = {}
     for number, bucket in buckets.items():
-        results = pickle.loads(bucket.blob)
+        blob = bucket.pickled()
+        if blob is None:
+            raise ValueError("a bucket's pickle is no longer where it was read")
+        results = pickle.loads(blob)
         if not isinstance(results, list) or len(results) != len(bucket.files):
             raise ValueError("a bucket's results are not the entries it lists")
         for (file, stamp), result in zip(bucket.files, results):
@@ -440,19 +591,23 @@ def unpacked(buckets: dict[int, Bucket], unpickled: dict[int, list] | None = Non
     return entries
 
 
-def usable_spare(reuse: Reuse, spare_stamp: str | None, page_key: str) -> Spare | None:
+def take_spare(reuse: Reuse, spare_stamp: str | None, page_key: str) -> Spare | None:
     """What the spare folder holds, if the state says so and its stamp (`spare_stamp`, None if it
-    has none) agrees; its signatures only count if made under the same `page_key`."""
+    has none) agrees; its signatures only count if made under the same `page_key`. The state lets go
+    of it: its files and signatures (62 MB at 50k products) are held only while the build needs them,
+    not when it writes its cache, the peak of a build's memory."""
     spare = reuse.previous.spare if reuse.previous else None
+    if reuse.previous:
+        reuse.previous.spare = None
     if spare is None or spare_stamp is None or spare.stamp != spare_stamp:
         return None
-    return spare if spare.page_key == page_key else replace(spare, signatures={})
+    return spare if spare.page_key == page_key else replace(spare, signatures=NO_PAGES)
 
 
 def next_spare(reuse: Reuse) -> Spare | None:
     """What the spare will hold after this build: the live site, if the state described it."""
     state = reuse.previous
-    if state is None or not state.files:
+    if state is None or not state.files.count:
         return None
     return Spare(state.stamp, state.page_key, state.files, state.signatures)
 
@@ -463,6 +618,8 @@ def buckets_of(entries: dict, before: dict[int, Bucket], unpickled: dict[int, li
     entries and stamps are those of the same bucket `before` is not pickled again, nor one whose
     results are still the very objects unpickled from it (`unpickled`, by `unpacked`), with new
     stamps: a fresh checkout renews every photo's time and inode, and every bucket holds a bundle.
+    Such a bucket's pickle is copied from the last cache file (`Stored`), or, should that file no
+    longer be the one read, pickled again from the results.
     (One pickle of them all held a table of every object in it, about 100 MB at 10,000 products.)"""
     members: dict[int, list[tuple[str, tuple, object]]] = {}
     for file, (stamp, result, _) in entries.items():
@@ -471,12 +628,10 @@ def buckets_of(entries: dict, before: dict[int, Bucket], unpickled: dict[int, li
         found.sort(key=lambda member: member[0])
         files = tuple((file, stamp) for file, stamp, _ in found)
         kept = before.get(number)
-        if kept is not None and kept.files == files:
-            yield number, kept
-        elif kept is not None and _same_results(found, kept, (unpickled or {}).get(number)):
-            yield number, Bucket(files, kept.blob)
-        else:
-            yield number, Bucket(files, pickled_results([result for _, _, result in found]))
+        blob = None
+        if kept is not None and (kept.files == files or _same_results(found, kept, (unpickled or {}).get(number))):
+            blob = kept.pickled()
+        yield number, Bucket(files, blob if blob is not None else pickled_results([result for _, _, result in found]))
 
 
 def _same_results(found: list[tuple[str, tuple, object]], kept: Bucket, unpickled: list | None) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import time
 from dataclasses import replace
@@ -257,13 +258,38 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     caches = Caches(entries=reuse.entries, search=KeptSearch(options.engine_file.parent, reuse.search),
                     previews=reuse.previews, entry_files=False)
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
+    # What publishing held (every page laid out, the cards, the open-data tables: some 200 MB at 50k
+    # products) is let go before the cache is written, whose packing was the peak of a build's memory.
+    report, signatures, written, live = _publish(options, config, timer, reuse, caches, kept, page_key)
+    if options.preview_url is None:  # a preview publishes nothing
+        redirects.update_record(options.record_file, live)
+    del live
+    assert isinstance(caches.search, KeptSearch), "a build's (see `Caches`)"
+    state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
+                              {}, caches.search.name, incremental.Signed.of(signatures), kept.made, fingerprint,
+                              incremental.Paths.of(written | signatures.keys()), incremental.next_spare(reuse),
+                              caches.previews)
+    del signatures, written  # (packed above: the signatures' dict alone is some 35 MB at 50k products)
+    buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
+    write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)
+    incremental.forget_search_caches(caches.search.folder, keep=caches.search.name)
+    write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
+    timer.lap("write")
+    return replace(report, seconds=time.perf_counter() - started)
+
+
+def _publish(options: BuildOptions, config: SiteConfig, timer: StageTimer, reuse: incremental.Reuse, caches: Caches,
+             kept: Kept, page_key: str) -> tuple[BuildReport, dict[str, str], set[str], set[str]]:
+    """Plan the site and bring the output folder up to date (in a staging folder that replaces it);
+    the report, every page's and vCard's signature, the other files written, and the addresses of
+    the permanent pages (`redirects.addresses`)."""
     with Ahead(kept, options.jobs) as ahead:
         site = plan(options, config, timer, caches, ahead=ahead)
         describer = ahead.describer
         assert describer is not None, "given by `plan` once the pages are laid out"
         vcards = {urls.vcard(facility): facility for facility in site.catalogue.facilities.values()}
         signatures = describer.vcard_signatures(vcards)
-        spare = incremental.usable_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
+        spare = incremental.take_spare(reuse, _stamp_of(spare_folder(options.out_dir)), page_key)
         with atomic_output(options.out_dir, reuse_spare=spare is not None, keep_spare=True) as staging, \
                 recording(staging) as written:
             # Workers sign the pages (begun in `plan`) while this process writes the files no page
@@ -299,23 +325,13 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
             # skipped as unchanged and completes the record (and the engine's cache, which describes a
             # site by its stamp, is not trusted).
             write_text(staging, FINGERPRINT_FILE, PENDING)
-            files = frozenset(written | signatures.keys())
             if spare is not None:
-                remove_files(staging, spare.files - files)
-    if options.preview_url is None:  # a preview publishes nothing
-        redirects.update_record(options.record_file, site.live)
-    assert isinstance(caches.search, KeptSearch), "a build's (see `Caches`)"
-    state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
-                              {}, caches.search.name, signatures, kept.made, fingerprint, files, incremental.next_spare(reuse),
-                              caches.previews)
-    buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
-    write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)
-    incremental.forget_search_caches(caches.search.folder, keep=caches.search.name)
-    write_atomic(options.out_dir / FINGERPRINT_FILE, fingerprint.encode())
-    timer.lap("write")
-    return BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities),
-                       time.perf_counter() - started, rendered=len(fresh), clean=reuse.why_clean,
-                       stages=timer.stages, cpu=timer.cpu, warnings=site.catalogue.warnings)
+                remove_files(staging, (path for path in spare.files if path not in signatures and path not in written))
+            del spare  # (see `take_spare`)
+    report = BuildReport(len(site.pages), len(site.catalogue.products), len(site.catalogue.facilities), 0.0,
+                         rendered=len(fresh), clean=reuse.why_clean, stages=timer.stages, cpu=timer.cpu,
+                         warnings=site.catalogue.warnings)
+    return report, signatures, written, site.live
 
 
 def _stamp_of(site: Path) -> str | None:
@@ -324,20 +340,15 @@ def _stamp_of(site: Path) -> str | None:
     return stamp.read_text(errors="replace") if stamp.is_file() else None
 
 
-def keep_unchanged(signatures: dict[str, str], live: dict[str, str], spare: incremental.Spare | None,
+def keep_unchanged(signatures: dict[str, str], live: incremental.Signed, spare: incremental.Spare | None,
                    old_site: Path, staging: Path) -> set[str]:
     """Bring the files of `staging` that have a signature (pages, vCards) up to date where nothing
     need be made: one the spare holds with the same signature stays, one the live site (`old_site`)
     holds with the same signature is linked from it. Returns the files left to make."""
-    in_spare = spare.signatures if spare is not None else {}
-    to_make = set()
-    for output, signature in signatures.items():
-        if in_spare.get(output) == signature:
-            continue
-        if live.get(output) == signature and link_into(old_site, staging, output):
-            continue
-        to_make.add(output)
-    return to_make
+    in_spare = spare.signatures.same_in(signatures) if spare is not None else itertools.repeat(False)
+    in_live = live.same_in(signatures)
+    return {output for output, spared, linkable in zip(signatures, in_spare, in_live)
+            if not spared and not (linkable and link_into(old_site, staging, output))}
 
 
 def _check_addresses(options: BuildOptions, catalogue: Catalogue, config: SiteConfig) -> tuple[set[str], dict[str, str]]:
