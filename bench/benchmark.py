@@ -18,8 +18,9 @@ process each time:
   renamed    one product's name changed, keeping its place in the listings (three edits likewise): a
              name is also in the search data and in the open-data tables, whose files are made again.
 Wall time is the median of the runs; CPU time (user + system, all processes) shows how much of it
-was work rather than waiting. Peak memory is the largest resident size of any one process. Output
-goes to bench/out/runs/ (inside the project: on some machines /tmp is a much slower file system).
+was work rather than waiting. Peak memory is the largest resident size of any one process of a
+build (its own or a worker's), for each kind of build. Output goes to bench/out/runs/ (inside the
+project: on some machines /tmp is a much slower file system).
 
 The machine's own speed is printed beside the figures: a fixed piece of pure-Python work, timed
 before and after each size. On a shared virtual machine it varies with the neighbours (by up to 1.8
@@ -37,11 +38,11 @@ import argparse
 import json
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 from pathlib import Path
@@ -72,24 +73,29 @@ def content_for(size: int) -> Path:
 def run_build(content: Path, site: Path, force: bool, code: Path = ROOT) -> dict:
     """One build in a fresh process: wall and CPU seconds, peak memory, pages, whether it was skipped.
     `code`: the checkout whose build.py builds (deploy.py compares two)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, str(code / "build.py"), "--content", str(content), "--out", str(site),
                "--date", BUILD_DATE, "--timings"] + (["--force"] if force else [])
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=code)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        sys.exit(f"build failed:\n{result.stderr[-3000:]}")
-    pages = re.search(r"\| (\d+) pages", result.stdout)
-    rendered = re.search(r"\| (\d+) changed pages? rendered", result.stdout)
-    stages = dict(re.findall(r"(\w+) ([\d.]+) s", result.stdout.splitlines()[-1])) if "load" in result.stdout else {}
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, cwd=code)
+        output = build.stdout.read().decode() if build.stdout else ""
+        # Waited for here rather than by subprocess: `wait4` gives this build's own usage, its workers'
+        # within it (the largest process's peak, not the largest of every build run so far)
+        _, status, usage = os.wait4(build.pid, 0)
+        wall = time.perf_counter() - started
+        build.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        if build.returncode != 0:
+            sys.exit(f"build failed:\n{errors.read().decode(errors='replace')[-3000:]}")
+    pages = re.search(r"\| (\d+) pages", output)
+    rendered = re.search(r"\| (\d+) changed pages? rendered", output)
+    stages = dict(re.findall(r"(\w+) ([\d.]+) s", output.splitlines()[-1])) if "load" in output else {}
     return {
         "wall": wall,
-        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-        "peak_mb": after.ru_maxrss / 1024,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024,
         "pages": int(pages.group(1)) if pages else 0,
-        "skipped": "Nothing changed" in result.stdout,
+        "skipped": "Nothing changed" in output,
         "rendered": int(rendered.group(1)) if rendered else int(pages.group(1)) if pages else 0,
         "stages": {stage: float(seconds) for stage, seconds in stages.items()},
     }
@@ -156,9 +162,11 @@ def measure(size: int, repeat: int) -> dict:
         "edited_s": round(statistics.median(run["wall"] for run in edited), 2),
         "edited_rendered": round(statistics.median(run["rendered"] for run in edited)),
         "edited_stages_s": median_stages(edited),
+        "edited_peak_mb": round(max(run["peak_mb"] for run in edited)),
         "renamed_s": round(statistics.median(run["wall"] for run in renamed), 2),
         "renamed_rendered": round(statistics.median(run["rendered"] for run in renamed)),
         "renamed_stages_s": median_stages(renamed),
+        "renamed_peak_mb": round(max(run["peak_mb"] for run in renamed)),
         "runs": repeat,
     }
 
@@ -235,9 +243,11 @@ def report(size: int, figures: dict, baseline: dict | None) -> str:
             f"{figures['pages_per_s']} pages/s, peak {figures['cold_peak_mb']} MB per process\n"
             f"                    ({stages('cold_stages_s')})\n"
             f"    unchanged       {figures['unchanged_s']:6.2f} s\n"
-            f"    one entry edited {figures['edited_s']:5.2f} s wall, {figures['edited_rendered']} pages rendered\n"
+            f"    one entry edited {figures['edited_s']:5.2f} s wall, {figures['edited_rendered']} pages rendered, "
+            f"peak {figures['edited_peak_mb']} MB per process\n"
             f"                    ({stages('edited_stages_s')})\n"
-            f"    one name edited {figures['renamed_s']:5.2f} s wall, {figures['renamed_rendered']} pages rendered\n"
+            f"    one name edited {figures['renamed_s']:5.2f} s wall, {figures['renamed_rendered']} pages rendered, "
+            f"peak {figures['renamed_peak_mb']} MB per process\n"
             f"                    ({stages('renamed_stages_s')})\n"
             f"    machine speed   {seconds_list(figures['machine_s'])} "
             f"(a fixed piece of Python work, before and after; lower is faster)"
