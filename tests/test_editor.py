@@ -42,6 +42,25 @@ def collection(config: dict, name: str) -> dict:
     return next(c for c in config["collections"] if c["name"] == name)
 
 
+def test_the_configuration_file_is_the_configuration_with_every_entry_choice(generated):
+    """The entries' choices are put into config.json as JSON made a choice at a time (at 50k products,
+    as objects, they held 45 MB at once); the file is what encoding the whole configuration gives,
+    even where an entry's name looks like what stands for the choices until they are put in."""
+    vocab, config, catalogue, configuration = generated
+    some = next(iter(catalogue.products.values()))
+    object.__setattr__(some.name, "vi", "\0product\0")  # (frozen: a copy's name, for this test alone)
+    try:
+        files = editor.editor_files(vocab, config, catalogue, {})
+        expected = editor.editor_config(vocab, config, catalogue)
+    finally:
+        catalogue_again = load_catalogue(LoadOptions(ROOT / "content", ROOT, dt.date.fromisoformat(BUILD_DATE), vocab))
+        object.__setattr__(some.name, "vi", catalogue_again.products[some.slug].name.vi)
+    assert files[f"{editor.ADMIN_DIR}/config.json"] == (
+        json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+    decisions = collection(json.loads(files[f"{editor.ADMIN_DIR}/config.json"]), "decisions")
+    assert any(len(field.get("options", ())) == len(catalogue.products) for field in decisions["fields"])
+
+
 def test_every_schema_field_is_in_the_form_and_nothing_else(generated):
     vocab, _, _, config = generated
     for kind in kinds.KINDS:

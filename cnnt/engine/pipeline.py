@@ -258,12 +258,12 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     caches = Caches(entries=reuse.entries, search=KeptSearch(options.engine_file.parent, reuse.search),
                     previews=reuse.previews, entry_files=False)
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
-    # What publishing held (every page laid out, the cards, the open-data tables: some 200 MB at 50k
-    # products) is let go before the cache is written, whose packing was the peak of a build's memory.
+    # What publishing held (every page laid out: 185 MB at 50k products) is let go before the cache is
+    # packed and written, which then adds nothing to the peak: it was the peak of a one-entry build.
     report, signatures, written, live = _publish(options, config, timer, reuse, caches, kept, page_key)
     if options.preview_url is None:  # a preview publishes nothing
         redirects.update_record(options.record_file, live)
-    del live
+    del live  # (an address for each entry in each language: 120,000 at 50k products)
     assert isinstance(caches.search, KeptSearch), "a build's (see `Caches`)"
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                               {}, caches.search.name, incremental.Signed.of(signatures), kept.made, fingerprint,
