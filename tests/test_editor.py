@@ -61,6 +61,16 @@ def test_the_configuration_file_is_the_configuration_with_every_entry_choice(gen
     assert any(len(field.get("options", ())) == len(catalogue.products) for field in decisions["fields"])
 
 
+def test_entry_choices_made_json_a_thousand_at_a_time_are_the_choices_as_json():
+    from types import SimpleNamespace
+    entries = [SimpleNamespace(slug=f"co-so-{number}", name=SimpleNamespace(vi=f"Cơ sở {number % 7} \"ấy\""))
+               for number in range(2500)]
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    for count in (0, 1, 1000, 1001, 2500):
+        assert editor._entry_options(entries[:count], encoder) == encoder.encode(
+            editor._entry_choices(entries[:count])).encode("utf-8")
+
+
 def test_every_schema_field_is_in_the_form_and_nothing_else(generated):
     vocab, _, _, config = generated
     for kind in kinds.KINDS:
