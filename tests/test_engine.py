@@ -1359,6 +1359,50 @@ def test_the_data_worker_sends_back_paths_and_its_folder_is_cleared(tmp_path, mo
     assert site == work.clean()
 
 
+def test_a_build_lets_go_of_the_open_data_tables_and_makes_them_again_when_asked(tmp_path, monkeypatch):
+    """Once digested and counted, and the worker that writes their files forked, a build's plan holds
+    no tables (17 MB at 10k products). Asked for again (the worker failed, or the live site lost the
+    files the last build made), they are made again from the catalogue, and the files are the same."""
+    work, parent, made_here = Work(tmp_path), os.getpid(), []
+    real_rows, real_plan = extras.exports.table_rows, pipeline.plan
+    plans = []
+
+    def noting_rows(*args):
+        if os.getpid() == parent:
+            made_here.append(1)
+        return real_rows(*args)
+
+    def noting_plan(*args, **kwargs):
+        plans.append(real_plan(*args, **kwargs))
+        return plans[-1]
+
+    monkeypatch.setattr(extras.exports, "table_rows", noting_rows)
+    monkeypatch.setattr(pipeline, "plan", noting_plan)
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert plans[-1].tables is None, "let go"
+    assert len(made_here) == 1, "made once: the worker had them"
+    live = tmp_path / "site" / "data" / "products.csv"
+    live.unlink()  # the files the last build made, missing from the live site
+    edit_summary(work, random.Random(8))  # in no table: the files would have been kept
+    made_here.clear()
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert len(made_here) == 2, "made again to write the files"
+    assert live.is_file() and snapshot(tmp_path / "site") == work.clean()
+    real_into = extras.open_data_into
+
+    def dying_in_worker(folder, tables, *args):
+        if os.getpid() != parent:
+            os._exit(9)
+        return real_into(folder, tables, *args)
+
+    monkeypatch.setattr(extras, "open_data_into", dying_in_worker)
+    rename_product_name(work, random.Random(9))  # in the tables: a worker makes the files, and dies
+    made_here.clear()
+    pipeline.build(work.options("site", "--jobs", "2"))
+    assert len(made_here) == 2, "made again by the build, after the worker died"
+    assert snapshot(tmp_path / "site") == work.clean()
+
+
 def noting_search_makers(monkeypatch, noted: Path, fault: str = "") -> None:
     """The search data's maker notes its process id; `fault`: in a worker, it `dies` or `raises`."""
     real, parent = pipeline._search_indexes, os.getpid()

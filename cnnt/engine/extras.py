@@ -154,9 +154,9 @@ class Ahead:
         self.signing: tuple[list[Page], Callable[[], dict[str, str]]] | None = None  # the pages, their signatures
         self._stack = contextlib.ExitStack()
 
-    def begin(self, catalogue: Catalogue, tables: dict[str, list[dict]], config: SiteConfig,
-              options: BuildOptions) -> None:
-        self.digest = self.kept.digest(tables)
+    def begin(self, catalogue: Catalogue, tables: Tables, config: SiteConfig, options: BuildOptions) -> None:
+        """Begin the work; the build may then let go of `tables` (`Tables.let_go`): a worker forked here has them."""
+        self.digest = self.kept.digest(tables.rows())
         self.folder = options.open_data_dir
         self.files = parallel.Later(open_data_into, self.folder, tables, config, catalogue.build_date)
         self.making_files = self.digest != self.kept.previous.get("data", ("", ()))[0]
@@ -196,12 +196,32 @@ def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.d
     return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
 
 
-def open_data_into(folder: Path, tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> tuple[str, ...]:
+class Tables:
+    """The open-data tables' rows, which a build holds only while it digests and counts them and forks
+    the worker that writes their files (`let_go`): held to the end, they were 17 MB at 10,000 products
+    (some 85 MB at 50,000) in the build's own process and in every worker forked from it after. Asked
+    for again (the worker failed, or the files the last build made are missing from the live site),
+    they are made again from the catalogue."""
+
+    def __init__(self, catalogue: Catalogue, config: SiteConfig) -> None:
+        self.catalogue, self.config = catalogue, config
+        self._rows: dict[str, list[dict]] | None = exports.table_rows(catalogue, config)
+
+    def rows(self) -> dict[str, list[dict]]:
+        if self._rows is None:
+            return exports.table_rows(self.catalogue, self.config)
+        return self._rows
+
+    def let_go(self) -> None:
+        self._rows = None
+
+
+def open_data_into(folder: Path, tables: Tables, config: SiteConfig, day: dt.date) -> tuple[str, ...]:
     """`open_data_files`, written into `folder` (emptied first); their paths. What `Ahead`'s worker
     sends back: sent through a pipe, the files themselves (90 MB at 50,000 products) were held twice
     by the build at once, the peak of its memory."""
     shutil.rmtree(folder, ignore_errors=True)
-    files = open_data_files(tables, config, day)
+    files = open_data_files(tables.rows(), config, day)
     for path, content in files.items():
         write_bytes(folder, path, content)
     return tuple(files)
@@ -211,8 +231,9 @@ def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -
     """The open-data files, kept from the live site while the tables they are made from are the same;
     else made here, or linked from the folder `ahead`'s worker wrote them into."""
     if ahead is None or ahead.files is None:
-        kept.write(root, "data", site.tables,
-                   lambda: open_data_files(site.tables, site.config, site.catalogue.build_date).items())
+        tables = site.tables
+        assert tables is not None, "held by a plan made without `ahead` (the preview's)"
+        kept.write(root, "data", tables, lambda: open_data_files(tables, site.config, site.catalogue.build_date).items())
         return
     work, folder = ahead.files, ahead.folder
 

@@ -150,7 +150,8 @@ class Plan:
     codes: Mapping[str, qr.QRCode]
     renderer: Renderer
     drawn: dict[str, str]  # `kind/slug` → the link-preview image drawn for an entry without photos
-    tables: dict[str, list[dict]]  # the open-data tables' rows (exports, statistics)
+    # the open-data tables' rows (exports, statistics); None in a build's plan, which lets go of them (`extras.Tables`)
+    tables: dict[str, list[dict]] | None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from ..content.load import KINDS, DigestMemo, LoadOptions, digests_kept, load_ca
 from ..content.model import Catalogue, Facility, Product
 from ..content.vocab import VOCABULARY_DIR, Vocabularies, load_vocabularies
 from ..site import (
-    exports,
     images,
     previews,
     qr,
@@ -40,7 +39,7 @@ from ..system.write import (
     write_text,
 )
 from . import incremental
-from .extras import Ahead, Kept, write_besides_pages, write_data
+from .extras import Ahead, Kept, Tables, write_besides_pages, write_data
 from .fingerprint import folder_digest, input_fingerprint
 from .model import BuildOptions, BuildReport, Caches, KeptSearch, Plan, StageTimer
 
@@ -162,7 +161,7 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     vocab = load_vocabularies()
     catalogue = _load(options, config, vocab, caches.entries, caches.entry_files)
     live, moved = _check_addresses(options, catalogue, config)
-    tables = exports.table_rows(catalogue, config)
+    tables = Tables(catalogue, config)
     if ahead is not None:
         ahead.begin(catalogue, tables, config, options)
     timer.lap("load")
@@ -175,7 +174,9 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
         cards = previews.cards_for(catalogue, config, previews.stylesheet_colours(options.static_dir))
         drawn = previews.prepare(cards, options.previews_dir, options.jobs, caches.previews)
         timer.lap("images")
-        stats = statistics.statistics(tables, catalogue.build_date)
+        stats = statistics.statistics(tables.rows(), catalogue.build_date)
+        if ahead is not None:  # (begun: see `Tables`)
+            tables.let_go()
         pages = build_pages(catalogue, config, vocab, None, stats)  # all but the search pages
         if ahead is not None:  # (a copy: the search pages are added to `pages` below)
             ahead.sign(incremental.Describer(catalogue, photos, incremental.entry_tokens(caches.entries)), list(pages))
@@ -192,7 +193,8 @@ def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: C
     renderer = Renderer(options.templates_dir, config, vocab, catalogue, photos, caches.codes,
                         reuse=previous.renderer if previous else None, drawn=drawn,
                         compiled=template_cache(options))
-    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn, tables)
+    return Plan(config, vocab, catalogue, live, moved, photos, indexes, pages, caches.codes, renderer, drawn,
+                None if ahead is not None else tables.rows())
 
 
 def _search_data(catalogue: Catalogue, vocab: Vocabularies, config: SiteConfig, photos: dict[str, images.PhotoSet],

@@ -595,7 +595,7 @@ class Preview:
         Any other page shows the same entries, unchanged, in the same places: its signature stands.
         Those rendered are described after the reload (`_describe_pending`). (Planning again took
         4–6 s at 10k products: reading, checking, signing every page.)"""
-        numbers = statistics.statistics(plan.tables, plan.catalogue.build_date)  # `finish` counts them again
+        numbers = statistics.statistics(_rows(plan), plan.catalogue.build_date)  # `finish` counts them again
         pages = build_pages(plan.catalogue, plan.config, plan.vocab, plan.indexes, numbers)
         stale = [page for page in pages if page.output in showing or not _same_page(self.pages.get(page.output), page)]
         outputs = {page.output for page in pages}
@@ -730,7 +730,7 @@ class Preview:
                 return False
             if not self.data_stale:
                 return True
-            tables = dict(plan.tables)  # an edit replaces the lists, but may clear the dict
+            tables = dict(_rows(plan))  # an edit replaces the lists, but may clear the dict
         with parallel.Later(extras.open_data_files, tables, plan.config, plan.catalogue.build_date) as made:
             made.start(self.options.jobs)
             files = made.result()
@@ -749,8 +749,8 @@ class Preview:
         if tables == plan.tables:
             return
         assert self.describer is not None, "kept with the plan"
-        plan.tables.clear()
-        plan.tables.update(tables)
+        _rows(plan).clear()
+        _rows(plan).update(tables)
         self.data_stale = True  # written in the next step of `finish`
         stats = statistics.statistics(tables, plan.catalogue.build_date)
         routes = Routes(plan.catalogue, plan.config, plan.vocab, plan.indexes, stats)
@@ -799,6 +799,12 @@ def internal_error(exc: Exception) -> ContentError:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+def _rows(plan: Plan) -> dict[str, list[dict]]:
+    """The open-data tables, which the preview's plans keep (made without `ahead`: see `extras.Tables`)."""
+    assert plan.tables is not None, "a plan made without `ahead`"
+    return plan.tables
 
 
 def _main_file(path: Path) -> Path:
