@@ -410,6 +410,15 @@ def corrupt_qr_rows(cache: Path) -> None:
     db.close()
 
 
+def delete_qr_rows(cache: Path) -> None:
+    """Every row deleted, the file's size and time put back: only its change time tells."""
+    before = os.stat(cache / "qr-codes.sqlite")
+    with contextlib.closing(sqlite3.connect(cache / "qr-codes.sqlite")) as db, db:
+        db.execute("DELETE FROM codes")
+    os.utime(cache / "qr-codes.sqlite", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(cache / "qr-codes.sqlite").st_size == before.st_size
+
+
 def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 3])
 
@@ -422,6 +431,8 @@ DAMAGE = {
     "qr rows swapped": corrupt_qr_rows,
     "qr database truncated": lambda cache: truncate(cache / "qr-codes.sqlite"),
     "qr database garbage": lambda cache: (cache / "qr-codes.sqlite").write_bytes(os.urandom(5000)),
+    "qr record garbage": lambda cache: (cache / "qr-codes.sqlite.made").write_bytes(os.urandom(60)),
+    "qr rows deleted, record kept": lambda cache: delete_qr_rows(cache),
     "photo keys edited": lambda cache: (cache / "images/keys.txt").write_text(
         (cache / "images/keys.txt").read_text().replace("\t", "\t1", 1)),
     "photo keys truncated": lambda cache: truncate(cache / "images/keys.txt"),
