@@ -1306,14 +1306,14 @@ def makers_of(noted: Path) -> list[str]:
 
 
 def noting_makers(monkeypatch, noted: Path) -> None:
-    real = extras.open_data_files
+    real = extras.each_open_data_file
 
     def noting_pid(*args):  # in the worker: its process id, where the test can read it
         with open(noted, "a") as stream:
             stream.write(f"{os.getpid()}\n")
-        return real(*args)
+        yield from real(*args)
 
-    monkeypatch.setattr(extras, "open_data_files", noting_pid)
+    monkeypatch.setattr(extras, "each_open_data_file", noting_pid)
 
 
 def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_process(tmp_path, monkeypatch):
@@ -1333,6 +1333,29 @@ def test_the_open_data_files_are_made_in_a_worker_and_equal_those_made_in_proces
     made = makers_of(noted)
     assert len(made) == 1 and made != [str(os.getpid())]
     assert snapshot(tmp_path / "site") == work.clean()
+
+
+def test_the_open_data_files_are_written_one_at_a_time(tmp_path, monkeypatch):
+    """Each open-data file is written before the next is made: all held at once, they were 90 MB at
+    50,000 products, in the worker that makes them (the largest process of a build that edits a name)."""
+    work, events = Work(tmp_path), []
+    for name in ("to_csv", "to_json", "to_xlsx", "catalogue_description"):
+        real = getattr(extras.exports, name)
+        monkeypatch.setattr(extras.exports, name,
+                            lambda *args, real=real, name=name: events.append(("made", name)) or real(*args))
+    real_write = extras.write_bytes
+    monkeypatch.setattr(extras, "write_bytes", lambda root, path, content: events.append(("written", path))
+                        or real_write(root, path, content))
+    options = work.options("site", "--jobs", "1")
+    config = pipeline.load_config(options.config_file, options.build_date, options.display_root)
+    site = pipeline.plan(options, config, StageTimer(), Caches())
+    assert site.tables is not None
+    paths = extras.open_data_into(tmp_path / "data", extras.Tables(site.catalogue, config), config, options.build_date)
+    made = [index for index, (what, _) in enumerate(events) if what == "made"]
+    assert len(made) >= 8 and all(events[index + 1][0] == "written" for index in made), events
+    assert [path for what, path in events if what == "written"] == list(paths)
+    assert extras.open_data_files(site.tables, config, options.build_date) == {
+        path: (tmp_path / "data" / path).read_bytes() for path in paths}
 
 
 def test_the_data_worker_sends_back_paths_and_its_folder_is_cleared(tmp_path, monkeypatch):
@@ -1586,23 +1609,23 @@ def test_a_data_worker_that_fails_leaves_the_work_to_the_build(tmp_path, monkeyp
     """A worker killed (out of memory, say) or failing: the build makes the files itself, and an
     error the work raises is raised by the build, not lost in the worker or waited on for ever."""
     work = Work(tmp_path)
-    real, parent = extras.open_data_files, os.getpid()
+    real, parent = extras.each_open_data_file, os.getpid()
 
     def failing_in_worker(*args):
         if os.getpid() != parent:
             if fault == "dies":
                 os._exit(9)
             raise MemoryError("in the worker only")
-        return real(*args)
+        yield from real(*args)
 
-    monkeypatch.setattr(extras, "open_data_files", failing_in_worker)
+    monkeypatch.setattr(extras, "each_open_data_file", failing_in_worker)
     pipeline.build(work.options("site", "--jobs", "2"))
     assert snapshot(tmp_path / "site") == work.clean()
 
     def failing_everywhere(*args):
         raise ValueError("a broken table")
 
-    monkeypatch.setattr(extras, "open_data_files", failing_everywhere)
+    monkeypatch.setattr(extras, "each_open_data_file", failing_everywhere)
     rename_product_name(work, random.Random(7))
     with pytest.raises(ValueError, match="a broken table"):
         pipeline.build(work.options("site", "--jobs", "2"))

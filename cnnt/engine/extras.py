@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ..content.config import SiteConfig
@@ -193,7 +193,13 @@ class Ahead:
 
 def open_data_files(tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> dict[str, bytes]:
     """Site path → content: the tables as CSV, JSON and one workbook, their catalogue, the shortlist's."""
-    return {**exports.data_files(tables, config, day), **inquiry.shortlist_files(tables, config.languages)}
+    return dict(each_open_data_file(tables, config, day))
+
+
+def each_open_data_file(tables: dict[str, list[dict]], config: SiteConfig, day: dt.date) -> Iterator[tuple[str, bytes]]:
+    """`open_data_files` one at a time, each made once the one before is taken (written, by a build)."""
+    yield from exports.each_data_file(tables, config, day)
+    yield from inquiry.shortlist_files(tables, config.languages).items()
 
 
 class Tables:
@@ -221,10 +227,11 @@ def open_data_into(folder: Path, tables: Tables, config: SiteConfig, day: dt.dat
     sends back: sent through a pipe, the files themselves (90 MB at 50,000 products) were held twice
     by the build at once, the peak of its memory."""
     shutil.rmtree(folder, ignore_errors=True)
-    files = open_data_files(tables.rows(), config, day)
-    for path, content in files.items():
+    paths = []
+    for path, content in each_open_data_file(tables.rows(), config, day):
         write_bytes(folder, path, content)
-    return tuple(files)
+        paths.append(path)
+    return tuple(paths)
 
 
 def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -> None:
@@ -233,7 +240,7 @@ def write_data(site: Plan, root: Path, kept: Kept, ahead: Ahead | None = None) -
     if ahead is None or ahead.files is None:
         tables = site.tables
         assert tables is not None, "held by a plan made without `ahead` (the preview's)"
-        kept.write(root, "data", tables, lambda: open_data_files(tables, site.config, site.catalogue.build_date).items())
+        kept.write(root, "data", tables, lambda: each_open_data_file(tables, site.config, site.catalogue.build_date))
         return
     work, folder = ahead.files, ahead.folder
 
