@@ -220,7 +220,7 @@ def test_the_preview_updates_numbers_and_files_after_an_edit(preview, tmp_path):
 
 def test_a_table_made_json_a_row_at_a_time_is_what_json_writes_of_it_whole():
     """`to_json` writes each row on its own (json's own encoder, with an indent, made a whole table as
-    a list of small strings: 300 MB more at 50,000 products); the bytes are those of the whole."""
+    a list of small strings: some 300 MB at 50,000 products); the bytes are those of the whole."""
     import random
     rng = random.Random(11)
     words = ["", "Bánh tráng", 'a "quoted"\nline', "tab\there", "\\", "</script>", "😀", "\u2028", "0", "null"]

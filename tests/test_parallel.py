@@ -197,8 +197,8 @@ def test_a_worker_that_dies_part_way_through_its_answer_leaves_the_work_to_the_c
 
 
 def test_a_worker_sends_its_answer_as_it_is_pickled_never_whole(tmp_path):
-    """`_work_later` pickles its answer into the pipe a frame at a time: the search worker's answer,
-    pickled whole first, was 35 MB more at its peak at 50,000 products. A large answer arrives whole."""
+    """`_work_later` pickles its answer into the pipe a frame at a time, never into one bytes object
+    of the whole (the search worker's answer is some 35 MB at 50,000 products). It arrives whole."""
     import tracemalloc
     answer = [os.urandom(256) + bytes(number) for number in range(40_000)]  # some 20 MB
     size = sum(len(part) for part in answer)

@@ -299,7 +299,7 @@ def _work_later(pipe: Any, function: Callable[..., R], args: tuple) -> None:
     except BaseException:  # the caller works it out again, and raises the error itself
         sent = None
     # Pickled into the pipe as it goes, a frame at a time: `Connection.send` pickles the whole answer
-    # into one bytes object first, which was 35 MB more at the search worker's peak at 50,000 products
-    # (the largest process of a build after an edit).
+    # into one bytes object first, and the search data's is some 35 MB at 50,000 products, sent by the
+    # worker that is the largest process of a build after an edit.
     with suppress(OSError), open(pipe.fileno(), "wb", closefd=False) as stream:  # (OSError: the caller has gone)
         pickle.dump(sent, stream, pickle.HIGHEST_PROTOCOL)
