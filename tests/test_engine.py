@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, ROOT, snapshot
+from conftest import BUILD_DATE, ROOT, snapshot, warm_caches
 from markupsafe import Markup
 from PIL import Image
 
@@ -46,7 +46,9 @@ SEEDS = (1, 2, 3)  # each applies every kind of change once, in its own order
 
 class Work:
     """A copy of the sample catalogue, its templates, static files and settings, built incrementally
-    into `site/` and cleanly into `clean/` (with the vocabularies in `vocabularies`, a copy)."""
+    into `site/` and cleanly into `clean/` (with the vocabularies in `vocabularies`, a copy), each
+    starting with the photo derivatives, link previews and QR codes a build of the sample left
+    (`conftest.warm_caches`)."""
 
     def __init__(self, root: Path, vocabularies: Path | None = None) -> None:
         self.root, self.vocabularies = root, vocabularies
@@ -54,6 +56,7 @@ class Work:
         shutil.copytree(ROOT / "templates", root / "templates")
         shutil.copytree(ROOT / "static", root / "static")
         shutil.copyfile(ROOT / "site.yaml", root / "site.yaml")
+        warm_caches(root / "site", root / "clean", root / "preview")
         self.date = BUILD_DATE
         self.counter = 0
 

@@ -19,11 +19,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import BUILD_DATE, ROOT, snapshot
+from conftest import BUILD_DATE, ROOT, snapshot, warm_caches
 
 import build as cli
 from cnnt.engine.preview import Preview
 from cnnt.serve import ThreadedServer, site_app
+
+
+@pytest.fixture(autouse=True)
+def warm(tmp_path):
+    """Every preview here writes to `tmp_path/site`, most of them of a copy of the sample: it starts
+    with the photo derivatives, link previews and QR codes a build of the sample left (none of these
+    tests is about what a first build makes)."""
+    warm_caches(tmp_path / "site")
 
 
 @pytest.fixture
