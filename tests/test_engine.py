@@ -907,6 +907,40 @@ def test_a_spare_that_cannot_be_trusted_is_not_used(tmp_path, damage):
     edit_summary(work, random.Random(3))
     report = work.build()
     assert report.rendered < report.pages
+
+def damage_in_place(path: Path, change) -> None:
+    """As a failing disk, a stray program or a hand in the cache writes a file: in place, so that every
+    hard link to it (the live site's, the spare's) sees the damage."""
+    data = path.read_bytes()
+    with path.open("r+b") as stream:
+        stream.truncate(0)
+        stream.write(change(data))
+
+
+DAMAGED = {"emptied": lambda data: b"", "cut short": lambda data: data[:len(data) // 2],
+           "written over": lambda data: data[:100] + bytes(len(data) - 102) + data[-2:]}
+
+
+@pytest.mark.parametrize("how", DAMAGED)
+@pytest.mark.parametrize("cached", ["photo derivative", "link preview"])
+def test_a_damaged_cached_image_is_made_again_and_published_though_the_spare_has_its_name(tmp_path, cached, how):
+    """Photo derivatives and link previews are published as hard links to the cache's files, so damage to
+    one reaches the live site and the spare the next build starts from. The build finds the cached file
+    changed and makes it again (as a new file); the spare's copy has the same name (a digest of what
+    the image shows, not of its bytes) but must not stay. (The link previews' "written over" keeps a
+    JPEG's first and last bytes, which alone no longer say that one is whole.)"""
+    work = Work(tmp_path)
+    work.build()
+    edit_summary(work, random.Random(1))
+    work.build()  # the site it replaced is the spare: the next staging folder
+    folder = work.options("site").cache_dir if cached == "photo derivative" else work.options("site").previews_dir
+    name = sorted(path.name for path in folder.glob("*.jpg"))[0]
+    damage_in_place(folder / name, DAMAGED[how])
+    assert (tmp_path / "site" / "media" / name).read_bytes() == (folder / name).read_bytes(), "a hard link"
+    edit_summary(work, random.Random(2))
+    work.build()
+    assert snapshot(tmp_path / "site") == work.clean()
+
     assert snapshot(tmp_path / "site") == work.clean()
 
 
@@ -1582,8 +1616,9 @@ def test_the_pages_dates_are_read_in_a_worker_and_equal_those_read_in_process(tm
 
 
 def test_a_build_reads_no_link_preview_the_last_build_found_whole(tmp_path, monkeypatch):
-    """The engine's cache keeps the link previews found whole, by size, time and inode: the next build
-    checks each by one stat instead of reading it. One changed since is read, and drawn again."""
+    """The engine's cache keeps the link previews found whole, by size, time and a CRC of their bytes:
+    the next build checks each by one stat instead of reading it. One changed since is read, and drawn
+    again."""
     work = Work(tmp_path)
     work.build()
     folder = work.options("site").previews_dir

@@ -15,6 +15,7 @@ import os
 import re
 import textwrap
 import unicodedata
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -146,54 +147,65 @@ def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = Non
     # the workers a tenth of a second)
     runs = [(missing[run.start:run.stop], folder) for run in parallel.chunks(len(missing), jobs)]
     workers = jobs if len(missing) >= CARDS_WORTH_A_WORKER else 1
-    for _ in parallel.imap_unordered(draw_to_cache, runs, workers):
-        pass
-    if checked is not None:  # drawn whole just now: no need to read them
-        for card in missing:
-            path = os.path.join(folder, f"og-{card.key}.jpg")
-            stat = os.stat(path)
-            checked[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    for made in parallel.imap_unordered(draw_to_cache, runs, workers):
+        if checked is not None:  # drawn whole just now: no need to read them
+            checked.update(made)
     return {entry: card.url for entry, card in cards.items()}
 
 
-CheckedImages = dict[str, tuple[int, int, int]]  # image file → (size, time, inode) when found whole
+# image file → its size, time and a CRC-32 of its bytes, when drawn or found whole
+CheckedImages = dict[str, tuple[int, int, int]]
 
 
 def _whole(path: str, checked: CheckedImages | None = None) -> bool:
-    """A JPEG from start to end marker: one cut short or overwritten by something else is drawn again.
-    (Read with plain system calls: Python's buffered files cost more than the reading, 12,000 times.)
-    With `checked`, a file found whole before and not changed since is not read: one call, not five;
-    one found whole now is added to it."""
-    marks = None
+    """A JPEG from start to end marker, and with `checked`, the bytes it had when drawn or first found
+    whole: one cut short, written over or damaged in place (which reaches the published site too, a
+    hard link to it) is drawn again. A file with the size and time it had then is not read: one call,
+    not five (a write gives a file a new time; a deploy runner's restored cache keeps them). Any
+    other is read whole, and found whole is added to `checked`. (Read with plain system calls:
+    Python's buffered files cost more than the reading, 12,000 times.)"""
+    known = None
     if checked is not None:
         try:
             stat = os.stat(path)
         except OSError:
-            return False
-        marks = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-        if checked.get(path) == marks:
+            return False  # (not drawn yet: nothing to open)
+        known = checked.get(path)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
             return True
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
     try:
-        size = os.fstat(fd).st_size
-        whole = size >= 5 and os.pread(fd, 3, 0) == b"\xff\xd8\xff" and os.pread(fd, 2, size - 2) == b"\xff\xd9"
+        stat = os.fstat(fd)  # (the marks of what is read)
+        data = os.read(fd, stat.st_size + 1)
     except OSError:
         return False
     finally:
         os.close(fd)
-    if whole and checked is not None and marks is not None:
-        checked[path] = marks
-    return whole
+    if not (len(data) == stat.st_size >= 5 and data.startswith(b"\xff\xd8\xff") and data.endswith(b"\xff\xd9")):
+        return False
+    if checked is None:
+        return True
+    crc = zlib.crc32(data)
+    if known is not None and crc != known[2]:
+        return False
+    checked[path] = (stat.st_size, stat.st_mtime_ns, crc)
+    return True
 
 
-def draw_to_cache(job: tuple[list[Card], str]) -> None:
+def draw_to_cache(job: tuple[list[Card], str]) -> CheckedImages:
+    """Draw these cards into the cache folder; what `_whole` will know of each."""
     cards, folder = job
+    made = {}
     for card in cards:
-        target = Path(folder) / f"og-{card.key}.jpg"
-        write_atomic(target, draw(card), durable=False)  # a cut-short image is drawn again (`_whole`)
+        target = os.path.join(folder, f"og-{card.key}.jpg")
+        data = draw(card)
+        write_atomic(Path(target), data, durable=False)  # a cut-short image is drawn again (`_whole`)
+        stat = os.stat(target)
+        made[target] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
+    return made
 
 
 def draw(card: Card) -> bytes:

@@ -260,19 +260,54 @@ def _make_folder(folder: str) -> None:
 
 def link_all(source_dir: Path, target_dir: Path, names: Iterable[str]) -> None:
     """Publish cached files: each of `names` from `source_dir` into `target_dir`, as a hard link where
-    the disk allows (no bytes copied), else a copy. One listing of the folder, and paths as strings:
-    12,000 link previews took a fifth of a second as Path objects."""
+    the disk allows (no bytes copied), else a copy. One listing of each folder, and paths as strings:
+    12,000 link previews took a fifth of a second as Path objects.
+
+    A file the target folder holds already stays when it is the cached one: a hard link to it (the
+    same inode, which the listings give without asking the disk), or a copy with its size and time.
+    Otherwise the cache has made the file again since (one damaged in place, through every hard link
+    to it, found changed and made anew) and it is replaced: names say what an image shows, not that
+    the bytes are right, and a reused staging folder (the spare) holds the damaged file's links."""
     os.makedirs(target_dir, exist_ok=True)
-    present = set(os.listdir(target_dir))
     source, target = str(source_dir), str(target_dir)
+    present = _inodes(target)
+    cached = _inodes(source) if present else {}
     for name in names:
-        path = os.path.join(target, name)
-        if name not in present:  # named by a digest of its content: one there is the same
+        path, original = os.path.join(target, name), os.path.join(source, name)
+        inode = present.get(name)
+        if inode is None:
+            _link_or_copy(original, path)
+        elif inode != cached.get(name) and not _same_copy(original, path):
+            partial = f"{path}.{os.getpid()}.part"  # (replaced whole: the preview links into a live folder)
             try:
-                os.link(os.path.join(source, name), path)
-            except OSError:
-                shutil.copyfile(os.path.join(source, name), path)
+                _link_or_copy(original, partial)
+                os.replace(partial, path)
+            finally:
+                if os.path.lexists(partial):
+                    os.unlink(partial)
         _record(path)
+
+
+def _inodes(folder: str) -> dict[str, int]:
+    with os.scandir(folder) as entries:
+        return {entry.name: entry.inode() for entry in entries}
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)  # (with its time: `_same_copy`)
+
+
+def _same_copy(source: str, target: str) -> bool:
+    """Whether `target` is a copy of `source` made by `_link_or_copy` since `source` was last written."""
+    try:
+        made, copy = os.stat(source), os.stat(target)
+    except OSError:
+        return False
+    return (made.st_ino, made.st_dev) == (copy.st_ino, copy.st_dev) or (
+        made.st_size == copy.st_size and made.st_mtime_ns == copy.st_mtime_ns)
 
 
 def link_into(old_root: Path, root: Path, relative: str) -> bool:
