@@ -909,7 +909,7 @@ def test_a_spare_that_cannot_be_trusted_is_not_used(tmp_path, damage):
     assert report.rendered < report.pages
 
 def damage_in_place(path: Path, change) -> None:
-    """As a failing disk, a stray program or a hand in the cache writes a file: in place, so that every
+    """As a stray program or a hand in the cache writes a file: in place (with a new time), so that every
     hard link to it (the live site's, the spare's) sees the damage."""
     data = path.read_bytes()
     with path.open("r+b") as stream:

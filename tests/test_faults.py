@@ -442,11 +442,22 @@ DAMAGE = {
     "derivative replaced by another photo's": lambda cache: shutil.copyfile(
         sorted((cache / "images").glob("*-360.webp"))[-1], sorted((cache / "images").glob("*-360.webp"))[0]),
     "manifest garbage": lambda cache: (cache / "images/files.txt").write_bytes(os.urandom(300)),
+    "link preview written over in place": lambda cache: written_over(sorted((cache / "previews").glob("og-*.jpg"))[0]),
+    "link previews' record garbage": lambda cache: (cache / "previews/checked.txt").write_bytes(os.urandom(300)),
     "lock file garbage": lambda cache: (cache / "lock").write_bytes(b"\xff\x00 not a pid"),
     "compiled templates garbage": lambda cache: [path.write_bytes(os.urandom(200))
                                                  for path in (cache / "templates").rglob("*.cache")],
     "compiled template edited": lambda cache: edit_compiled_template(cache),
 }
+
+
+def written_over(path: Path) -> None:
+    """Bytes in the middle of a JPEG zeroed, in place (its first and last bytes, the markers, kept): the
+    published site, a hard link to it, shows the damage too."""
+    data = path.read_bytes()
+    with path.open("r+b") as stream:
+        stream.seek(len(data) // 3)
+        stream.write(bytes(len(data) // 3))
 
 
 def edit_compiled_template(cache: Path) -> None:

@@ -415,7 +415,8 @@ def test_link_previews_cut_short_in_the_cache_are_drawn_again_and_unused_ones_dr
     drawn = previews.prepare(cards, folder, jobs=1)
     assert {path: file.read_bytes() for path, file in files.items()} == whole
     assert (files["products/c/"].stat().st_ino, files["products/c/"].stat().st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
-    assert sorted(path.name for path in folder.iterdir()) == sorted(file.name for file in files.values())
+    assert sorted(path.name for path in folder.iterdir()) == sorted([*(file.name for file in files.values()),
+                                                                     previews.RECORD])
     assert drawn == {path: f"media/{file.name}" for path, file in files.items()}
 
 
@@ -451,6 +452,38 @@ def test_the_preview_reads_each_link_preview_once_until_it_changes(tmp_path, mon
     files["products/0/"].unlink()
     previews.prepare(cards, folder, jobs=1, checked=checked)
     assert files["products/0/"].is_file() and opened == []
+
+
+def test_link_previews_are_known_by_the_record_beside_them_whatever_the_caller_kept(tmp_path, monkeypatch):
+    """A forced build keeps nothing from the last: the record beside the images (`previews.RECORD`)
+    still says each one's size, time and CRC. An image that has them is not read; one written over in
+    place (its JPEG markers kept, so only its bytes tell) is drawn again; a damaged record is ignored."""
+    from cnnt.site import previews
+
+    cards = {f"products/{n}/": previews.Card(f"Sản phẩm {n}", "", "HTX Mẫu · Cà Mau", "", "", "Danh mục", "#0b6e4f")
+             for n in range(3)}
+    folder = tmp_path / "previews"
+    previews.prepare(cards, folder, jobs=1)
+    files = [folder / f"og-{card.key}.jpg" for card in cards.values()]
+    whole = files[1].read_bytes()
+    opened: list[str] = []
+    real_open = os.open
+    monkeypatch.setattr(previews.os, "open", lambda path, *args: opened.append(path) or real_open(path, *args))
+    previews.prepare(cards, folder, jobs=1)
+    assert opened == [], "known by the record"
+
+    with files[1].open("r+b") as stream:  # in place: the published site's hard link shows it too
+        stream.seek(len(whole) // 2)
+        stream.write(bytes(100))
+    os.utime(files[1], ns=(1, 1))  # a different time, whatever the clock's tick
+    previews.prepare(cards, folder, jobs=1)
+    assert opened == [str(files[1])] and files[1].read_bytes() == whole, "read, found changed, drawn again"
+
+    (folder / previews.RECORD).write_text("og-x.jpg 1 2 3\n# blake2b 0\n")
+    opened.clear()
+    previews.prepare(cards, folder, jobs=1)
+    assert sorted(opened) == sorted(map(str, files)), "each read once, as nothing is known"
+    assert [file.read_bytes() for file in files][1] == whole
 
 
 def test_a_card_encoded_row_by_row_has_the_bytes_of_the_card_encoded_whole(monkeypatch):

@@ -466,7 +466,7 @@ def test_a_rename_reads_no_link_preview_the_preview_found_whole_before(preview, 
     from cnnt.site import previews
 
     cache = preview.options.previews_dir
-    assert {os.path.basename(path) for path in preview.caches.previews} == {path.name for path in cache.iterdir()}
+    assert {os.path.basename(path) for path in preview.caches.previews} == {path.name for path in cache.glob("og-*.jpg")}
     opened: list[str] = []
     real_open = os.open
     monkeypatch.setattr(previews.os, "open", lambda path, *args: opened.append(path) or real_open(path, *args))

@@ -64,7 +64,6 @@ from ..content.load import DigestMemo
 from ..content.model import Catalogue, Decision, Facility, Fair, Product
 from ..site.images import PhotoSet
 from ..site.pages import BoothCard, Page, Pagination, Selection
-from ..site.previews import CheckedImages
 from ..site.search import SearchCache, SearchIndex
 from ..system import parallel
 
@@ -193,7 +192,6 @@ class State:
     stamp: str = ""                # the `.build-fingerprint` of the site it describes
     files: Paths = NO_PAGES.paths  # every file of that site
     spare: Spare | None = None     # the site before it, kept as the next build's staging folder
-    previews: CheckedImages = field(default_factory=dict)  # link previews found whole (previews.prepare)
 
 
 @dataclass(frozen=True)
@@ -276,7 +274,6 @@ class Reuse:
     signatures: Signed = NO_PAGES  # the live site's
     made: dict[str, Made] = field(default_factory=dict)
     why_clean: str = ""            # why nothing of the old site is reused, for --timings
-    previews: CheckedImages = field(default_factory=dict)  # as the state had them
     previous: State | None = None  # the state, when it describes the live site (which becomes the spare)
 
 
@@ -570,9 +567,8 @@ def reusable(state: State | None, content_dir: Path, site_stamp: str | None, loa
     previous = replace(state, search="", buckets={})
     if state.page_key != page_key:
         return Reuse(entries, buckets, unpickled, state.search, why_clean="templates, settings or date changed",
-                     previous=previous, previews=state.previews)
-    return Reuse(entries, buckets, unpickled, state.search, state.signatures, state.made, previous=previous,
-                 previews=state.previews)
+                     previous=previous)
+    return Reuse(entries, buckets, unpickled, state.search, state.signatures, state.made, previous=previous)
 
 
 def unpacked(buckets: dict[int, Bucket], unpickled: dict[int, list] | None = None) -> dict:

@@ -176,6 +176,6 @@ class Caches:
     # the preview keeps it as it is; a build, in a file (`KeptSearch`) that only its search worker reads
     search: search.SearchCache | KeptSearch = field(default_factory=lambda: search.SearchCache())
     codes: Mapping[str, qr.QRCode] = field(default_factory=dict)  # a qr.CodeStore once made
-    # link previews found whole, by their size, time and inode then: the preview keeps them between
-    # edits, a build in the engine's cache file, so an image is read only when it changed
+    # link previews drawn or found whole (`previews.prepare`): the preview keeps them between edits; a
+    # build reads them from their record beside the images, so an image is read only when it changed
     previews: previews.CheckedImages = field(default_factory=dict)

@@ -258,7 +258,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
         reuse = incremental.reusable(incremental.read_state(options.engine_file), options.content_dir, site_stamp,
                                 load_key, page_key)
     caches = Caches(entries=reuse.entries, search=KeptSearch(options.engine_file.parent, reuse.search),
-                    previews=reuse.previews, entry_files=False)
+                    entry_files=False)
     kept = Kept(reuse.made, None if reuse.why_clean else options.out_dir, page_key)  # (a clean build takes nothing)
     # What publishing held (every page laid out: 185 MB at 50k products) is let go before the cache is
     # packed and written, which then adds nothing to the peak: it was the peak of a one-entry build.
@@ -269,8 +269,7 @@ def _build(options: BuildOptions, config: SiteConfig, fingerprint: str, site_sta
     assert isinstance(caches.search, KeptSearch), "a build's (see `Caches`)"
     state = incremental.State(incremental.code_version(), str(options.content_dir.resolve()), load_key, page_key,
                               {}, caches.search.name, incremental.Signed.of(signatures), kept.made, fingerprint,
-                              incremental.Paths.of(written | signatures.keys()), incremental.next_spare(reuse),
-                              caches.previews)
+                              incremental.Paths.of(written | signatures.keys()), incremental.next_spare(reuse))
     del signatures, written  # (packed above: the signatures' dict alone is some 35 MB at 50k products)
     buckets = incremental.buckets_of(caches.entries, reuse.buckets, reuse.unpickled)
     write_atomic(options.engine_file, lambda stream: incremental.write_state(stream, state, buckets), durable=False)

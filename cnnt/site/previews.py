@@ -29,6 +29,7 @@ from ..content.model import Catalogue, Facility, Product
 from ..system import parallel
 from ..system.write import link_all, write_atomic
 from . import urls
+from .images import read_checked, write_checked
 
 if TYPE_CHECKING:
     from PIL._imaging import ImagingCore  # what Image.im is: Pillow's image in C
@@ -119,19 +120,45 @@ def _other(vi: str, en: str | None) -> str:
 def prepare(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
             checked: CheckedImages | None = None) -> dict[str, str]:
     """Make the images not made before (in parallel), drop the unused ones; `kind/slug` → site path.
-    `checked` (kept by the preview between rebuilds): the images drawn or found whole, by their size,
-    time and inode then; one that still has them is not read again."""
+    `checked`: the images drawn or found whole (`_whole`), which the preview keeps between rebuilds;
+    empty, it is read from the folder's record (`RECORD`), which is written again when it changed."""
+    checked = {} if checked is None else checked
+    if not checked:
+        checked.update(read_record(cache_dir))
+    recorded = dict(checked)
     drawn = draw_missing(cards, cache_dir, jobs, checked)
     folder, wanted = str(cache_dir), {card.key for card in cards.values()}
-    if checked is not None:
-        for path in set(checked) - {os.path.join(folder, f"og-{key}.jpg") for key in wanted}:
-            del checked[path]  # no longer used (a build keeps the rest in its cache file)
+    for path in set(checked) - {os.path.join(folder, f"og-{key}.jpg") for key in wanted}:
+        del checked[path]  # no longer used
     for name in os.listdir(folder):
-        if name.removeprefix("og-").removesuffix(".jpg") not in wanted:
+        if name != RECORD and name.removeprefix("og-").removesuffix(".jpg") not in wanted:
             os.unlink(os.path.join(folder, name))
-            if checked is not None:
-                checked.pop(os.path.join(folder, name), None)
+            checked.pop(os.path.join(folder, name), None)
+    if checked != recorded:
+        write_record(cache_dir, checked)
     return drawn
+
+
+# What `_whole` knows of the images, kept beside them as photo derivatives' manifest is, so that a
+# forced or clean build (which trusts nothing else the engine kept) still finds an image damaged in place.
+RECORD = "checked.txt"
+
+
+def read_record(cache_dir: Path) -> CheckedImages:
+    """The folder's record: each image's size, time and CRC when drawn or found whole; none when the
+    record is missing or damaged (its digest: `images.read_checked`)."""
+    folder, found = str(cache_dir), {}
+    for line in read_checked(cache_dir / RECORD):
+        parts = line.split(" ")
+        if len(parts) == 4 and all(part.isdigit() for part in parts[1:]):
+            found[os.path.join(folder, parts[0])] = (int(parts[1]), int(parts[2]), int(parts[3]))
+    return found
+
+
+def write_record(cache_dir: Path, checked: CheckedImages) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    write_checked(cache_dir / RECORD, [f"{os.path.basename(path)} {size} {time} {crc}"
+                                       for path, (size, time, crc) in sorted(checked.items())])
 
 
 def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
