@@ -944,6 +944,23 @@ def test_a_damaged_cached_image_is_made_again_and_published_though_the_spare_has
     assert snapshot(tmp_path / "site") == work.clean()
 
 
+
+@pytest.mark.parametrize("cached", ["photo derivative", "link preview"])
+def test_a_damaged_cached_image_is_published_anew_though_nothing_else_changed(tmp_path, cached):
+    """The live site shares the cached images' files: with every input as it was, a build must still not
+    leave an image damaged in place published ("nothing changed" looks at the records of the images,
+    a stat each, and builds when one differs)."""
+    work = Work(tmp_path)
+    work.build()
+    folder = work.options("site").cache_dir if cached == "photo derivative" else work.options("site").previews_dir
+    name = sorted(path.name for path in folder.glob("*.jpg"))[0]
+    assert work.build().skipped
+    damage_in_place(folder / name, DAMAGED["written over"])
+    report = work.build()
+    assert not report.skipped and report.rendered == 0, report
+    assert snapshot(tmp_path / "site") == work.clean()
+    assert work.build().skipped
+
 def checked_out_again(work: Work) -> None:
     """The inputs as a deploy runner's fresh checkout has them: the same paths and bytes, but every
     file new (another inode, the time of the checkout)."""

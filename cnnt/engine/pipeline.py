@@ -145,10 +145,16 @@ def build(options: BuildOptions) -> BuildReport:
         if settled != known:
             write_atomic(options.digests_file, incremental.digests_file(settled), durable=False)
         site_stamp = _stamp_of(options.out_dir)
-        if not options.force and site_stamp == fingerprint:
+        if not options.force and site_stamp == fingerprint and published_images_intact(options):
             return BuildReport(0, 0, 0, time.perf_counter() - started, skipped=True)
         with parallel.batch_memory():
             return _build(options, config, fingerprint, site_stamp, started)
+
+
+def published_images_intact(options: BuildOptions) -> bool:
+    """Whether the cached images the site publishes (hard links to them) are as they were made: one
+    damaged in place since is damaged in the live site too, though no input changed."""
+    return images.PhotoCache(options.cache_dir).intact() and previews.intact(options.previews_dir)
 
 
 def plan(options: BuildOptions, config: SiteConfig, timer: StageTimer, caches: Caches | None = None,

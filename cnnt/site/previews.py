@@ -29,7 +29,7 @@ from ..content.model import Catalogue, Facility, Product
 from ..system import parallel
 from ..system.write import link_all, write_atomic
 from . import urls
-from .images import read_checked, write_checked
+from .images import files_as_recorded, read_checked, write_checked
 
 if TYPE_CHECKING:
     from PIL._imaging import ImagingCore  # what Image.im is: Pillow's image in C
@@ -153,6 +153,11 @@ def read_record(cache_dir: Path) -> CheckedImages:
         if len(parts) == 4 and all(part.isdigit() for part in parts[1:]):
             found[os.path.join(folder, parts[0])] = (int(parts[1]), int(parts[2]), int(parts[3]))
     return found
+
+
+def intact(cache_dir: Path) -> bool:
+    """Whether every image the record names has the size and time recorded (`images.PhotoCache.intact`)."""
+    return files_as_recorded(cache_dir, (line.split(" ") for line in read_checked(cache_dir / RECORD)))
 
 
 def write_record(cache_dir: Path, checked: CheckedImages) -> None:
