@@ -166,8 +166,7 @@ def write_record(cache_dir: Path, checked: CheckedImages) -> None:
                                        for path, (size, time, crc) in sorted(checked.items())])
 
 
-def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = None,
-                 checked: CheckedImages | None = None) -> dict[str, str]:
+def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None, checked: CheckedImages) -> dict[str, str]:
     """Make the images not made before, in parallel when there are many; `kind/slug` → site path.
     (The preview, after a rename, draws a few this way and leaves the unused ones to the next `prepare`.)"""
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -180,8 +179,7 @@ def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = Non
     runs = [(missing[run.start:run.stop], folder) for run in parallel.chunks(len(missing), jobs)]
     workers = jobs if len(missing) >= CARDS_WORTH_A_WORKER else 1
     for made in parallel.imap_unordered(draw_to_cache, runs, workers):
-        if checked is not None:  # drawn whole just now: no need to read them
-            checked.update(made)
+        checked.update(made)  # drawn whole just now: no need to read them
     return {entry: card.url for entry, card in cards.items()}
 
 
@@ -189,22 +187,20 @@ def draw_missing(cards: dict[str, Card], cache_dir: Path, jobs: int | None = Non
 CheckedImages = dict[str, tuple[int, int, int]]
 
 
-def _whole(path: str, checked: CheckedImages | None = None) -> bool:
-    """A JPEG from start to end marker, and with `checked`, the bytes it had when drawn or first found
-    whole: one cut short, written over or damaged in place (which reaches the published site too, a
-    hard link to it) is drawn again. A file with the size and time it had then is not read: one call,
-    not five (a write gives a file a new time; a deploy runner's restored cache keeps them). Any
+def _whole(path: str, checked: CheckedImages) -> bool:
+    """A JPEG from start to end marker, with the bytes it had when drawn or first found whole
+    (`checked`): one cut short, written over or damaged in place (which reaches the published site
+    too, a hard link to it) is drawn again. A file with the size and time it had then is not read: one
+    call, not five (a write gives a file a new time; a deploy runner's restored cache keeps them). Any
     other is read whole, and found whole is added to `checked`. (Read with plain system calls:
     Python's buffered files cost more than the reading, 12,000 times.)"""
-    known = None
-    if checked is not None:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            return False  # (not drawn yet: nothing to open)
-        known = checked.get(path)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            return True
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False  # (not drawn yet: nothing to open)
+    known = checked.get(path)
+    if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        return True
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -218,8 +214,6 @@ def _whole(path: str, checked: CheckedImages | None = None) -> bool:
         os.close(fd)
     if not (len(data) == stat.st_size >= 5 and data.startswith(b"\xff\xd8\xff") and data.endswith(b"\xff\xd9")):
         return False
-    if checked is None:
-        return True
     crc = zlib.crc32(data)
     if known is not None and crc != known[2]:
         return False
