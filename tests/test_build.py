@@ -550,6 +550,82 @@ def test_fast_escaping_writes_what_jinja_writes(value):
     assert html_text(Markup("<b>")) == "<b>" and html_text(Html()) == "<b>already safe</b>"
 
 
+class _Greeter:
+    """A callable object that takes the context, for `test_quick_calls_pass_what_jinja_passes`."""
+
+    @staticmethod
+    def _who(context):
+        return context.get("mark", context["who"])
+
+    def __call__(self, context, greeting):
+        return f"{greeting}, {self._who(context)}"
+
+
+_Greeter.__call__ = __import__("jinja2").pass_context(_Greeter.__call__)
+
+
+class _Shop:
+    def price(self, amount):
+        return f"{amount:,} ₫"
+
+
+def _ends():
+    raise StopIteration
+
+
+CALL_TEMPLATES = {
+    "page.html": ("{% from 'm.html' import row %}{{ plain(1, b=2) }}|{{ shop.price(12000) }}|{{ len(items) }}|"
+                  "{{ lang_of() }}|{{ autoescaping() }}|{{ env_kind() }}|{{ greet('Chào') }}|{{ row('x') }}|"
+                  "{{ dict(a=1) }}|{{ ends() is undefined }}|"
+                  "{% for item in items %}{% set mark = item ~ '!' %}{{ lang_of() }}:{{ seen() }}:{{ greet('Hi') }}:{{ row(item) }};"
+                  "{% endfor %}|"
+                  "{% block body %}{% set inner = 'in block' %}{{ seen_block() }}{% endblock %}"),
+    "m.html": "{% macro row(x) %}<td>{{ x }}</td>{% endmacro %}",
+}
+
+
+def test_quick_calls_pass_what_jinja_passes():
+    """Templates call functions, methods, built-ins and macros through `_Context.call`, which asks
+    one attribute where Jinja asks four: each callable gets what Jinja's `call` gives it (the context,
+    the loop's and block's variables in it, the evaluation context, the environment), and the output
+    is byte for byte Jinja's. A test that fails if the quick way passed the wrong thing or nothing."""
+    import jinja2
+
+    from cnnt.site.render import _Context, _Environment
+
+    values = {
+        "plain": lambda a, b: f"{a}+{b}", "shop": _Shop(), "len": len, "items": ["<a>", "b"], "who": "khách",
+        "lang_of": jinja2.pass_context(lambda context: context["lang"]), "lang": "vi",
+        "seen": jinja2.pass_context(lambda context: context.get("mark", "none")),
+        "seen_block": jinja2.pass_context(lambda context: context.get("inner", "none")),
+        "autoescaping": jinja2.pass_eval_context(lambda eval_context: eval_context.autoescape),
+        "env_kind": jinja2.pass_environment(lambda environment: type(environment).__name__.strip("_")),
+        "greet": _Greeter(), "dict": dict, "ends": _ends,
+    }
+    jinja = jinja2.Environment(loader=jinja2.DictLoader(CALL_TEMPLATES), autoescape=True)
+    ours = _Environment(loader=jinja2.DictLoader(CALL_TEMPLATES), autoescape=True)
+    expected = jinja.get_template("page.html").render(values)
+    assert ours.context_class is _Context
+    assert ours.get_template("page.html").render(values) == expected
+    # what the comparison covers: each kind of callable gave its answer
+    assert expected.startswith("1+2|12,000 ₫|2|vi|True|Environment|Chào, khách|<td>x</td>|{&#39;a&#39;: 1}|True|")
+    assert "vi:&lt;a&gt;!:Hi, &lt;a&gt;!:<td>&lt;a&gt;</td>;vi:b!:Hi, b!:<td>b</td>;" in expected
+    assert expected.endswith("|in block")
+
+
+def test_strings_read_as_attributes_are_the_strings():
+    """Templates read UI strings as `s.key`, and as `s[key]`: the same text both ways, in both languages,
+    and found as an attribute at once (Jinja then tries nothing else: see `Strings`)."""
+    from cnnt.site.render import Strings, load_strings
+
+    strings = load_strings()
+    for lang in ("vi", "en"):
+        texts = Strings({key: both[lang] for key, both in strings.items()})
+        env = __import__("jinja2").Environment()
+        for key in strings:
+            assert getattr(texts, key) == env.getattr(texts, key) == texts[key] == strings[key][lang], key
+
+
 def test_worker_processes_build_what_one_process_builds(tmp_path):
     """Entries parsed, cards rendered and pages written by worker processes give the very bytes
     that one process gives: 250 products are enough for workers."""

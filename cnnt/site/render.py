@@ -6,7 +6,8 @@ import hashlib
 import io
 import os
 import traceback
-from collections.abc import Iterable, Mapping
+import types
+from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TypedDict
@@ -16,6 +17,7 @@ import jinja2
 import jinja2.bccache
 import jinja2.compiler
 import yaml
+from jinja2.utils import _PassArg
 from markupsafe import Markup, escape
 
 try:
@@ -83,9 +85,57 @@ class _Syntax(TypedDict):
 TEMPLATE_SYNTAX: _Syntax = {"trim_blocks": True, "lstrip_blocks": True}
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, with a quicker way to call a plain function, method or macro (every call in
+    the templates: `urls.term(…)`, `t(…)`, `contact(…)`, macros). Jinja's own `call` asks the callable,
+    and then its `__call__`, whether it takes the context (`pass_context`) or the environment: four
+    attribute lookups, about 1.7 µs a call, over a million calls at 10k products. For these kinds of
+    callable the first lookup gives the answer; what is passed is then as Jinja's `call` passes it.
+    Any other callable (a class, an object with `__call__`) goes Jinja's way. (jinja2 is pinned, for
+    `_PassArg` too; a test renders every call both ways.)"""
+
+    def call(__self, __obj: Callable[..., object], *args: object, **kwargs: object) -> object:  # noqa: N805 (Jinja's)
+        if type(__obj) not in _PLAIN_CALLABLES:
+            return super().call(__obj, *args, **kwargs)
+        passed = getattr(__obj, "jinja_pass_arg", None)
+        # the loop's and block's variables, which Jinja passes along for a callable that takes the context
+        loop_vars = kwargs.pop("_loop_vars", None) if kwargs else None
+        block_vars = kwargs.pop("_block_vars", None) if kwargs else None
+        if passed is _PassArg.context:
+            context: jinja2.runtime.Context = __self
+            if loop_vars:
+                context = context.derived(loop_vars)  # type: ignore[arg-type]  # (a dict, as Jinja passes it)
+            if block_vars:
+                context = context.derived(block_vars)  # type: ignore[arg-type]
+            args = (context, *args)
+        elif passed is _PassArg.eval_context:
+            args = (__self.eval_ctx, *args)
+        elif passed is _PassArg.environment:
+            args = (__self.environment, *args)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:  # as Jinja's does
+            return __self.environment.undefined("value was undefined because a callable raised a"
+                                                " StopIteration exception")
+
+
+_PLAIN_CALLABLES = frozenset({types.FunctionType, types.MethodType, types.BuiltinFunctionType, jinja2.runtime.Macro})
+
+
 class _Environment(jinja2.Environment):
     code_generator_class = _CodeGenerator
+    context_class = _Context
     html_text = staticmethod(html_text)
+
+
+class Strings(dict[str, str]):
+    """A language's UI strings, which templates read as `s.key`: each is an attribute as well, so
+    Jinja finds it at the first lookup. (In a plain dict, its lookup of the attribute failed first,
+    an exception raised and caught, before it tried the key: 1.2 µs, 40 times a page.)"""
+
+    def __init__(self, strings: dict[str, str]) -> None:
+        super().__init__(strings)
+        self.__dict__.update(strings)
 
 
 class CheckedBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -158,8 +208,8 @@ class Renderer:
             auto_reload=False,  # a build renders with one set of templates: no stat() per page
             bytecode_cache=CheckedBytecodeCache(str(compiled)) if compiled else None,
         )
-        self.strings_by_lang = {lang: {key: texts[lang] for key, texts in strings.items()}
-                                for lang in config.languages}
+        self.strings_by_lang: dict[str, dict[str, str]] = {
+            lang: Strings({key: texts[lang] for key, texts in strings.items()}) for lang in config.languages}
         self.site_path = urlsplit(config.base_url).path
         self.config_base_url = config.base_url
         self.env.globals.update(
