@@ -4,6 +4,7 @@
     python bench/benchmark.py                      # 1k and 10k products, 3 runs each
     python bench/benchmark.py --sizes 1000 --repeat 1
     python bench/benchmark.py --save-baseline      # record this machine's figures as the baseline
+    python bench/benchmark.py --sizes 10000 --repeat 5 --vs ../old   # cold builds, alternated with another checkout's
 
 For each size it generates a synthetic catalogue (bench/generate.py) once, then times, in a fresh
 process each time:
@@ -26,6 +27,11 @@ The machine's own speed is printed beside the figures: a fixed piece of pure-Pyt
 before and after each size. On a shared virtual machine it varies with the neighbours (by up to 1.8
 times within an hour on the development machine); a build that is slower together with it was
 slowed by the machine, not by the code.
+
+`--vs CHECKOUT` compares cold builds instead: this checkout's and CHECKOUT's (another clone or a git
+worktree, at the code to compare with; its own build.py builds), each with the QR codes and link
+previews its own first build made (untimed), run in turn, A B then B A, so that a machine whose
+speed drifts slows both alike; the ratio is taken pair by pair, and its median printed with its spread.
 
 Every timed build writes to a folder that never existed, and the outputs are deleted only at the
 end, because ext4 will not reuse an inode freed in the last 1 to 5 minutes: a build started just
@@ -213,6 +219,42 @@ def median_stages(runs: list[dict]) -> dict[str, float]:
     return {stage: statistics.median(run["stages"].get(stage, 0) for run in runs) for stage in runs[0]["stages"]}
 
 
+def measure_against(size: int, repeat: int, other: Path) -> dict:
+    """Cold builds of this checkout and `other`, alternated (see the module docstring): each run's
+    figures, by checkout."""
+    content = content_for(size)
+    codes = {"this": ROOT, "other": other}
+    firsts = {}
+    for name, code in codes.items():  # each version's own QR codes and link previews (their caches differ)
+        firsts[name] = RUNS / f"first-{name}-{size}"
+        settle()
+        run_build(content, firsts[name], force=True, code=code)
+    runs: dict[str, list[dict]] = {"this": [], "other": []}
+    for number in range(repeat):
+        for name in ("this", "other") if number % 2 == 0 else ("other", "this"):
+            site = RUNS / f"cold-{name}-{size}-{number}"
+            shutil.copytree(cache_of(firsts[name]), cache_of(site))
+            settle()
+            runs[name].append(run_build(content, site, force=True, code=codes[name]))
+    return runs
+
+
+def report_against(size: int, other: Path, runs: dict[str, list[dict]]) -> str:
+    def spread(values: list[float], unit: str) -> str:
+        return f"{statistics.median(values):.2f}{unit} median ({min(values):.2f}–{max(values):.2f})"
+
+    lines = [f"{size:>6} products, cold builds alternated with {other}, {len(runs['this'])} pairs:"]
+    for name, label in (("this", "this checkout"), ("other", str(other))):
+        found = runs[name]
+        lines.append(f"    {label}: wall {spread([run['wall'] for run in found], ' s')}, "
+                     f"CPU {spread([run['cpu'] for run in found], ' s')}, "
+                     f"peak {max(run['peak_mb'] for run in found):.0f} MB per process")
+    pairs = list(zip(runs["this"], runs["other"]))
+    lines.append(f"    this / other, pair by pair: wall {spread([a['wall'] / b['wall'] for a, b in pairs], '×')}, "
+                 f"CPU {spread([a['cpu'] / b['cpu'] for a, b in pairs], '×')}")
+    return "\n".join(lines)
+
+
 def wait_for_inode_recency() -> None:
     """Start only when inodes freed by the last run's clean-up may be reused (see the docstring)."""
     if DELETED_AT.is_file():
@@ -271,7 +313,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--save-baseline", action="store_true")
     parser.add_argument("--no-baseline", action="store_true", help="do not compare with the saved baseline")
+    parser.add_argument("--vs", type=Path, metavar="CHECKOUT",
+                        help="time cold builds only, alternated with another checkout's (see above)")
     args = parser.parse_args()
+    if args.vs is not None and not (args.vs / "build.py").is_file():
+        parser.error(f"--vs {args.vs}: no build.py there (give a checkout of the project)")
     OUT.mkdir(exist_ok=True)
     baseline = {} if args.no_baseline or not BASELINE.is_file() else json.loads(BASELINE.read_text())
     results = {}
@@ -280,12 +326,15 @@ def main() -> int:
     wait_for_inode_recency()
     try:
         for size in (int(s) for s in args.sizes.split(",")):
+            if args.vs is not None:
+                print(report_against(size, args.vs, measure_against(size, args.repeat, args.vs.resolve())), flush=True)
+                continue
             figures = measure(size, args.repeat)
             results[str(size)] = figures
             print(report(size, figures, baseline.get(str(size))), flush=True)
     finally:
         delete_runs()
-    if args.save_baseline:
+    if args.save_baseline and results:
         BASELINE.write_text(json.dumps(results, indent=2) + "\n")
         print(f"baseline saved to {BASELINE.relative_to(ROOT)}")
     return 0
