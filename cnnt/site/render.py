@@ -17,7 +17,7 @@ import jinja2
 import jinja2.bccache
 import jinja2.compiler
 import yaml
-from jinja2.utils import _PassArg
+from jinja2.utils import _PassArg, internalcode
 from markupsafe import Markup, escape
 
 try:
@@ -94,7 +94,8 @@ class _Context(jinja2.runtime.Context):
     Any other callable (a class, an object with `__call__`) goes Jinja's way. (jinja2 is pinned, for
     `_PassArg` too; a test renders every call both ways.)"""
 
-    def call(__self, __obj: Callable[..., object], *args: object, **kwargs: object) -> object:  # noqa: N805 (Jinja's)
+    @internalcode  # (as Jinja's: left out of the traceback of a template's error)
+    def call(__self, __obj: Callable[..., object], *args: object, **kwargs: object) -> object:  # (Jinja's names)
         if type(__obj) not in _PLAIN_CALLABLES:
             return super().call(__obj, *args, **kwargs)
         passed = getattr(__obj, "jinja_pass_arg", None)
