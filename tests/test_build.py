@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -611,6 +612,15 @@ def test_quick_calls_pass_what_jinja_passes():
     assert expected.startswith("1+2|12,000 ₫|2|vi|True|Environment|Chào, khách|<td>x</td>|{&#39;a&#39;: 1}|True|")
     assert "vi:&lt;a&gt;!:Hi, &lt;a&gt;!:<td>&lt;a&gt;</td>;vi:b!:Hi, b!:<td>b</td>;" in expected
     assert expected.endswith("|in block")
+
+    def boom():
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError) as raised:  # an error keeps pointing at its template's line, not at the call
+        _Environment(loader=jinja2.DictLoader({"p.html": "first line\n{{ boom() }}"})).get_template("p.html").render(
+            boom=boom)
+    frames = [(frame.name, frame.lineno) for frame in traceback.extract_tb(raised.tb)]
+    assert ("top-level template code", 2) in frames and "call" not in [name for name, _ in frames]
 
 
 def test_strings_read_as_attributes_are_the_strings():
