@@ -219,7 +219,7 @@ def median_stages(runs: list[dict]) -> dict[str, float]:
     return {stage: statistics.median(run["stages"].get(stage, 0) for run in runs) for stage in runs[0]["stages"]}
 
 
-def measure_against(size: int, repeat: int, other: Path) -> dict:
+def measure_against(size: int, repeat: int, other: Path) -> dict[str, list[dict]]:
     """Cold builds of this checkout and `other`, alternated (see the module docstring): each run's
     figures, by checkout."""
     content = content_for(size)
@@ -318,6 +318,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.vs is not None and not (args.vs / "build.py").is_file():
         parser.error(f"--vs {args.vs}: no build.py there (give a checkout of the project)")
+    if args.vs is not None and args.save_baseline:
+        parser.error("--vs times cold builds only, against another checkout: there is no baseline to save")
     OUT.mkdir(exist_ok=True)
     baseline = {} if args.no_baseline or not BASELINE.is_file() else json.loads(BASELINE.read_text())
     results = {}
@@ -334,7 +336,7 @@ def main() -> int:
             print(report(size, figures, baseline.get(str(size))), flush=True)
     finally:
         delete_runs()
-    if args.save_baseline and results:
+    if args.save_baseline:
         BASELINE.write_text(json.dumps(results, indent=2) + "\n")
         print(f"baseline saved to {BASELINE.relative_to(ROOT)}")
     return 0
