@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
+import jinja2
 import pytest
 import yaml
 from conftest import BUILD_DATE, ROOT, cli
@@ -554,15 +555,9 @@ def test_fast_escaping_writes_what_jinja_writes(value):
 class _Greeter:
     """A callable object that takes the context, for `test_quick_calls_pass_what_jinja_passes`."""
 
-    @staticmethod
-    def _who(context):
-        return context.get("mark", context["who"])
-
+    @jinja2.pass_context
     def __call__(self, context, greeting):
-        return f"{greeting}, {self._who(context)}"
-
-
-_Greeter.__call__ = __import__("jinja2").pass_context(_Greeter.__call__)
+        return f"{greeting}, {context.get('mark', context['who'])}"
 
 
 class _Shop:
@@ -590,8 +585,6 @@ def test_quick_calls_pass_what_jinja_passes():
     one attribute where Jinja asks four: each callable gets what Jinja's `call` gives it (the context,
     the loop's and block's variables in it, the evaluation context, the environment), and the output
     is byte for byte Jinja's. A test that fails if the quick way passed the wrong thing or nothing."""
-    import jinja2
-
     from cnnt.site.render import _Context, _Environment
 
     values = {
@@ -631,7 +624,7 @@ def test_strings_read_as_attributes_are_the_strings():
     strings = load_strings()
     for lang in ("vi", "en"):
         texts = Strings({key: both[lang] for key, both in strings.items()})
-        env = __import__("jinja2").Environment()
+        env = jinja2.Environment()
         for key in strings:
             assert getattr(texts, key) == env.getattr(texts, key) == texts[key] == strings[key][lang], key
 
