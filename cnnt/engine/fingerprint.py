@@ -102,6 +102,7 @@ def _files(folder: Path) -> list[tuple[str, str]]:
         folders[:] = sorted(name for name in folders if name != "__pycache__" and name not in left_out)
         if prefix != ".":
             found.append((parent, f"{prefix}/"))
+        inside = os.path.join(parent, "")  # (joined once: os.path.join for each of 15,000 files took 30 ms)
         for name in sorted(name for name in names if not left_by_an_editor(name) and name not in left_out):
-            found.append((os.path.join(parent, name), name if prefix == "." else f"{prefix}/{name}"))
+            found.append((inside + name, name if prefix == "." else f"{prefix}/{name}"))
     return found

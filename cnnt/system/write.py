@@ -272,8 +272,10 @@ def link_all(source_dir: Path, target_dir: Path, names: Iterable[str]) -> None:
     source, target = str(source_dir), str(target_dir)
     present = _inodes(target)
     cached = _inodes(source) if present else {}
+    # (joined as strings with the separator: os.path.join was a third of the time for 12,000 names)
+    source, target = os.path.join(source, ""), os.path.join(target, "")
     for name in names:
-        path, original = os.path.join(target, name), os.path.join(source, name)
+        path, original = target + name, source + name
         inode = present.get(name)
         if inode is None:
             _link_or_copy(original, path)
