@@ -67,12 +67,13 @@ def write_site_files(site: Plan, options: BuildOptions, root: Path, vcards: Iter
 def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = True, kept: Kept | None = None) -> None:
     """The form editor at /admin/: its configuration, made from the schemas and the catalogue's entries
     (kept from the live site while those entries' names are the same: a fifth of a second at 10k
-    products), and (`assets`) its files, pinned in package-lock.json. Without them (no `npm ci`, no
+    products), and (`assets`) its files, pinned in package-lock.json (kept from the live site while
+    the pins are the same: 6 MB read and written again by every build). Without them (no `npm ci`, no
     network) the page says how to get them."""
-    files: dict[str, bytes] = {}
+    kept = kept or Kept()
     if assets:
         try:
-            files = vendor.editor_assets(options.npm_cache)
+            kept.write(root, "editor-assets", vendor.pins_key(), lambda: vendor.editor_assets(options.npm_cache).items())
         except OSError as exc:
             print(f"cảnh báo · warning: {editor.ADMIN_DIR}/: {exc}", file=sys.stderr)
             write_text(root, f"{editor.ADMIN_DIR}/index.html", editor.missing_page(str(exc)))
@@ -81,10 +82,8 @@ def write_editor(site: Plan, options: BuildOptions, root: Path, assets: bool = T
     names = [(kind.folder, entry.slug, entry.name.vi) for entries, kind in
              ((site.catalogue.facilities, KINDS_BY_MODEL[Facility]), (site.catalogue.products, KINDS_BY_MODEL[Product]))
              for entry in entries.values()]
-    (kept or Kept()).write(root, "editor", names,
-                           lambda: editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS).items())
-    for path, content in files.items():
-        write_bytes(root, path, content)
+    kept.write(root, "editor", names,
+               lambda: editor.editor_files(site.vocab, site.config, site.catalogue, vendor.IMPORTS).items())
 
 
 def publish_images(site: Plan, options: BuildOptions, root: Path) -> None:
