@@ -597,13 +597,14 @@ def test_an_edit_renders_few_pages_and_the_rest_are_linked(tmp_path):
     assert shards and search_files(tmp_path / "site", "shard-") == shards
 
 
-KEPT_FILES = ("admin/config.json", "admin/rules.json", "sitemap.xml", "data/products.csv", "data/catalogue.xlsx")
+KEPT_FILES = ("admin/config.json", "admin/rules.json", "sitemap.xml", "data/products.csv", "data/catalogue.xlsx",
+              "admin/sveltia/npm/index.js", "admin/vendor/immutable.js")
 
 
 def test_files_made_from_what_an_edit_left_alone_are_linked_and_made_again_once_it_changes(tmp_path):
-    """The editor's configuration (made from the entries' names), the sitemap (from the pages and their
-    days) and the open data (from the tables) are taken from the live site while what they are made
-    from is the same, and made again as soon as it is not."""
+    """The editor's configuration (made from the entries' names), its pinned files (from the pins),
+    the sitemap (from the pages and their days) and the open data (from the tables) are taken from the
+    live site while what they are made from is the same, and made again as soon as it is not."""
     def inodes() -> dict[str, int]:
         return {name: (tmp_path / "site" / name).stat().st_ino for name in KEPT_FILES}
 
