@@ -629,6 +629,16 @@ def test_strings_read_as_attributes_are_the_strings():
             assert getattr(texts, key) == env.getattr(texts, key) == texts[key] == strings[key][lang], key
 
 
+
+def test_a_string_keyed_as_a_dict_method_leaves_the_method_alone():
+    """A UI string whose key is also a dict's method (`items`, `get`) stays a key: as an attribute it
+    would hide the method from the code that reads the strings."""
+    from cnnt.site.render import Strings
+
+    texts = Strings({"items": "Mục", "get": "Lấy", "search": "Tìm"})
+    assert dict(texts.items()) == {"items": "Mục", "get": "Lấy", "search": "Tìm"}
+    assert texts.get("search") == "Tìm" == texts.search and texts["items"] == "Mục"
+
 def test_worker_processes_build_what_one_process_builds(tmp_path):
     """Entries parsed, cards rendered and pages written by worker processes give the very bytes
     that one process gives: 250 products are enough for workers."""

@@ -132,11 +132,13 @@ class _Environment(jinja2.Environment):
 class Strings(dict[str, str]):
     """A language's UI strings, which templates read as `s.key`: each is an attribute as well, so
     Jinja finds it at the first lookup. (In a plain dict, its lookup of the attribute failed first,
-    an exception raised and caught, before it tried the key: 1.2 µs, 40 times a page.)"""
+    an exception raised and caught, before it tried the key: 1.2 µs, 40 times a page.) A key named as
+    one of a dict's own attributes (`items`, `get`…) is left out of the attributes: it would hide the
+    method from the code that reads the strings, and Jinja found the method there before too."""
 
     def __init__(self, strings: dict[str, str]) -> None:
         super().__init__(strings)
-        self.__dict__.update(strings)
+        self.__dict__.update({key: text for key, text in strings.items() if not hasattr(dict, key)})
 
 
 class CheckedBytecodeCache(jinja2.FileSystemBytecodeCache):
